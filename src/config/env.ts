@@ -1,0 +1,156 @@
+/**
+ * Service settings from environment variables: ONE table (SERVICE_SETTINGS plus each source's declared
+ * settings) drives parsing, start-up validation and the docs' settings table.
+ */
+import type { SourceDefinition } from '../sources/types.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface ServiceConfig {
+  readonly host: string
+  readonly port: number
+  readonly logLevel: LogLevel
+  /** When set, POST /run needs `Authorization: Bearer <token>`. */
+  readonly runToken: string | undefined
+  readonly bodyLimit: number
+  readonly maxIndicators: number
+  readonly maxIndicatorLength: number
+  /** How many indicators of one array are enriched at once. */
+  readonly indicatorConcurrency: number
+  /** ThreatConnect-style proxy settings: used for vendors only when tcProxyExternal, for the platform only when tcProxyTc. */
+  readonly tcProxyHost: string | undefined
+  readonly tcProxyPort: number | undefined
+  readonly tcProxyUsername: string | undefined
+  readonly tcProxyPassword: string | undefined
+  readonly tcProxyExternal: boolean
+  readonly tcProxyTc: boolean
+  /** Verify TLS certificates of outside calls. */
+  readonly tcVerify: boolean
+  /** Per source id, its declared settings keyed by setting key (env value or default). */
+  readonly sources: Readonly<Record<string, Readonly<Record<string, string | undefined>>>>
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string }
+
+interface SettingSpec<K extends keyof ServiceConfig = keyof ServiceConfig> {
+  readonly env: string
+  readonly key: K
+  readonly description: string
+  readonly default: string | undefined
+  readonly secret?: boolean
+  parse(raw: string): Parsed<ServiceConfig[K]>
+}
+
+const int =
+  (min: number, max: number) =>
+  (raw: string): Parsed<number> => {
+    if (!/^\d+$/.test(raw)) return { ok: false, problem: `'${raw}' is not a whole number` }
+    const n = Number(raw)
+    return n < min || n > max ? { ok: false, problem: `${n} is outside ${min}..${max}` } : { ok: true, value: n }
+  }
+
+const text = (raw: string): Parsed<string> => ({ ok: true, value: raw })
+
+const bool = (raw: string): Parsed<boolean> => {
+  const v = raw.toLowerCase()
+  if (v === 'true' || v === '1') return { ok: true, value: true }
+  if (v === 'false' || v === '0') return { ok: true, value: false }
+  return { ok: false, problem: `'${raw}' is not true or false` }
+}
+
+const setting = <K extends keyof ServiceConfig>(s: SettingSpec<K>): SettingSpec<K> => s
+
+export const SERVICE_SETTINGS = [
+  setting({ env: 'HOST', key: 'host', description: 'Address the service listens on.', default: '127.0.0.1', parse: text }),
+  setting({ env: 'PORT', key: 'port', description: 'TCP port the service listens on (0 picks a free one).', default: '8080', parse: int(0, 65535) }),
+  setting({
+    env: 'LOG_LEVEL',
+    key: 'logLevel',
+    description: `Log level: ${LOG_LEVELS.join(', ')}.`,
+    default: 'info',
+    parse: (raw) =>
+      (LOG_LEVELS as readonly string[]).includes(raw)
+        ? { ok: true, value: raw as LogLevel }
+        : { ok: false, problem: `'${raw}' is not one of ${LOG_LEVELS.join(', ')}` },
+  }),
+  setting({
+    env: 'RUN_TOKEN',
+    key: 'runToken',
+    description: 'When set, POST /run requires `Authorization: Bearer <RUN_TOKEN>`. Health stays open.',
+    default: undefined,
+    secret: true,
+    parse: (raw) => (raw.length >= 8 ? { ok: true, value: raw } : { ok: false, problem: 'must be at least 8 characters' }),
+  }),
+  setting({ env: 'BODY_LIMIT', key: 'bodyLimit', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576', parse: int(1024, 64 * 1024 * 1024) }),
+  setting({ env: 'MAX_INDICATORS', key: 'maxIndicators', description: 'Most indicators accepted in one /run array.', default: '10000', parse: int(1, 100000) }),
+  setting({ env: 'MAX_INDICATOR_LENGTH', key: 'maxIndicatorLength', description: 'Longest accepted indicator, in characters.', default: '8192', parse: int(16, 65536) }),
+  setting({ env: 'INDICATOR_CONCURRENCY', key: 'indicatorConcurrency', description: 'Indicators of one array enriched at the same time.', default: '8', parse: int(1, 256) }),
+  setting({ env: 'TC_PROXY_HOST', key: 'tcProxyHost', description: 'Forward proxy host (ThreatConnect tc_proxy_host).', default: undefined, parse: text }),
+  setting({ env: 'TC_PROXY_PORT', key: 'tcProxyPort', description: 'Forward proxy port (tc_proxy_port).', default: undefined, parse: int(1, 65535) }),
+  setting({ env: 'TC_PROXY_USERNAME', key: 'tcProxyUsername', description: 'Forward proxy user (tc_proxy_username).', default: undefined, parse: text }),
+  setting({ env: 'TC_PROXY_PASSWORD', key: 'tcProxyPassword', description: 'Forward proxy password (tc_proxy_password).', default: undefined, secret: true, parse: text }),
+  setting({ env: 'TC_PROXY_EXTERNAL', key: 'tcProxyExternal', description: 'Send vendor calls through the proxy (tc_proxy_external).', default: 'false', parse: bool }),
+  setting({ env: 'TC_PROXY_TC', key: 'tcProxyTc', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false', parse: bool }),
+  setting({ env: 'TC_VERIFY', key: 'tcVerify', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true', parse: bool }),
+] as const
+
+export interface SettingRow {
+  readonly env: string
+  readonly description: string
+  readonly default: string | undefined
+  readonly secret: boolean
+  readonly param: string | undefined
+}
+
+/** Every environment variable the service reads, for the docs table and `--help`. */
+export const settingRows = (sources: readonly SourceDefinition[]): SettingRow[] => [
+  ...SERVICE_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret ?? false, param: undefined })),
+  ...sources.flatMap((src) =>
+    src.settings.map((s) => ({
+      env: s.env,
+      description: `${src.title}: ${s.description}`,
+      default: s.default,
+      secret: s.secret ?? false,
+      param: s.param,
+    })),
+  ),
+]
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid service settings:\n${problems.map((p) => `  ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Reads and validates every setting; throws ConfigError naming each bad variable. */
+export const loadServiceConfig = (
+  env: Readonly<Record<string, string | undefined>>,
+  sources: readonly SourceDefinition[],
+): ServiceConfig => {
+  const problems: string[] = []
+  const values: Record<string, unknown> = {}
+  for (const s of SERVICE_SETTINGS) {
+    const raw = env[s.env]
+    const effective = raw === undefined || raw === '' ? s.default : raw
+    if (effective === undefined) {
+      values[s.key] = undefined
+      continue
+    }
+    const parsed = (s.parse as (raw: string) => Parsed<unknown>)(effective)
+    if (parsed.ok) values[s.key] = parsed.value
+    else problems.push(`${s.env}: ${parsed.problem}`)
+  }
+  const sourceValues: Record<string, Record<string, string | undefined>> = {}
+  for (const src of sources) {
+    const own: Record<string, string | undefined> = {}
+    for (const s of src.settings) {
+      const raw = env[s.env]
+      own[s.key] = raw === undefined || raw === '' ? s.default : raw
+    }
+    sourceValues[src.id] = own
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { ...(values as Omit<ServiceConfig, 'sources'>), sources: sourceValues }
+}

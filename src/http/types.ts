@@ -1,0 +1,50 @@
+/**
+ * The one instrumented request client every vendor source (and later the platform client) calls out through.
+ * Implementation: src/http/client.ts (got + pino). Failures reject with SourceError (src/errors.ts).
+ */
+export interface HttpClientSettings {
+  /** Source id, used in logs and metrics labels. */
+  readonly sourceId: string
+  readonly baseUrl: string
+  /** Token bucket: `requests` per `perMs`, shared by every caller of this client. Calls queue up to maxWaitMs. */
+  readonly rateLimit?: { readonly requests: number; readonly perMs: number; readonly maxWaitMs?: number }
+  readonly timeouts?: { readonly connectMs?: number; readonly responseMs?: number; readonly totalMs?: number }
+  /** Retries on network errors and 408/429/500/502/503/504, exponential backoff with jitter. */
+  readonly retry?: { readonly limit?: number; readonly baseDelayMs?: number; readonly maxDelayMs?: number }
+  readonly breaker?: { readonly failureThreshold?: number; readonly coolDownMs?: number }
+  readonly maxResponseBytes?: number
+  /** Which proxy flag applies: vendor calls use tc_proxy_external, platform calls tc_proxy_tc. */
+  readonly proxyScope?: 'external' | 'tc'
+}
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  /** Path relative to baseUrl (leading slash optional), already percent-encoded where needed. */
+  readonly path: string
+  readonly searchParams?: Readonly<Record<string, string | number | boolean>>
+  /** Per-request headers, e.g. the API key header. Values of headers named like key/auth/token are redacted in logs. */
+  readonly headers?: Readonly<Record<string, string>>
+  readonly json?: unknown
+  readonly form?: Readonly<Record<string, string>>
+  /** Statuses that are answers rather than failures (e.g. VirusTotal's 404 "not found"). 2xx always are. */
+  readonly answerStatuses?: readonly number[]
+  readonly signal?: AbortSignal
+}
+
+export interface HttpResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** Parsed JSON body; undefined for an empty body. */
+  readonly body: unknown
+  readonly elapsedMs: number
+  readonly attempts: number
+}
+
+export interface HttpClient {
+  request(req: HttpRequest): Promise<HttpResponse>
+  /** Current breaker/limiter state for /health. */
+  state(): { readonly circuit: 'closed' | 'open' | 'half_open'; readonly queued: number }
+  close(): void
+}
+
+export type HttpClientFactory = (settings: HttpClientSettings) => HttpClient

@@ -1,0 +1,90 @@
+import type { Logger } from 'pino'
+import type { Indicator, IndicatorType } from '../indicators/types.js'
+import type { ServiceConfig } from '../config/env.js'
+import type { HttpClientFactory } from '../http/types.js'
+
+export const VERDICTS = ['malicious', 'suspicious', 'benign', 'unknown'] as const
+export type Verdict = (typeof VERDICTS)[number]
+
+export type FactValue = string | number | boolean | null | readonly string[]
+
+/** One source's normalised answer about one indicator. Pure data: no I/O handles, JSON-serialisable. */
+export interface Finding {
+  readonly verdict: Verdict
+  /** Threat score 0-100 (higher is worse); null when the source gives no score. */
+  readonly score: number | null
+  /** How sure the source is of its verdict, 0-100; null when it does not say. */
+  readonly confidence: number | null
+  readonly tags: readonly string[]
+  /** One line for the note, e.g. "AS15169 GOOGLE (US)". */
+  readonly summary: string
+  /** Named facts; those listed in the source's `outputs` become outputs `enrich.<id>.<key>`. */
+  readonly facts: Readonly<Record<string, FactValue>>
+  /** The source's own answer, kept whole for enrich.results.json. */
+  readonly raw: unknown
+}
+
+export interface LookupContext {
+  /** Aborted when the run's deadline passes or the client goes away. */
+  readonly signal: AbortSignal
+  readonly log: Logger
+  readonly forceRefresh: boolean
+  /** This request's settings for the source: request params override the service's env defaults. */
+  readonly settings: Readonly<Record<string, string | undefined>>
+}
+
+export type SourceState = 'ready' | 'unavailable' | 'not_configured'
+
+export interface SourceHealth {
+  readonly state: SourceState
+  readonly detail: string
+}
+
+/** A started source: holds its loaded data or clients for the lifetime of one app instance. */
+export interface SourceInstance {
+  health(): SourceHealth
+  /** Resolves with a finding, or rejects with a SourceError saying why the source could not answer. */
+  lookup(indicator: Indicator, ctx: LookupContext): Promise<Finding>
+  close?(): Promise<void>
+}
+
+/** A setting a source needs; read from env `env`, overridable per request by the param `param` when given. */
+export interface SourceSetting {
+  readonly key: string
+  readonly env: string
+  readonly param?: string
+  readonly description: string
+  readonly secret?: boolean
+  readonly default?: string
+}
+
+/** Everything about one source, declared in its own file under src/sources/. */
+export interface SourceDefinition {
+  readonly id: string
+  readonly title: string
+  /** embedded: works offline with no key; vendor: calls out over the network. */
+  readonly kind: 'embedded' | 'vendor'
+  readonly description: string
+  readonly supports: readonly IndicatorType[]
+  /** Fact keys published as contract outputs `enrich.<id>.<key>` (checked against app.config.json at start-up). */
+  readonly outputs: readonly string[]
+  readonly settings: readonly SourceSetting[]
+  /** Default rate limit (vendor sources): the whole service stays under it. */
+  readonly rateLimit?: RateLimit
+  /** How long a finding stays fresh in the cache (vendor sources), ms. */
+  readonly cacheTtlMs?: number
+  /** Load data / build clients once per app instance. A thrown error stops start-up with its message. */
+  start(config: ServiceConfig, deps: SourceDeps): Promise<SourceInstance>
+}
+
+export interface RateLimit {
+  /** Calls allowed per `perMs` window (token bucket size and refill). */
+  readonly requests: number
+  readonly perMs: number
+}
+
+export interface SourceDeps {
+  readonly log: Logger
+  /** Builds this source's one instrumented HTTP client (vendor sources only). */
+  readonly http: HttpClientFactory
+}
