@@ -52,6 +52,7 @@ export const SOURCE_FAILURE_KINDS = [
   'http_error',
   'too_large',
   'cancelled',
+  'not_configured',
   'internal',
 ] as const
 export type SourceFailureKind = (typeof SOURCE_FAILURE_KINDS)[number]
