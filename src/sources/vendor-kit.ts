@@ -1,0 +1,82 @@
+/** What every vendor source declares the same way: its key, base URL and rate-limit settings, and its client. */
+import { SourceError } from '../errors.js'
+import type { ServiceConfig } from '../config/env.js'
+import type { HttpClient, HttpClientSettings } from '../http/types.js'
+import type { LookupContext, RateLimit, SourceDeps, SourceSetting } from './types.js'
+
+const envPrefix = (id: string): string => id.toUpperCase().replace(/[^A-Z0-9]/g, '_')
+
+export const apiKeySetting = (id: string, title: string): SourceSetting => ({
+  key: 'apiKey',
+  env: `${envPrefix(id)}_API_KEY`,
+  param: `${id}_api_key`,
+  description: `${title} API key (the request param \`${id}_api_key\` overrides it).`,
+  secret: true,
+})
+
+export const baseUrlSetting = (id: string, defaultUrl: string): SourceSetting => ({
+  key: 'baseUrl',
+  env: `${envPrefix(id)}_BASE_URL`,
+  description: 'Base URL of the API (point it at a mirror, a proxy or a local fake).',
+  default: defaultUrl,
+})
+
+export const rateLimitSetting = (id: string, limit: RateLimit): SourceSetting => ({
+  key: 'rateLimit',
+  env: `${envPrefix(id)}_RATE_LIMIT`,
+  description: 'Calls allowed per window for the whole service, e.g. `4/60s`, `1000/1d`, `20/1s`; calls over it queue.',
+  default: formatRateLimit(limit),
+})
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+export const formatRateLimit = (limit: RateLimit): string => {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    if (limit.perMs % UNIT_MS[unit] === 0) return `${limit.requests}/${limit.perMs / UNIT_MS[unit]}${unit}`
+  }
+  return `${limit.requests}/${limit.perMs}ms`
+}
+
+/** "4/60s" -> { requests: 4, perMs: 60000 }; throws an Error naming the problem. */
+export const parseRateLimit = (text: string): RateLimit => {
+  const m = /^\s*(\d+)\s*\/\s*(\d*)\s*(ms|s|m|h|d)\s*$/.exec(text)
+  if (!m) throw new Error(`'${text}' is not a rate limit like 4/60s, 1000/1d or 20/1s`)
+  const requests = Number(m[1])
+  const perMs = Number(m[2] === '' ? 1 : m[2]) * UNIT_MS[m[3] as keyof typeof UNIT_MS]
+  if (requests < 1 || perMs < 1) throw new Error(`'${text}' must allow at least 1 call per window`)
+  return { requests, perMs }
+}
+
+/** The request's API key (param over env); a source with no key is skipped, saying how to set one. */
+export const requireApiKey = (id: string, ctx: LookupContext): string => {
+  const key = ctx.settings['apiKey']
+  if (key === undefined || key === '') {
+    throw new SourceError('not_configured', `no API key: set ${envPrefix(id)}_API_KEY or the ${id}_api_key param`, {
+      skipped: true,
+    })
+  }
+  return key
+}
+
+/** Builds the source's one instrumented client from its resolved settings. Throws naming a bad setting. */
+export const vendorHttpClient = (
+  id: string,
+  config: ServiceConfig,
+  deps: SourceDeps,
+  extra: Omit<HttpClientSettings, 'sourceId' | 'baseUrl' | 'rateLimit'> = {},
+): HttpClient => {
+  const own = config.sources[id] ?? {}
+  const baseUrl = own['baseUrl']
+  if (baseUrl === undefined || !/^https?:\/\//.test(baseUrl)) {
+    throw new Error(`${envPrefix(id)}_BASE_URL: '${baseUrl ?? ''}' is not an http(s) URL`)
+  }
+  let rateLimit: RateLimit | undefined
+  if (own['rateLimit'] !== undefined) {
+    try {
+      rateLimit = parseRateLimit(own['rateLimit'])
+    } catch (err) {
+      throw new Error(`${envPrefix(id)}_RATE_LIMIT: ${(err as Error).message}`)
+    }
+  }
+  return deps.http({ sourceId: id, baseUrl, ...(rateLimit ? { rateLimit } : {}), ...extra })
+}
