@@ -18,6 +18,8 @@ export interface ServiceConfig {
   readonly maxIndicatorLength: number
   /** How many indicators of one array are enriched at once. */
   readonly indicatorConcurrency: number
+  /** Deadline of one /run: source calls still outstanding then are cancelled and reported as timed out. */
+  readonly runTimeoutMs: number
   /** ThreatConnect-style proxy settings: used for vendors only when tcProxyExternal, for the platform only when tcProxyTc. */
   readonly tcProxyHost: string | undefined
   readonly tcProxyPort: number | undefined
@@ -86,6 +88,7 @@ export const SERVICE_SETTINGS = [
   setting({ env: 'MAX_INDICATORS', key: 'maxIndicators', description: 'Most indicators accepted in one /run array.', default: '10000', parse: int(1, 100000) }),
   setting({ env: 'MAX_INDICATOR_LENGTH', key: 'maxIndicatorLength', description: 'Longest accepted indicator, in characters.', default: '8192', parse: int(16, 65536) }),
   setting({ env: 'INDICATOR_CONCURRENCY', key: 'indicatorConcurrency', description: 'Indicators of one array enriched at the same time.', default: '8', parse: int(1, 256) }),
+  setting({ env: 'RUN_TIMEOUT_MS', key: 'runTimeoutMs', description: 'Deadline of one /run in ms; sources still outstanding then are cancelled and reported as failed (timeout).', default: '30000', parse: int(100, 3_600_000) }),
   setting({ env: 'TC_PROXY_HOST', key: 'tcProxyHost', description: 'Forward proxy host (ThreatConnect tc_proxy_host).', default: undefined, parse: text }),
   setting({ env: 'TC_PROXY_PORT', key: 'tcProxyPort', description: 'Forward proxy port (tc_proxy_port).', default: undefined, parse: int(1, 65535) }),
   setting({ env: 'TC_PROXY_USERNAME', key: 'tcProxyUsername', description: 'Forward proxy user (tc_proxy_username).', default: undefined, parse: text }),

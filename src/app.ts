@@ -1,0 +1,65 @@
+/**
+ * buildApp(config) makes one isolated service instance: its own logger, contract, sources, metrics.
+ * The app is a plugin tree: external plugins (OpenAPI), app plugins (context, errors), then routes.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { pino, type Logger } from 'pino'
+import type { ServiceConfig } from './config/env.js'
+import { loadContract } from './contract/load.js'
+import type { Contract } from './contract/types.js'
+import { createEnrichmentContext } from './enrichment-context.js'
+import enrichment from './plugins/app/enrichment.js'
+import errorHandler from './plugins/app/error-handler.js'
+import openApi from './plugins/external/swagger.js'
+import contractRoute from './routes/contract.js'
+import healthRoute from './routes/health.js'
+import metricsRoute from './routes/metrics.js'
+import runRoute from './routes/run.js'
+import { SOURCE_DEFINITIONS } from './sources/registry.js'
+import type { SourceDefinition } from './sources/types.js'
+
+export interface BuildAppOptions {
+  readonly config: ServiceConfig
+  /** Defaults to the registry; tests pass their own. */
+  readonly sources?: readonly SourceDefinition[]
+  /** Defaults to app.config.json + layouts/layout.json from the project root, checked against the sources. */
+  readonly contract?: Contract
+  /** Defaults to a pino logger at config.logLevel on stdout. */
+  readonly logger?: Logger
+  readonly now?: () => Date
+}
+
+export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstance> => {
+  const { config } = options
+  const sources = options.sources ?? SOURCE_DEFINITIONS
+  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] })
+  const contract = options.contract ?? loadContract({ sources })
+  const context = await createEnrichmentContext(config, contract, sources, logger, options.now)
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    // Strict validation: no type coercion (a "1" stays a string), no silently dropped fields, defaults from the params.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+  })
+  try {
+    await app.register(enrichment, { context })
+    await app.register(errorHandler)
+    await app.register(openApi, {
+      title: contract.config.displayName,
+      version: contract.config.programVersion,
+      description: contract.config.note ?? '',
+    })
+    await app.register(runRoute)
+    await app.register(healthRoute)
+    await app.register(contractRoute)
+    await app.register(metricsRoute)
+    await app.ready()
+  } catch (err) {
+    await app.close().catch(() => undefined)
+    await context.runtime.close()
+    throw err
+  }
+  return app
+}

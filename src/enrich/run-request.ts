@@ -1,0 +1,39 @@
+/**
+ * A validated /run body -> what the run needs. The body already passed the schema derived from the params,
+ * so this only reshapes: one-or-many indicators, the MultiChoice "a|b" form, the platform's "true"/"false".
+ */
+import type { AppConfig } from '../contract/types.js'
+import type { RequestedType } from '../indicators/types.js'
+
+export interface RunRequest {
+  readonly indicators: readonly string[]
+  /** True when `indicator` came as an array: per-indicator outputs then come back as aligned arrays. */
+  readonly batch: boolean
+  readonly requestedType: RequestedType
+  readonly sources: readonly string[]
+  readonly writeNote: boolean
+  readonly forceRefresh: boolean
+  /** The whole body, for source settings a request may override (e.g. virustotal_api_key). */
+  readonly params: Readonly<Record<string, unknown>>
+}
+
+const asBoolean = (v: unknown): boolean => v === true || v === 'true'
+
+const asList = (v: unknown, delimiter: string): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(delimiter) : []
+
+const defaultOf = (config: AppConfig, name: string): unknown => config.params.find((p) => p.name === name)?.default
+
+export const readRunRequest = (body: Readonly<Record<string, unknown>>, config: AppConfig): RunRequest => {
+  const pick = (name: string): unknown => body[name] ?? defaultOf(config, name)
+  const indicator = body['indicator']
+  return {
+    indicators: Array.isArray(indicator) ? indicator.map(String) : [String(indicator)],
+    batch: Array.isArray(indicator),
+    requestedType: String(pick('indicator_type') ?? 'Auto') as RequestedType,
+    sources: [...new Set(asList(pick('sources'), config.listDelimiter))],
+    writeNote: asBoolean(pick('write_note')),
+    forceRefresh: asBoolean(pick('force_refresh')),
+    params: body,
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Everything one app instance runs with, built once by buildApp: settings, the checked contract, the started
+ * sources, metrics. Passed explicitly (no module-level singletons), so every test gets its own.
+ */
+import type { Logger } from 'pino'
+import type { ServiceConfig } from './config/env.js'
+import { indexOutputs, type OutputIndex } from './contract/outputs.js'
+import type { Contract } from './contract/types.js'
+import { SourceRuntime } from './enrich/source-runtime.js'
+import { createHttpClientFactory } from './http/client.js'
+import { Metrics } from './metrics.js'
+import type { SourceDefinition } from './sources/types.js'
+
+export interface EnrichmentContext {
+  readonly config: ServiceConfig
+  readonly contract: Contract
+  readonly outputs: OutputIndex
+  /** Per source id, the fact keys it publishes as outputs enrich.<id>.<key>. */
+  readonly sourceOutputs: ReadonlyMap<string, readonly string[]>
+  readonly runtime: SourceRuntime
+  readonly metrics: Metrics
+  readonly meta: { readonly appName: string; readonly appVersion: string; readonly userAgent: string }
+  readonly now: () => Date
+}
+
+export const createEnrichmentContext = async (
+  config: ServiceConfig,
+  contract: Contract,
+  sources: readonly SourceDefinition[],
+  log: Logger,
+  now: () => Date = () => new Date(),
+): Promise<EnrichmentContext> => {
+  const appName = contract.config.displayName
+  const appVersion = contract.config.programVersion
+  const userAgent = `${appName}/${appVersion}`
+  const metrics = new Metrics()
+  const http = createHttpClientFactory({ config, log, metrics, userAgent })
+  const runtime = await SourceRuntime.start(sources, config, { log, http }, metrics)
+  return {
+    config,
+    contract,
+    outputs: indexOutputs(contract.config),
+    sourceOutputs: new Map(sources.map((s) => [s.id, s.outputs])),
+    runtime,
+    metrics,
+    meta: { appName, appVersion, userAgent },
+    now,
+  }
+}

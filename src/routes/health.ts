@@ -1,0 +1,31 @@
+/** GET /health: open (no token), says the service is ready and how each source stands. */
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+
+const HealthReply = Type.Object({
+  status: Type.Literal('ready'),
+  app: Type.String(),
+  version: Type.String(),
+  uptimeSeconds: Type.Number(),
+  sources: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      kind: Type.String(),
+      state: Type.Enum(['ready', 'unavailable', 'not_configured']),
+      detail: Type.String(),
+      supports: Type.Array(Type.String()),
+    }),
+  ),
+})
+
+export default async function healthRoute(app: FastifyInstance): Promise<void> {
+  const ctx = app.enrichment
+  const startedAt = Date.now()
+  app.get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => ({
+    status: 'ready' as const,
+    app: ctx.meta.appName,
+    version: ctx.meta.appVersion,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    sources: ctx.runtime.health(),
+  }))
+}

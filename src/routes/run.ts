@@ -1,0 +1,73 @@
+/**
+ * POST /run: body (schema derived from the params) -> normalise indicators -> sources -> verdict -> note ->
+ * outputs -> reply. I/O happens in the sources; everything between is pure.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { AppError, SourceError } from '../errors.js'
+import { deriveRunBodySchema } from '../contract/request-schema.js'
+import { enrichAll } from '../enrich/enrich.js'
+import { exitStatus } from '../enrich/exit-status.js'
+import { buildOutputs } from '../enrich/outputs.js'
+import { readRunRequest } from '../enrich/run-request.js'
+import { normaliseIndicator } from '../indicators/normalise.js'
+import type { Indicator } from '../indicators/types.js'
+import { makeRunAuth } from '../plugins/app/run-auth.js'
+import { ErrorReply } from '../schemas/error.js'
+import { deriveRunReplySchema } from '../schemas/run.js'
+
+export default async function runRoute(app: FastifyInstance): Promise<void> {
+  const ctx = app.enrichment
+  const body = deriveRunBodySchema(ctx.contract.config, ctx.config)
+  app.post(
+    '/run',
+    {
+      onRequest: makeRunAuth(ctx.config.runToken),
+      schema: {
+        summary: 'Enrich one indicator or an array of them',
+        description: 'Answers with the outputs app.config.json declares. Source failures are reported per source, never as an HTTP error.',
+        body,
+        response: { 200: deriveRunReplySchema(ctx.outputs), '4xx': ErrorReply, '5xx': ErrorReply },
+        ...(ctx.config.runToken ? { security: [{ bearer: [] }] } : {}),
+      },
+      // The reply is built from declared outputs only; plain JSON.stringify keeps /run fast (no anyOf serialiser).
+      serializerCompiler: () => (data) => JSON.stringify(data),
+    },
+    async (request, reply) => {
+      const run = readRunRequest(request.body as Record<string, unknown>, ctx.contract.config)
+      const indicators: Indicator[] = run.indicators.map((raw, i) => {
+        const result = normaliseIndicator(raw, run.requestedType)
+        if (!result.ok) throw new AppError('INVALID_INDICATOR', result.reason, run.batch ? `indicator[${i}]` : 'indicator')
+        return result.indicator
+      })
+
+      const deadline = new AbortController()
+      const timer = setTimeout(
+        () => deadline.abort(new SourceError('timeout', `the run's deadline of ${ctx.config.runTimeoutMs} ms passed before the source answered`)),
+        ctx.config.runTimeoutMs,
+      )
+      const onClientGone = (): void => {
+        if (!reply.raw.writableFinished) deadline.abort(new SourceError('cancelled', 'the caller went away before the source answered'))
+      }
+      reply.raw.once('close', onClientGone)
+      try {
+        const results = await enrichAll(indicators, ctx.runtime, {
+          sources: run.sources,
+          forceRefresh: run.forceRefresh,
+          params: run.params,
+          concurrency: ctx.config.indicatorConcurrency,
+          signal: deadline.signal,
+          // The app's logger is pino (buildApp passes a pino instance), so request.log is a pino child.
+          log: request.log as unknown as Logger,
+          meta: ctx.meta,
+          now: ctx.now,
+        })
+        const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs)
+        return { ...exitStatus(results), outputs }
+      } finally {
+        clearTimeout(timer)
+        reply.raw.off('close', onClientGone)
+      }
+    },
+  )
+}
