@@ -43,6 +43,8 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
   })
+  // JSON only: without this Fastify would take text/plain as a string body; a wrong content type is a 415.
+  app.removeContentTypeParser('text/plain')
   try {
     await app.register(enrichment, { context })
     await app.register(errorHandler)

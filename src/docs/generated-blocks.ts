@@ -1,0 +1,17 @@
+/** Which generated table goes into which doc: the one list `npm run docs` and the staleness test share. */
+import { settingRows } from '../config/env.js'
+import type { Contract } from '../contract/types.js'
+import type { SourceDefinition } from '../sources/types.js'
+import { outputsTable, paramsTable, settingsTable } from './tables.js'
+
+export interface GeneratedBlock {
+  readonly file: string
+  readonly name: string
+  readonly content: string
+}
+
+export const generatedBlocks = (contract: Contract, sources: readonly SourceDefinition[]): GeneratedBlock[] => [
+  { file: 'docs/user-guide.md', name: 'params', content: paramsTable(contract.config) },
+  { file: 'docs/user-guide.md', name: 'outputs', content: outputsTable(contract.config, contract.layout) },
+  { file: 'docs/user-guide.md', name: 'settings', content: settingsTable(settingRows(sources)) },
+]

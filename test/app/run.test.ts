@@ -1,0 +1,148 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import type { AppConfig } from '../../src/contract/types.js'
+import { startApp } from '../helpers/app.js'
+
+const config = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as AppConfig
+const declared = new Set(config.playbook.outputVariables.map((o) => `${o.name}!${o.type}`))
+const typeOf = (v: unknown): string => (typeof v === 'string' ? 'String' : 'StringArray')
+
+interface RunReply {
+  exitCode: number
+  exitMessage: string
+  outputs: Record<string, string | (string | null)[]>
+}
+
+t.test('one indicator: documented outputs, all declared with the right type', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: ' 8.8.8.8 ', indicator_type: 'Auto' } })
+  t.equal(res.statusCode, 200)
+  const reply = res.json<RunReply>()
+  t.equal(reply.exitCode, 0)
+  t.match(reply.exitMessage, /^8\.8\.8\.8 \(Address\): benign/)
+  const o = reply.outputs
+  t.equal(o['enrich.indicator'], '8.8.8.8')
+  t.equal(o['enrich.indicator_type'], 'Address')
+  t.equal(o['enrich.verdict'], 'benign', 'the sample watchlist lists 8.8.8.8 as benign')
+  t.equal(o['enrich.asn.number'], '15169')
+  t.match(o['enrich.asn.org'], /Google/)
+  t.equal(o['enrich.watchlist.match'], 'true')
+  t.equal(o['enrich.classify.is_public'], 'true')
+  t.same(o['enrich.sources.ok'], ['asn', 'watchlist', 'classify'])
+  t.match(o['enrich.note'], /\*\*Verdict: benign\*\*/)
+  const results = JSON.parse(String(o['enrich.results.json'])) as { indicator: { input: string }; sources: { source: string }[] }
+  t.equal(results.indicator.input, ' 8.8.8.8 ', 'what the caller sent is kept')
+  t.same(results.sources.map((s) => s.source), ['asn', 'watchlist', 'classify'])
+  for (const [name, value] of Object.entries(o)) t.ok(declared.has(`${name}!${typeOf(value)}`), `${name} declared as ${typeOf(value)}`)
+})
+
+t.test('defanged input is refanged and matched against the watchlist', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'evil[.]example', sources: 'watchlist|classify' } })
+  const o = res.json<RunReply>().outputs
+  t.equal(o['enrich.indicator'], 'evil.example')
+  t.equal(o['enrich.indicator_type'], 'Host')
+  t.equal(o['enrich.verdict'], 'malicious')
+  t.equal(o['enrich.classify.registrable_domain'], 'evil.example')
+  t.notOk('enrich.asn.number' in o, 'asn was not selected: no asn outputs')
+})
+
+t.test('an unsupported type is listed in sources.skipped with the reason', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'example.org', sources: ['asn', 'classify'] } })
+  const reply = res.json<RunReply>()
+  t.same(reply.outputs['enrich.sources.skipped'], ['asn: does not support Host indicators (supports Address, CIDR)'])
+  t.equal(reply.outputs['enrich.verdict'], 'unknown', 'no opinion is unknown, never benign')
+  t.equal(reply.exitCode, 0)
+})
+
+t.test('an array of indicators: outputs aligned with the input order', async (t) => {
+  const { app } = await startApp(t)
+  const indicators = ['1.1.1.1', 'hxxp://bad[.]example/login', '203.0.113.9', 'example.org']
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: indicators } })
+  t.equal(res.statusCode, 200)
+  const o = res.json<RunReply>().outputs
+  t.same(o['enrich.indicator'], ['1.1.1.1', 'http://bad.example/login', '203.0.113.9', 'example.org'])
+  t.same(o['enrich.indicator_type'], ['Address', 'URL', 'Address', 'Host'])
+  t.same(o['enrich.verdict'], ['benign', 'malicious', 'malicious', 'unknown'])
+  t.equal((o['enrich.asn.number'] as unknown[]).length, 4)
+  t.equal((o['enrich.asn.number'] as unknown[])[1], null, 'asn has nothing for a URL: null keeps alignment')
+  for (const [name, value] of Object.entries(o)) t.ok(declared.has(`${name}!StringArray`), `${name} declared as StringArray`)
+})
+
+t.test('bad input: clear 4xx JSON errors naming the field', async (t) => {
+  const { app } = await startApp(t, { BODY_LIMIT: '2048' })
+  const cases: { name: string; req: Parameters<typeof app.inject>[0]; status: number; code: string; field: string; message?: RegExp }[] = [
+    { name: 'not of the given type', req: { method: 'POST', url: '/run', payload: { indicator: '1.2.3', indicator_type: 'Address' } }, status: 400, code: 'INVALID_INDICATOR', field: 'indicator', message: /^'1\.2\.3' is not a valid Address/ },
+    { name: 'bad array item', req: { method: 'POST', url: '/run', payload: { indicator: ['8.8.8.8', 'not an indicator'] } }, status: 400, code: 'INVALID_INDICATOR', field: 'indicator[1]' },
+    { name: 'missing indicator', req: { method: 'POST', url: '/run', payload: { sources: 'asn' } }, status: 400, code: 'MISSING_PARAM', field: 'indicator' },
+    { name: 'unknown source in a joined string', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', sources: 'asn|nope' } }, status: 400, code: 'UNKNOWN_SOURCE', field: 'sources', message: /'nope'/ },
+    { name: 'unknown source in an array', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', sources: ['asn', 'vt'] } }, status: 400, code: 'UNKNOWN_SOURCE', field: 'sources' },
+    { name: 'bad choice', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', indicator_type: 'IP' } }, status: 400, code: 'INVALID_PARAM', field: 'indicator_type', message: /must be one of Auto, Address/ },
+    { name: 'bad boolean', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', force_refresh: 'yes' } }, status: 400, code: 'INVALID_PARAM', field: 'force_refresh' },
+    { name: 'unknown param', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', indicatr_type: 'Host' } }, status: 400, code: 'UNKNOWN_PARAM', field: 'indicatr_type' },
+    { name: 'empty indicator', req: { method: 'POST', url: '/run', payload: { indicator: '' } }, status: 400, code: 'INVALID_PARAM', field: 'indicator' },
+    { name: 'not an object', req: { method: 'POST', url: '/run', payload: '[1,2]', headers: { 'content-type': 'application/json' } }, status: 400, code: 'INVALID_PARAM', field: '' },
+    { name: 'malformed JSON', req: { method: 'POST', url: '/run', payload: '{"indicator": ', headers: { 'content-type': 'application/json' } }, status: 400, code: 'INVALID_JSON', field: '' },
+    { name: 'wrong content type', req: { method: 'POST', url: '/run', payload: 'indicator=8.8.8.8', headers: { 'content-type': 'text/plain' } }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: '' },
+    { name: 'oversized body', req: { method: 'POST', url: '/run', payload: { indicator: 'a'.repeat(4000) } }, status: 413, code: 'PAYLOAD_TOO_LARGE', field: '' },
+    { name: 'unknown route', req: { method: 'GET', url: '/nope' }, status: 404, code: 'NOT_FOUND', field: '' },
+  ]
+  for (const c of cases) {
+    const res = await app.inject(c.req)
+    t.equal(res.statusCode, c.status, `${c.name}: status`)
+    const body = res.json<{ error: { code: string; field: string; message: string } }>()
+    t.equal(body.error.code, c.code, `${c.name}: code`)
+    t.equal(body.error.field, c.field, `${c.name}: field`)
+    t.ok(body.error.message.length > 0, `${c.name}: message`)
+    if (c.message) t.match(body.error.message, c.message, `${c.name}: message text`)
+  }
+})
+
+t.test('MultiChoice as a joined string and Booleans as platform strings are accepted', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: '8.8.8.8', sources: 'classify', write_note: 'false', force_refresh: 'true' },
+  })
+  t.equal(res.statusCode, 200)
+  t.same(res.json<RunReply>().outputs['enrich.sources.ok'], ['classify'])
+})
+
+t.test('RUN_TOKEN: /run needs the bearer token, health stays open', async (t) => {
+  const { app, logs } = await startApp(t, { RUN_TOKEN: 'correct-horse-battery' })
+  const payload = { indicator: '8.8.8.8' }
+  const none = await app.inject({ method: 'POST', url: '/run', payload })
+  t.equal(none.statusCode, 401)
+  t.equal(none.json<{ error: { code: string } }>().error.code, 'UNAUTHORIZED')
+  const wrong = await app.inject({ method: 'POST', url: '/run', payload, headers: { authorization: 'Bearer correct-horse-battery-x' } })
+  t.equal(wrong.statusCode, 401)
+  const good = await app.inject({ method: 'POST', url: '/run', payload, headers: { authorization: 'Bearer correct-horse-battery' } })
+  t.equal(good.statusCode, 200)
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200)
+  t.notOk(JSON.stringify(logs).includes('correct-horse-battery'), 'the token never reaches the logs')
+})
+
+t.test('health, contract and OpenAPI docs', async (t) => {
+  const { app } = await startApp(t)
+  const health = (await app.inject({ url: '/health' })).json<{ status: string; sources: { id: string; state: string }[] }>()
+  t.equal(health.status, 'ready')
+  t.same(health.sources.map((s) => [s.id, s.state]), [['asn', 'ready'], ['watchlist', 'ready'], ['classify', 'ready']])
+  const contract = (await app.inject({ url: '/contract' })).json<{ config: AppConfig; layout: { inputs: unknown[] } }>()
+  t.equal(contract.config.displayName, config.displayName)
+  t.ok(contract.layout.inputs.length > 0)
+  const spec = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> } } }> }>()
+  const body = spec.paths['/run']?.post?.requestBody.content['application/json']?.schema
+  t.same(Object.keys(body?.properties ?? {}).sort(), config.params.map((p) => p.name).sort(), 'the OpenAPI body lists exactly the params')
+  t.same(body?.required, ['indicator'])
+  t.equal((await app.inject({ url: '/docs' })).statusCode < 400, true, 'the docs page is served')
+})
+
+t.test('the note is rendered into enrich.note with the app version', async (t) => {
+  const { app } = await startApp(t, {}, { now: () => new Date('2026-01-02T03:04:05Z') })
+  const o = (await app.inject({ method: 'POST', url: '/run', payload: { indicator: '203.0.113.9' } })).json<RunReply>().outputs
+  t.equal(o['enrich.verdict'], 'malicious')
+  t.match(o['enrich.note'], /### Enrichment of `203\.0\.113\.9` \(Address\)/)
+  t.match(o['enrich.note'], /Indicator Enrichment 1\.0\.0 · 2026-01-02T03:04:05\.000Z/)
+})

@@ -1,0 +1,32 @@
+/** Starts an isolated service instance for a test (fastify.inject, no port), closed at teardown. */
+import type { Test } from 'tap'
+import { pino } from 'pino'
+import { Writable } from 'node:stream'
+import { buildApp, type BuildAppOptions } from '../../src/app.js'
+import { loadServiceConfig } from '../../src/config/env.js'
+import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
+
+export interface TestApp {
+  readonly app: Awaited<ReturnType<typeof buildApp>>
+  /** Every log line the instance wrote, parsed. */
+  readonly logs: Record<string, unknown>[]
+}
+
+export const startApp = async (
+  t: Test,
+  env: Record<string, string> = {},
+  options: Omit<BuildAppOptions, 'config'> = {},
+): Promise<TestApp> => {
+  const sources = options.sources ?? SOURCE_DEFINITIONS
+  const config = loadServiceConfig({ LOG_LEVEL: 'info', ...env }, sources)
+  const logs: Record<string, unknown>[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    },
+  })
+  const app = await buildApp({ config, logger: pino({ level: config.logLevel }, sink), ...options, sources })
+  t.teardown(() => app.close())
+  return { app, logs }
+}
