@@ -1,0 +1,234 @@
+/**
+ * abuse.ch URLhaus: is this URL, host or payload hash known for spreading malware?
+ * Facts from /work/shared/reference/sources.md; docs/sources/urlhaus.md explains the mapping.
+ */
+import { SourceError } from '../errors.js'
+import type { Indicator } from '../indicators/types.js'
+import type { FactValue, Finding, SourceDefinition, SourceInstance } from './types.js'
+import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+
+const ID = 'urlhaus'
+const TITLE = 'abuse.ch URLhaus'
+const DEFAULT_BASE_URL = 'https://urlhaus-api.abuse.ch'
+/** abuse.ch publishes no limit for URLhaus; this is a polite default. */
+const DEFAULT_RATE_LIMIT = { requests: 10, perMs: 1000 }
+const CACHE_TTL_MS = 60 * 60 * 1000
+
+/** A listed URL (or a host with a URL) still serving malware. */
+export const URLHAUS_SCORE_ONLINE = 100
+/** Listed, but every URL is offline now: it was malicious, it may not be any more. */
+export const URLHAUS_SCORE_OFFLINE = 60
+/** A payload hash URLhaus holds is a malware sample, whether or not the URLs that spread it are still up. */
+export const URLHAUS_SCORE_PAYLOAD = 100
+
+/** Statuses used in the `status` fact beyond URLhaus's own online/offline/unknown. */
+export const URLHAUS_STATUS_NOT_LISTED = 'not_listed'
+export const URLHAUS_STATUS_NOT_SEARCHABLE = 'not_searchable'
+
+/** URLhaus paths: the trailing slashes are required. */
+const PATHS = { url: '/v1/url/', host: '/v1/host/', payload: '/v1/payload/' } as const
+
+type HashKind = 'md5' | 'sha1' | 'sha256' | 'sha512'
+const HASH_KIND_BY_LENGTH: Readonly<Record<number, HashKind>> = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' }
+/** The only hash kinds the payload endpoint accepts. */
+const SEARCHABLE_HASHES: readonly HashKind[] = ['md5', 'sha256']
+
+export const hashKindOf = (hash: string): HashKind | undefined =>
+  /^[0-9a-f]+$/i.test(hash) ? HASH_KIND_BY_LENGTH[hash.length] : undefined
+
+type Answer = Record<string, unknown>
+
+const isRecord = (v: unknown): v is Answer => typeof v === 'object' && v !== null && !Array.isArray(v)
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+/** URLhaus sends counts as strings ("10"). */
+const count = (v: unknown): number | null => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
+  return Number.isFinite(n) ? n : null
+}
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
+const records = (v: unknown): Answer[] => (Array.isArray(v) ? v.filter(isRecord) : [])
+const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
+
+/** A body that is not URLhaus's shape, or a query_status other than ok/no_results, is a bad answer. */
+const queryStatusOf = (answer: unknown): 'ok' | 'no_results' => {
+  if (!isRecord(answer) || typeof answer['query_status'] !== 'string') {
+    throw new SourceError('bad_answer', 'URLhaus answered without a query_status')
+  }
+  const status = answer['query_status']
+  if (status === 'ok' || status === 'no_results') return status
+  throw new SourceError('bad_answer', `URLhaus answered query_status '${status}'`)
+}
+
+const notListed = (answer: unknown, what: string): Finding => ({
+  verdict: 'unknown',
+  score: null,
+  confidence: null,
+  tags: [],
+  summary: `URLhaus: ${what} not listed`,
+  facts: {
+    status: URLHAUS_STATUS_NOT_LISTED,
+    threat: null,
+    url_count: 0,
+    reference: null,
+    tags: [],
+    first_seen: null,
+    signature: null,
+  },
+  raw: answer,
+})
+
+/** Maps a /v1/url/ answer. Throws SourceError('bad_answer') on a vendor error status. */
+export const toUrlhausUrlFinding = (indicator: Indicator, answer: unknown): Finding => {
+  if (queryStatusOf(answer) === 'no_results') return notListed(answer, 'URL')
+  const a = answer as Answer
+  const urlStatus = str(a['url_status']) ?? 'unknown'
+  const online = urlStatus === 'online'
+  const tags = distinct(strings(a['tags']))
+  const threat = str(a['threat'])
+  const signature = distinct(records(a['payloads']).map((p) => str(p['signature']))).join(', ') || null
+  const facts: Record<string, FactValue> = {
+    status: urlStatus,
+    threat,
+    url_count: 1,
+    reference: str(a['urlhaus_reference']),
+    tags,
+    first_seen: str(a['date_added']),
+    signature,
+  }
+  return {
+    verdict: online ? 'malicious' : 'suspicious',
+    score: online ? URLHAUS_SCORE_ONLINE : URLHAUS_SCORE_OFFLINE,
+    confidence: null,
+    tags,
+    summary: `URLhaus: ${urlStatus} ${threat ?? 'malware'} URL${signature ? ` (${signature})` : ''}${tags.length ? `, tags ${tags.join(', ')}` : ''}`,
+    facts,
+    raw: answer,
+  }
+}
+
+/** Maps a /v1/host/ answer: malicious when any listed URL on the host is online, suspicious when all are offline. */
+export const toUrlhausHostFinding = (indicator: Indicator, answer: unknown): Finding => {
+  if (queryStatusOf(answer) === 'no_results') return notListed(answer, 'host')
+  const a = answer as Answer
+  const urls = records(a['urls'])
+  const onlineCount = urls.filter((u) => u['url_status'] === 'online').length
+  const urlCount = count(a['url_count']) ?? urls.length
+  const tags = distinct(urls.flatMap((u) => strings(u['tags'])))
+  const threat = distinct(urls.map((u) => str(u['threat']))).join(', ') || null
+  const online = onlineCount > 0
+  return {
+    verdict: online ? 'malicious' : 'suspicious',
+    score: online ? URLHAUS_SCORE_ONLINE : URLHAUS_SCORE_OFFLINE,
+    confidence: null,
+    tags,
+    summary: `URLhaus: ${urlCount} malware URL${urlCount === 1 ? '' : 's'} on this host, ${onlineCount} online${threat ? ` (${threat})` : ''}`,
+    facts: {
+      status: online ? 'online' : 'offline',
+      threat,
+      url_count: urlCount,
+      reference: str(a['urlhaus_reference']),
+      tags,
+      first_seen: str(a['firstseen']),
+      signature: null,
+    },
+    raw: answer,
+  }
+}
+
+/** Maps a /v1/payload/ answer: a payload URLhaus holds is a malware sample, so malicious. */
+export const toUrlhausPayloadFinding = (indicator: Indicator, answer: unknown): Finding => {
+  if (queryStatusOf(answer) === 'no_results') return notListed(answer, 'payload')
+  const a = answer as Answer
+  const urls = records(a['urls'])
+  const onlineCount = urls.filter((u) => u['url_status'] === 'online').length
+  const urlCount = count(a['url_count']) ?? urls.length
+  const signature = str(a['signature'])
+  const fileType = str(a['file_type'])
+  const sha256 = str(a['sha256_hash'])
+  const tags = distinct([signature, ...urls.flatMap((u) => strings(u['tags']))])
+  return {
+    verdict: 'malicious',
+    score: URLHAUS_SCORE_PAYLOAD,
+    confidence: null,
+    tags,
+    summary: `URLhaus: malware payload${signature ? ` ${signature}` : ''}${fileType ? ` (${fileType})` : ''} spread by ${urlCount} URL${urlCount === 1 ? '' : 's'}, ${onlineCount} online`,
+    facts: {
+      status: onlineCount > 0 ? 'online' : 'offline',
+      threat: 'malware_download',
+      url_count: urlCount,
+      // The payload answer has no reference of its own; URLhaus's browse page finds it by hash.
+      reference: `https://urlhaus.abuse.ch/browse.php?search=${encodeURIComponent(sha256 ?? indicator.value)}`,
+      tags,
+      first_seen: str(a['firstseen']),
+      signature,
+    },
+    raw: answer,
+  }
+}
+
+/** sha1 and sha512: the payload endpoint cannot search them, so URLhaus has no opinion (never "benign"). */
+export const urlhausUnsearchableHashFinding = (indicator: Indicator, kind: string): Finding => ({
+  verdict: 'unknown',
+  score: null,
+  confidence: null,
+  tags: [],
+  summary: `URLhaus: cannot search a ${kind} hash (only md5 and sha256)`,
+  facts: {
+    status: URLHAUS_STATUS_NOT_SEARCHABLE,
+    threat: null,
+    url_count: null,
+    reference: null,
+    tags: [],
+    first_seen: null,
+    signature: null,
+    note: `URLhaus searches payloads by md5 or sha256 only; a ${kind} hash cannot be looked up`,
+  },
+  raw: null,
+})
+
+export const urlhausSource: SourceDefinition = {
+  id: ID,
+  title: TITLE,
+  kind: 'vendor',
+  description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
+  supports: ['URL', 'Host', 'File'],
+  outputs: ['status', 'threat', 'url_count', 'reference', 'tags', 'first_seen', 'signature'],
+  settings: [apiKeySetting(ID, TITLE), baseUrlSetting(ID, DEFAULT_BASE_URL), rateLimitSetting(ID, DEFAULT_RATE_LIMIT)],
+  rateLimit: DEFAULT_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  async start(config, deps): Promise<SourceInstance> {
+    const client = vendorHttpClient(ID, config, deps)
+    const envKey = config.sources[ID]?.['apiKey']
+    const post = async (path: string, form: Record<string, string>, key: string, signal: AbortSignal): Promise<unknown> =>
+      (await client.request({ method: 'POST', path, form, headers: { 'Auth-Key': key }, signal })).body
+    return {
+      health: () =>
+        envKey
+          ? { state: 'ready', detail: 'API key set' }
+          : { state: 'not_configured', detail: 'no API key: set URLHAUS_API_KEY (free at auth.abuse.ch) or pass the urlhaus_api_key param' },
+      async lookup(indicator, ctx) {
+        const key = requireApiKey(ID, ctx)
+        switch (indicator.type) {
+          case 'URL':
+            return toUrlhausUrlFinding(indicator, await post(PATHS.url, { url: indicator.value }, key, ctx.signal))
+          case 'Host':
+            return toUrlhausHostFinding(indicator, await post(PATHS.host, { host: indicator.value }, key, ctx.signal))
+          case 'File': {
+            const hash = indicator.value.toLowerCase()
+            const kind = hashKindOf(hash)
+            if (kind === undefined || !SEARCHABLE_HASHES.includes(kind)) {
+              return urlhausUnsearchableHashFinding(indicator, kind ?? 'unrecognised')
+            }
+            const answer = await post(PATHS.payload, { [`${kind}_hash`]: hash }, key, ctx.signal)
+            return toUrlhausPayloadFinding(indicator, answer)
+          }
+          default:
+            throw new SourceError('internal', `URLhaus cannot look up ${indicator.type} indicators`)
+        }
+      },
+      async close() {
+        client.close()
+      },
+    }
+  },
+}
