@@ -1,0 +1,222 @@
+/**
+ * In-memory ThreatConnect data for one sandbox instance: owners, indicators (with tags and attributes) and posts.
+ * Mirrors the v3 API's behaviour closely enough to develop and test write-back; it is not the platform.
+ */
+import { isIP } from 'node:net'
+
+/** Indicator types the sandbox stores, with the body field that carries each one's value. */
+export const VALUE_FIELDS = {
+  Address: ['ip'],
+  Host: ['hostName'],
+  URL: ['text'],
+  EmailAddress: ['address'],
+  File: ['md5', 'sha1', 'sha256'],
+  ASN: ['AS Number'],
+  CIDR: ['Block'],
+} as const satisfies Record<string, readonly string[]>
+
+export type SandboxIndicatorType = keyof typeof VALUE_FIELDS
+
+export const isSandboxIndicatorType = (t: unknown): t is SandboxIndicatorType =>
+  typeof t === 'string' && Object.prototype.hasOwnProperty.call(VALUE_FIELDS, t)
+
+export interface SandboxAttribute {
+  readonly id: number
+  readonly type: string
+  readonly value: string
+  readonly dateAdded: string
+}
+
+export interface SandboxIndicator {
+  readonly id: number
+  readonly type: SandboxIndicatorType
+  readonly ownerName: string
+  /** Value fields, e.g. { ip: '8.8.8.8' } or { md5, sha256 }. */
+  values: Record<string, string>
+  rating: number | null
+  confidence: number | null
+  tags: string[]
+  attributes: SandboxAttribute[]
+  readonly dateAdded: string
+  lastModified: string
+}
+
+export interface SandboxPost {
+  readonly id: number
+  readonly objectId: number
+  readonly text: string
+  readonly author: string
+  readonly dateAdded: string
+}
+
+/** Why a change was refused: becomes a 400 with this message. */
+export class SandboxInputError extends Error {}
+
+const HASH_LENGTH = { md5: 32, sha1: 40, sha256: 64 } as const
+
+/** Checks a value the way the platform would refuse it; returns the problem or undefined. */
+export const valueProblem = (type: SandboxIndicatorType, field: string, value: string): string | undefined => {
+  switch (type) {
+    case 'Address':
+      return isIP(value) === 0 ? `'${value}' is not an IP address` : undefined
+    case 'Host':
+      return /^[A-Za-z0-9_.-]+$/.test(value) && value.includes('.') ? undefined : `'${value}' is not a host name`
+    case 'URL':
+      return /^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value) ? undefined : `'${value}' is not a URL`
+    case 'EmailAddress':
+      return /^[^@\s]+@[^@\s]+$/.test(value) ? undefined : `'${value}' is not an email address`
+    case 'File': {
+      const length = HASH_LENGTH[field as keyof typeof HASH_LENGTH]
+      return new RegExp(`^[0-9a-fA-F]{${length}}$`).test(value) ? undefined : `'${value}' is not a valid ${field} hash`
+    }
+    case 'ASN':
+      return /^ASN\d+$/.test(value) ? undefined : `'${value}' is not an AS Number like ASN15169`
+    case 'CIDR': {
+      const [ip, bits, extra] = value.split('/')
+      const version = isIP(ip ?? '')
+      const max = version === 6 ? 128 : 32
+      const ok = version !== 0 && extra === undefined && /^\d+$/.test(bits ?? '') && Number(bits) <= max
+      return ok ? undefined : `'${value}' is not a CIDR block`
+    }
+  }
+}
+
+/** Summary as the platform shows it: the value, or a File's hashes joined by " : ". */
+export const summaryOf = (i: Pick<SandboxIndicator, 'type' | 'values'>): string =>
+  VALUE_FIELDS[i.type]
+    .map((f) => i.values[f])
+    .filter((v): v is string => v !== undefined)
+    .join(' : ')
+
+const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+
+export interface IndicatorChange {
+  readonly rating?: number
+  readonly confidence?: number
+  readonly tags?: { readonly names: readonly string[]; readonly mode: 'append' | 'replace' | 'delete' }
+  readonly attributes?: {
+    readonly items: ReadonlyArray<{ readonly type: string; readonly value: string }>
+    readonly mode: 'append' | 'replace' | 'delete'
+  }
+}
+
+export class SandboxStore {
+  readonly owners: readonly string[]
+  private readonly indicators = new Map<number, SandboxIndicator>()
+  private readonly posts: SandboxPost[] = []
+  private nextId = 1
+  private readonly now: () => number
+
+  constructor(owners: readonly string[], now: () => number) {
+    if (owners.length === 0) throw new Error('the sandbox needs at least one owner')
+    this.owners = owners
+    this.now = now
+  }
+
+  /** The API user's own organization: where requests without an owner go. */
+  get defaultOwner(): string {
+    return this.owners[0] as string
+  }
+
+  ownerNamed(name: string): string | undefined {
+    return this.owners.find((o) => same(o, name))
+  }
+
+  private stamp(): string {
+    return new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  }
+
+  allIndicators(): SandboxIndicator[] {
+    return [...this.indicators.values()]
+  }
+
+  indicator(id: number): SandboxIndicator | undefined {
+    return this.indicators.get(id)
+  }
+
+  /** The existing indicator these values identify in the owner (a File matches on any shared hash). */
+  private existing(owner: string, type: SandboxIndicatorType, values: Record<string, string>): SandboxIndicator | undefined {
+    return this.allIndicators().find(
+      (i) =>
+        i.ownerName === owner &&
+        i.type === type &&
+        VALUE_FIELDS[type].some((f) => i.values[f] !== undefined && values[f] !== undefined && same(i.values[f], values[f])),
+    )
+  }
+
+  /** Create, or (like the platform) update the one that already exists. */
+  upsertIndicator(
+    owner: string,
+    type: SandboxIndicatorType,
+    values: Record<string, string>,
+    change: IndicatorChange = {},
+  ): { indicator: SandboxIndicator; created: boolean } {
+    const fields = VALUE_FIELDS[type] as readonly string[]
+    const given = Object.entries(values).filter(([f]) => fields.includes(f))
+    if (given.length === 0) throw new SandboxInputError(`a ${type} indicator needs ${fields.join(' or ')}`)
+    for (const [f, v] of given) {
+      const problem = valueProblem(type, f, v)
+      if (problem !== undefined) throw new SandboxInputError(problem)
+    }
+    const clean = Object.fromEntries(given)
+    const found = this.existing(owner, type, clean)
+    if (found) {
+      found.values = { ...found.values, ...clean }
+      this.apply(found, change)
+      return { indicator: found, created: false }
+    }
+    const at = this.stamp()
+    const indicator: SandboxIndicator = {
+      id: this.nextId++,
+      type,
+      ownerName: owner,
+      values: clean,
+      rating: null,
+      confidence: null,
+      tags: [],
+      attributes: [],
+      dateAdded: at,
+      lastModified: at,
+    }
+    this.apply(indicator, change)
+    this.indicators.set(indicator.id, indicator)
+    return { indicator, created: true }
+  }
+
+  /** Rating/confidence set; tags and attributes appended (duplicates of name / type+value ignored), replaced or deleted. */
+  apply(indicator: SandboxIndicator, change: IndicatorChange): void {
+    if (change.rating !== undefined) indicator.rating = change.rating
+    if (change.confidence !== undefined) indicator.confidence = change.confidence
+    if (change.tags) {
+      const { names, mode } = change.tags
+      if (mode === 'delete') indicator.tags = indicator.tags.filter((t) => !names.some((n) => same(n, t)))
+      else {
+        const base = mode === 'replace' ? [] : indicator.tags
+        indicator.tags = names.reduce((acc, n) => (acc.some((t) => same(t, n)) ? acc : [...acc, n]), base)
+      }
+    }
+    if (change.attributes) {
+      const { items, mode } = change.attributes
+      const matches = (a: SandboxAttribute, b: { type: string; value: string }): boolean => same(a.type, b.type) && a.value === b.value
+      if (mode === 'delete') indicator.attributes = indicator.attributes.filter((a) => !items.some((b) => matches(a, b)))
+      else {
+        const base = mode === 'replace' ? [] : indicator.attributes
+        indicator.attributes = items.reduce(
+          (acc, b) => (acc.some((a) => matches(a, b)) ? acc : [...acc, { id: this.nextId++, type: b.type, value: b.value, dateAdded: this.stamp() }]),
+          base,
+        )
+      }
+    }
+    indicator.lastModified = this.stamp()
+  }
+
+  postsFor(objectId: number): SandboxPost[] {
+    return this.posts.filter((p) => p.objectId === objectId)
+  }
+
+  addPost(objectId: number, text: string, author: string): SandboxPost {
+    const post: SandboxPost = { id: this.nextId++, objectId, text, author, dateAdded: this.stamp() }
+    this.posts.push(post)
+    return post
+  }
+}
