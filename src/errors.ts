@@ -2,25 +2,29 @@
  * Typed errors with stable codes. The code -> HTTP status mapping lives here and nowhere else;
  * the error handler plugin only asks `httpStatusOf`.
  */
-export const ERROR_STATUS = {
-  INVALID_JSON: 400,
-  INVALID_PARAM: 400,
-  MISSING_PARAM: 400,
-  UNKNOWN_PARAM: 400,
-  INVALID_INDICATOR: 400,
-  UNKNOWN_SOURCE: 400,
-  UNKNOWN_VARIABLE: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  TOO_MANY_REQUESTS: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
+export const ERRORS = {
+  INVALID_JSON: { status: 400, help: 'The body is not valid JSON. Check quoting and commas.' },
+  INVALID_PARAM: { status: 400, help: 'A param has the wrong type or value; `field` names it and the message says what is allowed.' },
+  MISSING_PARAM: { status: 400, help: 'A required param (e.g. `indicator`) is missing.' },
+  UNKNOWN_PARAM: { status: 400, help: 'The body has a field that is not a param of the app (often a typo); the message lists the params.' },
+  INVALID_INDICATOR: { status: 400, help: 'The indicator is not of the given type, or of no known type; `field` is `indicator` or `indicator[i]`.' },
+  UNKNOWN_SOURCE: { status: 400, help: '`sources` names a source this service does not have; the message lists the known ones.' },
+  UNKNOWN_VARIABLE: { status: 400, help: '`tc_playbook_out_variables` asks for a variable the contract does not declare.' },
+  UNAUTHORIZED: { status: 401, help: 'RUN_TOKEN is set and the request has no or a wrong `Authorization: Bearer` token.' },
+  NOT_FOUND: { status: 404, help: 'No such route; see GET /docs.' },
+  METHOD_NOT_ALLOWED: { status: 405, help: 'The route exists but not for this method.' },
+  PAYLOAD_TOO_LARGE: { status: 413, help: 'The body is over BODY_LIMIT bytes; send fewer indicators per call or raise the limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, help: 'Send `Content-Type: application/json`.' },
+  TOO_MANY_REQUESTS: { status: 429, help: 'This client called /run too often; wait for Retry-After.' },
+  INTERNAL: { status: 500, help: 'A bug: the reply carries a request id; the service log has the details under it.' },
+  UNAVAILABLE: { status: 503, help: 'The service is starting or stopping.' },
 } as const
 
-export type ErrorCode = keyof typeof ERROR_STATUS
+export const ERROR_STATUS = Object.fromEntries(Object.entries(ERRORS).map(([code, e]) => [code, e.status])) as {
+  readonly [K in keyof typeof ERRORS]: (typeof ERRORS)[K]['status']
+}
+
+export type ErrorCode = keyof typeof ERRORS
 
 export class AppError extends Error {
   readonly code: ErrorCode

@@ -5,6 +5,7 @@
 import type { SettingRow } from '../config/env.js'
 import type { AppConfig } from '../contract/types.js'
 import type { Layout } from '../contract/types.js'
+import { ERRORS } from '../errors.js'
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 
@@ -53,3 +54,10 @@ export const replaceBlock = (doc: string, name: string, content: string): string
   if (from < 0 || to < from) throw new Error(`markers ${begin} ... ${end} not found`)
   return `${doc.slice(0, from + begin.length)}\n${content}\n${doc.slice(to)}`
 }
+
+export const errorsTable = (): string =>
+  [
+    '| Code | HTTP | What it means, what to do |',
+    '| --- | --- | --- |',
+    ...Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${cell(e.help)} |`),
+  ].join('\n')
