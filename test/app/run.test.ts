@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { InjectOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import type { AppConfig } from '../../src/contract/types.js'
 import { startApp } from '../helpers/app.js'
@@ -72,7 +73,7 @@ t.test('an array of indicators: outputs aligned with the input order', async (t)
 
 t.test('bad input: clear 4xx JSON errors naming the field', async (t) => {
   const { app } = await startApp(t, { BODY_LIMIT: '2048' })
-  const cases: { name: string; req: Parameters<typeof app.inject>[0]; status: number; code: string; field: string; message?: RegExp }[] = [
+  const cases: { name: string; req: InjectOptions; status: number; code: string; field: string; message?: RegExp }[] = [
     { name: 'not of the given type', req: { method: 'POST', url: '/run', payload: { indicator: '1.2.3', indicator_type: 'Address' } }, status: 400, code: 'INVALID_INDICATOR', field: 'indicator', message: /^'1\.2\.3' is not a valid Address/ },
     { name: 'bad array item', req: { method: 'POST', url: '/run', payload: { indicator: ['8.8.8.8', 'not an indicator'] } }, status: 400, code: 'INVALID_INDICATOR', field: 'indicator[1]' },
     { name: 'missing indicator', req: { method: 'POST', url: '/run', payload: { sources: 'asn' } }, status: 400, code: 'MISSING_PARAM', field: 'indicator' },
