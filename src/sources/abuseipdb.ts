@@ -1,0 +1,144 @@
+/** AbuseIPDB v2: how confident its community is that an IP address is abusive, and who runs it. */
+import { SourceError } from '../errors.js'
+import type { Indicator } from '../indicators/types.js'
+import type { HttpResponse } from '../http/types.js'
+import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
+import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+
+const ID = 'abuseipdb'
+const TITLE = 'AbuseIPDB'
+
+/** abuseConfidenceScore at or above this: verdict malicious. */
+export const ABUSEIPDB_MALICIOUS_MIN_SCORE = 75
+/** abuseConfidenceScore at or above this (and below malicious): verdict suspicious. */
+export const ABUSEIPDB_SUSPICIOUS_MIN_SCORE = 1
+/** Reports older than this many days are ignored by the vendor's score (its own window, 1..365). */
+export const ABUSEIPDB_MAX_AGE_DAYS = 90
+
+/** Free plan: 1,000 checks a day. */
+export const ABUSEIPDB_RATE_LIMIT: RateLimit = { requests: 1000, perMs: 86_400_000 }
+const CACHE_TTL_MS = 3_600_000
+const GUI_BASE = 'https://www.abuseipdb.com/check'
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const numberOr0 = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+
+/** The query string of GET /check. */
+export const abuseipdbCheckParams = (indicator: Indicator): Record<string, string | number> => ({
+  ipAddress: indicator.value,
+  maxAgeInDays: ABUSEIPDB_MAX_AGE_DAYS,
+})
+
+/** Allow-listed by AbuseIPDB: benign. Otherwise the score decides; score 0 is "unknown", never benign. */
+export const abuseipdbVerdict = (score: number, whitelisted: boolean): Verdict => {
+  if (whitelisted) return 'benign'
+  if (score >= ABUSEIPDB_MALICIOUS_MIN_SCORE) return 'malicious'
+  if (score >= ABUSEIPDB_SUSPICIOUS_MIN_SCORE) return 'suspicious'
+  return 'unknown'
+}
+
+/** Maps a 200 answer (`{"data":{...}}`) to a finding. Throws bad_answer on another shape. */
+export const toAbuseipdbFinding = (indicator: Indicator, answer: unknown): Finding => {
+  const data = isRecord(answer) ? answer['data'] : undefined
+  if (!isRecord(data) || typeof data['abuseConfidenceScore'] !== 'number') {
+    throw new SourceError('bad_answer', `${TITLE} answered 200 without data.abuseConfidenceScore`)
+  }
+  const score = Math.max(0, Math.min(100, Math.round(data['abuseConfidenceScore'])))
+  const whitelisted = data['isWhitelisted'] === true
+  const isTor = data['isTor'] === true
+  const totalReports = numberOr0(data['totalReports'])
+  const distinctUsers = numberOr0(data['numDistinctUsers'])
+  const country = stringOrNull(data['countryCode'])
+  const isp = stringOrNull(data['isp'])
+  const usageType = stringOrNull(data['usageType'])
+  const tags = [
+    ...(isTor ? ['tor'] : []),
+    ...(whitelisted ? ['whitelisted'] : []),
+    ...(totalReports > 0 ? ['reported'] : []),
+    ...(data['isPublic'] === false ? ['not-public'] : []),
+  ]
+  const who = [isp, country].filter((x) => x !== null).join(', ')
+  const reports =
+    totalReports === 0
+      ? 'no reports'
+      : `${totalReports} report${totalReports === 1 ? '' : 's'} from ${distinctUsers} user${distinctUsers === 1 ? '' : 's'}`
+  return {
+    verdict: abuseipdbVerdict(score, whitelisted),
+    score,
+    confidence: null,
+    tags,
+    summary: `abuse confidence ${score}%, ${reports} in ${ABUSEIPDB_MAX_AGE_DAYS} days${whitelisted ? ', allow-listed' : ''}${who ? ` (${who})` : ''}`,
+    facts: {
+      score,
+      total_reports: totalReports,
+      distinct_users: distinctUsers,
+      country,
+      isp,
+      domain: stringOrNull(data['domain']),
+      usage_type: usageType,
+      is_tor: isTor,
+      is_whitelisted: whitelisted,
+      last_reported_at: stringOrNull(data['lastReportedAt']),
+      link: `${GUI_BASE}/${encodeURIComponent(indicator.value)}`,
+    },
+    raw: answer,
+  }
+}
+
+/** Turns the HTTP answer (200 or 422) into a finding or a bad_answer failure quoting the vendor. */
+export const abuseipdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
+  if (res.status === 422) {
+    const errors = isRecord(res.body) && Array.isArray(res.body['errors']) ? res.body['errors'] : []
+    const detail = errors.map((e) => (isRecord(e) ? String(e['detail'] ?? '') : '')).filter((d) => d !== '').join('; ')
+    throw new SourceError('bad_answer', `${TITLE} refused the address (422: ${detail || 'no detail'})`)
+  }
+  return toAbuseipdbFinding(indicator, res.body)
+}
+
+export const abuseipdbSource: SourceDefinition = {
+  id: ID,
+  title: TITLE,
+  kind: 'vendor',
+  description: "How confident AbuseIPDB's reporters are that an IP address is abusive (0-100), with its ISP, usage type and Tor status.",
+  supports: ['Address'],
+  settings: [
+    apiKeySetting(ID, TITLE),
+    baseUrlSetting(ID, 'https://api.abuseipdb.com/api/v2'),
+    rateLimitSetting(ID, ABUSEIPDB_RATE_LIMIT),
+  ],
+  rateLimit: ABUSEIPDB_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  outputs: ['score', 'total_reports', 'country', 'isp', 'usage_type', 'is_tor', 'is_whitelisted', 'last_reported_at', 'link'],
+  async start(config, deps) {
+    const client = vendorHttpClient(ID, config, deps)
+    const envKey = config.sources[ID]?.['apiKey']
+    return {
+      health() {
+        if (envKey === undefined || envKey === '') {
+          return { state: 'not_configured', detail: 'no ABUSEIPDB_API_KEY; a request can still pass abuseipdb_api_key' }
+        }
+        const { circuit } = client.state()
+        return circuit === 'open'
+          ? { state: 'unavailable', detail: 'circuit open after repeated failures' }
+          : { state: 'ready', detail: 'API key set' }
+      },
+      async lookup(indicator, ctx) {
+        const apiKey = requireApiKey(ID, ctx)
+        const res = await client.request({
+          method: 'GET',
+          path: '/check',
+          searchParams: abuseipdbCheckParams(indicator),
+          // Without Accept: application/json AbuseIPDB answers HTML.
+          headers: { Key: apiKey, Accept: 'application/json' },
+          answerStatuses: [422],
+          signal: ctx.signal,
+        })
+        return abuseipdbAnswer(indicator, res)
+      },
+      async close() {
+        client.close()
+      },
+    }
+  },
+}

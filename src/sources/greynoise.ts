@@ -1,0 +1,152 @@
+/** GreyNoise Community: whether an IP address is an internet-wide scanner (noise) or a known business service (RIOT). */
+import { SourceError } from '../errors.js'
+import type { Indicator } from '../indicators/types.js'
+import type { HttpResponse } from '../http/types.js'
+import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
+import { apiKeySetting, baseUrlSetting, rateLimitSetting, vendorHttpClient } from './vendor-kit.js'
+
+const ID = 'greynoise'
+const TITLE = 'GreyNoise'
+
+/**
+ * Verdict mapping (GreyNoise gives a class, no score):
+ * classification "malicious" -> malicious (wins over RIOT); "benign" or riot -> benign;
+ * noise with any other class -> suspicious (it scans the internet, intent unknown); otherwise unknown.
+ */
+export const GREYNOISE_VERDICT_BY_CLASSIFICATION: Readonly<Record<string, Verdict>> = { malicious: 'malicious', benign: 'benign' }
+export const GREYNOISE_NOISE_VERDICT: Verdict = 'suspicious'
+
+/** Community quotas are small and change; 50 a day is a guess (unconfirmed). */
+export const GREYNOISE_RATE_LIMIT: RateLimit = { requests: 50, perMs: 86_400_000 }
+const CACHE_TTL_MS = 6 * 3_600_000
+const GUI_BASE = 'https://viz.greynoise.io/ip'
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+
+// IPv6 colons are legal in a path segment; everything else unusual is escaped.
+export const greynoisePath = (indicator: Indicator): string =>
+  `/v3/community/${encodeURIComponent(indicator.value).replace(/%3A/gi, ':')}`
+
+export const greynoiseVerdict = (classification: string | null, noise: boolean, riot: boolean): Verdict => {
+  const byClass = classification === null ? undefined : GREYNOISE_VERDICT_BY_CLASSIFICATION[classification]
+  if (byClass === 'malicious') return 'malicious'
+  if (byClass === 'benign' || riot) return 'benign'
+  if (noise) return GREYNOISE_NOISE_VERDICT
+  return 'unknown'
+}
+
+/** Maps a 200 answer (`{"ip","noise","riot","classification","name","link","last_seen","message"}`). */
+export const toGreynoiseFinding = (indicator: Indicator, answer: unknown): Finding => {
+  if (!isRecord(answer) || typeof answer['noise'] !== 'boolean' || typeof answer['riot'] !== 'boolean') {
+    const message = isRecord(answer) ? stringOrNull(answer['message']) : null
+    throw new SourceError('bad_answer', `${TITLE} answered 200 without noise/riot flags${message ? ` (message: ${message})` : ''}`)
+  }
+  const noise = answer['noise']
+  const riot = answer['riot']
+  const classification = stringOrNull(answer['classification'])
+  const name = stringOrNull(answer['name'])
+  const lastSeen = stringOrNull(answer['last_seen'])
+  const tags = [...(noise ? ['scanner'] : []), ...(riot ? ['business-service'] : [])]
+  const what = [
+    classification ? `classified ${classification}` : 'not classified',
+    noise ? 'scans the internet' : null,
+    riot ? 'a known business service' : null,
+    lastSeen ? `last seen ${lastSeen}` : null,
+  ].filter((x) => x !== null)
+  // GreyNoise names actors and services; "unknown" is its placeholder for no name.
+  const named = name !== null && name !== 'unknown' ? `${name}: ` : ''
+  return {
+    verdict: greynoiseVerdict(classification, noise, riot),
+    score: null,
+    confidence: null,
+    tags,
+    summary: named + what.join(', '),
+    facts: {
+      observed: true,
+      classification,
+      noise,
+      riot,
+      name,
+      last_seen: lastSeen,
+      link: stringOrNull(answer['link']) ?? `${GUI_BASE}/${encodeURIComponent(indicator.value)}`,
+    },
+    raw: answer,
+  }
+}
+
+/** 404 with a JSON body: GreyNoise has not observed the IP. An answer: unknown, never benign. */
+export const toGreynoiseNotObserved = (indicator: Indicator, answer: unknown): Finding => ({
+  verdict: 'unknown',
+  score: null,
+  confidence: null,
+  tags: [],
+  summary: 'not observed by GreyNoise',
+  facts: {
+    observed: false,
+    noise: false,
+    riot: false,
+    link: `${GUI_BASE}/${encodeURIComponent(indicator.value)}`,
+  },
+  raw: answer,
+})
+
+/** Turns the HTTP answer (200, 404 "not observed", or 400 e.g. a non-routable address) into a finding or a failure. */
+export const greynoiseAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
+  if (res.status === 400) {
+    const message = isRecord(res.body) ? stringOrNull(res.body['message']) : null
+    throw new SourceError('bad_answer', `${TITLE} refused the address (400: ${message ?? 'no message'})`)
+  }
+  if (res.status === 404) {
+    // GreyNoise's "not observed" 404 carries JSON with the ip; any other 404 means a wrong base URL.
+    if (!isRecord(res.body) || !('ip' in res.body || 'message' in res.body)) {
+      throw new SourceError('bad_answer', `${TITLE} answered 404 without its "not observed" body (is the base URL right?)`)
+    }
+    return toGreynoiseNotObserved(indicator, res.body)
+  }
+  return toGreynoiseFinding(indicator, res.body)
+}
+
+export const greynoiseSource: SourceDefinition = {
+  id: ID,
+  title: TITLE,
+  kind: 'vendor',
+  description: 'Whether GreyNoise sees an IP address scanning the internet (noise) or as a known business service (RIOT), and its classification.',
+  supports: ['Address'],
+  settings: [
+    apiKeySetting(ID, TITLE),
+    baseUrlSetting(ID, 'https://api.greynoise.io'),
+    rateLimitSetting(ID, GREYNOISE_RATE_LIMIT),
+  ],
+  rateLimit: GREYNOISE_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  outputs: ['classification', 'noise', 'riot', 'name', 'last_seen', 'link'],
+  async start(config, deps) {
+    const client = vendorHttpClient(ID, config, deps)
+    const envKey = config.sources[ID]?.['apiKey']
+    return {
+      health() {
+        const { circuit } = client.state()
+        if (circuit === 'open') return { state: 'unavailable', detail: 'circuit open after repeated failures' }
+        // The community API answers without a key, under a smaller quota.
+        return envKey === undefined || envKey === ''
+          ? { state: 'ready', detail: 'no GREYNOISE_API_KEY: using the unauthenticated community API (smaller quota)' }
+          : { state: 'ready', detail: 'API key set' }
+      },
+      async lookup(indicator, ctx) {
+        const apiKey = ctx.settings['apiKey']
+        const res = await client.request({
+          method: 'GET',
+          path: greynoisePath(indicator),
+          headers: apiKey === undefined || apiKey === '' ? {} : { key: apiKey },
+          answerStatuses: [400, 404],
+          signal: ctx.signal,
+        })
+        return greynoiseAnswer(indicator, res)
+      },
+      async close() {
+        client.close()
+      },
+    }
+  },
+}

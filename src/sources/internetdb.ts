@@ -1,0 +1,117 @@
+/** Shodan InternetDB: an IP address's open ports, known CVEs, hostnames and Shodan tags. Free, no key. */
+import { SourceError } from '../errors.js'
+import type { Indicator } from '../indicators/types.js'
+import type { HttpResponse } from '../http/types.js'
+import type { Finding, RateLimit, SourceDefinition } from './types.js'
+import { baseUrlSetting, rateLimitSetting, vendorHttpClient } from './vendor-kit.js'
+
+const ID = 'internetdb'
+const TITLE = 'Shodan InternetDB'
+
+/** No published limit; bursts got hour-long bans, so stay at one call a second. */
+export const INTERNETDB_RATE_LIMIT: RateLimit = { requests: 1, perMs: 1000 }
+/** Most ports / CVEs named in the one-line summary (facts keep them all). */
+export const INTERNETDB_SUMMARY_ITEMS = 5
+// Shodan refreshes InternetDB about weekly.
+const CACHE_TTL_MS = 12 * 3_600_000
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x) => typeof x === 'string' || typeof x === 'number').map(String) : []
+
+// IPv6 colons are legal in a path segment; everything else unusual is escaped.
+export const internetdbPath = (indicator: Indicator): string => `/${encodeURIComponent(indicator.value).replace(/%3A/gi, ':')}`
+
+const listText = (label: string, items: readonly string[]): string | null => {
+  if (items.length === 0) return null
+  const shown = items.slice(0, INTERNETDB_SUMMARY_ITEMS).join(', ')
+  return `${label} ${shown}${items.length > INTERNETDB_SUMMARY_ITEMS ? ` (+${items.length - INTERNETDB_SUMMARY_ITEMS} more)` : ''}`
+}
+
+/**
+ * Maps a 200 answer (`{"cpes","hostnames","ip","ports","tags","vulns"}`). InternetDB gives context, not a judgement:
+ * the verdict is always unknown and the score null; tags say what was seen ("vulns", "open-ports", Shodan's own).
+ */
+export const toInternetdbFinding = (indicator: Indicator, answer: unknown): Finding => {
+  if (!isRecord(answer) || !Array.isArray(answer['ports'])) {
+    const detail = isRecord(answer) && typeof answer['detail'] === 'string' ? ` (detail: ${answer['detail']})` : ''
+    throw new SourceError('bad_answer', `${TITLE} answered 200 without a ports list${detail}`)
+  }
+  const ports = strings(answer['ports'])
+  const vulns = strings(answer['vulns'])
+  const hostnames = strings(answer['hostnames'])
+  const vendorTags = strings(answer['tags'])
+  const cpes = strings(answer['cpes'])
+  const tags = [
+    ...new Set([...(ports.length > 0 ? ['open-ports'] : []), ...(vulns.length > 0 ? ['vulns'] : []), ...vendorTags.map((t) => t.toLowerCase())]),
+  ]
+  const parts = [listText('ports', ports), listText('CVEs', vulns), listText('hostnames', hostnames), listText('tags', vendorTags)].filter(
+    (x) => x !== null,
+  )
+  return {
+    verdict: 'unknown',
+    score: null,
+    confidence: null,
+    tags,
+    summary: parts.length === 0 ? 'known to Shodan, nothing listed' : parts.join('; '),
+    facts: { found: true, ports, vulns, hostnames, tags: vendorTags, cpes },
+    raw: answer,
+  }
+}
+
+/** 404 {"detail":"No information available"}: Shodan knows nothing about it. An answer, not a failure. */
+export const toInternetdbNotFound = (_indicator: Indicator, answer: unknown): Finding => ({
+  verdict: 'unknown',
+  score: null,
+  confidence: null,
+  tags: [],
+  summary: 'no information in Shodan InternetDB',
+  facts: { found: false },
+  raw: answer,
+})
+
+export const internetdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
+  if (res.status === 404) {
+    // The "no information" 404 carries {"detail":...}; any other 404 means a wrong base URL.
+    if (!isRecord(res.body) || typeof res.body['detail'] !== 'string') {
+      throw new SourceError('bad_answer', `${TITLE} answered 404 without its "No information available" body (is the base URL right?)`)
+    }
+    return toInternetdbNotFound(indicator, res.body)
+  }
+  return toInternetdbFinding(indicator, res.body)
+}
+
+export const internetdbSource: SourceDefinition = {
+  id: ID,
+  title: TITLE,
+  kind: 'vendor',
+  description: "An IP address's open ports, known CVEs, hostnames and tags as last seen by Shodan (context only, no verdict).",
+  supports: ['Address'],
+  settings: [baseUrlSetting(ID, 'https://internetdb.shodan.io'), rateLimitSetting(ID, INTERNETDB_RATE_LIMIT)],
+  rateLimit: INTERNETDB_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  outputs: ['ports', 'vulns', 'hostnames', 'tags', 'cpes'],
+  async start(config, deps) {
+    const client = vendorHttpClient(ID, config, deps)
+    return {
+      health() {
+        const { circuit } = client.state()
+        return circuit === 'open'
+          ? { state: 'unavailable', detail: 'circuit open after repeated failures' }
+          : { state: 'ready', detail: 'no key needed' }
+      },
+      async lookup(indicator, ctx) {
+        const res = await client.request({
+          method: 'GET',
+          path: internetdbPath(indicator),
+          answerStatuses: [404],
+          signal: ctx.signal,
+        })
+        return internetdbAnswer(indicator, res)
+      },
+      async close() {
+        client.close()
+      },
+    }
+  },
+}

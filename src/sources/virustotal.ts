@@ -1,0 +1,253 @@
+/** VirusTotal v3: how many scanning engines flag an IP, domain, URL or file hash, and its community reputation. */
+import { SourceError } from '../errors.js'
+import type { Indicator } from '../indicators/types.js'
+import type { HttpResponse } from '../http/types.js'
+import type { FactValue, Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
+import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+
+const ID = 'virustotal'
+const TITLE = 'VirusTotal'
+
+/** Engines flagging malicious at or above this: verdict malicious. */
+export const VT_MALICIOUS_MIN_ENGINES = 3
+/** One malicious engine, or this many suspicious ones: verdict suspicious. */
+export const VT_SUSPICIOUS_MIN_ENGINES = 1
+/** No engine flags it and the community reputation is at least this: verdict benign (a clean scan alone is "unknown"). */
+export const VT_BENIGN_MIN_REPUTATION = 1
+/** Score = 10 per malicious engine + 5 per suspicious one, so this many malicious engines reach 100. */
+export const VT_SCORE_FULL_AT_ENGINES = 10
+/** Vendor tags kept on a finding (files can carry dozens). */
+export const VT_MAX_TAGS = 20
+
+/** Public API: 4 requests a minute (and 500 a day). */
+export const VT_RATE_LIMIT: RateLimit = { requests: 4, perMs: 60_000 }
+const CACHE_TTL_MS = 6 * 3_600_000
+const GUI_BASE = 'https://www.virustotal.com/gui'
+
+type VtObjectKind = 'ip_addresses' | 'domains' | 'urls' | 'files'
+const GUI_KIND: Record<VtObjectKind, string> = { ip_addresses: 'ip-address', domains: 'domain', urls: 'url', files: 'file' }
+
+/** VirusTotal's URL identifier: the URL as unpadded URL-safe base64. */
+export const virustotalUrlId = (url: string): string => Buffer.from(url, 'utf8').toString('base64url')
+
+/** A File indicator may hold "md5 : sha1 : sha256"; VirusTotal takes any one, so ask with the strongest. */
+export const strongestHash = (value: string): string =>
+  value
+    .split(':')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '')
+    .reduce((best, h) => (h.length > best.length ? h : best), '')
+
+// IPv6 colons are legal in a path segment; everything else unusual is escaped.
+const segment = (s: string): string => encodeURIComponent(s).replace(/%3A/gi, ':')
+
+const objectOf = (indicator: Indicator): { kind: VtObjectKind; id: string } => {
+  switch (indicator.type) {
+    case 'Address':
+      return { kind: 'ip_addresses', id: indicator.value }
+    case 'Host':
+      return { kind: 'domains', id: indicator.value }
+    case 'URL':
+      return { kind: 'urls', id: virustotalUrlId(indicator.value) }
+    case 'File':
+      return { kind: 'files', id: strongestHash(indicator.value) }
+    default:
+      throw new SourceError('internal', `${TITLE} does not look up ${indicator.type} indicators`)
+  }
+}
+
+/** The API object an indicator is looked up as, and its path under the base URL. */
+export const virustotalObject = (indicator: Indicator): { kind: VtObjectKind; id: string; path: string } => {
+  const { kind, id } = objectOf(indicator)
+  return { kind, id, path: `/${kind}/${segment(id)}` }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0)
+const numberOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+const epochToIso = (v: unknown): string | null =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v * 1000).toISOString() : null
+
+export interface VtStats {
+  readonly malicious: number
+  readonly suspicious: number
+  readonly harmless: number
+  readonly undetected: number
+  readonly timeout: number
+}
+
+export const readVtStats = (v: unknown): VtStats => {
+  const s = isRecord(v) ? v : {}
+  return {
+    malicious: count(s['malicious']),
+    suspicious: count(s['suspicious']),
+    harmless: count(s['harmless']),
+    undetected: count(s['undetected']),
+    timeout: count(s['timeout']),
+  }
+}
+
+/** Verdict from engine counts and community reputation (see the VT_* thresholds). */
+export const virustotalVerdict = (stats: VtStats, reputation: number | null): Verdict => {
+  if (stats.malicious >= VT_MALICIOUS_MIN_ENGINES) return 'malicious'
+  if (stats.malicious >= 1 || stats.suspicious >= VT_SUSPICIOUS_MIN_ENGINES) return 'suspicious'
+  const analysed = stats.harmless + stats.undetected > 0
+  if (analysed && reputation !== null && reputation >= VT_BENIGN_MIN_REPUTATION) return 'benign'
+  return 'unknown'
+}
+
+/** 0-100 from engine counts; null when no engine has analysed it. */
+export const virustotalScore = (stats: VtStats): number | null => {
+  const engines = stats.malicious + stats.suspicious + stats.harmless + stats.undetected
+  if (engines === 0) return null
+  const points = (100 / VT_SCORE_FULL_AT_ENGINES) * (stats.malicious + stats.suspicious / 2)
+  return Math.min(100, Math.round(points))
+}
+
+const guiLink = (kind: VtObjectKind, id: string): string => `${GUI_BASE}/${GUI_KIND[kind]}/${encodeURIComponent(id)}`
+const searchLink = (value: string): string => `${GUI_BASE}/search/${encodeURIComponent(value)}`
+
+const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [])
+
+/** Facts only some object kinds carry (IP network, domain registrar and categories, file threat label). */
+const kindFacts = (attributes: Record<string, unknown>): Record<string, FactValue> => {
+  const categories = isRecord(attributes['categories'])
+    ? [...new Set(Object.values(attributes['categories']).filter((c): c is string => typeof c === 'string'))]
+    : null
+  const classification = isRecord(attributes['popular_threat_classification']) ? attributes['popular_threat_classification'] : {}
+  return {
+    asn: numberOrNull(attributes['asn']),
+    as_owner: stringOrNull(attributes['as_owner']),
+    network: stringOrNull(attributes['network']),
+    country: stringOrNull(attributes['country']),
+    registrar: stringOrNull(attributes['registrar']),
+    categories,
+    threat_label: stringOrNull(classification['suggested_threat_label']),
+  }
+}
+
+/** Maps a 200 answer (`{"data":{"type","id","attributes":{...}}}`) to a finding. Throws bad_answer on another shape. */
+export const toVirustotalFinding = (indicator: Indicator, answer: unknown): Finding => {
+  const data = isRecord(answer) ? answer['data'] : undefined
+  if (!isRecord(data) || !isRecord(data['attributes'])) {
+    const error = isRecord(answer) && isRecord(answer['error']) ? answer['error'] : undefined
+    const why = error ? `error ${String(error['code'])}: ${String(error['message'] ?? '')}` : 'no data.attributes'
+    throw new SourceError('bad_answer', `${TITLE} answered 200 without an object (${why})`)
+  }
+  const attributes = data['attributes']
+  const object = virustotalObject(indicator)
+  const stats = readVtStats(attributes['last_analysis_stats'])
+  const reputation = numberOrNull(attributes['reputation'])
+  const votes = isRecord(attributes['total_votes']) ? attributes['total_votes'] : {}
+  const verdict = virustotalVerdict(stats, reputation)
+  const engines = stats.malicious + stats.suspicious + stats.harmless + stats.undetected
+  const link = guiLink(object.kind, typeof data['id'] === 'string' && data['id'] !== '' ? data['id'] : object.id)
+  const tags = [...new Set(stringList(attributes['tags']).map((t) => t.toLowerCase()))].slice(0, VT_MAX_TAGS)
+  const repText = reputation === null ? '' : `; reputation ${reputation}`
+  const summary =
+    engines === 0
+      ? `known to VirusTotal but not analysed yet${repText}`
+      : `${stats.malicious}/${engines} engines flag it malicious, ${stats.suspicious} suspicious${repText}`
+  return {
+    verdict,
+    score: virustotalScore(stats),
+    confidence: null,
+    tags,
+    summary,
+    facts: {
+      found: true,
+      malicious: stats.malicious,
+      suspicious: stats.suspicious,
+      harmless: stats.harmless,
+      undetected: stats.undetected,
+      timeout: stats.timeout,
+      reputation,
+      votes_malicious: numberOrNull(votes['malicious']),
+      votes_harmless: numberOrNull(votes['harmless']),
+      last_analysis_date: epochToIso(attributes['last_analysis_date']),
+      link,
+      tags,
+      ...kindFacts(attributes),
+    },
+    raw: answer,
+  }
+}
+
+/** 404 NotFoundError: VirusTotal has never seen it. An answer: verdict unknown, never benign. */
+export const toVirustotalNotFound = (indicator: Indicator, answer: unknown): Finding => ({
+  verdict: 'unknown',
+  score: null,
+  confidence: null,
+  tags: [],
+  summary: 'not in VirusTotal',
+  facts: { found: false, link: searchLink(indicator.value) },
+  raw: answer,
+})
+
+const vendorError = (body: unknown): { code: string; message: string } | undefined => {
+  const error = isRecord(body) && isRecord(body['error']) ? body['error'] : undefined
+  return error ? { code: String(error['code'] ?? ''), message: String(error['message'] ?? '') } : undefined
+}
+
+/** Turns the HTTP answer (200, 404 or 400) into a finding or a bad_answer failure. */
+export const virustotalAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
+  if (res.status === 404) {
+    const error = vendorError(res.body)
+    // A 404 without VirusTotal's error body is a wrong base URL, not "never seen".
+    if (error?.code !== 'NotFoundError') {
+      throw new SourceError('bad_answer', `${TITLE} answered 404 without NotFoundError (is the base URL right?)`)
+    }
+    return toVirustotalNotFound(indicator, res.body)
+  }
+  if (res.status === 400) {
+    const error = vendorError(res.body)
+    throw new SourceError('bad_answer', `${TITLE} refused the request (400 ${error?.code ?? 'no error code'}: ${error?.message ?? ''})`)
+  }
+  return toVirustotalFinding(indicator, res.body)
+}
+
+export const virustotalSource: SourceDefinition = {
+  id: ID,
+  title: TITLE,
+  kind: 'vendor',
+  description: 'How many antivirus engines and URL scanners flag an IP, domain, URL or file hash, and its community reputation.',
+  supports: ['Address', 'Host', 'URL', 'File'],
+  settings: [
+    apiKeySetting(ID, TITLE),
+    baseUrlSetting(ID, 'https://www.virustotal.com/api/v3'),
+    rateLimitSetting(ID, VT_RATE_LIMIT),
+  ],
+  rateLimit: VT_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  outputs: ['malicious', 'suspicious', 'harmless', 'undetected', 'reputation', 'link', 'tags'],
+  async start(config, deps) {
+    const client = vendorHttpClient(ID, config, deps)
+    const envKey = config.sources[ID]?.['apiKey']
+    return {
+      health() {
+        if (envKey === undefined || envKey === '') {
+          return { state: 'not_configured', detail: 'no VIRUSTOTAL_API_KEY; a request can still pass virustotal_api_key' }
+        }
+        const { circuit } = client.state()
+        return circuit === 'open'
+          ? { state: 'unavailable', detail: 'circuit open after repeated failures' }
+          : { state: 'ready', detail: 'API key set' }
+      },
+      async lookup(indicator, ctx) {
+        const apiKey = requireApiKey(ID, ctx)
+        const res = await client.request({
+          method: 'GET',
+          path: virustotalObject(indicator).path,
+          headers: { 'x-apikey': apiKey },
+          answerStatuses: [400, 404],
+          signal: ctx.signal,
+        })
+        return virustotalAnswer(indicator, res)
+      },
+      async close() {
+        client.close()
+      },
+    }
+  },
+}
