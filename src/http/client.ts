@@ -1,0 +1,383 @@
+/**
+ * The one instrumented request client every vendor source (and the platform client) calls out through: one got
+ * instance per client, with its own rate limiter, circuit breaker, retry policy, size cap, proxy agents, one log
+ * line per call (secrets scrubbed) and per-source metrics. Failures reject with SourceError.
+ */
+import { performance } from 'node:perf_hooks'
+import got, { RequestError, TimeoutError, type Got } from 'got'
+import type { Logger } from 'pino'
+import type { ServiceConfig } from '../config/env.js'
+import { SourceError } from '../errors.js'
+import {
+  Metrics,
+  SOURCE_FAILURES_TOTAL,
+  SOURCE_REQUESTS_TOTAL,
+  SOURCE_RETRIES_TOTAL,
+  SOURCE_THROTTLED_WAITS_TOTAL,
+} from '../metrics.js'
+import { abortableDelay, cancelledError } from './abort.js'
+import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
+import { createClientAgents, type ClientAgents } from './proxy-agents.js'
+import { RateLimiter } from './rate-limiter.js'
+import { redactUrl, Scrubber, secretValuesOf } from './redact.js'
+import {
+  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfterMs,
+  quotaResetWaitMs,
+  RETRYABLE_NETWORK_CODES,
+  RETRYABLE_STATUSES,
+  type ResponseHeaders,
+  type RetryPolicy,
+} from './retry-policy.js'
+import type { HttpClient, HttpClientFactory, HttpClientSettings, HttpRequest, HttpResponse } from './types.js'
+import { vendorErrorSnippet } from './vendor-message.js'
+
+export const DEFAULT_TIMEOUTS = { connectMs: 3_000, responseMs: 10_000, totalMs: 15_000 } as const
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+
+export interface HttpClientFactoryOptions {
+  readonly config: ServiceConfig
+  readonly log: Logger
+  readonly metrics: Metrics
+  /** `<displayName>/<programVersion>` */
+  readonly userAgent: string
+  /** Jitter source for retry backoff (tests pass a fixed one). */
+  readonly random?: () => number
+}
+
+export const createHttpClientFactory =
+  (opts: HttpClientFactoryOptions): HttpClientFactory =>
+  (settings) =>
+    new InstrumentedHttpClient(settings, opts)
+
+/** What one attempt produced: an HTTP answer of any status, or a failure before/while receiving one. */
+type Attempt =
+  | { readonly kind: 'answer'; readonly status: number; readonly headers: ResponseHeaders; readonly body: Buffer }
+  | { readonly kind: 'failed'; readonly error: SourceError; readonly retryable: boolean }
+
+/** Facts gathered during one call, for its log line and the breaker. */
+interface CallStats {
+  attempts: number
+  rateLimitWaitMs: number
+  status: number | undefined
+}
+
+/** Failures that say the vendor is down or broken (and so count towards opening the circuit). */
+const isVendorFault = (err: SourceError, lastStatus: number | undefined): boolean =>
+  err.kind === 'network' ||
+  err.kind === 'timeout' ||
+  err.kind === 'bad_answer' ||
+  err.kind === 'too_large' ||
+  (err.kind === 'http_error' && lastStatus !== undefined && lastStatus >= 500)
+
+const positive = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number of ms (got ${v})`)
+  return v
+}
+
+/**
+ * The JSON parser's complaint without the excerpt of the body V8 quotes in it (`Unexpected token 'h', "hdr-KEY-7f"...
+ * is not valid JSON`): a body echoing the API key would otherwise leak its first characters past the scrubber.
+ */
+const parserProblem = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(/,\s*".*"(?:\.\.\.)?\s+is not valid JSON$/s, ' (not valid JSON)')
+
+const secondsText = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))} s`
+
+export class InstrumentedHttpClient implements HttpClient {
+  readonly #sourceId: string
+  readonly #baseUrl: URL
+  readonly #got: Got
+  readonly #agents: ClientAgents
+  readonly #limiter: RateLimiter
+  readonly #breaker: CircuitBreaker
+  readonly #retry: RetryPolicy
+  readonly #timeouts: { readonly connectMs: number; readonly responseMs: number; readonly totalMs: number }
+  readonly #maxResponseBytes: number
+  readonly #log: Logger
+  readonly #metrics: Metrics
+  readonly #random: () => number
+
+  constructor(settings: HttpClientSettings, opts: HttpClientFactoryOptions) {
+    const id = settings.sourceId
+    this.#sourceId = id
+    let base: URL
+    try {
+      base = new URL(settings.baseUrl)
+    } catch {
+      throw new Error(`${id}: base URL '${settings.baseUrl}' is not a URL`)
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new Error(`${id}: base URL '${settings.baseUrl}' is not http(s)`)
+    }
+    if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`
+    this.#baseUrl = base
+    this.#timeouts = {
+      connectMs: positive(`${id} connect timeout`, settings.timeouts?.connectMs, DEFAULT_TIMEOUTS.connectMs),
+      responseMs: positive(`${id} response timeout`, settings.timeouts?.responseMs, DEFAULT_TIMEOUTS.responseMs),
+      totalMs: positive(`${id} total timeout`, settings.timeouts?.totalMs, DEFAULT_TIMEOUTS.totalMs),
+    }
+    this.#retry = {
+      limit: Math.max(0, Math.floor(settings.retry?.limit ?? DEFAULT_RETRY_POLICY.limit)),
+      baseDelayMs: Math.max(0, settings.retry?.baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs),
+      maxDelayMs: Math.max(0, settings.retry?.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs),
+    }
+    this.#maxResponseBytes = positive(`${id} maxResponseBytes`, settings.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES)
+    this.#limiter = new RateLimiter({
+      sourceId: id,
+      ...(settings.rateLimit
+        ? { requests: settings.rateLimit.requests, perMs: settings.rateLimit.perMs, maxWaitMs: settings.rateLimit.maxWaitMs }
+        : {}),
+    })
+    this.#breaker = new CircuitBreaker(settings.breaker ?? {})
+    this.#agents = createClientAgents(opts.config, settings.proxyScope ?? 'external')
+    this.#log = opts.log
+    this.#metrics = opts.metrics
+    this.#random = opts.random ?? Math.random
+
+    const origin = base.origin
+    this.#got = got.extend({
+      prefixUrl: base.toString(),
+      timeout: { connect: this.#timeouts.connectMs, response: this.#timeouts.responseMs, request: this.#timeouts.totalMs },
+      agent: { http: this.#agents.http, https: this.#agents.https },
+      https: { rejectUnauthorized: opts.config.tcVerify },
+      headers: { 'user-agent': opts.userAgent, accept: 'application/json' },
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      // Our own status handling and JSON parse; and no redirects to another host, which would carry the API key there.
+      followRedirect: (response) => {
+        const location = response.headers.location
+        return location !== undefined && new URL(location, response.url).origin === origin
+      },
+    })
+    if (this.#agents.proxy !== undefined) {
+      this.#log.debug({ source: id, proxy: this.#agents.proxy }, 'http client uses a proxy')
+    }
+  }
+
+  state(): { readonly circuit: 'closed' | 'open' | 'half_open'; readonly queued: number } {
+    return { circuit: this.#breaker.state(), queued: this.#limiter.queued }
+  }
+
+  close(): void {
+    this.#limiter.close()
+    this.#agents.http.destroy()
+    this.#agents.https.destroy()
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now()
+    const scrubber = new Scrubber(secretValuesOf(req))
+    const stats: CallStats = { attempts: 0, rateLimitWaitMs: 0, status: undefined }
+    const url = scrubber.scrub(redactUrl(this.#urlOf(req)))
+    let ticket: BreakerTicket | undefined
+    try {
+      ticket = this.#breaker.admit()
+      const response = await this.#call(req, scrubber, stats, started)
+      this.#breaker.success(ticket)
+      this.#logCall(req, url, stats, started, undefined)
+      return response
+    } catch (err) {
+      const failure = this.#asSourceError(err, scrubber)
+      if (ticket) {
+        if (isVendorFault(failure, stats.status)) this.#breaker.failure(ticket)
+        else if (stats.status !== undefined && stats.status < 500) this.#breaker.success(ticket)
+        else this.#breaker.abandon(ticket)
+      }
+      this.#metrics.inc(SOURCE_FAILURES_TOTAL, { source: this.#sourceId, kind: failure.kind })
+      this.#logCall(req, url, stats, started, failure)
+      throw failure
+    }
+  }
+
+  /** Attempts with retries; every attempt takes a rate-limiter token. */
+  async #call(req: HttpRequest, scrubber: Scrubber, stats: CallStats, started: number): Promise<HttpResponse> {
+    for (let retry = 0; ; retry += 1) {
+      const permit = await this.#limiter.acquire(req.signal).catch((err: unknown) => {
+        // A retry refused by the limiter was still a call that went out: not a skip.
+        if (retry > 0 && err instanceof SourceError && err.skipped) throw new SourceError(err.kind, err.message)
+        throw err
+      })
+      stats.rateLimitWaitMs += permit.waitedMs
+      if (permit.waitedMs > 0) this.#metrics.inc(SOURCE_THROTTLED_WAITS_TOTAL, { source: this.#sourceId })
+      stats.attempts += 1
+      this.#metrics.inc(SOURCE_REQUESTS_TOTAL, { source: this.#sourceId })
+      let attempt: Attempt
+      try {
+        attempt = await this.#attempt(req, scrubber)
+      } finally {
+        permit.release()
+      }
+      const canRetry = retry < this.#retry.limit
+
+      if (attempt.kind === 'failed') {
+        if (!attempt.retryable || !canRetry) throw attempt.error
+        await this.#waitBeforeRetry(backoffDelayMs(retry + 1, this.#retry, this.#random), req.signal)
+        continue
+      }
+
+      stats.status = attempt.status
+      const quotaWaitMs = quotaResetWaitMs(attempt.headers, Date.now())
+      if (quotaWaitMs !== undefined && quotaWaitMs > 0) this.#limiter.pauseFor(quotaWaitMs)
+      if ((attempt.status >= 200 && attempt.status < 300) || req.answerStatuses?.includes(attempt.status)) {
+        return this.#response(attempt, scrubber, stats, started)
+      }
+      if (!RETRYABLE_STATUSES.has(attempt.status)) throw this.#statusError(attempt, scrubber, undefined)
+      const vendorWaitMs =
+        parseRetryAfterMs(attempt.headers['retry-after'], Date.now()) ??
+        (attempt.status === 429 ? quotaWaitMs : undefined)
+      if (vendorWaitMs !== undefined && vendorWaitMs > this.#limiter.maxWaitMs) {
+        throw this.#statusError(attempt, scrubber, vendorWaitMs)
+      }
+      if (!canRetry) throw this.#statusError(attempt, scrubber, vendorWaitMs)
+      if (attempt.status === 429 && vendorWaitMs !== undefined) {
+        // A 429 speaks for the whole client: pause the limiter so every caller waits, this retry included
+        // (its next token comes after the pause; the wait shows as rateLimitWaitMs).
+        this.#limiter.pauseFor(vendorWaitMs)
+        this.#metrics.inc(SOURCE_RETRIES_TOTAL, { source: this.#sourceId })
+        continue
+      }
+      await this.#waitBeforeRetry(vendorWaitMs ?? backoffDelayMs(retry + 1, this.#retry, this.#random), req.signal)
+    }
+  }
+
+  async #waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    this.#metrics.inc(SOURCE_RETRIES_TOTAL, { source: this.#sourceId })
+    await abortableDelay(ms, signal)
+  }
+
+  /** One HTTP exchange. Rejects only with SourceError('cancelled'); everything else is an Attempt. */
+  async #attempt(req: HttpRequest, scrubber: Scrubber): Promise<Attempt> {
+    const callerSignal = req.signal
+    if (callerSignal?.aborted) throw cancelledError(callerSignal)
+    // Our own controller: aborted by the caller's signal, or by us when the body outgrows the cap.
+    const controller = new AbortController()
+    const onCallerAbort = (): void => controller.abort()
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
+    let tooLarge = false
+    try {
+      const pending = this.#got(req.path.replace(/^\/+/, ''), {
+        method: req.method,
+        responseType: 'buffer',
+        signal: controller.signal,
+        ...(req.searchParams ? { searchParams: { ...req.searchParams } } : {}),
+        ...(req.headers ? { headers: { ...req.headers } } : {}),
+        ...(req.json !== undefined ? { json: req.json } : {}),
+        ...(req.form ? { form: { ...req.form } } : {}),
+      })
+      pending.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
+        const declared = progress.total ?? 0
+        if (!tooLarge && (progress.transferred > this.#maxResponseBytes || declared > this.#maxResponseBytes)) {
+          tooLarge = true
+          controller.abort()
+        }
+      })
+      const res = await pending
+      return { kind: 'answer', status: res.statusCode, headers: res.headers, body: res.body }
+    } catch (err) {
+      if (tooLarge) {
+        const error = new SourceError('too_large', `answer from ${this.#sourceId} is over the limit of ${this.#maxResponseBytes} bytes`)
+        return { kind: 'failed', error, retryable: false }
+      }
+      if (callerSignal?.aborted) throw cancelledError(callerSignal)
+      return this.#failedAttempt(err, scrubber)
+    } finally {
+      callerSignal?.removeEventListener('abort', onCallerAbort)
+    }
+  }
+
+  #failedAttempt(err: unknown, scrubber: Scrubber): Attempt {
+    if (err instanceof TimeoutError) {
+      const connecting = ['lookup', 'connect', 'secureConnect', 'socket'].includes(err.event)
+      const ms = connecting ? this.#timeouts.connectMs : err.event === 'response' ? this.#timeouts.responseMs : this.#timeouts.totalMs
+      const what = connecting ? 'no connection' : 'no answer'
+      return { kind: 'failed', error: new SourceError('timeout', `${what} within ${ms} ms`), retryable: false }
+    }
+    if (err instanceof RequestError) {
+      const causeCode = (err.cause as { code?: unknown } | undefined)?.code
+      const code = err.code === 'ERR_GOT_REQUEST_ERROR' && typeof causeCode === 'string' ? causeCode : err.code
+      // No `cause`: got errors carry the request options, API key headers included.
+      const error = new SourceError('network', `connection to ${this.#sourceId} failed: ${code} (${scrubber.scrub(err.message)})`)
+      return { kind: 'failed', error, retryable: RETRYABLE_NETWORK_CODES.has(code) }
+    }
+    const message = err instanceof Error ? err.message : String(err)
+    return { kind: 'failed', error: new SourceError('internal', scrubber.scrub(message)), retryable: false }
+  }
+
+  #response(
+    answer: Extract<Attempt, { kind: 'answer' }>,
+    scrubber: Scrubber,
+    stats: CallStats,
+    started: number,
+  ): HttpResponse {
+    let body: unknown
+    if (answer.body.length > 0) {
+      try {
+        body = JSON.parse(answer.body.toString('utf8').replace(/^\uFEFF/, '')) as unknown
+      } catch (err) {
+        // A non-2xx answer status (e.g. a 404 page from a reverse proxy) still answers; its body is just unknown.
+        if (answer.status >= 200 && answer.status < 300) {
+          throw new SourceError('bad_answer', `malformed JSON from ${this.#sourceId}: ${scrubber.scrub(parserProblem(err))}`)
+        }
+      }
+    }
+    return {
+      status: answer.status,
+      headers: answer.headers,
+      body,
+      elapsedMs: Math.round(performance.now() - started),
+      attempts: stats.attempts,
+    }
+  }
+
+  #statusError(answer: Extract<Attempt, { kind: 'answer' }>, scrubber: Scrubber, retryAfterMs: number | undefined): SourceError {
+    const { status } = answer
+    const retryAfter = retryAfterMs !== undefined ? `; retry after ${secondsText(retryAfterMs)}` : ''
+    if (status === 401 || status === 403) {
+      return new SourceError('auth', `${this.#sourceId} rejected the API key (HTTP ${status})`)
+    }
+    const snippet = vendorErrorSnippet(answer.body)
+    const said = snippet === undefined ? '' : `: ${scrubber.scrub(snippet)}`
+    if (status === 429) return new SourceError('rate_limited', `${this.#sourceId} is rate limiting (HTTP 429)${said}${retryAfter}`)
+    return new SourceError('http_error', `${this.#sourceId} answered HTTP ${status}${said}${retryAfter}`)
+  }
+
+  #asSourceError(err: unknown, scrubber: Scrubber): SourceError {
+    if (err instanceof SourceError) {
+      const message = scrubber.scrub(err.message)
+      return message === err.message ? err : new SourceError(err.kind, message, { skipped: err.skipped })
+    }
+    const message = err instanceof Error ? err.message : String(err)
+    return new SourceError('internal', `${this.#sourceId} client error: ${scrubber.scrub(message)}`)
+  }
+
+  #urlOf(req: HttpRequest): URL {
+    const url = new URL(req.path.replace(/^\/+/, ''), this.#baseUrl)
+    for (const [name, value] of Object.entries(req.searchParams ?? {})) url.searchParams.set(name, String(value))
+    return url
+  }
+
+  /** One line per call, after it ends. Every value here is scrubbed of the request's secrets. */
+  #logCall(req: HttpRequest, url: string, stats: CallStats, started: number, failure: SourceError | undefined): void {
+    const line = {
+      source: this.#sourceId,
+      method: req.method,
+      url,
+      status: stats.status,
+      elapsedMs: Math.round(performance.now() - started),
+      attempt: stats.attempts,
+      rateLimitWaitMs: stats.rateLimitWaitMs,
+    }
+    if (failure === undefined) {
+      this.#log.info(line, 'source call')
+    } else if (failure.skipped || failure.kind === 'cancelled') {
+      // Not the vendor's fault: no warning for every call while a circuit is open or a run is cut short.
+      const what = failure.skipped ? 'source call skipped' : 'source call cancelled'
+      this.#log.info({ ...line, kind: failure.kind, skipped: failure.skipped, reason: failure.message }, what)
+    } else {
+      this.#log.warn({ ...line, kind: failure.kind, reason: failure.message }, 'source call failed')
+    }
+  }
+}
