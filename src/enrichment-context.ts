@@ -9,6 +9,7 @@ import type { Contract } from './contract/types.js'
 import { SourceRuntime } from './enrich/source-runtime.js'
 import { createHttpClientFactory } from './http/client.js'
 import { Metrics } from './metrics.js'
+import { createPlatformClientPool, type PlatformClientPool } from './platform/client.js'
 import type { SourceDefinition } from './sources/types.js'
 
 export interface EnrichmentContext {
@@ -19,6 +20,8 @@ export interface EnrichmentContext {
   readonly sourceOutputs: ReadonlyMap<string, readonly string[]>
   readonly runtime: SourceRuntime
   readonly metrics: Metrics
+  /** ThreatConnect clients per API path, for write-back (shared breaker and rate state per platform). */
+  readonly platform: PlatformClientPool
   readonly meta: { readonly appName: string; readonly appVersion: string; readonly userAgent: string }
   readonly now: () => Date
 }
@@ -43,6 +46,7 @@ export const createEnrichmentContext = async (
     sourceOutputs: new Map(sources.map((s) => [s.id, s.outputs])),
     runtime,
     metrics,
+    platform: createPlatformClientPool(http),
     meta: { appName, appVersion, userAgent },
     now,
   }

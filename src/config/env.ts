@@ -2,6 +2,7 @@
  * Service settings from environment variables: ONE table (SERVICE_SETTINGS plus each source's declared
  * settings) drives parsing, start-up validation and the docs' settings table.
  */
+import { PLATFORM_ENV_SETTINGS, platformDefaultsFromEnv, type PlatformDefaults } from '../platform/settings.js'
 import type { SourceDefinition } from '../sources/types.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -29,6 +30,8 @@ export interface ServiceConfig {
   readonly tcProxyTc: boolean
   /** Verify TLS certificates of outside calls. */
   readonly tcVerify: boolean
+  /** ThreatConnect API defaults for write-back (TC_API_PATH, TC_API_ACCESS_ID, ...); request params override them. */
+  readonly platform: PlatformDefaults
   /** Per source id, its declared settings keyed by setting key (env value or default). */
   readonly sources: Readonly<Record<string, Readonly<Record<string, string | undefined>>>>
 }
@@ -109,6 +112,7 @@ export interface SettingRow {
 /** Every environment variable the service reads, for the docs table and `--help`. */
 export const settingRows = (sources: readonly SourceDefinition[]): SettingRow[] => [
   ...SERVICE_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret ?? false, param: undefined })),
+  ...PLATFORM_ENV_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: s.param })),
   ...sources.flatMap((src) =>
     src.settings.map((s) => ({
       env: s.env,
@@ -155,5 +159,5 @@ export const loadServiceConfig = (
     sourceValues[src.id] = own
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...(values as Omit<ServiceConfig, 'sources'>), sources: sourceValues }
+  return { ...(values as Omit<ServiceConfig, 'sources' | 'platform'>), platform: platformDefaultsFromEnv(env), sources: sourceValues }
 }

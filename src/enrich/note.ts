@@ -52,6 +52,7 @@ export const renderNote = (
     ...outcomes.map((o) => `| ${o.source} | ${o.status} | ${cell(outcomeText(o))} |`),
   ]
   if (a.tags.length > 0) lines.push('', `Tags: ${a.tags.map(cell).join(', ')}`)
-  lines.push('', `_${meta.appName} ${meta.appVersion} · ${meta.at.toISOString()} · digest: ${digest}_`)
+  // The digest stays outside the italics: write-back finds earlier notes by the whole token `digest: <hex>`.
+  lines.push('', `_${meta.appName} ${meta.appVersion} · ${meta.at.toISOString()}_ · digest: ${digest}`)
   return lines.join('\n')
 }

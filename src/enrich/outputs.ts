@@ -3,6 +3,7 @@
  * (src/contract/outputs.ts explains scalar vs list outputs and how arrays of indicators align).
  */
 import type { OutputIndex } from '../contract/outputs.js'
+import type { WritebackResult } from '../platform/writeback.js'
 import type { FactValue } from '../sources/types.js'
 import type { IndicatorResult } from './types.js'
 
@@ -18,7 +19,11 @@ const factToOutput = (value: FactValue | undefined): string | readonly string[] 
 }
 
 /** Every output of one indicator, by name, before shaping for one-or-many. */
-export const indicatorOutputs = (r: IndicatorResult, sourceOutputs: ReadonlyMap<string, readonly string[]>): PerIndicator => {
+export const indicatorOutputs = (
+  r: IndicatorResult,
+  sourceOutputs: ReadonlyMap<string, readonly string[]>,
+  writeback?: WritebackResult,
+): PerIndicator => {
   const a = r.assessment
   const values: PerIndicator = new Map<string, string | readonly string[] | null>([
     ['enrich.indicator', r.indicator.value],
@@ -34,6 +39,12 @@ export const indicatorOutputs = (r: IndicatorResult, sourceOutputs: ReadonlyMap<
     ['enrich.note', r.note],
     ['enrich.results.json', JSON.stringify(resultsDocument(r))],
   ])
+  if (writeback) {
+    values.set('enrich.writeback.status', writeback.status)
+    values.set('enrich.writeback.reason', writeback.reason)
+    values.set('enrich.indicator.id', writeback.indicatorId === null ? null : String(writeback.indicatorId))
+    values.set('enrich.note.id', writeback.noteId === null ? null : String(writeback.noteId))
+  }
   for (const o of r.outcomes) {
     if (o.status !== 'ok') continue
     for (const key of sourceOutputs.get(o.source) ?? []) values.set(`enrich.${o.source}.${key}`, factToOutput(o.finding.facts[key]))
@@ -54,8 +65,9 @@ export const buildOutputs = (
   batch: boolean,
   index: OutputIndex,
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
+  writebacks: readonly WritebackResult[] = [],
 ): Outputs => {
-  const perIndicator = results.map((r) => indicatorOutputs(r, sourceOutputs))
+  const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i]))
   const outputs: Outputs = {}
   for (const declared of index.byName.values()) {
     const values = perIndicator.map((m) => m.get(declared.name) ?? null)

@@ -13,6 +13,14 @@ export interface RunRequest {
   readonly sources: readonly string[]
   readonly writeNote: boolean
   readonly forceRefresh: boolean
+  /** What write-back should do beyond posting the note (only when writeNote). */
+  readonly writeback: {
+    readonly createIndicator: boolean
+    readonly applyRating: boolean
+    readonly applyConfidence: boolean
+    readonly applyTags: boolean
+    readonly applyDescription: boolean
+  }
   /** The whole body, for source settings a request may override (e.g. virustotal_api_key). */
   readonly params: Readonly<Record<string, unknown>>
 }
@@ -34,6 +42,13 @@ export const readRunRequest = (body: Readonly<Record<string, unknown>>, config: 
     sources: [...new Set(asList(pick('sources'), config.listDelimiter))],
     writeNote: asBoolean(pick('write_note')),
     forceRefresh: asBoolean(pick('force_refresh')),
+    writeback: {
+      createIndicator: asBoolean(pick('create_indicator')),
+      applyRating: asBoolean(pick('apply_rating')),
+      applyConfidence: asBoolean(pick('apply_confidence')),
+      applyTags: asBoolean(pick('apply_tags')),
+      applyDescription: asBoolean(pick('apply_description')),
+    },
     params: body,
   }
 }

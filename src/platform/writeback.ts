@@ -6,6 +6,7 @@
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Verdict } from '../sources/types.js'
+import { DEFAULT_SCORE, threatRatingOf } from '../enrich/verdict.js'
 import type { IndicatorUpdate, PlatformClient, PlatformIndicator, PlatformPost } from './client.js'
 
 export interface WritebackRequest {
@@ -39,20 +40,8 @@ export interface WritebackResult {
   readonly duplicateOf?: number
 }
 
-/** Verdict and score -> ThreatConnect threat rating ("skulls"). 0 means "do not change the rating". */
-export const ratingFor = (verdict: Verdict, score: number | null): number => {
-  switch (verdict) {
-    case 'malicious':
-      if (score !== null && score >= 90) return 5
-      if (score !== null && score < 75) return 3
-      return 4
-    case 'suspicious':
-      return score !== null && score >= 50 ? 2 : 1
-    case 'benign':
-    case 'unknown':
-      return 0
-  }
-}
+/** Verdict and score -> ThreatConnect threat rating ("skulls"): the one mapping in src/enrich/verdict.ts. 0 means "do not change the rating". */
+export const ratingFor = (verdict: Verdict, score: number | null): number => threatRatingOf(verdict, score ?? DEFAULT_SCORE[verdict])
 
 /** For callers that decide not to write (write-back off, platform not configured). */
 export const skippedWriteback = (reason: string): WritebackResult => ({ status: 'skipped', reason, indicatorId: null, noteId: null })

@@ -1,6 +1,6 @@
 /**
  * POST /run: body (schema derived from the params) -> normalise indicators -> sources -> verdict -> note ->
- * outputs -> reply. I/O happens in the sources; everything between is pure.
+ * write-back -> outputs -> reply. I/O happens in the sources; everything between is pure.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -10,6 +10,7 @@ import { enrichAll } from '../enrich/enrich.js'
 import { exitStatus } from '../enrich/exit-status.js'
 import { buildOutputs } from '../enrich/outputs.js'
 import { readRunRequest } from '../enrich/run-request.js'
+import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
 import { makeRunAuth } from '../plugins/app/run-auth.js'
@@ -62,8 +63,15 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
           meta: ctx.meta,
           now: ctx.now,
         })
-        const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs)
-        return { ...exitStatus(results), outputs }
+        const writebacks = await writeBackAll(results, run, {
+          pool: ctx.platform,
+          defaults: ctx.config.platform,
+          // Its own deadline: the findings are in hand, so a slow enrichment must not cancel writing them.
+          signal: AbortSignal.timeout(ctx.config.runTimeoutMs),
+          concurrency: ctx.config.indicatorConcurrency,
+        })
+        const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
+        return { ...exitStatus(results, writebackFailure(writebacks)), outputs }
       } finally {
         clearTimeout(timer)
         reply.raw.off('close', onClientGone)

@@ -29,7 +29,7 @@ t.test('the note names the indicator, verdict, each source, the time and the app
   t.match(note, /\| asn \| ok \| AS15169 Google LLC \(US\) _\(cached 42 s ago\)_ \|/)
   t.match(note, /\| virustotal \| failed \| timeout - no answer within 100 ms \|/)
   t.match(note, /\| urlhaus \| skipped \| does not support Address/)
-  t.match(note, /Indicator Enrichment 1\.2\.3 · 2026-11-23T10:00:00\.000Z · digest: [0-9a-f]{12}/)
+  t.match(note, /_Indicator Enrichment 1\.2\.3 · 2026-11-23T10:00:00\.000Z_ · digest: [0-9a-f]{12}$/)
 })
 
 t.test('the digest depends on the findings, not on the time or the cache', async (t) => {

@@ -12,7 +12,10 @@ declare module 'fastify' {
 export default fp(
   async function enrichment(app: FastifyInstance, opts: { context: EnrichmentContext }) {
     app.decorate('enrichment', opts.context)
-    app.addHook('onClose', async () => opts.context.runtime.close())
+    app.addHook('onClose', async () => {
+      opts.context.platform.close()
+      await opts.context.runtime.close()
+    })
   },
   { name: 'enrichment' },
 )

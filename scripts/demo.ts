@@ -1,0 +1,51 @@
+/**
+ * `npm run demo`: the ThreatConnect sandbox and the service together, wired to each other, embedded sources only.
+ * Try it with one curl (see README "Demo"), then read the note on the indicator from the sandbox.
+ * A development aid: the sandbox is a stand-in, not ThreatConnect.
+ */
+import { pino } from 'pino'
+import { buildApp } from '../src/app.js'
+import { loadServiceConfig } from '../src/config/env.js'
+import { buildSandbox } from '../src/sandbox/app.js'
+import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
+
+const SANDBOX = { accessId: 'demo-access-id', secretKey: 'demo-secret-key', token: 'demo-token', owners: ['Demo Organization'] }
+
+const main = async (): Promise<void> => {
+  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' })
+  const sandbox = buildSandbox({
+    ...SANDBOX,
+    log: log.child({ app: 'sandbox' }),
+    seed: [{ type: 'Address', value: '203.0.113.9' }, { type: 'Host', value: 'evil.example' }],
+  })
+  const sandboxUrl = await sandbox.listen({ host: '127.0.0.1', port: Number(process.env['SANDBOX_PORT'] ?? 8090) })
+  const config = loadServiceConfig(
+    { ...process.env, TC_API_PATH: sandboxUrl, TC_API_ACCESS_ID: SANDBOX.accessId, TC_API_SECRET_KEY: SANDBOX.secretKey },
+    SOURCE_DEFINITIONS,
+  )
+  const app = await buildApp({ config, logger: log.child({ app: 'service' }) })
+  const serviceUrl = await app.listen({ host: config.host, port: config.port })
+  process.stdout.write(
+    [
+      '',
+      `service  ${serviceUrl}   (embedded sources, writes notes to the sandbox)`,
+      `sandbox  ${sandboxUrl}   (ThreatConnect stand-in; token "${SANDBOX.token}")`,
+      '',
+      'Enrich an indicator the sandbox knows:',
+      `  curl -s ${serviceUrl}/run -H 'content-type: application/json' -d '{"indicator": "203.0.113.9", "apply_rating": true, "apply_tags": true}'`,
+      'Then read the note on it (the reply\'s enrich.indicator.id is the objectId):',
+      `  curl -s '${sandboxUrl}/api/v3/posts?objectId=1&objectType=Indicator' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
+      '',
+    ].join('\n'),
+  )
+  const stop = (): void => {
+    void Promise.allSettled([app.close(), sandbox.close()]).then(() => process.exit(0))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,53 @@
+/**
+ * The write-back stage: each enriched indicator's note (and, when asked, rating, confidence, tags, Description)
+ * onto the indicator in ThreatConnect. Never throws and never loses the enrichment: every indicator gets a result.
+ */
+import type { PlatformClientPool } from '../platform/client.js'
+import { resolvePlatformSettings, type PlatformDefaults } from '../platform/settings.js'
+import { skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
+import { mapConcurrent } from '../util/map-concurrent.js'
+import type { RunRequest } from './run-request.js'
+import type { IndicatorResult } from './types.js'
+
+export interface WriteBackOptions {
+  readonly pool: PlatformClientPool
+  readonly defaults: PlatformDefaults
+  readonly signal: AbortSignal
+  readonly concurrency: number
+}
+
+const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+
+export const writeBackAll = async (
+  results: readonly IndicatorResult[],
+  run: RunRequest,
+  opts: WriteBackOptions,
+): Promise<WritebackResult[]> => {
+  if (!run.writeNote) return results.map(() => skippedWriteback('write_note is false'))
+  const params = Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, asText(v)]))
+  const settings = resolvePlatformSettings(params, opts.defaults)
+  if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into enrich.note`))
+  const client = opts.pool.clientFor(settings, { signal: opts.signal })
+  const w = run.writeback
+  return mapConcurrent(results, opts.concurrency, (r) => {
+    const a = r.assessment
+    return writeBack(client, {
+      indicator: r.indicator,
+      owner: settings.owner,
+      text: r.note,
+      digest: r.digest,
+      createIndicator: w.createIndicator,
+      rating: w.applyRating ? a.threatRating : undefined,
+      confidence: w.applyConfidence && a.verdict !== 'unknown' ? a.confidence : undefined,
+      tags: w.applyTags ? a.tags : undefined,
+      description: w.applyDescription ? `Enrichment verdict: ${a.verdict} (score ${a.score}/100, confidence ${a.confidence}/100)` : undefined,
+    })
+  })
+}
+
+/** exitCode 1 only when write-back was asked for and failed; the message says for how many and why. */
+export const writebackFailure = (writebacks: readonly WritebackResult[]): string | undefined => {
+  const failed = writebacks.filter((w) => w.status === 'failed')
+  if (failed.length === 0) return undefined
+  return `write-back failed for ${failed.length} of ${writebacks.length}: ${failed[0]?.reason ?? ''}`
+}
