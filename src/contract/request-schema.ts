@@ -4,6 +4,7 @@
  * array of its values or one listDelimiter-joined string, StringArray-capable strings as string | string[].
  */
 import { Type, type TSchema, type TObject } from 'typebox'
+import { INDICATOR_TYPES } from '../indicators/types.js'
 import type { AppConfig, Param } from './types.js'
 
 export interface RequestLimits {
@@ -36,9 +37,17 @@ const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TS
     default: {
       const text = Type.String({ minLength: 1, maxLength: limits.maxIndicatorLength })
       const types = param.playbookDataType ?? []
-      if (types.includes('StringArray')) {
-        return Type.Union([text, Type.Array(text, { minItems: 1, maxItems: limits.maxIndicators })], meta)
+      // A TCEntity, as a UserAction trigger passes it: its type (a ThreatConnect indicator type) sets indicator_type.
+      const entity = Type.Object(
+        { id: Type.Optional(Type.Union([Type.Integer(), Type.String()])), type: Type.Enum([...INDICATOR_TYPES]), value: text },
+        { additionalProperties: true, description: 'TCEntity {id, type, value}' },
+      )
+      const one = types.includes('TCEntity') ? [text, entity] : [text]
+      const item = types.includes('TCEntityArray') ? Type.Union([text, entity]) : text
+      if (types.includes('StringArray') || types.includes('TCEntityArray')) {
+        return Type.Union([...one, Type.Array(item, { minItems: 1, maxItems: limits.maxIndicators })], meta)
       }
+      if (one.length > 1) return Type.Union(one, meta)
       return Type.String({ ...meta, ...(param.encrypt ? { writeOnly: true } : {}) })
     }
   }

@@ -3,10 +3,16 @@
  * so this only reshapes: one-or-many indicators, the MultiChoice "a|b" form, the platform's "true"/"false".
  */
 import type { AppConfig } from '../contract/types.js'
-import type { RequestedType } from '../indicators/types.js'
+import { INDICATOR_TYPES, type IndicatorType, type RequestedType } from '../indicators/types.js'
+
+/** One indicator as sent: a string, or a TCEntity ({id, type, value}) whose type then sets the indicator type. */
+export interface IndicatorItem {
+  readonly value: string
+  readonly type: IndicatorType | undefined
+}
 
 export interface RunRequest {
-  readonly indicators: readonly string[]
+  readonly indicators: readonly IndicatorItem[]
   /** True when `indicator` came as an array: per-indicator outputs then come back as aligned arrays. */
   readonly batch: boolean
   readonly requestedType: RequestedType
@@ -25,6 +31,16 @@ export interface RunRequest {
   readonly params: Readonly<Record<string, unknown>>
 }
 
+const isIndicatorType = (v: unknown): v is IndicatorType => (INDICATOR_TYPES as readonly unknown[]).includes(v)
+
+const toItem = (v: unknown): IndicatorItem => {
+  if (typeof v === 'object' && v !== null) {
+    const entity = v as { type?: unknown; value?: unknown }
+    return { value: String(entity.value), type: isIndicatorType(entity.type) ? entity.type : undefined }
+  }
+  return { value: String(v), type: undefined }
+}
+
 const asBoolean = (v: unknown): boolean => v === true || v === 'true'
 
 const asList = (v: unknown, delimiter: string): string[] =>
@@ -36,7 +52,7 @@ export const readRunRequest = (body: Readonly<Record<string, unknown>>, config: 
   const pick = (name: string): unknown => body[name] ?? defaultOf(config, name)
   const indicator = body['indicator']
   return {
-    indicators: Array.isArray(indicator) ? indicator.map(String) : [String(indicator)],
+    indicators: (Array.isArray(indicator) ? indicator : [indicator]).map(toItem),
     batch: Array.isArray(indicator),
     requestedType: String(pick('indicator_type') ?? 'Auto') as RequestedType,
     sources: [...new Set(asList(pick('sources'), config.listDelimiter))],

@@ -1,6 +1,6 @@
 /**
  * POST /run: body (schema derived from the params) -> normalise indicators -> sources -> verdict -> note ->
- * write-back -> outputs -> reply. I/O happens in the sources; everything between is pure.
+ * write-back -> outputs (and playbook variables / KV store) -> reply. I/O happens in the sources; everything between is pure.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -13,13 +13,15 @@ import { readRunRequest } from '../enrich/run-request.js'
 import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
+import { PLAYBOOK_RUNTIME_FIELDS } from '../playbook/runtime-fields.js'
+import { deliverVariables, requestedVariables } from '../playbook/run-variables.js'
 import { makeRunAuth } from '../plugins/app/run-auth.js'
 import { ErrorReply } from '../schemas/error.js'
 import { deriveRunReplySchema } from '../schemas/run.js'
 
 export default async function runRoute(app: FastifyInstance): Promise<void> {
   const ctx = app.enrichment
-  const body = deriveRunBodySchema(ctx.contract.config, ctx.config)
+  const body = deriveRunBodySchema(ctx.contract.config, ctx.config, PLAYBOOK_RUNTIME_FIELDS)
   app.post(
     '/run',
     {
@@ -36,8 +38,9 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const run = readRunRequest(request.body as Record<string, unknown>, ctx.contract.config)
-      const indicators: Indicator[] = run.indicators.map((raw, i) => {
-        const result = normaliseIndicator(raw, run.requestedType)
+      const requested = requestedVariables(run.params, ctx.outputs)
+      const indicators: Indicator[] = run.indicators.map((item, i) => {
+        const result = normaliseIndicator(item.value, item.type ?? run.requestedType)
         if (!result.ok) throw new AppError('INVALID_INDICATOR', result.reason, run.batch ? `indicator[${i}]` : 'indicator')
         return result.indicator
       })
@@ -71,7 +74,10 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
           concurrency: ctx.config.indicatorConcurrency,
         })
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
-        return { ...exitStatus(results, writebackFailure(writebacks)), outputs }
+        const delivered = await deliverVariables(run.params, requested, outputs, ctx.config.runTimeoutMs)
+        const failures = [writebackFailure(writebacks), delivered.kvFailure].filter((f): f is string => f !== undefined)
+        const exit = exitStatus(results, failures.length > 0 ? failures.join('; ') : undefined)
+        return { ...exit, outputs, ...(delivered.variables ? { variables: delivered.variables } : {}) }
       } finally {
         clearTimeout(timer)
         reply.raw.off('close', onClientGone)

@@ -21,4 +21,9 @@ export const deriveRunReplySchema = (index: OutputIndex): TObject =>
     exitCode: Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 success, 1 failure (as a native Playbook app).' }),
     exitMessage: Type.String({ maxLength: 255 }),
     outputs: deriveOutputsSchema(index),
+    variables: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'Only when tc_playbook_out_variables is sent: exactly the requested variables, keyed by the full variable, values as the KV store holds them (decoded).',
+      }),
+    ),
   })

@@ -6,6 +6,7 @@ import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
 import { AppError } from '../../errors.js'
 import { choiceValues, type RequestLimits } from '../../contract/request-schema.js'
 import type { AppConfig, Param } from '../../contract/types.js'
+import { INDICATOR_TYPES } from '../../indicators/types.js'
 
 const fieldOf = (e: FastifySchemaValidationError): string => {
   const parts = e.instancePath.split('/').slice(1)
@@ -48,16 +49,32 @@ const describeParam = (param: Param, value: unknown, config: AppConfig, limits: 
         if (value.length > limits.maxIndicators) {
           return new AppError('INVALID_PARAM', `${name} has ${value.length} items; at most ${limits.maxIndicators} are accepted`, name)
         }
-        const bad = value.findIndex((v) => typeof v !== 'string' || v.length === 0 || v.length > limits.maxIndicatorLength)
-        if (bad >= 0) return describeString(`${name}[${bad}]`, value[bad], limits)
+        const bad = value.findIndex((v) => !isEntity(v) && (typeof v !== 'string' || v.length === 0 || v.length > limits.maxIndicatorLength))
+        if (bad >= 0) return describeItem(`${name}[${bad}]`, value[bad], limits)
+        const badEntity = value.findIndex((v) => typeof v === 'object' && v !== null)
+        if (badEntity >= 0) return describeItem(`${name}[${badEntity}]`, value[badEntity], limits)
       }
-      if (typeof value === 'string') return describeString(name, value, limits)
+      if (typeof value === 'string' || (typeof value === 'object' && value !== null && !Array.isArray(value))) return describeItem(name, value, limits)
       return new AppError('INVALID_PARAM', `${name} must be a string${many ? ' or an array of strings' : ''}, got ${show(value)}`, name)
     }
   }
 }
 
-const describeString = (field: string, value: unknown, limits: RequestLimits): AppError => {
+const isEntity = (v: unknown): boolean => {
+  if (typeof v !== 'object' || v === null) return false
+  const e = v as { type?: unknown; value?: unknown }
+  return (INDICATOR_TYPES as readonly unknown[]).includes(e.type) && typeof e.value === 'string' && e.value !== ''
+}
+
+const describeItem = (field: string, value: unknown, limits: RequestLimits): AppError => {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const e = value as { type?: unknown; value?: unknown }
+    if (!(INDICATOR_TYPES as readonly unknown[]).includes(e.type)) {
+      return new AppError('INVALID_PARAM', `${field} is an entity whose type ${show(e.type)} is not one of ${INDICATOR_TYPES.join(', ')}`, field)
+    }
+    if (typeof e.value !== 'string' || e.value === '') return new AppError('INVALID_PARAM', `${field} is an entity without a string value`, field)
+    return describeItem(field, e.value, limits)
+  }
   if (typeof value !== 'string') return new AppError('INVALID_PARAM', `${field} must be a string, got ${show(value)}`, field)
   if (value.length === 0) return new AppError('INVALID_PARAM', `${field} must not be empty`, field)
   return new AppError('INVALID_PARAM', `${field} is ${value.length} characters long; at most ${limits.maxIndicatorLength} are accepted`, field)
