@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import type { ServiceConfig } from '../config/env.js'
 import { SourceError } from '../errors.js'
 import {
-  Metrics,
+  type Metrics,
   SOURCE_FAILURES_TOTAL,
   SOURCE_REQUESTS_TOTAL,
   SOURCE_RETRIES_TOTAL,
