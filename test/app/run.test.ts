@@ -2,6 +2,7 @@ import t from 'tap'
 import type { InjectOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import type { AppConfig } from '../../src/contract/types.js'
+import { PLAYBOOK_RUNTIME_FIELDS } from '../../src/playbook/runtime-fields.js'
 import { startApp } from '../helpers/app.js'
 
 const config = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as AppConfig
@@ -138,7 +139,8 @@ t.test('health, contract and OpenAPI docs', async (t) => {
   t.ok(contract.layout.inputs.length > 0)
   const spec = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> } } }> }>()
   const body = spec.paths['/run']?.post?.requestBody.content['application/json']?.schema
-  t.same(Object.keys(body?.properties ?? {}).sort(), config.params.map((p) => p.name).sort(), 'the OpenAPI body lists exactly the params')
+  const expected = [...config.params.map((p) => p.name), ...Object.keys(PLAYBOOK_RUNTIME_FIELDS)].sort()
+  t.same(Object.keys(body?.properties ?? {}).sort(), expected, 'the OpenAPI body lists exactly the params and the platform runtime fields')
   t.same(body?.required, ['indicator'])
   t.equal((await app.inject({ url: '/docs' })).statusCode < 400, true, 'the docs page is served')
 })
