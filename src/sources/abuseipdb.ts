@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
-import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'abuseipdb'
 const TITLE = 'AbuseIPDB'
@@ -102,27 +102,14 @@ export const abuseipdbSource: SourceDefinition = {
   kind: 'vendor',
   description: "How confident AbuseIPDB's reporters are that an IP address is abusive (0-100), with its ISP, usage type and Tor status.",
   supports: ['Address'],
-  settings: [
-    apiKeySetting(ID, TITLE),
-    baseUrlSetting(ID, 'https://api.abuseipdb.com/api/v2'),
-    rateLimitSetting(ID, ABUSEIPDB_RATE_LIMIT),
-  ],
+  settings: vendorSettings(ID, TITLE, 'https://api.abuseipdb.com/api/v2', ABUSEIPDB_RATE_LIMIT),
   rateLimit: ABUSEIPDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   outputs: ['score', 'total_reports', 'country', 'isp', 'usage_type', 'is_tor', 'is_whitelisted', 'last_reported_at', 'link'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
-    const envKey = config.sources[ID]?.['apiKey']
     return {
-      health() {
-        if (envKey === undefined || envKey === '') {
-          return { state: 'not_configured', detail: 'no ABUSEIPDB_API_KEY; a request can still pass abuseipdb_api_key' }
-        }
-        const { circuit } = client.state()
-        return circuit === 'open'
-          ? { state: 'unavailable', detail: 'circuit open after repeated failures' }
-          : { state: 'ready', detail: 'API key set' }
-      },
+      health: vendorHealth(ID, config, client, 'required'),
       async lookup(indicator, ctx) {
         const apiKey = requireApiKey(ID, ctx)
         const res = await client.request({

@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
-import { apiKeySetting, baseUrlSetting, rateLimitSetting, vendorHttpClient } from './vendor-kit.js'
+import { vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'greynoise'
 const TITLE = 'GreyNoise'
@@ -113,26 +113,15 @@ export const greynoiseSource: SourceDefinition = {
   kind: 'vendor',
   description: 'Whether GreyNoise sees an IP address scanning the internet (noise) or as a known business service (RIOT), and its classification.',
   supports: ['Address'],
-  settings: [
-    apiKeySetting(ID, TITLE),
-    baseUrlSetting(ID, 'https://api.greynoise.io'),
-    rateLimitSetting(ID, GREYNOISE_RATE_LIMIT),
-  ],
+  settings: vendorSettings(ID, TITLE, 'https://api.greynoise.io', GREYNOISE_RATE_LIMIT),
   rateLimit: GREYNOISE_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   outputs: ['classification', 'noise', 'riot', 'name', 'last_seen', 'link'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
-    const envKey = config.sources[ID]?.['apiKey']
     return {
-      health() {
-        const { circuit } = client.state()
-        if (circuit === 'open') return { state: 'unavailable', detail: 'circuit open after repeated failures' }
-        // The community API answers without a key, under a smaller quota.
-        return envKey === undefined || envKey === ''
-          ? { state: 'ready', detail: 'no GREYNOISE_API_KEY: using the unauthenticated community API (smaller quota)' }
-          : { state: 'ready', detail: 'API key set' }
-      },
+      // The community API answers without a key, under a smaller quota.
+      health: vendorHealth(ID, config, client, 'optional', 'using the unauthenticated community API (smaller quota)'),
       async lookup(indicator, ctx) {
         const apiKey = ctx.settings['apiKey']
         const res = await client.request({

@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition } from './types.js'
-import { baseUrlSetting, rateLimitSetting, vendorHttpClient } from './vendor-kit.js'
+import { vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'internetdb'
 const TITLE = 'Shodan InternetDB'
@@ -87,19 +87,14 @@ export const internetdbSource: SourceDefinition = {
   kind: 'vendor',
   description: "An IP address's open ports, known CVEs, hostnames and tags as last seen by Shodan (context only, no verdict).",
   supports: ['Address'],
-  settings: [baseUrlSetting(ID, 'https://internetdb.shodan.io'), rateLimitSetting(ID, INTERNETDB_RATE_LIMIT)],
+  settings: vendorSettings(ID, TITLE, 'https://internetdb.shodan.io', INTERNETDB_RATE_LIMIT, false),
   rateLimit: INTERNETDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   outputs: ['ports', 'vulns', 'hostnames', 'tags', 'cpes'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {
-      health() {
-        const { circuit } = client.state()
-        return circuit === 'open'
-          ? { state: 'unavailable', detail: 'circuit open after repeated failures' }
-          : { state: 'ready', detail: 'no key needed' }
-      },
+      health: vendorHealth(ID, config, client, 'none'),
       async lookup(indicator, ctx) {
         const res = await client.request({
           method: 'GET',

@@ -6,7 +6,7 @@ import { getDomain } from 'tldts'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, SourceDefinition, SourceInstance } from './types.js'
-import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'otx'
 const TITLE = 'AlienVault OTX'
@@ -118,17 +118,13 @@ export const otxSource: SourceDefinition = {
   description: 'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
   supports: ['Address', 'Host', 'URL', 'File'],
   outputs: ['pulse_count', 'reputation', 'malware_families', 'pulse_names', 'tags', 'validation', 'reference'],
-  settings: [apiKeySetting(ID, TITLE), baseUrlSetting(ID, DEFAULT_BASE_URL), rateLimitSetting(ID, DEFAULT_RATE_LIMIT)],
+  settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   async start(config, deps): Promise<SourceInstance> {
     const client = vendorHttpClient(ID, config, deps)
-    const envKey = config.sources[ID]?.['apiKey']
     return {
-      health: () =>
-        envKey
-          ? { state: 'ready', detail: 'API key set' }
-          : { state: 'not_configured', detail: 'no API key: set OTX_API_KEY (free with an otx.alienvault.com account) or pass the otx_api_key param' },
+      health: vendorHealth(ID, config, client, 'required', 'free with an otx.alienvault.com account'),
       async lookup(indicator, ctx) {
         const key = requireApiKey(ID, ctx)
         const res = await client.request({

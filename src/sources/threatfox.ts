@@ -5,7 +5,7 @@
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, SourceDefinition, SourceInstance } from './types.js'
-import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'threatfox'
 const TITLE = 'abuse.ch ThreatFox'
@@ -119,17 +119,13 @@ export const threatfoxSource: SourceDefinition = {
   description: 'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
   supports: ['Address', 'Host', 'URL', 'File'],
   outputs: ['malware', 'threat_type', 'confidence', 'first_seen', 'last_seen', 'ioc_count', 'tags', 'iocs', 'reference'],
-  settings: [apiKeySetting(ID, TITLE), baseUrlSetting(ID, DEFAULT_BASE_URL), rateLimitSetting(ID, DEFAULT_RATE_LIMIT)],
+  settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   async start(config, deps): Promise<SourceInstance> {
     const client = vendorHttpClient(ID, config, deps)
-    const envKey = config.sources[ID]?.['apiKey']
     return {
-      health: () =>
-        envKey
-          ? { state: 'ready', detail: 'API key set' }
-          : { state: 'not_configured', detail: 'no API key: set THREATFOX_API_KEY (free at auth.abuse.ch) or pass the threatfox_api_key param' },
+      health: vendorHealth(ID, config, client, 'required', 'free at auth.abuse.ch'),
       async lookup(indicator, ctx) {
         const key = requireApiKey(ID, ctx)
         const res = await client.request({

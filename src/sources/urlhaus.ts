@@ -5,7 +5,7 @@
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { FactValue, Finding, SourceDefinition, SourceInstance } from './types.js'
-import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'urlhaus'
 const TITLE = 'abuse.ch URLhaus'
@@ -193,7 +193,7 @@ export const urlhausSource: SourceDefinition = {
   description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
   supports: ['URL', 'Host', 'File'],
   outputs: ['status', 'threat', 'url_count', 'reference', 'tags', 'first_seen', 'signature'],
-  settings: [apiKeySetting(ID, TITLE), baseUrlSetting(ID, DEFAULT_BASE_URL), rateLimitSetting(ID, DEFAULT_RATE_LIMIT)],
+  settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   async start(config, deps): Promise<SourceInstance> {
@@ -202,10 +202,7 @@ export const urlhausSource: SourceDefinition = {
     const post = async (path: string, form: Record<string, string>, key: string, signal: AbortSignal): Promise<unknown> =>
       (await client.request({ method: 'POST', path, form, headers: { 'Auth-Key': key }, signal })).body
     return {
-      health: () =>
-        envKey
-          ? { state: 'ready', detail: 'API key set' }
-          : { state: 'not_configured', detail: 'no API key: set URLHAUS_API_KEY (free at auth.abuse.ch) or pass the urlhaus_api_key param' },
+      health: vendorHealth(ID, config, client, 'required', 'free at auth.abuse.ch'),
       async lookup(indicator, ctx) {
         const key = requireApiKey(ID, ctx)
         switch (indicator.type) {

@@ -2,7 +2,7 @@
 import { SourceError } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { HttpClient, HttpClientSettings } from '../http/types.js'
-import type { LookupContext, RateLimit, SourceDeps, SourceSetting } from './types.js'
+import type { LookupContext, RateLimit, SourceDeps, SourceHealth, SourceSetting } from './types.js'
 
 const envPrefix = (id: string): string => id.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 
@@ -80,3 +80,27 @@ export const vendorHttpClient = (
   }
   return deps.http({ sourceId: id, baseUrl, ...(rateLimit ? { rateLimit } : {}), ...extra })
 }
+
+/** The settings every vendor declares: its key (unless it needs none), its base URL and its rate limit. */
+export const vendorSettings = (id: string, title: string, defaultBaseUrl: string, limit: RateLimit, withKey = true): SourceSetting[] => [
+  ...(withKey ? [apiKeySetting(id, title)] : []),
+  baseUrlSetting(id, defaultBaseUrl),
+  rateLimitSetting(id, limit),
+]
+
+/**
+ * The same health for every vendor: unavailable while its circuit is open; otherwise ready, or not_configured when
+ * a required key is not set for the service (a request may still pass one as `<id>_api_key`).
+ */
+export const vendorHealth =
+  (id: string, config: ServiceConfig, client: HttpClient, key: 'required' | 'optional' | 'none', hint = ''): (() => SourceHealth) =>
+  () => {
+    if (client.state().circuit === 'open') return { state: 'unavailable', detail: 'circuit open after repeated failures' }
+    if (key === 'none') return { state: 'ready', detail: 'no key needed' }
+    const envKey = config.sources[id]?.['apiKey']
+    if (envKey !== undefined && envKey !== '') return { state: 'ready', detail: 'API key set' }
+    const missing = `no ${envPrefix(id)}_API_KEY`
+    return key === 'required'
+      ? { state: 'not_configured', detail: `${missing}; a request can still pass ${id}_api_key${hint ? ` (${hint})` : ''}` }
+      : { state: 'ready', detail: `${missing}: ${hint}` }
+  }

@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { FactValue, Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
-import { apiKeySetting, baseUrlSetting, rateLimitSetting, requireApiKey, vendorHttpClient } from './vendor-kit.js'
+import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
 
 const ID = 'virustotal'
 const TITLE = 'VirusTotal'
@@ -213,27 +213,14 @@ export const virustotalSource: SourceDefinition = {
   kind: 'vendor',
   description: 'How many antivirus engines and URL scanners flag an IP, domain, URL or file hash, and its community reputation.',
   supports: ['Address', 'Host', 'URL', 'File'],
-  settings: [
-    apiKeySetting(ID, TITLE),
-    baseUrlSetting(ID, 'https://www.virustotal.com/api/v3'),
-    rateLimitSetting(ID, VT_RATE_LIMIT),
-  ],
+  settings: vendorSettings(ID, TITLE, 'https://www.virustotal.com/api/v3', VT_RATE_LIMIT),
   rateLimit: VT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
   outputs: ['malicious', 'suspicious', 'harmless', 'undetected', 'reputation', 'link', 'tags'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
-    const envKey = config.sources[ID]?.['apiKey']
     return {
-      health() {
-        if (envKey === undefined || envKey === '') {
-          return { state: 'not_configured', detail: 'no VIRUSTOTAL_API_KEY; a request can still pass virustotal_api_key' }
-        }
-        const { circuit } = client.state()
-        return circuit === 'open'
-          ? { state: 'unavailable', detail: 'circuit open after repeated failures' }
-          : { state: 'ready', detail: 'API key set' }
-      },
+      health: vendorHealth(ID, config, client, 'required'),
       async lookup(indicator, ctx) {
         const apiKey = requireApiKey(ID, ctx)
         const res = await client.request({
