@@ -1,0 +1,85 @@
+/** /run with vendor sources against their fakes on 127.0.0.1: cache, force_refresh, key changes, failures, shared limits. */
+import t from 'tap'
+import { GOOD_KEY, startFakeVirustotal, vtBody } from '../sources/virustotal/fake-virustotal.js'
+import { startFakeVendor } from '../helpers/fake-vendor.js'
+import { startApp } from '../helpers/app.js'
+
+interface RunReply {
+  exitCode: number
+  exitMessage: string
+  outputs: Record<string, unknown>
+}
+interface SourceResult {
+  source: string
+  status: string
+  cached?: boolean
+  ageMs?: number
+  reason?: string
+}
+const sourcesOf = (reply: RunReply): SourceResult[] =>
+  (JSON.parse(String(reply.outputs['enrich.results.json'])) as { sources: SourceResult[] }).sources
+
+t.test('a vendor answer is cached per indicator; force_refresh asks again; a new key empties the cache', async (t) => {
+  const vt = await startFakeVirustotal(t)
+  vt.object('/ip_addresses/198.51.100.23', vtBody('ip-malicious'))
+  const { app } = await startApp(t, { VIRUSTOTAL_BASE_URL: vt.baseUrl, VIRUSTOTAL_API_KEY: GOOD_KEY, VIRUSTOTAL_RATE_LIMIT: '100/1s' })
+  const run = async (extra: Record<string, unknown> = {}): Promise<RunReply> =>
+    (await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', sources: 'virustotal', ...extra } })).json<RunReply>()
+  const calls = (): number => vt.vendor.requests.length
+
+  const first = await run()
+  t.equal(first.outputs['enrich.verdict'], 'malicious')
+  t.equal(first.outputs['enrich.virustotal.malicious'], '12')
+  t.equal(sourcesOf(first)[0]?.cached, false)
+  t.equal(calls(), 1)
+
+  const second = await run()
+  t.equal(calls(), 1, 'answered from the cache')
+  t.equal(sourcesOf(second)[0]?.cached, true)
+  t.ok((sourcesOf(second)[0]?.ageMs ?? -1) >= 0, 'the cached result says its age')
+  t.match(second.outputs['enrich.note'], /cached \d+ s ago/)
+
+  await run({ force_refresh: true })
+  t.equal(calls(), 2, 'force_refresh bypasses the cache')
+
+  const wrongKey = await run({ virustotal_api_key: 'another-key' })
+  t.equal(calls(), 3, 'a different key is not answered from the old key\'s cache')
+  t.match(wrongKey.outputs['enrich.sources.failed'], [/^virustotal: auth - /])
+  t.equal(wrongKey.exitCode, 1, 'the only selected source failed')
+  await run()
+  t.equal(calls(), 4, 'the key changed back: the cache was emptied')
+
+  const metrics = (await app.inject({ url: '/metrics' })).body
+  t.match(metrics, /enrich_source_cache_hits_total\{source="virustotal"\} 1/)
+  t.match(metrics, /enrich_source_requests_total\{source="virustotal"\} 4/)
+})
+
+t.test('one source failing never fails the run: every source is listed with its reason', async (t) => {
+  const vt = await startFakeVirustotal(t)
+  vt.next({ status: 503 }, { status: 503 }, { status: 503 })
+  const { app } = await startApp(t, { VIRUSTOTAL_BASE_URL: vt.baseUrl, VIRUSTOTAL_API_KEY: GOOD_KEY, VIRUSTOTAL_RATE_LIMIT: '100/1s' })
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', sources: ['watchlist', 'virustotal', 'abuseipdb', 'urlhaus'] } })
+  t.equal(res.statusCode, 200)
+  const reply = res.json<RunReply>()
+  t.equal(reply.exitCode, 0, 'the watchlist answered')
+  t.same(reply.outputs['enrich.sources.ok'], ['watchlist'])
+  t.match(reply.outputs['enrich.sources.failed'], [/^virustotal: http error - .*503/])
+  t.match(reply.outputs['enrich.sources.skipped'], [/^abuseipdb: not configured - no API key: set ABUSEIPDB_API_KEY/, /^urlhaus: does not support Address/])
+  t.match(reply.exitMessage, /sources 1 ok, 1 failed, 2 skipped \(failed: virustotal\)/)
+})
+
+t.test('concurrent /run calls share one limiter: the fake never sees more than the limit', async (t) => {
+  const fake = await startFakeVendor(t)
+  fake.route('GET', /^\/[^/]+$/, { json: { cpes: [], hostnames: [], ip: 'x', ports: [443], tags: [], vulns: [] } })
+  const { app } = await startApp(t, { INTERNETDB_BASE_URL: fake.url, INTERNETDB_RATE_LIMIT: '3/500ms' })
+  const ips = Array.from({ length: 9 }, (_, i) => `198.51.100.${i + 1}`)
+  const replies = await Promise.all(
+    ips.map((ip) => app.inject({ method: 'POST', url: '/run', payload: { indicator: ip, sources: 'internetdb', force_refresh: true } })),
+  )
+  for (const r of replies) t.same(r.json<RunReply>().outputs['enrich.sources.ok'], ['internetdb'], 'queued, not failed')
+  const times = fake.requests.map((r) => r.arrivedAt).sort((a, b) => a - b)
+  t.equal(times.length, 9)
+  for (let i = 3; i < times.length; i++) {
+    t.ok((times[i] ?? 0) - (times[i - 3] ?? 0) >= 490, `call ${i + 1} came at least 500 ms after call ${i - 2}`)
+  }
+})
