@@ -1,0 +1,139 @@
+/**
+ * A sample Playbook (.pbx type "Standard") that uses the component: an analyst runs it from an Address, Host,
+ * URL or File indicator (UserAction trigger); the component enriches it; a malicious verdict tags the
+ * indicator and notifies; the analyst gets the verdict back. The component travels inside (exportablePipes),
+ * so importing this one file brings both.
+ */
+import type { AppConfig, Param } from '../contract/types.js'
+import { IF_ELSE, LOGGER, SLACK_MESSAGE, TAG_CREATE, USER_ACTION_OUTPUTS } from './catalog.js'
+import type { PbxExport, PbxTrigger } from './pbx.js'
+import { declarations, job, link } from './steps.js'
+import { playbookVariable, tcVariable } from './variables.js'
+
+export const PLAYBOOK_IDS = {
+  trigger: 101,
+  enrich: 111,
+  isMalicious: 112,
+  tag: 113,
+  notify: 114,
+  logVerdict: 115,
+  logFailure: 116,
+} as const
+
+/** The indicator types the action is offered on. */
+export const USER_ACTION_TYPES = ['Address', 'Host', 'URL', 'File'] as const
+/** The param that receives the clicked indicator. */
+export const INDICATOR_PARAM = 'indicator'
+export const MALICIOUS_TAG = 'Enrichment: malicious'
+export const SLACK_TOKEN_VARIABLE = 'slack_api_token'
+export const SLACK_CHANNEL = '#security-alerts'
+
+const item = playbookVariable('Trigger', PLAYBOOK_IDS.trigger, 'trg.action.item', 'String')
+const entity = playbookVariable('Trigger', PLAYBOOK_IDS.trigger, 'trg.action.entity', 'TCEntity')
+const output = (name: string, type = 'String'): string => playbookVariable('App', PLAYBOOK_IDS.enrich, `enrich.${name}`, type)
+
+/** Each param the step sets: the clicked indicator, else the param's default; no default: left for the user. */
+const componentParams = (params: readonly Param[]): Record<string, string> =>
+  Object.fromEntries(
+    params.flatMap((p) => {
+      if (p.name === INDICATOR_PARAM) return [[p.name, item]]
+      return p.default === undefined ? [] : [[p.name, String(p.default)]]
+    }),
+  )
+
+const userActionTrigger = (): PbxTrigger => ({
+  id: PLAYBOOK_IDS.trigger,
+  name: 'Enrich this indicator',
+  type: 'UserAction',
+  eventType: 'External',
+  locationLeft: 0,
+  locationTop: 0,
+  anyOrg: false,
+  playbookTriggerFilterList: [],
+  userActionTypes: USER_ACTION_TYPES.join(','),
+  outputVariables: declarations(USER_ACTION_OUTPUTS),
+  // Shown to the analyst when a step links back to the trigger.
+  httpResponseBody: `${output('indicator')}: ${output('verdict')} (score ${output('score')}, threat rating ${output('threat_rating')}, confidence ${output('confidence')})`,
+})
+
+/** `component` must carry its definitionVersion: the step that runs it names it by that. */
+export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): PbxExport => {
+  if (component.definitionVersion === undefined) throw new Error('the component needs a definitionVersion to be run from a playbook')
+  const ids = PLAYBOOK_IDS
+  return {
+    name: 'Enrich On Demand',
+    type: 'Standard',
+    description: `Run from an ${USER_ACTION_TYPES.join(', ')} indicator: enrich it with the ${component.name} component, tag and announce it when the verdict is malicious, and show the verdict.`,
+    logLevel: 'WARN',
+    version: '1.0',
+    jobList: [
+      job({
+        id: ids.enrich,
+        name: component.name,
+        app: { programName: component.definitionVersion, displayName: component.name, programVersion: '1.0.0', pipeRunLevel: true },
+        at: [230, 0],
+        params: componentParams(config.params),
+        outputs: config.playbook.outputVariables.map(({ name, type }) => ({ name, type })),
+      }),
+      job({
+        id: ids.isMalicious,
+        name: 'Verdict is malicious?',
+        app: IF_ELSE,
+        at: [460, 0],
+        params: { operand_1: output('verdict'), operator: 'equals', operand_2: 'malicious', match_case: 'false', as_numeric: 'false' },
+      }),
+      job({
+        id: ids.tag,
+        name: 'Tag the indicator',
+        app: TAG_CREATE,
+        at: [690, 0],
+        params: { entity, tag: MALICIOUS_TAG, fail_on_error: 'false' },
+      }),
+      job({
+        id: ids.notify,
+        name: 'Notify the SOC',
+        app: SLACK_MESSAGE,
+        at: [920, 0],
+        params: {
+          slack_recipient: SLACK_CHANNEL,
+          slack_api_token: tcVariable('KEYCHAIN', SLACK_TOKEN_VARIABLE),
+          message: [
+            `Malicious ${output('indicator_type')}: ${item}`,
+            `score ${output('score')}, threat rating ${output('threat_rating')}, confidence ${output('confidence')}`,
+            `tags: ${output('tags', 'StringArray')}`,
+            `sources failed: ${output('sources.failed', 'StringArray')}`,
+            '',
+            output('note'),
+          ].join('\n'),
+        },
+      }),
+      job({
+        id: ids.logVerdict,
+        name: 'Log the verdict',
+        app: LOGGER,
+        at: [690, 150],
+        params: { logging: 'INFO', log_message: `${item}: ${output('verdict')} (score ${output('score')})` },
+      }),
+      job({
+        id: ids.logFailure,
+        name: 'Log the failure',
+        app: LOGGER,
+        at: [460, 150],
+        params: { logging: 'ERROR', log_message: `Enrichment of ${item} failed; the ${component.name} component's log says why.` },
+      }),
+    ],
+    playbookTriggerList: [userActionTrigger()],
+    playbookConnectionList: [
+      link('Pass', { trigger: ids.trigger }, { job: ids.enrich }),
+      link('Pass', { job: ids.enrich }, { job: ids.isMalicious }),
+      link('Fail', { job: ids.enrich }, { job: ids.logFailure }),
+      link('Pass', { job: ids.isMalicious }, { job: ids.tag }),
+      link('Fail', { job: ids.isMalicious }, { job: ids.logVerdict }),
+      link('Pass', { job: ids.tag }, { job: ids.notify }),
+      link('Pass', { job: ids.notify }, { trigger: ids.trigger }),
+      link('Pass', { job: ids.logVerdict }, { trigger: ids.trigger }),
+    ],
+    playbookLabels: [],
+    exportablePipes: [component],
+  }
+}

@@ -1,0 +1,109 @@
+/** The generator follows the contract: new params, keys and outputs show up in the component, and stay valid. */
+import t, { type Test } from 'tap'
+import { loadContract } from '../../src/contract/load.js'
+import { findProjectRoot } from '../../src/contract/project-root.js'
+import type { AppConfig } from '../../src/contract/types.js'
+import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
+import { checkTemplateText } from '../../src/templates/check.js'
+import { COMPONENT_IDS, buildComponent, outputPath, paramsInLayoutOrder, runBody } from '../../src/templates/component.js'
+import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam } from '../../src/templates/pbx.js'
+import { formatTemplateProblem } from '../../src/templates/problems.js'
+import { definitionVersionOf, renderTemplates } from '../../src/templates/render.js'
+import { PLAYBOOK_IDS } from '../../src/templates/sample-playbook.js'
+
+const { config, layout } = loadContract({ root: findProjectRoot(), sources: SOURCE_DEFINITIONS })
+const withChanges = (change: (c: AppConfig) => void): AppConfig => {
+  const c = structuredClone(config)
+  change(c)
+  return c
+}
+const render = (c: AppConfig) => {
+  const [component, playbook] = renderTemplates(c).map((r) => JSON.parse(r.text) as PbxExport) as [PbxExport, PbxExport]
+  return { component, playbook }
+}
+const inputsOf = (component: PbxExport): PipeInputParam[] => JSON.parse(component.playbookTriggerList[0]?.pipeInputParams ?? '[]') as PipeInputParam[]
+const job = (pbx: PbxExport, id: number): PbxJob => pbx.jobList.find((j) => j.id === id) as PbxJob
+const param = (j: PbxJob, name: string): string | undefined => j.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value
+const clean = (t: Test, c: AppConfig): void => {
+  for (const { file, text } of renderTemplates(c)) t.same(checkTemplateText(text, c, file).map(formatTemplateProblem), [], `${file} is clean`)
+}
+
+t.test('a new vendor key param: an encrypted keychain input, sent in the body, left unset by the sample', async (t) => {
+  const c = withChanges((c) => {
+    c.params.splice(3, 0, { name: 'shodan_api_key', label: 'Shodan API Key', type: 'String', encrypt: true, required: false })
+    c.params.find((p) => p.name === 'sources')?.validValues?.push('shodan')
+  })
+  clean(t, c)
+  const { component, playbook } = render(c)
+  const input = inputsOf(component).find((i) => i.name === 'shodan_api_key')
+  t.match(input, { dataType: 'String', encrypted: true, required: false, validValuesList: ['${KEYCHAIN}'] })
+  t.ok(inputsOf(component).find((i) => i.name === 'sources')?.validValuesList.includes('shodan'), 'the new source is offered')
+  const body = JSON.parse(param(job(component, COMPONENT_IDS.post), 'body') ?? '{}') as Record<string, string>
+  t.equal(body['shodan_api_key'], '#Trigger:1:shodan_api_key!String')
+  t.same(Object.keys(body), c.params.map((p) => p.name), 'every param is sent, in contract order')
+  t.equal(param(job(playbook, PLAYBOOK_IDS.enrich), 'shodan_api_key'), undefined, 'no default: the user sets it')
+})
+
+t.test('a hidden param stays hidden in the component', async (t) => {
+  const c = withChanges((c) => c.params.push({ name: 'platform_only', label: 'Platform only', type: 'String', hidden: true }))
+  clean(t, c)
+  t.match(
+    inputsOf(render(c).component).find((i) => i.name === 'platform_only'),
+    { hidden: true, validValuesList: ['${TEXT}'] },
+  )
+})
+
+t.test('a new output: mapped from the reply by the Json Path step of its type', async (t) => {
+  const c = withChanges((c) => {
+    c.playbook.outputVariables.push({ name: 'enrich.shodan.ports', type: 'String' }, { name: 'enrich.shodan.ports', type: 'StringArray' })
+  })
+  clean(t, c)
+  const { component } = render(c)
+  const rows = (j: PbxJob, name: string): KeyValueRow[] => JSON.parse(param(j, name) ?? '[]') as KeyValueRow[]
+  t.same(
+    rows(job(component, COMPONENT_IDS.mapStrings), 'column_mapping_as_string').find((r) => r.key === 'enrich.shodan.ports'),
+    { key: 'enrich.shodan.ports', value: '$.outputs["enrich.shodan.ports"]' },
+  )
+  t.same(
+    rows(job(component, COMPONENT_IDS.mapArrays), 'column_mapping').find((r) => r.key === 'enrich.shodan.ports'),
+    { key: 'enrich.shodan.ports', value: '$.outputs["enrich.shodan.ports"][*]' },
+  )
+})
+
+t.test('the embedded component is named by a digest of its content', async (t) => {
+  const a = render(config)
+  t.equal(definitionVersionOf(a.component), a.playbook.exportablePipes[0]?.definitionVersion)
+  t.equal(job(a.playbook, PLAYBOOK_IDS.enrich).appCatalogItem.programName, definitionVersionOf(a.component))
+  t.equal(definitionVersionOf(render(config).component), definitionVersionOf(a.component), 'same contract, same id')
+  const changed = render(withChanges((c) => c.params.push({ name: 'extra', label: 'Extra', type: 'String' })))
+  t.not(definitionVersionOf(changed.component), definitionVersionOf(a.component), 'another contract, another id')
+})
+
+t.test('only String and StringArray outputs can be mapped', async (t) => {
+  const c = withChanges((c) => c.playbook.outputVariables.push({ name: 'enrich.pairs', type: 'KeyValueArray' }))
+  t.throws(() => buildComponent(c), /String and StringArray outputs only, not enrich\.pairs!KeyValueArray/)
+})
+
+t.test('paths quote output names; the body is JSON with one field per param', async (t) => {
+  t.equal(outputPath('enrich.a"b', false), '$.outputs["enrich.a\\"b"]')
+  t.equal(outputPath('enrich.tags', true), '$.outputs["enrich.tags"][*]')
+  const body = JSON.parse(runBody(config)) as Record<string, string>
+  for (const p of config.params) t.match(body[p.name], new RegExp(`^#Trigger:1:${p.name}!String$`), p.name)
+})
+
+t.test('inputs follow the layout; params it does not place come last, in contract order', async (t) => {
+  const c = withChanges((c) => c.params.unshift({ name: 'unplaced', label: 'Unplaced', type: 'String', hidden: true }))
+  const names = paramsInLayoutOrder(c, {
+    inputs: [
+      { sequence: 2, title: 'Configure', parameters: [{ name: 'write_note' }] },
+      { sequence: 1, title: 'Action', parameters: [{ name: 'sources' }, { name: 'indicator' }] },
+    ],
+    outputs: [],
+  }).map((p) => p.name)
+  t.same(names.slice(0, 4), ['sources', 'indicator', 'write_note', 'unplaced'])
+  t.same(new Set(names), new Set(c.params.map((p) => p.name)), 'none lost, none twice')
+  t.equal(names.length, c.params.length)
+  t.same(paramsInLayoutOrder(c, undefined), c.params, 'no layout: contract order')
+  const inputs = inputsOf(buildComponent(config, layout)).map((i) => i.name)
+  t.equal(inputs[0], layout.inputs.find((s) => s.sequence === Math.min(...layout.inputs.map((x) => x.sequence)))?.parameters[0]?.name)
+})

@@ -1,0 +1,206 @@
+/**
+ * The committed templates against the contract as it is now (read at test time): they pass every check,
+ * match what the contract generates, and — run offline against a real service instance — the component's
+ * request is accepted and its Json Path mappings hand back exactly the reply's outputs.
+ */
+import t, { type Test } from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadContract } from '../../src/contract/load.js'
+import { findProjectRoot } from '../../src/contract/project-root.js'
+import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
+import { checkTemplateText, tcVariablesIn } from '../../src/templates/check.js'
+import { RUN_TOKEN_VARIABLE, SERVICE_URL_VARIABLE } from '../../src/templates/component.js'
+import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam, PipeOutputParam, VariableDeclaration } from '../../src/templates/pbx.js'
+import { formatTemplateProblem } from '../../src/templates/problems.js'
+import { COMPONENT_FILE, PLAYBOOK_FILE, TEMPLATES_DIR, TEMPLATES_README, renderTemplates } from '../../src/templates/render.js'
+import { findVariableReferences, tcVariable } from '../../src/templates/variables.js'
+import { startApp } from '../helpers/app.js'
+
+const root = findProjectRoot()
+const contract = loadContract({ root, sources: SOURCE_DEFINITIONS })
+const config = contract.config
+const read = (file: string): string => readFileSync(join(root, file), 'utf8')
+const templateFiles = readdirSync(join(root, TEMPLATES_DIR))
+  .filter((f) => f.endsWith('.pbx'))
+  .map((f) => `${TEMPLATES_DIR}/${f}`)
+
+const component = JSON.parse(read(COMPONENT_FILE)) as PbxExport
+const playbook = JSON.parse(read(PLAYBOOK_FILE)) as PbxExport
+const declared = (list: { name: string; type: string }[]): string[] => list.map((o) => `${o.name}!${o.type}`).sort()
+const jobNamed = (pbx: PbxExport, name: string): PbxJob => {
+  const job = pbx.jobList.find((j) => j.name === name)
+  if (job === undefined) throw new Error(`no step '${name}' in ${pbx.name}`)
+  return job
+}
+const paramOf = (job: PbxJob, name: string): string => job.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value ?? ''
+
+t.test('both templates are there', async (t) => {
+  t.ok(templateFiles.includes(COMPONENT_FILE), COMPONENT_FILE)
+  t.ok(templateFiles.includes(PLAYBOOK_FILE), PLAYBOOK_FILE)
+})
+
+for (const file of templateFiles) {
+  t.test(`${file} passes every check against app.config.json`, async (t) => {
+    t.same(checkTemplateText(read(file), config, file).map(formatTemplateProblem), [])
+  })
+}
+
+t.test('the committed templates are what the contract generates (npm run templates rewrites them)', async (t) => {
+  for (const { file, text } of renderTemplates(config, contract.layout)) t.equal(read(file), text, file)
+})
+
+t.test('the component declares the app: every param as an input, every output with its type', async (t) => {
+  t.equal(component.type, 'Pipe')
+  const trigger = component.playbookTriggerList[0]
+  t.equal(trigger?.type, 'PipeConfig')
+  const inputs = JSON.parse(trigger?.pipeInputParams ?? '[]') as PipeInputParam[]
+  const row = (name: string, type: string, required = false, encrypted = false, hidden = false): string =>
+    [name, type, required, encrypted, hidden].join(' ')
+  t.same(
+    inputs.map((i) => row(i.name, i.dataType, i.required, i.encrypted, i.hidden)).sort(),
+    config.params.map((p) => row(p.name, p.type, p.required, p.encrypt, p.hidden)).sort(),
+  )
+  // The designer shows them as the native app's layout does: sections by sequence, hidden params last.
+  const placed = [...contract.layout.inputs].sort((a, b) => a.sequence - b.sequence).flatMap((s) => s.parameters.map((p) => p.name))
+  t.same(inputs.slice(0, placed.length).map((i) => i.name), placed, 'inputs in layout order')
+  t.ok(inputs.slice(placed.length).every((i) => i.hidden), 'only hidden params come after the layout')
+  const outputs = (JSON.parse(trigger?.pipeOutputParams ?? '[]') as PipeOutputParam[]).map((o) => {
+    const ref = findVariableReferences(o.value)[0]
+    return { name: o.key, type: ref?.kind === 'playbook' ? ref.type : '?' }
+  })
+  t.same(declared(outputs), declared(config.playbook.outputVariables))
+})
+
+t.test('the sample playbook runs the embedded component from a UserAction on Address/Host/URL/File', async (t) => {
+  t.equal(playbook.type, 'Standard')
+  const trigger = playbook.playbookTriggerList[0]
+  t.equal(trigger?.type, 'UserAction')
+  t.same(trigger?.userActionTypes?.split(','), ['Address', 'Host', 'URL', 'File'])
+  const [embedded] = playbook.exportablePipes
+  const { definitionVersion, ...rest } = embedded ?? ({} as PbxExport)
+  t.same(rest, component, 'the embedded component is the committed one')
+  const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
+  t.equal(step?.appCatalogItem.programName, definitionVersion)
+  t.same(new Set(playbook.playbookConnectionList.map((l) => l.type)), new Set(['Pass', 'Fail']), 'acts on both outcomes')
+})
+
+t.test('every org variable the templates read is explained in the README', async (t) => {
+  const readme = read(TEMPLATES_README)
+  const used = [...new Set(templateFiles.flatMap((f) => tcVariablesIn(JSON.parse(read(f)))))]
+  t.ok(used.includes(`TEXT:${SERVICE_URL_VARIABLE}`) && used.includes(`KEYCHAIN:${RUN_TOKEN_VARIABLE}`), 'service URL and token come from org variables')
+  for (const v of used) t.match(readme, `\`${v.split(':')[1]}\``, `${v} is in the README`)
+})
+
+// --- the component, run offline: body from the sample playbook's inputs, reply mapped through its Json Path steps
+
+/** Replaces each variable reference in `text` by its value (unknown ones by ''). */
+const substitute = (text: string, values: ReadonlyMap<string, string>): string =>
+  findVariableReferences(text).reduce((out, ref) => out.split(ref.text).join(values.get(ref.text) ?? ''), text)
+
+/** The JSONPath subset the templates use: $, .name, ["name"], [*]. */
+const jsonPath = (path: string, document: unknown): unknown[] => {
+  const steps = path.match(/\.[A-Za-z_][A-Za-z0-9_]*|\["(?:[^"\\]|\\.)*"\]|\[\*\]/g) ?? []
+  if (`$${steps.join('')}` !== path) throw new Error(`the test's JSONPath reader does not understand ${path}`)
+  let nodes: unknown[] = [document]
+  for (const step of steps) {
+    nodes = nodes.flatMap((node): unknown[] => {
+      if (step === '[*]') return Array.isArray(node) ? node : []
+      const key = step.startsWith('.') ? step.slice(1) : (JSON.parse(step.slice(1, -1)) as string)
+      return node !== null && typeof node === 'object' && key in node ? [(node as Record<string, unknown>)[key]] : []
+    })
+  }
+  return nodes
+}
+
+/** A Json Path step: String rows give the first match (as text), StringArray rows every match. */
+const runJsonPath = (job: PbxJob, content: string): Map<string, string | (string | null)[] | null> => {
+  const document: unknown = JSON.parse(content)
+  const values = new Map<string, string | (string | null)[] | null>()
+  for (const row of JSON.parse(paramOf(job, 'column_mapping_as_string') || '[]') as KeyValueRow[]) {
+    const [first] = jsonPath(row.value, document)
+    values.set(`${row.key}!String`, first === undefined || first === null ? null : typeof first === 'string' ? first : JSON.stringify(first))
+  }
+  for (const row of JSON.parse(paramOf(job, 'column_mapping') || '[]') as KeyValueRow[]) {
+    const found = jsonPath(row.value, document)
+    values.set(`${row.key}!StringArray`, found.length === 0 ? null : found.map((v) => (v === null ? null : String(v))))
+  }
+  return values
+}
+
+interface RunReply {
+  exitCode: number
+  exitMessage: string
+  outputs: Record<string, string | (string | null)[]>
+}
+
+const simulate = async (t: Test, indicator: string, env: Record<string, string> = {}, token = '') => {
+  const { app } = await startApp(t, env)
+  const [embedded] = playbook.exportablePipes
+  const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
+  if (embedded === undefined || step === undefined) throw new Error('the sample playbook does not run the component')
+  const trigger = embedded.playbookTriggerList[0]
+  // What the playbook step hands the component: its param values, the UserAction's item filled in.
+  const clicked = new Map([[`#Trigger:${playbook.playbookTriggerList[0]?.id}:trg.action.item!String`, indicator]])
+  const inputs = new Map(
+    (JSON.parse(trigger?.outputVariables ?? '[]') as VariableDeclaration[]).map((d) => [
+      `#Trigger:${trigger?.id}:${d.name}!${d.type}`,
+      substitute(paramOf(step, d.name), clicked),
+    ]),
+  )
+  const post = jobNamed(embedded, 'POST /run')
+  const orgVariables = new Map([
+    [tcVariable('TEXT', SERVICE_URL_VARIABLE), 'http://127.0.0.1:8080'],
+    [tcVariable('KEYCHAIN', RUN_TOKEN_VARIABLE), token],
+  ])
+  const url = new URL(substitute(paramOf(post, 'url').replace(/&\{TC:[A-Z]+:[^}]+\}/g, (v) => orgVariables.get(v) ?? ''), inputs))
+  const headers = Object.fromEntries(
+    (JSON.parse(paramOf(post, 'headers')) as KeyValueRow[]).map((h) => [h.key.toLowerCase(), h.value.replace(/&\{TC:[A-Z]+:[^}]+\}/g, (v) => orgVariables.get(v) ?? '')]),
+  )
+  const res = await app.inject({
+    method: paramOf(post, 'http_method') as 'POST',
+    url: url.pathname,
+    headers,
+    payload: substitute(paramOf(post, 'body'), inputs),
+  })
+  return { res, embedded, trigger }
+}
+
+t.test('offline run: the component request is accepted and its mappings return the reply outputs', async (t) => {
+  const { res, embedded, trigger } = await simulate(t, 'evil[.]example')
+  t.equal(res.statusCode, 200, res.statusCode === 200 ? 'accepted' : res.body)
+  const reply = res.json<RunReply>()
+  t.equal(reply.exitCode, 0)
+  t.equal(reply.outputs['enrich.verdict'], 'malicious', 'the sample watchlist lists evil.example')
+
+  const exit = runJsonPath(jobNamed(embedded, 'Read exit status'), res.body)
+  const check = jobNamed(embedded, 'exitCode is 0?')
+  t.equal(exit.get('exit.code!String'), paramOf(check, 'operand_2'), 'the exit check passes')
+
+  const mapped = new Map([
+    ...runJsonPath(jobNamed(embedded, 'Map String outputs'), res.body),
+    ...runJsonPath(jobNamed(embedded, 'Map StringArray outputs'), res.body),
+  ])
+  const componentOutputs = new Map<string, unknown>()
+  for (const o of JSON.parse(trigger?.pipeOutputParams ?? '[]') as PipeOutputParam[]) {
+    const ref = findVariableReferences(o.value)[0]
+    if (ref?.kind === 'playbook') componentOutputs.set(`${o.key}!${ref.type}`, mapped.get(`${ref.name}!${ref.type}`) ?? null)
+  }
+  const expected = new Map<string, unknown>()
+  for (const o of config.playbook.outputVariables) {
+    const value = reply.outputs[o.name]
+    const sameType = o.type === 'String' ? typeof value === 'string' : Array.isArray(value)
+    expected.set(`${o.name}!${o.type}`, sameType && !(Array.isArray(value) && value.length === 0) ? value : null)
+  }
+  t.same(Object.fromEntries(componentOutputs), Object.fromEntries(expected))
+  t.equal(componentOutputs.get('enrich.verdict!String'), 'malicious')
+  t.same(componentOutputs.get('enrich.tags!StringArray'), reply.outputs['enrich.tags'])
+})
+
+t.test('offline run: the Authorization header the component sends is the one RUN_TOKEN asks for', async (t) => {
+  const token = 'playbook-token-123'
+  const good = await simulate(t, '8.8.8.8', { RUN_TOKEN: token }, token)
+  t.equal(good.res.statusCode, 200, good.res.statusCode === 200 ? 'the right token is accepted' : good.res.body)
+  const wrong = await simulate(t, '8.8.8.8', { RUN_TOKEN: token }, 'another-token')
+  t.equal(wrong.res.statusCode, 401, 'a wrong keychain value is refused (and fails the HTTP Client step)')
+})
