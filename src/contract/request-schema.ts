@@ -19,16 +19,18 @@ export const choiceValues = (param: Param): string[] => (param.validValues ?? []
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TSchema => {
+  // A playbook sends an optional input it leaves empty as "": that means "not set", so the default applies.
+  const blank: string[] = param.required ? [] : ['']
   const meta = { description: param.note ?? param.label, ...(param.default !== undefined ? { default: param.default } : {}) }
   switch (param.type) {
     case 'Boolean':
-      return Type.Union([Type.Boolean(), Type.Enum(['true', 'false'])], meta)
+      return Type.Union([Type.Boolean(), Type.Enum(['true', 'false', ...blank])], meta)
     case 'Choice':
-      return Type.Enum(choiceValues(param), meta)
+      return Type.Enum([...choiceValues(param), ...blank], meta)
     case 'MultiChoice': {
       const values = choiceValues(param)
       const one = `(${values.map(escapeRegex).join('|')})`
-      const joined = `^${one}(${escapeRegex(config.listDelimiter)}${one})*$`
+      const joined = `^${blank.length > 0 ? '$|^' : ''}${one}(${escapeRegex(config.listDelimiter)}${one})*$`
       return Type.Union(
         [Type.Array(Type.Enum(values), { minItems: 1, uniqueItems: true }), Type.String({ pattern: joined })],
         meta,

@@ -49,7 +49,8 @@ const asList = (v: unknown, delimiter: string): string[] =>
 const defaultOf = (config: AppConfig, name: string): unknown => config.params.find((p) => p.name === name)?.default
 
 export const readRunRequest = (body: Readonly<Record<string, unknown>>, config: AppConfig): RunRequest => {
-  const pick = (name: string): unknown => body[name] ?? defaultOf(config, name)
+  // "" is how a playbook sends an input left empty: not set, so the param's default applies.
+  const pick = (name: string): unknown => (body[name] === '' || body[name] === undefined ? defaultOf(config, name) : body[name])
   const indicator = body['indicator']
   return {
     indicators: (Array.isArray(indicator) ? indicator : [indicator]).map(toItem),

@@ -152,3 +152,19 @@ t.test('the note is rendered into enrich.note with the app version', async (t) =
   t.match(o['enrich.note'], /### Enrichment of `203\.0\.113\.9` \(Address\)/)
   t.match(o['enrich.note'], /Indicator Enrichment 1\.0\.0 · 2026-01-02T03:04:05\.000Z/)
 })
+
+t.test('optional inputs a playbook leaves empty ("") take their defaults', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: '8.8.8.8', indicator_type: '', sources: '', write_note: '', force_refresh: '', owner: '', virustotal_api_key: '' },
+  })
+  t.equal(res.statusCode, 200, res.body)
+  const o = res.json<RunReply>().outputs
+  t.equal(o['enrich.indicator_type'], 'Address')
+  t.same(o['enrich.sources.ok'], ['asn', 'watchlist', 'classify'], 'the default sources')
+  t.equal(o['enrich.writeback.status'], 'skipped', 'write_note defaulted to true; no platform configured')
+  const required = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '' } })
+  t.equal(required.statusCode, 400, 'the required indicator may not be empty')
+})
