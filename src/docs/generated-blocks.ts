@@ -2,7 +2,7 @@
 import { settingRows } from '../config/env.js'
 import type { Contract } from '../contract/types.js'
 import type { SourceDefinition } from '../sources/types.js'
-import { errorsTable, outputsTable, paramsTable, settingsTable } from './tables.js'
+import { errorsTable, outputsTable, paramsTable, settingsTable, sourcesTable } from './tables.js'
 
 export interface GeneratedBlock {
   readonly file: string
@@ -15,4 +15,5 @@ export const generatedBlocks = (contract: Contract, sources: readonly SourceDefi
   { file: 'docs/user-guide.md', name: 'outputs', content: outputsTable(contract.config, contract.layout) },
   { file: 'docs/user-guide.md', name: 'settings', content: settingsTable(settingRows(sources)) },
   { file: 'docs/user-guide.md', name: 'errors', content: errorsTable() },
+  { file: 'docs/user-guide.md', name: 'sources', content: sourcesTable(sources) },
 ]

@@ -6,6 +6,8 @@ import type { SettingRow } from '../config/env.js'
 import type { AppConfig } from '../contract/types.js'
 import type { Layout } from '../contract/types.js'
 import { ERRORS } from '../errors.js'
+import type { SourceDefinition } from '../sources/types.js'
+import { formatRateLimit } from '../sources/vendor-kit.js'
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 
@@ -60,4 +62,15 @@ export const errorsTable = (): string =>
     '| Code | HTTP | What it means, what to do |',
     '| --- | --- | --- |',
     ...Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${cell(e.help)} |`),
+  ].join('\n')
+
+export const sourcesTable = (sources: readonly SourceDefinition[]): string =>
+  [
+    '| Source | Kind | Indicator types | Key | Default limit | What it answers |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...sources.map((src) => {
+      const key = src.settings.find((s) => s.key === 'apiKey')
+      const doc = src.kind === 'vendor' ? ` ([details](sources/${src.id}.md))` : ''
+      return `| \`${src.id}\` | ${src.kind} | ${src.supports.join(', ')} | ${key ? `\`${key.env}\`` : 'none'} | ${src.rateLimit ? formatRateLimit(src.rateLimit) : ''} | ${cell(src.description)}${doc} |`
+    }),
   ].join('\n')

@@ -320,7 +320,7 @@ export const classifySource: SourceDefinition = {
   title: 'Local classification',
   kind: 'embedded',
   description:
-    'facts computed locally: private/reserved/loopback ranges, registrable domain and public suffix, hash kind, URL parts.',
+    'Facts computed locally: private, reserved or loopback ranges, registrable domain and public suffix, hash kind, URL parts. Context only.',
   supports: INDICATOR_TYPES,
   outputs: ['range', 'is_public', 'registrable_domain', 'public_suffix', 'hash_kind', 'url_scheme', 'url_host', 'url_path'],
   settings: [],

@@ -244,9 +244,8 @@ export const watchlistSource: SourceDefinition = {
   title: 'Watchlist',
   kind: 'embedded',
   description:
-    "the user's own list of known indicators (CSV or JSON file named by config; a small sample ships in the repo) with " +
-    'verdict, confidence, tags and a comment; matched after normalisation, CIDR entries match addresses inside them. ' +
-    'This is where an offline verdict comes from.',
+    'Your own list of known indicators (the CSV or JSON file WATCHLIST_PATH names) with verdict, confidence, tags and ' +
+    'a comment, matched after normalisation; CIDR entries match the addresses inside them. The offline verdict.',
   supports: INDICATOR_TYPES,
   outputs: ['match', 'entry', 'comment'],
   settings: [
