@@ -168,3 +168,12 @@ t.test('optional inputs a playbook leaves empty ("") take their defaults', async
   const required = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '' } })
   t.equal(required.statusCode, 400, 'the required indicator may not be empty')
 })
+
+t.test('a mistyped secret param is rejected without echoing its value', async (t) => {
+  const { app, logs } = await startApp(t)
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', virustotal_api_key: 987654321123 } })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json<{ error: { field: string } }>().error.field, 'virustotal_api_key')
+  t.notOk(res.body.includes('987654321123'), 'not in the reply')
+  t.notOk(JSON.stringify(logs).includes('987654321123'), 'not in the logs')
+})

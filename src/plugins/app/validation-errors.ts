@@ -21,6 +21,8 @@ const show = (v: unknown): string => {
 
 const describeParam = (param: Param, value: unknown, config: AppConfig, limits: RequestLimits): AppError => {
   const name = param.name
+  // A secret's value is never echoed, not even a mistyped one: replies and logs carry the message.
+  if (param.encrypt) return new AppError('INVALID_PARAM', `${name} must be a string (its value is not shown: it is a secret)`, name)
   switch (param.type) {
     case 'Boolean':
       return new AppError('INVALID_PARAM', `${name} must be true or false, got ${show(value)}`, name)
