@@ -10,7 +10,10 @@ import type { Contract } from './contract/types.js'
 import { createEnrichmentContext } from './enrichment-context.js'
 import enrichment from './plugins/app/enrichment.js'
 import errorHandler from './plugins/app/error-handler.js'
+import securityHeaders from './plugins/external/helmet.js'
+import runRateLimit from './plugins/external/rate-limit.js'
 import openApi from './plugins/external/swagger.js'
+import loadShedding from './plugins/external/under-pressure.js'
 import contractRoute from './routes/contract.js'
 import healthRoute from './routes/health.js'
 import metricsRoute from './routes/metrics.js'
@@ -48,6 +51,9 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   try {
     await app.register(enrichment, { context })
     await app.register(errorHandler)
+    await app.register(securityHeaders)
+    await app.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
+    await app.register(runRateLimit, { limit: config.runRateLimit })
     await app.register(openApi, {
       title: contract.config.displayName,
       version: contract.config.programVersion,

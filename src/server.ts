@@ -15,13 +15,34 @@ const main = async (): Promise<void> => {
     throw err
   }
   const app = await buildApp({ config })
+  // A run can take its deadline for the sources, again for write-back and again for the KV store; past that, stuck.
+  const graceMs = 3 * config.runTimeoutMs + 5_000
+  let stopping = false
   const stop = async (signal: string): Promise<void> => {
-    app.log.info({ signal }, 'stopping: no new requests, finishing those in flight')
-    await app.close()
-    process.exit(0)
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
+    const force = setTimeout(() => {
+      app.log.error({ graceMs }, 'requests still in flight after the grace period; exiting anyway')
+      process.exit(1)
+    }, graceMs)
+    force.unref()
+    try {
+      // Closes the listener and idle keep-alive connections, waits for requests in flight (their write-backs
+      // included), and only then closes the sources.
+      await app.close()
+      app.log.info('stopped')
+      process.exitCode = 0
+    } catch (err) {
+      app.log.error({ err }, 'error while stopping')
+      process.exitCode = 1
+    }
+    clearTimeout(force)
+    // Let pino flush, then leave even if a stray handle (e.g. a socket a vendor keeps open) would hold the process.
+    setImmediate(() => process.exit())
   }
-  process.once('SIGTERM', () => void stop('SIGTERM'))
-  process.once('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
   await app.listen({ host: config.host, port: config.port })
 }
 

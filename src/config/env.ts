@@ -3,7 +3,8 @@
  * settings) drives parsing, start-up validation and the docs' settings table.
  */
 import { PLATFORM_ENV_SETTINGS, platformDefaultsFromEnv, type PlatformDefaults } from '../platform/settings.js'
-import type { SourceDefinition } from '../sources/types.js'
+import type { RateLimit, SourceDefinition } from '../sources/types.js'
+import { parseRateLimit } from '../sources/vendor-kit.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -30,6 +31,10 @@ export interface ServiceConfig {
   readonly tcProxyTc: boolean
   /** Verify TLS certificates of outside calls. */
   readonly tcVerify: boolean
+  /** Most /run calls one client (IP address) may make per window; undefined when off. */
+  readonly runRateLimit: RateLimit | undefined
+  /** Event-loop delay (ms) over which requests get 503 + Retry-After; 0 turns the check off. */
+  readonly maxEventLoopDelayMs: number
   /** ThreatConnect API defaults for write-back (TC_API_PATH, TC_API_ACCESS_ID, ...); request params override them. */
   readonly platform: PlatformDefaults
   /** Per source id, its declared settings keyed by setting key (env value or default). */
@@ -62,6 +67,15 @@ const bool = (raw: string): Parsed<boolean> => {
   if (v === 'true' || v === '1') return { ok: true, value: true }
   if (v === 'false' || v === '0') return { ok: true, value: false }
   return { ok: false, problem: `'${raw}' is not true or false` }
+}
+
+const rateLimitOrOff = (raw: string): Parsed<RateLimit | undefined> => {
+  if (raw.toLowerCase() === 'off') return { ok: true, value: undefined }
+  try {
+    return { ok: true, value: parseRateLimit(raw) }
+  } catch (err) {
+    return { ok: false, problem: `${(err as Error).message}, or off` }
+  }
 }
 
 const setting = <K extends keyof ServiceConfig>(s: SettingSpec<K>): SettingSpec<K> => s
@@ -99,6 +113,8 @@ export const SERVICE_SETTINGS = [
   setting({ env: 'TC_PROXY_EXTERNAL', key: 'tcProxyExternal', description: 'Send vendor calls through the proxy (tc_proxy_external).', default: 'false', parse: bool }),
   setting({ env: 'TC_PROXY_TC', key: 'tcProxyTc', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false', parse: bool }),
   setting({ env: 'TC_VERIFY', key: 'tcVerify', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true', parse: bool }),
+  setting({ env: 'RUN_RATE_LIMIT', key: 'runRateLimit', description: 'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.', default: '120/1m', parse: rateLimitOrOff }),
+  setting({ env: 'MAX_EVENT_LOOP_DELAY_MS', key: 'maxEventLoopDelayMs', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000', parse: int(0, 60_000) }),
 ] as const
 
 export interface SettingRow {

@@ -1,0 +1,138 @@
+/** Results -> a printed table and bench/results.md. Pure formatting. */
+import type { LoadResult } from './load.js'
+import type { BatchResult, EmbeddedResult, StartupResult, VendorResult } from './scenarios.js'
+
+export interface BenchResults {
+  readonly startedAt: Date
+  readonly environment: { readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly loadBefore: readonly number[]; readonly loadAfter: readonly number[] }
+  readonly settings: { readonly durationS: number; readonly connections: number; readonly fakeDelayMs: number; readonly batch: number; readonly batchPerSecond: number }
+  readonly echo?: LoadResult
+  readonly embedded?: EmbeddedResult
+  readonly vendor?: VendorResult
+  readonly batch?: BatchResult
+  readonly startup?: StartupResult
+}
+
+interface Row {
+  readonly scenario: string
+  readonly rps: string
+  readonly p50: string
+  readonly p99: string
+  readonly rss: string
+  readonly measure: string
+  readonly target: string
+  readonly met: string
+}
+
+const n = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toFixed(digits) : '-')
+const ms = (v: number): string => n(v, 2)
+const pct = (v: number): string => `${n(v * 100, 1)}%`
+const yes = (ok: boolean): string => (ok ? 'yes' : '**NO**')
+
+const loadRow = (scenario: string, r: LoadResult, extra: Pick<Row, 'measure' | 'target' | 'met'>): Row => ({
+  scenario: `${scenario}${r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`,
+  rps: n(r.rps),
+  p50: ms(r.p50Ms),
+  p99: ms(r.p99Ms),
+  rss: n(r.peakRssMb),
+  ...extra,
+})
+
+export const rowsOf = (r: BenchResults): Row[] => {
+  const rows: Row[] = []
+  const none = { measure: '', target: '', met: '' }
+  if (r.echo) rows.push(loadRow('1. bare Fastify echo (ceiling)', r.echo, { measure: '100% (ceiling)', target: '', met: '' }))
+  if (r.embedded) {
+    const ceiling = r.echo?.rps ?? Number.NaN
+    rows.push(loadRow('2a. /run embedded, cold (first 500 after start)', r.embedded.cold, { measure: `${pct(r.embedded.cold.rps / ceiling)} of (1) req/s`, target: '', met: '' }))
+    const ratio = r.embedded.warm.rps / ceiling
+    rows.push(loadRow('2b. /run embedded, warm (steady state)', r.embedded.warm, { measure: `${pct(ratio)} of (1) req/s`, target: '>= 50%', met: yes(ratio >= 0.5) }))
+  }
+  for (const [i, v] of (r.vendor ?? []).entries()) {
+    const c = `${v.connections} connection${v.connections === 1 ? '' : 's'}`
+    const id = (k: number): string => `3${String.fromCharCode(97 + 3 * i + k)}`
+    rows.push(loadRow(`${id(0)}. the fake vendor alone (${r.settings.fakeDelayMs} ms), ${c}`, v.fakeDirect, none))
+    const machine = v.forwarder.p50Ms - v.fakeDirect.p50Ms
+    rows.push(loadRow(`${id(1)}. bare Node forwarder to the fake, ${c}`, v.forwarder, { measure: `machine baseline ${ms(machine)} ms`, target: '', met: '' }))
+    rows.push(
+      loadRow(`${id(2)}. /run internetdb via the fake, ${c} (${v.fakeServed} calls reached it)`, v.run, {
+        measure: `app overhead p50 ${ms(v.overheadP50Ms)} ms (${ms(v.overheadP50Ms - machine)} ms over the baseline)`,
+        target: '<= 2 ms',
+        met: yes(v.overheadP50Ms <= 2),
+      }),
+    )
+  }
+  if (r.batch) {
+    const b = r.batch
+    const ratio = b.wallS / b.floorS
+    rows.push({
+      scenario: `4. ${b.indicators} indicators in one /run, fake limited to ${r.settings.batchPerSecond}/s (HTTP ${b.status}, ${b.answered} answered)`,
+      rps: n(b.served / b.wallS, 1),
+      p50: '-',
+      p99: '-',
+      rss: n(b.peakRssMb),
+      measure: `${n(b.wallS, 2)} s = ${pct(ratio)} of the ${n(b.floorS)} s floor; ${b.refused} refused`,
+      target: '<= 105%, 0 refused',
+      met: yes(ratio <= 1.05 && b.refused === 0 && b.answered === b.indicators),
+    })
+  }
+  if (r.startup) {
+    const s = r.startup
+    rows.push({
+      scenario: `5. start-up to /health 200 (median of ${s.runsMs.length}: ${s.runsMs.map((x) => n(x)).join(', ')} ms)`,
+      rps: '-',
+      p50: '-',
+      p99: '-',
+      rss: n(s.rssMb),
+      measure: `${n(s.medianMs)} ms`,
+      target: '<= 1000 ms',
+      met: yes(s.medianMs <= 1000),
+    })
+  }
+  return rows
+}
+
+const HEAD = ['Scenario', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'Against ceiling / floor', 'Target', 'Met'] as const
+
+export const markdownTable = (rows: readonly Row[]): string =>
+  [
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map((h, i) => (i === 0 || i >= 5 ? '---' : '--:')).join('|')}|`,
+    ...rows.map((r) => `| ${[r.scenario, r.rps, r.p50, r.p99, r.rss, r.measure, r.target, r.met].join(' | ')} |`),
+  ].join('\n')
+
+export const markdownReport = (r: BenchResults): string => {
+  const e = r.environment
+  const s = r.settings
+  return `# Benchmark results
+
+Produced by \`npm run bench\` (bench/run.ts) on ${r.startedAt.toISOString()}. Numbers from one run on a shared
+machine: compare ratios within this run, not absolute numbers across runs.
+
+- Node ${e.node}, ${e.cpus} CPUs (${e.cpuModel}); load average (1/5/15 min) before ${e.loadBefore.map((x) => x.toFixed(2)).join(' / ')}, after ${e.loadAfter.map((x) => x.toFixed(2)).join(' / ')}.
+- autocannon in the bench process; the service (\`node dist/src/server.js\`), the echo server and the fake vendor each in
+  their own child process on 127.0.0.1. ${s.connections} connections, ${s.durationS} s per measured scenario (after a 2 s warm-up where noted).
+- The service runs with LOG_LEVEL=warn (no per-request log lines) and RUN_RATE_LIMIT=off; everything else default.
+- Latency percentiles are computed from every 2xx response time autocannon reports (sub-millisecond), not its
+  whole-millisecond histogram. Peak RSS is the highest VmRSS sampled every 100 ms during the scenario.
+- "Cold" vs "warm" (2a/2b): the embedded sources (asn, watchlist, classify) keep no cache, so "cold" means the first
+  500 requests after start (JIT not yet warm), "warm" the steady state after a warm-up; no cache is involved in either.
+- Scenario 3: every /run asks internetdb (force_refresh, a distinct address per request) and the fake answers after
+  ${s.fakeDelayMs} ms; the app's overhead is the p50 of /run minus the p50 of the fake measured alone at the same concurrency.
+  With 1 connection that is the app's own time per call; with ${s.connections} the fake's fixed delay makes the calls come back in
+  bursts, so part of the overhead is queueing behind the other answers of the same burst. A bare Node forwarder making
+  the same call shows what the machine itself adds (waking an idle process on a shared VM costs about as much as the
+  app's own work); "over the baseline" subtracts it.
+- Scenario 4: the fake refuses with 429 any call beyond ${s.batchPerSecond} in any sliding 1 s window; the service runs with
+  INTERNETDB_RATE_LIMIT=${s.batchPerSecond}/1s. The floor is ${s.batch} / ${s.batchPerSecond} = ${s.batch / s.batchPerSecond} s (the true minimum is a
+  little under it, since the first window starts at once).
+
+${markdownTable(rowsOf(r))}
+`
+}
+
+export const plainTable = (rows: readonly Row[]): string => {
+  const cells = [HEAD as readonly string[], ...rows.map((r) => [r.scenario, r.rps, r.p50, r.p99, r.rss, r.measure, r.target, r.met.replace(/\*/g, '')])]
+  const widths = HEAD.map((_, i) => Math.max(...cells.map((c) => (c[i] ?? '').length)))
+  return cells.map((c) => c.map((v, i) => (i === 0 || i >= 5 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ')).join('\n')
+}

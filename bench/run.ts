@@ -1,0 +1,74 @@
+/**
+ * npm run bench: builds nothing itself (run after `npm run build`), starts each scenario's processes, drives load
+ * with autocannon, prints a table and writes bench/results.md.
+ *
+ *   node dist/bench/run.js [--duration=10] [--connections=10] [--only=echo,embedded,vendor,batch,startup] [--cpu-prof]
+ *
+ * --cpu-prof runs the service with node --cpu-prof, writing .cpuprofile files to bench/profiles/.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { markdownReport, plainTable, rowsOf, type BenchResults } from './report.js'
+import { bareEcho, embedded, rateLimitedBatch, startup, vendor, type BenchOptions } from './scenarios.js'
+
+const SCENARIOS = ['echo', 'embedded', 'vendor', 'batch', 'startup'] as const
+type Scenario = (typeof SCENARIOS)[number]
+
+const FAKE_DELAY_MS = 50
+const BATCH = 1000
+const BATCH_PER_SECOND = 20
+const STARTUP_RUNS = 5
+
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+const flag = (name: string): boolean => process.argv.includes(`--${name}`)
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
+// Compiled to dist/bench/: the service and helpers sit next to it in dist/, results go to the source bench/.
+const paths = { server: here('../src/server.js'), echo: here('./echo-server.js'), fake: here('./fake-vendor-server.js'), forwarder: here('./forwarder-server.js') }
+const resultsFile = here('../../bench/results.md')
+const profileDir = here('../../bench/profiles')
+
+const main = async (): Promise<void> => {
+  const only = new Set<Scenario>((arg('only')?.split(',') as Scenario[] | undefined) ?? SCENARIOS)
+  const cpuProf = flag('cpu-prof')
+  if (cpuProf) mkdirSync(profileDir, { recursive: true })
+  const opts: BenchOptions = {
+    paths,
+    durationS: Number(arg('duration') ?? '10'),
+    connections: Number(arg('connections') ?? '10'),
+    serviceArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    log: (line) => process.stdout.write(`${line}\n`),
+  }
+  const loadBefore = os.loadavg()
+  const startedAt = new Date()
+  const results: { -readonly [K in keyof BenchResults]: BenchResults[K] } = {
+    startedAt,
+    environment: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', loadBefore, loadAfter: loadBefore },
+    settings: { durationS: opts.durationS, connections: opts.connections, fakeDelayMs: FAKE_DELAY_MS, batch: BATCH, batchPerSecond: BATCH_PER_SECOND },
+  }
+  const step = async <T>(name: Scenario, what: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!only.has(name)) return undefined
+    opts.log(`- ${what} ...`)
+    return run()
+  }
+  results.echo = await step('echo', 'bare Fastify echo', () => bareEcho(opts))
+  results.embedded = await step('embedded', '/run on the embedded sources (cold, then warm)', () => embedded(opts))
+  results.vendor = await step('vendor', `/run on internetdb via a ${FAKE_DELAY_MS} ms fake`, () => vendor(opts, FAKE_DELAY_MS))
+  results.batch = await step('batch', `${BATCH} indicators against a ${BATCH_PER_SECOND}/s fake (about ${BATCH / BATCH_PER_SECOND} s)`, () =>
+    rateLimitedBatch(opts, BATCH, BATCH_PER_SECOND),
+  )
+  results.startup = await step('startup', `start-up x${STARTUP_RUNS}`, () => startup(opts, STARTUP_RUNS))
+  results.environment = { ...results.environment, loadAfter: os.loadavg() }
+
+  const rows = rowsOf(results)
+  opts.log(`\n${plainTable(rows)}\n`)
+  opts.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${results.environment.loadAfter.map((x) => x.toFixed(2)).join(' ')}`)
+  writeFileSync(resultsFile, markdownReport(results))
+  opts.log(`wrote ${resultsFile}`)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,199 @@
+/**
+ * The benchmark scenarios. Each starts its own processes, measures, and stops them, so one scenario's state
+ * (warm code, connections, memory) never flatters another's.
+ */
+import http from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { runLoad, type LoadResult } from './load.js'
+import { memoryMb, startHelper, startService, watchPeakRss, type Child } from './processes.js'
+
+export interface BenchPaths {
+  readonly server: string
+  readonly echo: string
+  readonly fake: string
+  readonly forwarder: string
+}
+
+export interface BenchOptions {
+  readonly paths: BenchPaths
+  readonly durationS: number
+  readonly connections: number
+  /** Extra node flags for the service (e.g. --cpu-prof). */
+  readonly serviceArgs: readonly string[]
+  readonly log: (line: string) => void
+}
+
+/** Settings every service run gets: quiet logs (a log line per request is the caller's choice) and no /run limit. */
+const BASE_ENV = { LOG_LEVEL: 'warn', RUN_RATE_LIMIT: 'off' } as const
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+const EMBEDDED_BODY = JSON.stringify({ indicator: '8.8.8.8' })
+
+/** A distinct public-looking address per request, so no lookup shares another's in-flight call. */
+const addressOf = (n: number): string => `45.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
+
+const withChild = async <T>(start: Promise<Child>, use: (child: Child) => Promise<T>): Promise<T> => {
+  const child = await start
+  try {
+    return await use(child)
+  } finally {
+    await child.stop()
+  }
+}
+
+export const bareEcho = (o: BenchOptions): Promise<LoadResult> =>
+  withChild(startHelper(o.paths.echo), (echo) =>
+    runLoad({
+      url: `http://127.0.0.1:${echo.port}`,
+      pid: echo.process.pid,
+      connections: o.connections,
+      durationS: o.durationS,
+      request: { method: 'POST', path: '/echo', headers: JSON_HEADERS, body: EMBEDDED_BODY },
+    }),
+  )
+
+export interface EmbeddedResult {
+  readonly cold: LoadResult
+  readonly warm: LoadResult
+}
+
+/** /run on the embedded sources: the first requests after start (cold), then steady state (warm). */
+export const embedded = (o: BenchOptions): Promise<EmbeddedResult> =>
+  withChild(startService(o.paths.server, { ...BASE_ENV }, o.serviceArgs), async (svc) => {
+    const url = `http://127.0.0.1:${svc.port}`
+    const request = { method: 'POST', path: '/run', headers: JSON_HEADERS, body: EMBEDDED_BODY }
+    const cold = await runLoad({ url, pid: svc.process.pid, connections: o.connections, amount: 500, request })
+    await runLoad({ url, pid: undefined, connections: o.connections, durationS: 2, request })
+    const warm = await runLoad({ url, pid: svc.process.pid, connections: o.connections, durationS: o.durationS, request })
+    return { cold, warm }
+  })
+
+const getJson = <T>(url: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => (text += c))
+        res.on('end', () => resolve(JSON.parse(text) as T))
+      })
+      .on('error', reject)
+  })
+
+const postJson = (url: string, body: unknown): Promise<{ status: number; json: unknown }> =>
+  new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body)
+    const req = http.request(url, { method: 'POST', agent: false, headers: { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (text += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as unknown }))
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+
+export interface VendorPoint {
+  readonly connections: number
+  readonly fakeDirect: LoadResult
+  /** A bare Node forwarder in front of the fake: the machine's share of any overhead. */
+  readonly forwarder: LoadResult
+  readonly run: LoadResult
+  readonly fakeServed: number
+  /** p50 of /run minus the p50 of the fake measured alone at the same concurrency. */
+  readonly overheadP50Ms: number
+}
+
+export type VendorResult = readonly VendorPoint[]
+
+/**
+ * /run on internetdb against its fake answering after `delayMs`; every call reaches the fake (force_refresh, a
+ * distinct address each). Measured with one connection (the app's own cost per call, no queueing) and with
+ * `o.connections` (under load: the fake answers the concurrent calls in bursts, so they queue in the app).
+ */
+export const vendor = (o: BenchOptions, delayMs: number): Promise<VendorResult> =>
+  withChild(startHelper(o.paths.fake, { DELAY_MS: String(delayMs) }), async (fake) => {
+    const fakeUrl = `http://127.0.0.1:${fake.port}`
+    const env = { ...BASE_ENV, INTERNETDB_BASE_URL: fakeUrl, INTERNETDB_RATE_LIMIT: '1000000/1s' }
+    return withChild(startService(o.paths.server, env, o.serviceArgs), async (svc) => {
+      let n = 0
+      const request = {
+        method: 'POST',
+        path: '/run',
+        headers: JSON_HEADERS,
+        setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ indicator: addressOf((n += 1)), sources: 'internetdb', force_refresh: true }) }),
+      }
+      const url = `http://127.0.0.1:${svc.port}`
+      const points: VendorPoint[] = []
+      for (const connections of [1, o.connections]) {
+        const fakeDirect = await runLoad({ url: fakeUrl, pid: undefined, connections, durationS: Math.min(5, o.durationS), request: { method: 'GET', path: '/45.1.2.3' } })
+        const forwarder = await withChild(startHelper(o.paths.forwarder, { TARGET_PORT: String(fake.port) }), (fwd) =>
+          runLoad({ url: `http://127.0.0.1:${fwd.port}`, pid: undefined, connections, durationS: Math.min(5, o.durationS), request: { method: 'POST', path: '/', headers: JSON_HEADERS, body: '{}' } }),
+        )
+        await runLoad({ url, pid: undefined, connections, durationS: 2, request })
+        const before = (await getJson<{ served: number }>(`${fakeUrl}/__stats`)).served
+        const run = await runLoad({ url, pid: svc.process.pid, connections, durationS: o.durationS, request })
+        const fakeServed = (await getJson<{ served: number }>(`${fakeUrl}/__stats`)).served - before
+        points.push({ connections, fakeDirect, forwarder, run, fakeServed, overheadP50Ms: run.p50Ms - fakeDirect.p50Ms })
+      }
+      return points
+    })
+  })
+
+export interface BatchResult {
+  readonly indicators: number
+  readonly wallS: number
+  readonly floorS: number
+  readonly refused: number
+  readonly served: number
+  /** Indicators internetdb answered (the rest failed or were skipped). */
+  readonly answered: number
+  readonly status: number
+  readonly peakRssMb: number
+}
+
+/** One /run with `count` indicators against a fake that refuses anything over `perSecond` in any 1 s window. */
+export const rateLimitedBatch = (o: BenchOptions, count: number, perSecond: number): Promise<BatchResult> =>
+  withChild(startHelper(o.paths.fake, { WINDOW_LIMIT: String(perSecond), WINDOW_MS: '1000' }), async (fake) => {
+    const fakeUrl = `http://127.0.0.1:${fake.port}`
+    const env = { ...BASE_ENV, INTERNETDB_BASE_URL: fakeUrl, INTERNETDB_RATE_LIMIT: `${perSecond}/1s`, RUN_TIMEOUT_MS: String(4 * (count / perSecond) * 1000) }
+    return withChild(startService(o.paths.server, env, o.serviceArgs), async (svc) => {
+      const indicators = Array.from({ length: count }, (_, i) => addressOf(i + 1))
+      const peak = svc.process.pid === undefined ? () => 0 : watchPeakRss(svc.process.pid)
+      const startedAt = performance.now()
+      const res = await postJson(`http://127.0.0.1:${svc.port}/run`, { indicator: indicators, sources: 'internetdb', force_refresh: true })
+      const wallS = (performance.now() - startedAt) / 1000
+      const stats = await getJson<{ served: number; refused: number }>(`${fakeUrl}/__stats`)
+      const ok = [((res.json as { outputs?: Record<string, unknown> }).outputs?.['enrich.sources.ok'] ?? [])].flat(2)
+      return {
+        indicators: count,
+        wallS,
+        floorS: count / perSecond,
+        refused: stats.refused,
+        served: stats.served,
+        answered: ok.filter((x) => x === 'internetdb').length,
+        status: res.status,
+        peakRssMb: peak(),
+      }
+    })
+  })
+
+export interface StartupResult {
+  readonly runsMs: readonly number[]
+  readonly medianMs: number
+  readonly rssMb: number
+}
+
+/** Process start to /health 200, `runs` times, and RSS once ready (embedded datasets loaded). */
+export const startup = async (o: BenchOptions, runs: number): Promise<StartupResult> => {
+  const runsMs: number[] = []
+  let rssMb = 0
+  for (let i = 0; i < runs; i++) {
+    await withChild(startService(o.paths.server, { ...BASE_ENV }), async (svc) => {
+      runsMs.push(svc.readyMs)
+      if (svc.process.pid !== undefined) rssMb = Math.max(rssMb, memoryMb(svc.process.pid))
+    })
+  }
+  const sorted = [...runsMs].sort((a, b) => a - b)
+  return { runsMs, medianMs: sorted[Math.floor(sorted.length / 2)] as number, rssMb }
+}
