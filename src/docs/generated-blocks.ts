@@ -16,4 +16,9 @@ export const generatedBlocks = (contract: Contract, sources: readonly SourceDefi
   { file: 'docs/user-guide.md', name: 'settings', content: settingsTable(settingRows(sources)) },
   { file: 'docs/user-guide.md', name: 'errors', content: errorsTable() },
   { file: 'docs/user-guide.md', name: 'sources', content: sourcesTable(sources) },
+  // The solution design document repeats the contract's tables for reviewers; generated, so it cannot drift.
+  { file: 'docs/solution-design.md', name: 'params', content: paramsTable(contract.config) },
+  { file: 'docs/solution-design.md', name: 'outputs', content: outputsTable(contract.config, contract.layout) },
+  { file: 'docs/solution-design.md', name: 'sources', content: sourcesTable(sources) },
+  { file: 'docs/solution-design.md', name: 'errors', content: errorsTable() },
 ]
