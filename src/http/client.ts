@@ -315,7 +315,8 @@ export class InstrumentedHttpClient implements HttpClient {
     let body: unknown
     if (answer.body.length > 0) {
       try {
-        body = JSON.parse(answer.body.toString('utf8').replace(/^\uFEFF/, '')) as unknown
+        // Scrubbed before parsing: a vendor that echoes the key must not carry it into findings (raw) or replies.
+        body = JSON.parse(scrubber.scrub(answer.body.toString('utf8')).replace(/^\uFEFF/, '')) as unknown
       } catch (err) {
         // A non-2xx answer status (e.g. a 404 page from a reverse proxy) still answers; its body is just unknown.
         if (answer.status >= 200 && answer.status < 300) {

@@ -2,6 +2,7 @@
  * POST /run: body (schema derived from the params) -> normalise indicators -> sources -> verdict -> note ->
  * write-back -> outputs (and playbook variables / KV store) -> reply. I/O happens in the sources; everything between is pure.
  */
+import { setMaxListeners } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { AppError, SourceError } from '../errors.js'
@@ -46,6 +47,8 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
       })
 
       const deadline = new AbortController()
+      // Every source lookup of the run listens on it (an array of indicators can mean thousands at once).
+      setMaxListeners(0, deadline.signal)
       const timer = setTimeout(
         () => deadline.abort(new SourceError('timeout', `the run's deadline of ${ctx.config.runTimeoutMs} ms passed before the source answered`)),
         ctx.config.runTimeoutMs,

@@ -14,8 +14,17 @@ const fieldOf = (e: FastifySchemaValidationError): string => {
   return `${name ?? ''}${rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('')}`
 }
 
+const stringify = (v: unknown): string => {
+  try {
+    return JSON.stringify(v) ?? String(v)
+  } catch {
+    // Too deep (or otherwise unprintable): the message still names the field and the problem.
+    return Array.isArray(v) ? '[...]' : '{...}'
+  }
+}
+
 const show = (v: unknown): string => {
-  const text = typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v)
+  const text = typeof v === 'string' ? `'${v}'` : stringify(v)
   return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }
 
