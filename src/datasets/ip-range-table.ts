@@ -115,6 +115,21 @@ export class StringTable {
     this.slots = slots
   }
 
+  /** The names as stored: UTF-8 bytes and the offsets between them (for a snapshot). */
+  parts(): { readonly bytes: Uint8Array; readonly offsets: Uint32Array } {
+    return { bytes: this.bytes.subarray(0, this.used), offsets: this.offsets.subarray(0, this.count + 1) }
+  }
+
+  /** A table holding exactly these names, in this order (ids are kept), e.g. read back from a snapshot. */
+  static fromParts(bytes: Uint8Array, offsets: Uint32Array): StringTable {
+    const table = new StringTable()
+    for (let id = 0; id + 1 < offsets.length; id++) {
+      if (table.internBytes(bytes, offsets[id]!, offsets[id + 1]!) !== id) throw new Error(`snapshot names: name ${id} is repeated`)
+    }
+    table.trim()
+    return table
+  }
+
   /** Drops spare capacity once loading is done. */
   trim(): void {
     this.bytes = Buffer.from(this.bytes.subarray(0, this.used))

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { SourceError, type SourceFailureKind } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { Indicator } from '../indicators/types.js'
-import type { Finding, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
+import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
 import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS } from '../metrics.js'
 import { FindingCache } from './finding-cache.js'
 import type { SourceOutcome } from './types.js'
@@ -118,8 +118,7 @@ export class SourceRuntime {
     }
     try {
       const key = `${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${settings['apiKey'] ?? ''}`
-      const call = (): Promise<Finding> =>
-        instance.lookup(indicator, { signal: opts.signal, log: opts.log.child({ source: id }), forceRefresh: opts.forceRefresh, settings })
+      const call = (): Promise<Finding> => instance.lookup(indicator, lookupContext(id, opts, settings))
       const finding = await withDeadline(this.shared(key, call), opts.signal)
       if (ttl > 0) this.cache.set(id, indicator.type, indicator.value, finding)
       return { source: id, status: 'ok', finding, elapsedMs: elapsed(), cached: false, ageMs: 0 }
@@ -149,6 +148,19 @@ export class SourceRuntime {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.started.values()].map((s) => s.instance.close?.()))
+  }
+}
+
+/** The source's child logger is made only if the source logs: most lookups never do, and it showed in profiles. */
+const lookupContext = (id: string, opts: LookupOptions, settings: Readonly<Record<string, string | undefined>>): LookupContext => {
+  let log: Logger | undefined
+  return {
+    signal: opts.signal,
+    forceRefresh: opts.forceRefresh,
+    settings,
+    get log(): Logger {
+      return (log ??= opts.log.child({ source: id }))
+    },
   }
 }
 

@@ -12,7 +12,8 @@ import type { IndicatorResult } from './types.js'
 export interface WriteBackOptions {
   readonly pool: PlatformClientPool
   readonly defaults: PlatformDefaults
-  readonly signal: AbortSignal
+  /** Write-back's own deadline: the findings are in hand, so a slow enrichment must not cancel writing them. */
+  readonly timeoutMs: number
   readonly concurrency: number
 }
 
@@ -27,7 +28,7 @@ export const writeBackAll = async (
   const params = Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, asText(v)]))
   const settings = resolvePlatformSettings(params, opts.defaults)
   if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into enrich.note`))
-  const client = opts.pool.clientFor(settings, { signal: opts.signal })
+  const client = opts.pool.clientFor(settings, { signal: AbortSignal.timeout(opts.timeoutMs) })
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {
     const a = r.assessment

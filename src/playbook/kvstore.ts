@@ -4,7 +4,7 @@
  * (one deadline covers connect, write and close), and leaves no reconnect loop behind (the client's retry
  * strategy is off: a failed connection is reported, not retried).
  */
-import { createClient } from 'redis'
+import type { createClient } from 'redis'
 
 export interface WriteVariablesOptions {
   readonly host: string
@@ -53,6 +53,8 @@ export const writeVariables = async (options: WriteVariablesOptions): Promise<Wr
 
   let client: ReturnType<typeof createClient>
   try {
+    // Loaded on first use: most services never write to a KV store, and the client costs ~150 ms of start-up.
+    const { createClient } = await import('redis')
     client = createClient({
       socket: { host, port, connectTimeout: options.connectTimeoutMs ?? timeoutMs, reconnectStrategy: false },
       // Commands fail at once when there is no connection instead of queueing for one that will not come.

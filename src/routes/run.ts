@@ -72,8 +72,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         const writebacks = await writeBackAll(results, run, {
           pool: ctx.platform,
           defaults: ctx.config.platform,
-          // Its own deadline: the findings are in hand, so a slow enrichment must not cancel writing them.
-          signal: AbortSignal.timeout(ctx.config.runTimeoutMs),
+          timeoutMs: ctx.config.runTimeoutMs,
           concurrency: ctx.config.indicatorConcurrency,
         })
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)

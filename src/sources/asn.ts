@@ -6,7 +6,10 @@
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { isAbsolute } from 'node:path'
+import { isAbsolute, join } from 'node:path'
+import type { Logger } from 'pino'
+import { findProjectRoot } from '../contract/project-root.js'
+import { readSnapshot, snapshotKey, writeSnapshot } from '../datasets/range-snapshot.js'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import { loadIpv4Countries, type CountryOfIpv4 } from '../datasets/country.js'
@@ -221,6 +224,33 @@ const loadTable = async (setting: string, family: IpFamily, env: string, orgs: S
   }
 }
 
+/** Where parsed tables are kept between starts (see src/datasets/range-snapshot.ts). */
+const snapshotDir = (): string => join(findProjectRoot(), 'node_modules', '.cache', 'tc-enrich')
+
+/** The two tables: from the snapshot of these very files when there is one, else parsed (and snapshotted). */
+const loadTables = async (
+  ipv4Setting: string,
+  ipv6Setting: string,
+  log: Logger,
+): Promise<{ ipv4: IpRangeTable; ipv6: IpRangeTable; orgs: StringTable; fromSnapshot: boolean }> => {
+  const key = await snapshotKey([resolveDataPath(ipv4Setting), resolveDataPath(ipv6Setting)]).catch(() => undefined)
+  const snapshot = key === undefined ? undefined : await readSnapshot(snapshotDir(), key)
+  const [v4, v6] = snapshot?.tables ?? []
+  if (snapshot && v4?.family === 4 && v6?.family === 6) return { ipv4: v4, ipv6: v6, orgs: snapshot.orgs, fromSnapshot: true }
+
+  const orgs = new StringTable()
+  // One file after the other: only one file's bytes (21 MB for IPv4) are held at a time.
+  const ipv4 = await loadTable(ipv4Setting, 4, 'ASN_IPV4_PATH', orgs)
+  const ipv6 = await loadTable(ipv6Setting, 6, 'ASN_IPV6_PATH', orgs)
+  orgs.trim()
+  if (key !== undefined) {
+    await writeSnapshot(snapshotDir(), key, [ipv4, ipv6], orgs).catch((err: unknown) =>
+      log.debug({ err }, 'asn snapshot not written; the CSV files will be parsed again at the next start'),
+    )
+  }
+  return { ipv4, ipv6, orgs, fromSnapshot: false }
+}
+
 export const asnSource: SourceDefinition = {
   id: 'asn',
   title: 'ASN (offline)',
@@ -237,15 +267,11 @@ export const asnSource: SourceDefinition = {
     const ipv4Setting = own['ipv4Path'] ?? DEFAULT_IPV4_FILE
     const ipv6Setting = own['ipv6Path'] ?? DEFAULT_IPV6_FILE
     const startedAt = performance.now()
-    const orgs = new StringTable()
-    // One file after the other: only one file's bytes (21 MB for IPv4) are held at a time.
-    const ipv4 = await loadTable(ipv4Setting, 4, 'ASN_IPV4_PATH', orgs)
-    const ipv6 = await loadTable(ipv6Setting, 6, 'ASN_IPV6_PATH', orgs)
+    const { ipv4, ipv6, orgs, fromSnapshot } = await loadTables(ipv4Setting, ipv6Setting, deps.log)
     const [ipv4Date, ipv6Date] = await Promise.all([
       dataDateOf(ipv4Setting, ipv4Setting === DEFAULT_IPV4_FILE),
       dataDateOf(ipv6Setting, ipv6Setting === DEFAULT_IPV6_FILE),
     ])
-    orgs.trim()
     // Numbers below 2^32 parse as IPv6 too: catch an IPv4 file given as the IPv6 one.
     const lastIpv6 = ipv6.starts.subarray((ipv6.size - 1) * 4)
     if (lastIpv6[0] === 0 && lastIpv6[1] === 0 && lastIpv6[2] === 0) {
@@ -255,7 +281,7 @@ export const asnSource: SourceDefinition = {
     const dates = ipv4Date === ipv6Date ? `data ${ipv4Date}` : `IPv4 data ${ipv4Date}, IPv6 data ${ipv6Date}`
     const detail = `${thousands(ipv4.size)} IPv4 + ${thousands(ipv6.size)} IPv6 ranges, ${dates}`
     deps.log.info(
-      { ipv4Ranges: ipv4.size, ipv6Ranges: ipv6.size, organisations: orgs.size, ms: Math.round(performance.now() - startedAt) },
+      { ipv4Ranges: ipv4.size, ipv6Ranges: ipv6.size, organisations: orgs.size, fromSnapshot, ms: Math.round(performance.now() - startedAt) },
       'asn data loaded',
     )
     return {
