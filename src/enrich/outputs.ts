@@ -68,9 +68,14 @@ export const buildOutputs = (
   writebacks: readonly WritebackResult[] = [],
 ): Outputs => {
   const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i]))
+  // Only names some indicator has a value for: walking every declared output showed in profiles.
+  const names = new Set<string>()
+  for (const m of perIndicator) for (const name of m.keys()) names.add(name)
   const outputs: Outputs = {}
-  for (const declared of index.byName.values()) {
-    const values = perIndicator.map((m) => m.get(declared.name) ?? null)
+  for (const name of names) {
+    const declared = index.byName.get(name)
+    if (declared === undefined) continue
+    const values = perIndicator.map((m) => m.get(name) ?? null)
     if (values.every((v) => v === null)) continue
     if (!batch) {
       const v = values[0]

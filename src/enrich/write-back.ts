@@ -3,7 +3,7 @@
  * onto the indicator in ThreatConnect. Never throws and never loses the enrichment: every indicator gets a result.
  */
 import type { PlatformClientPool } from '../platform/client.js'
-import { resolvePlatformSettings, type PlatformDefaults } from '../platform/settings.js'
+import { PLATFORM_ENV_SETTINGS, resolvePlatformSettings, type PlatformDefaults } from '../platform/settings.js'
 import { skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
 import { mapConcurrent } from '../util/map-concurrent.js'
 import type { RunRequest } from './run-request.js'
@@ -19,14 +19,17 @@ export interface WriteBackOptions {
 
 const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
+/** The request's platform params (tc_api_path, credentials, owner) as text; nothing else of the body is needed. */
+const platformParams = (params: Readonly<Record<string, unknown>>): Record<string, string | undefined> =>
+  Object.fromEntries(PLATFORM_ENV_SETTINGS.map((s) => [s.param, asText(params[s.param])]))
+
 export const writeBackAll = async (
   results: readonly IndicatorResult[],
   run: RunRequest,
   opts: WriteBackOptions,
 ): Promise<WritebackResult[]> => {
   if (!run.writeNote) return results.map(() => skippedWriteback('write_note is false'))
-  const params = Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, asText(v)]))
-  const settings = resolvePlatformSettings(params, opts.defaults)
+  const settings = resolvePlatformSettings(platformParams(run.params), opts.defaults)
   if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into enrich.note`))
   const client = opts.pool.clientFor(settings, { signal: AbortSignal.timeout(opts.timeoutMs) })
   const w = run.writeback
