@@ -9,7 +9,7 @@ export const ERRORS = {
   UNKNOWN_PARAM: { status: 400, help: 'The body has a field that is not a param of the app (often a typo); the message lists the params.' },
   INVALID_INDICATOR: { status: 400, help: 'The indicator is not of the given type, or of no known type; `field` is `indicator` or `indicator[i]`.' },
   UNKNOWN_SOURCE: { status: 400, help: '`sources` names a source this service does not have; the message lists the known ones.' },
-  UNKNOWN_VARIABLE: { status: 400, help: '`tc_playbook_out_variables` asks for a variable the contract does not declare.' },
+  UNKNOWN_PROFILE: { status: 400, help: '`tc_profile` names a ThreatConnect profile the service is not configured with (TC_PROFILES); leave it empty for the default one.' },
   UNAUTHORIZED: { status: 401, help: 'RUN_TOKEN is set and the request has no or a wrong `Authorization: Bearer` token.' },
   NOT_FOUND: { status: 404, help: 'No such route; see GET /docs.' },
   METHOD_NOT_ALLOWED: { status: 405, help: 'The route exists but not for this method.' },

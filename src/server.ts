@@ -1,6 +1,6 @@
 /** Entry point: settings from the environment, one app instance, listen; stop cleanly on SIGTERM/SIGINT. */
 import { buildApp } from './app.js'
-import { ConfigError, loadServiceConfig } from './config/env.js'
+import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 
 const main = async (): Promise<void> => {
@@ -15,8 +15,10 @@ const main = async (): Promise<void> => {
     throw err
   }
   const app = await buildApp({ config })
-  // A run can take its deadline for the sources, again for write-back and again for the KV store; past that, stuck.
-  const graceMs = 3 * config.runTimeoutMs + 5_000
+  const openWarning = runAuthWarning(config)
+  if (openWarning !== undefined) app.log.warn(openWarning)
+  // A run can take its deadline for the sources and again for write-back; past that, stuck.
+  const graceMs = 2 * config.runTimeoutMs + 5_000
   let stopping = false
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return

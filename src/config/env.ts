@@ -2,7 +2,7 @@
  * Service settings from environment variables: ONE table (SERVICE_SETTINGS plus each source's declared
  * settings) drives parsing, start-up validation and the docs' settings table.
  */
-import { PLATFORM_ENV_SETTINGS, platformDefaultsFromEnv, type PlatformDefaults } from '../platform/settings.js'
+import { PLATFORM_ENV_SETTINGS, platformProfilesFromEnv, type PlatformProfiles } from '../platform/settings.js'
 import type { RateLimit, SourceDefinition } from '../sources/types.js'
 import { parseRateLimit } from '../sources/vendor-kit.js'
 
@@ -15,6 +15,8 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel
   /** When set, POST /run needs `Authorization: Bearer <token>`. */
   readonly runToken: string | undefined
+  /** `off` only when the operator turned auth off explicitly (RUN_AUTH=off); then /run is open even off loopback. */
+  readonly runAuth: 'on' | 'off'
   readonly bodyLimit: number
   readonly maxIndicators: number
   readonly maxIndicatorLength: number
@@ -35,8 +37,8 @@ export interface ServiceConfig {
   readonly runRateLimit: RateLimit | undefined
   /** Event-loop delay (ms) over which requests get 503 + Retry-After; 0 turns the check off. */
   readonly maxEventLoopDelayMs: number
-  /** ThreatConnect API defaults for write-back (TC_API_PATH, TC_API_ACCESS_ID, ...); request params override them. */
-  readonly platform: PlatformDefaults
+  /** The ThreatConnect API profiles for write-back, from the settings only (a request may pick a profile by name). */
+  readonly platform: PlatformProfiles
   /** Per source id, its declared settings keyed by setting key (env value or default). */
   readonly sources: Readonly<Record<string, Readonly<Record<string, string | undefined>>>>
 }
@@ -101,6 +103,14 @@ export const SERVICE_SETTINGS = [
     secret: true,
     parse: (raw) => (raw.length >= 8 ? { ok: true, value: raw } : { ok: false, problem: 'must be at least 8 characters' }),
   }),
+  setting({
+    env: 'RUN_AUTH',
+    key: 'runAuth',
+    description:
+      'Bearer auth on /run: `on` (default) or `off`. When HOST is not a loopback address the service refuses to start without RUN_TOKEN, unless RUN_AUTH=off is set explicitly (then a warning at start-up and in /health).',
+    default: 'on',
+    parse: (raw) => (raw === 'on' || raw === 'off' ? { ok: true, value: raw } : { ok: false, problem: `'${raw.slice(0, 40)}' is not on or off` }),
+  }),
   setting({ env: 'BODY_LIMIT', key: 'bodyLimit', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576', parse: int(1024, 64 * 1024 * 1024) }),
   setting({ env: 'MAX_INDICATORS', key: 'maxIndicators', description: 'Most indicators accepted in one /run array.', default: '10000', parse: int(1, 100000) }),
   setting({ env: 'MAX_INDICATOR_LENGTH', key: 'maxIndicatorLength', description: 'Longest accepted indicator, in characters.', default: '8192', parse: int(16, 65536) }),
@@ -128,7 +138,7 @@ export interface SettingRow {
 /** Every environment variable the service reads, for the docs table and `--help`. */
 export const settingRows = (sources: readonly SourceDefinition[]): SettingRow[] => [
   ...SERVICE_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret ?? false, param: undefined })),
-  ...PLATFORM_ENV_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: s.param })),
+  ...PLATFORM_ENV_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined })),
   ...sources.flatMap((src) =>
     src.settings.map((s) => ({
       env: s.env,
@@ -139,6 +149,18 @@ export const settingRows = (sources: readonly SourceDefinition[]): SettingRow[] 
     })),
   ),
 ]
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can reach the service there. */
+export const isLoopbackHost = (host: string): boolean => {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '')
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+}
+
+/** Open /run on a non-loopback address: only with RUN_AUTH=off, and then said at start-up and in /health. */
+export const runAuthWarning = (config: Pick<ServiceConfig, 'host' | 'runToken' | 'runAuth'>): string | undefined =>
+  config.runToken === undefined && !isLoopbackHost(config.host)
+    ? `RUN_AUTH=off: POST /run accepts calls without a token on ${config.host}; anyone who reaches this address can use it`
+    : undefined
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -174,6 +196,15 @@ export const loadServiceConfig = (
     }
     sourceValues[src.id] = own
   }
+  const platform = platformProfilesFromEnv(env)
+  problems.push(...platform.problems)
+  const host = values['host']
+  if (typeof host === 'string' && !isLoopbackHost(host) && values['runToken'] === undefined && values['runAuth'] !== 'off') {
+    problems.push(`RUN_TOKEN: required when HOST (${host}) is not a loopback address; set RUN_TOKEN, or RUN_AUTH=off to run /run without auth`)
+  }
+  if (values['runAuth'] === 'off' && values['runToken'] !== undefined) {
+    problems.push('RUN_AUTH: off contradicts RUN_TOKEN; unset one of them')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...(values as Omit<ServiceConfig, 'sources' | 'platform'>), platform: platformDefaultsFromEnv(env), sources: sourceValues }
+  return { ...(values as Omit<ServiceConfig, 'sources' | 'platform'>), platform: platform.profiles, sources: sourceValues }
 }

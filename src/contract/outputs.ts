@@ -1,7 +1,8 @@
 /**
- * The declared outputs, indexed from playbook.outputVariables. An output declared as both String and StringArray
- * is per-indicator: a String for one indicator, an aligned StringArray for an array of them. One declared only as
- * StringArray is a list: for an array of indicators each item is that indicator's list joined by listDelimiter.
+ * The declared outputs, indexed from playbook.outputVariables. Each name has one type: a String output carries one
+ * value per indicator, a StringArray output a list per indicator. The reply nests outputs by the dots of their
+ * names (`enrich.results.verdict` is `outputs.enrich.results.verdict`), so a playbook maps each one with a plain
+ * path that reads like its name; the validator makes sure no name is a prefix of another.
  */
 import type { AppConfig, PlaybookDataType } from './types.js'
 
@@ -9,7 +10,9 @@ export type OutputShape = 'scalar' | 'list'
 
 export interface DeclaredOutput {
   readonly name: string
-  readonly types: ReadonlySet<PlaybookDataType>
+  /** The name split at its dots: the path of the value in the reply's `outputs`. */
+  readonly path: readonly string[]
+  readonly type: PlaybookDataType
   readonly shape: OutputShape
   readonly note: string
 }
@@ -20,21 +23,37 @@ export interface OutputIndex {
 }
 
 export const indexOutputs = (config: AppConfig): OutputIndex => {
-  const types = new Map<string, Set<PlaybookDataType>>()
-  const notes = new Map<string, string>()
-  for (const v of config.playbook.outputVariables) {
-    const set = types.get(v.name) ?? new Set<PlaybookDataType>()
-    set.add(v.type)
-    types.set(v.name, set)
-    if (!notes.has(v.name) || v.type === 'String') notes.set(v.name, v.note ?? '')
-  }
   const byName = new Map<string, DeclaredOutput>()
-  for (const [name, set] of types) {
-    byName.set(name, { name, types: set, shape: set.has('String') ? 'scalar' : 'list', note: notes.get(name) ?? '' })
+  for (const v of config.playbook.outputVariables) {
+    if (byName.has(v.name)) continue
+    byName.set(v.name, { name: v.name, path: v.name.split('.'), type: v.type, shape: v.type === 'StringArray' ? 'list' : 'scalar', note: v.note ?? '' })
   }
   return { byName, listDelimiter: config.listDelimiter }
 }
 
-/** The platform type of an output value: what the reply and the KV store carry. */
-export const typeOfValue = (value: string | readonly (string | null)[]): PlaybookDataType =>
-  typeof value === 'string' ? 'String' : 'StringArray'
+/** A nested outputs object, as the reply carries it. */
+export interface NestedOutputs {
+  [segment: string]: NestedOutputs | string | readonly (string | null)[]
+}
+
+/** Sets `value` at the output's path, creating the objects on the way. */
+export const setOutput = (target: NestedOutputs, path: readonly string[], value: string | readonly (string | null)[]): void => {
+  let node = target
+  for (const segment of path.slice(0, -1)) {
+    const next = node[segment]
+    if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as NestedOutputs
+    else node = node[segment] = {}
+  }
+  node[path[path.length - 1] as string] = value
+}
+
+/** The flat view `{ "enrich.results.verdict": ... }` of a nested outputs object (for docs, the demo and tests). */
+export const flattenOutputs = (nested: NestedOutputs, prefix = ''): Record<string, string | readonly (string | null)[]> => {
+  const flat: Record<string, string | readonly (string | null)[]> = {}
+  for (const [key, value] of Object.entries(nested)) {
+    const name = prefix === '' ? key : `${prefix}.${key}`
+    if (typeof value === 'string' || Array.isArray(value)) flat[name] = value as string | readonly (string | null)[]
+    else Object.assign(flat, flattenOutputs(value as NestedOutputs, name))
+  }
+  return flat
+}

@@ -14,6 +14,9 @@ export interface RequestLimits {
 
 const isSpecial = (v: string): boolean => v.startsWith('${')
 
+/** ${TEXT}, ${KEYCHAIN} and ${FILE} say how a value is entered; the others name a list the platform fills in. */
+const isExpandedList = (v: string): boolean => isSpecial(v) && !['${TEXT}', '${KEYCHAIN}', '${FILE}'].includes(v)
+
 export const choiceValues = (param: Param): string[] => (param.validValues ?? []).filter((v) => !isSpecial(v))
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -26,6 +29,8 @@ const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TS
     case 'Boolean':
       return Type.Union([Type.Boolean(), Type.Enum(['true', 'false', ...blank])], meta)
     case 'Choice':
+      // A Choice over a list the platform expands (${OWNERS}, ...) takes any of that list's names: text.
+      if ((param.validValues ?? []).some(isExpandedList)) return Type.String({ ...meta, maxLength: 256 })
       return Type.Enum([...choiceValues(param), ...blank], meta)
     case 'MultiChoice': {
       const values = choiceValues(param)

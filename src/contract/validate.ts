@@ -22,6 +22,7 @@ export const CONTRACT_RULES = {
   'config-app-id': 'appId is a uuid',
   'config-layout-feature': 'features includes "layoutEnabledApp"',
   'config-playbook-type': 'playbook.type is present',
+  'config-language-version': 'languageVersion is present (tcex requires it)',
   'param-name': 'param names match ^[a-z0-9_]+$',
   'param-duplicate-name': 'no two params share a name',
   'param-duplicate-sequence': 'no two params share a sequence',
@@ -32,7 +33,10 @@ export const CONTRACT_RULES = {
   'param-multichoice-default': 'a MultiChoice default is a "|"-joined list of its validValues',
   'param-boolean-default': 'a Boolean default is a boolean',
   'param-required-hidden': 'a required param is not hidden',
-  'output-name': 'output names follow the naming schema: lowercase [a-z0-9_] segments joined by dots, starting "enrich."',
+  'param-secret-keychain': 'an encrypted param offers only ${KEYCHAIN}',
+  'output-name': 'output names follow ThreatConnect\'s naming schema <slug>.<data type>.<descriptor>: "enrich.results." (processed) or "enrich.response." (raw answer), then lowercase [a-z0-9_] segments',
+  'output-one-type': 'each output name has one type (a component output key is declared once)',
+  'output-prefix': 'no output name is a dot-prefix of another (the reply nests outputs by their names)',
   'output-type': 'output type is a known playbook data type',
   'output-duplicate': 'no two outputs share both name and type',
   'layout-section-title': 'layout section titles are 3-100 characters',
@@ -48,11 +52,11 @@ export const CONTRACT_RULES = {
   'display-clause-unknown-input': 'display clauses only reference layout inputs',
   'display-clause-order': 'a clause on an input only references inputs placed earlier in the layout',
   'display-clause-value': 'values in a clause are valid values of the input they test',
+  'display-clause-param-type': 'display clauses test only Boolean and Choice/EditChoice inputs (tcex evaluates them as SQL over one stored value; a MultiChoice arrives "|"-joined)',
   'sources-param': 'a MultiChoice param "sources" exists',
   'sources-param-values': 'the "sources" param validValues are exactly the registered source ids',
-  'source-output-declared': 'every output a source publishes is declared as enrich.<id>.<key>',
-  'source-output-owned': 'every declared enrich.<id>.* output is published by source <id>',
-  'source-output-display': 'every per-source output is displayed only when its source is selected',
+  'source-output-declared': 'every output a source publishes is declared as enrich.results.<id>.<key>, and every vendor source\'s raw answer as enrich.response.<id>.json',
+  'source-output-owned': 'every declared enrich.results.<id>.* / enrich.response.<id>.* output belongs to source <id>',
 } as const
 
 export type ContractRule = keyof typeof CONTRACT_RULES
@@ -60,6 +64,8 @@ export type ContractRule = keyof typeof CONTRACT_RULES
 export interface SourceOutputs {
   readonly id: string
   readonly outputs: readonly string[]
+  /** A vendor source has a remote answer, exposed as enrich.response.<id>.json. */
+  readonly kind?: 'embedded' | 'vendor'
 }
 
 export interface ContractFiles {
@@ -70,7 +76,7 @@ export interface ContractFiles {
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const PARAM_NAME = /^[a-z0-9_]+$/
-const OUTPUT_NAME = /^enrich(\.[a-z0-9_]+)+$/
+const OUTPUT_NAME = /^enrich\.(results|response)(\.[a-z0-9_]+)+$/
 /** ${TEXT}, ${KEYCHAIN}, ${OWNERS}, ...: the platform supplies or expands these, so their values cannot be checked. */
 const SPECIAL_VALUE = /^\$\{[A-Z_]+\}$/
 const SOURCES_PARAM = 'sources'
@@ -154,7 +160,9 @@ const checkConfig = (config: AppConfig, file: string): ContractProblem[] => {
   if (!Array.isArray(config.features) || !config.features.includes('layoutEnabledApp'))
     at('features', 'config-layout-feature', 'must include "layoutEnabledApp" (the app ships layouts/layout.json)')
   if (typeof config.playbook.type !== 'string' || config.playbook.type.trim() === '')
-    at('playbook.type', 'config-playbook-type', 'must be present (e.g. "Enrichment")')
+    at('playbook.type', 'config-playbook-type', 'must be present (e.g. "Data Enrichment")')
+  if (typeof config['languageVersion'] !== 'string' || config['languageVersion'].trim() === '')
+    at('languageVersion', 'config-language-version', 'must be present (the runtime version, e.g. "20")')
   return found
 }
 
@@ -209,6 +217,8 @@ const checkParams = (params: readonly Param[], file: string): ContractProblem[] 
       at('param-valid-values', `a ${param.type} param needs a non-empty validValues list`)
     found.push(...checkParamDefault(param, entry, file))
     if (param.required === true && param.hidden === true) at('param-required-hidden', 'a required param cannot be hidden: nobody could fill it in')
+    if (param.encrypt === true && JSON.stringify(param.validValues ?? []) !== '["${KEYCHAIN}"]')
+      at('param-secret-keychain', `a secret offers only ["\${KEYCHAIN}"], not ${JSON.stringify(param.validValues ?? [])}: typed text would sit in the playbook in the clear`)
   })
   return found
 }
@@ -221,13 +231,28 @@ const checkOutputs = (outputs: readonly OutputVariable[], file: string): Contrac
   outputs.forEach((output, i) => {
     const entry = outputEntry(output, i)
     if (!OUTPUT_NAME.test(output.name))
-      found.push(problem(file, entry, 'output-name', `name '${output.name}' must be lowercase [a-z0-9_] segments joined by dots, starting "enrich."`))
+      found.push(problem(file, entry, 'output-name', `name '${output.name}' must start "enrich.results." or "enrich.response." and go on in lowercase [a-z0-9_] segments joined by dots`))
     if (!(PLAYBOOK_DATA_TYPES as readonly unknown[]).includes(output.type))
       found.push(problem(file, entry, 'output-type', `type ${JSON.stringify(output.type)} is not one of ${PLAYBOOK_DATA_TYPES.join(', ')}`))
     const key = `${output.name}!${String(output.type)}`
     const same = firstByKey.get(key)
     if (same === undefined) firstByKey.set(key, i)
     else found.push(problem(file, entry, 'output-duplicate', `'${output.name}' of type ${String(output.type)} is already declared at playbook.outputVariables[${same}]`))
+  })
+  const typeOf = new Map<string, { type: string; index: number }>()
+  outputs.forEach((output, i) => {
+    const first = typeOf.get(output.name)
+    if (first === undefined) typeOf.set(output.name, { type: String(output.type), index: i })
+    else if (first.type !== String(output.type))
+      found.push(problem(file, outputEntry(output, i), 'output-one-type', `'${output.name}' is already declared as ${first.type} at playbook.outputVariables[${first.index}]; declare one type per name`))
+  })
+  const names = [...typeOf.keys()].sort()
+  names.forEach((name, k) => {
+    const next = names[k + 1]
+    if (next !== undefined && next.startsWith(`${name}.`)) {
+      const index = typeOf.get(next)?.index ?? 0
+      found.push(problem(file, outputEntry(outputs[index] as OutputVariable, index), 'output-prefix', `'${next}' extends output '${name}'; the reply could not hold both`))
+    }
   })
   return found
 }
@@ -309,11 +334,13 @@ const checkLayoutOutputs = (ctx: LayoutContext): ContractProblem[] => {
   return found
 }
 
+const CLAUSE_PARAM_TYPES: readonly string[] = ['Boolean', 'Choice', 'EditChoice']
+
 /** Values a clause may test an input against, or undefined when they cannot be known here. */
 const allowedClauseValues = (param: Param | undefined): readonly string[] | undefined => {
   if (param === undefined) return undefined
   if (param.type === 'Boolean') return ['true', 'false', '']
-  if (param.type !== 'Choice' && param.type !== 'MultiChoice') return undefined
+  if (param.type !== 'Choice' && param.type !== 'EditChoice') return undefined
   const validValues = param.validValues ?? []
   if (validValues.length === 0 || validValues.some((v) => SPECIAL_VALUE.test(v))) return undefined
   // '' is allowed: `x not in ('')` is the "always" idiom.
@@ -338,6 +365,11 @@ const checkClause = (ctx: LayoutContext, file: string, entry: string, display: s
     }
   }
   for (const test of memberships(parsed.clause)) {
+    const tested = ctx.paramsByName.get(test.input)
+    if (tested !== undefined && !CLAUSE_PARAM_TYPES.includes(tested.type)) {
+      problems.push(problem(file, entry, 'display-clause-param-type', `display "${display}" tests '${test.input}', a ${tested.type}; only Boolean and Choice/EditChoice inputs can be tested`))
+      continue
+    }
     const allowed = allowedClauseValues(ctx.paramsByName.get(test.input))
     if (allowed === undefined) continue
     const invalid = test.values.filter((v) => !allowed.includes(v))
@@ -363,8 +395,8 @@ const checkDisplayClauses = (ctx: LayoutContext): { problems: ContractProblem[];
   return { problems, outputClauses }
 }
 
-const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[], outputClauses: readonly (DisplayClause | undefined)[]): ContractProblem[] => {
-  const { config, files, layout } = ctx
+const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[]): ContractProblem[] => {
+  const { config, files } = ctx
   const found: ContractProblem[] = []
   const ids = sources.map((s) => s.id)
 
@@ -385,35 +417,24 @@ const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[], out
   }
 
   const declared = new Set(config.playbook.outputVariables.map((o) => o.name))
+  const expected = (source: SourceOutputs): string[] => [
+    ...source.outputs.map((key) => `enrich.results.${source.id}.${key}`),
+    ...(source.kind === 'vendor' ? [`enrich.response.${source.id}.json`] : []),
+  ]
   for (const source of sources) {
-    for (const key of source.outputs) {
-      const name = `enrich.${source.id}.${key}`
+    for (const name of expected(source)) {
       if (!declared.has(name))
-        found.push(problem(files.config, `playbook.outputVariables '${name}'`, 'source-output-declared', `source '${source.id}' publishes '${key}' but output '${name}' is not declared`))
+        found.push(problem(files.config, `playbook.outputVariables '${name}'`, 'source-output-declared', `source '${source.id}' publishes '${name}' but it is not declared`))
     }
   }
 
-  const sourceOf = (name: string): SourceOutputs | undefined => sources.find((s) => name.startsWith(`enrich.${s.id}.`))
+  const sourceOf = (name: string): SourceOutputs | undefined =>
+    sources.find((s) => name.startsWith(`enrich.results.${s.id}.`) || name.startsWith(`enrich.response.${s.id}.`))
   config.playbook.outputVariables.forEach((output, i) => {
     const source = sourceOf(output.name)
     if (source === undefined) return
-    const key = output.name.slice(`enrich.${source.id}.`.length)
-    if (!source.outputs.includes(key))
-      found.push(problem(files.config, outputEntry(output, i), 'source-output-owned', `'${key}' is not among source '${source.id}' outputs (${quoted(source.outputs)})`))
-  })
-
-  layout.outputs.forEach((output, k) => {
-    const source = sourceOf(output.name)
-    if (source === undefined) return
-    const clause = outputClauses[k]
-    // A clause that did not parse is already reported as display-clause-syntax.
-    if (output.display !== undefined && clause === undefined) return
-    const selectsSource =
-      clause !== undefined && memberships(clause).some((m) => m.input === SOURCES_PARAM && !m.negated && m.values.includes(source.id))
-    if (!selectsSource)
-      found.push(
-        problem(files.layout, `outputs[${k}] '${output.name}'`, 'source-output-display', `a per-source output needs a display clause like "${SOURCES_PARAM} in ('${source.id}')"`),
-      )
+    if (!expected(source).includes(output.name))
+      found.push(problem(files.config, outputEntry(output, i), 'source-output-owned', `'${output.name}' is not among source '${source.id}' outputs (${quoted(expected(source))})`))
   })
   return found
 }
@@ -441,6 +462,6 @@ export const validateContract = (config: AppConfig, layout: Layout, files: Contr
     ...checkSectionsAndInputs(ctx),
     ...checkLayoutOutputs(ctx),
     ...clauses.problems,
-    ...(sources === undefined ? [] : checkSources(ctx, sources, clauses.outputClauses)),
+    ...(sources === undefined ? [] : checkSources(ctx, sources)),
   ]
 }

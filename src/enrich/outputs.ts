@@ -1,14 +1,14 @@
 /**
- * Results -> the reply's outputs. Pure. Only declared outputs ever appear, each with a declared type
- * (src/contract/outputs.ts explains scalar vs list outputs and how arrays of indicators align).
+ * Results -> the reply's outputs. Pure. Only declared outputs ever appear, each with its declared type, nested by
+ * the dots of its name (src/contract/outputs.ts). For an array of indicators every output is an array aligned with
+ * the input: a String output's values, or a StringArray output's lists joined by the list delimiter.
  */
-import type { OutputIndex } from '../contract/outputs.js'
+import { setOutput, type NestedOutputs, type OutputIndex } from '../contract/outputs.js'
 import type { WritebackResult } from '../platform/writeback.js'
 import type { FactValue } from '../sources/types.js'
 import type { IndicatorResult } from './types.js'
 
-export type OutputValue = string | readonly (string | null)[]
-export type Outputs = Record<string, OutputValue>
+export type Outputs = NestedOutputs
 
 type PerIndicator = Map<string, string | readonly string[] | null>
 
@@ -23,31 +23,34 @@ export const indicatorOutputs = (
   r: IndicatorResult,
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
   writeback?: WritebackResult,
+  /** Sources whose raw answer is a declared output (enrich.response.<id>.json); only those are serialised. */
+  responses: ReadonlySet<string> = new Set(),
 ): PerIndicator => {
   const a = r.assessment
   const values: PerIndicator = new Map<string, string | readonly string[] | null>([
-    ['enrich.indicator', r.indicator.value],
-    ['enrich.indicator_type', r.indicator.type],
-    ['enrich.verdict', a.verdict],
-    ['enrich.score', String(a.score)],
-    ['enrich.threat_rating', String(a.threatRating)],
-    ['enrich.confidence', String(a.confidence)],
-    ['enrich.tags', a.tags],
-    ['enrich.sources.ok', r.outcomes.filter((o) => o.status === 'ok').map((o) => o.source)],
-    ['enrich.sources.failed', r.outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.source}: ${o.reason}`] : []))],
-    ['enrich.sources.skipped', r.outcomes.flatMap((o) => (o.status === 'skipped' ? [`${o.source}: ${o.reason}`] : []))],
-    ['enrich.note', r.note],
+    ['enrich.results.indicator', r.indicator.value],
+    ['enrich.results.indicator_type', r.indicator.type],
+    ['enrich.results.verdict', a.verdict],
+    ['enrich.results.score', String(a.score)],
+    ['enrich.results.threat_rating', String(a.threatRating)],
+    ['enrich.results.confidence', String(a.confidence)],
+    ['enrich.results.tags', a.tags],
+    ['enrich.results.sources.ok', r.outcomes.filter((o) => o.status === 'ok').map((o) => o.source)],
+    ['enrich.results.sources.failed', r.outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.source}: ${o.reason}`] : []))],
+    ['enrich.results.sources.skipped', r.outcomes.flatMap((o) => (o.status === 'skipped' ? [`${o.source}: ${o.reason}`] : []))],
+    ['enrich.results.note', r.note],
     ['enrich.results.json', JSON.stringify(resultsDocument(r))],
   ])
   if (writeback) {
-    values.set('enrich.writeback.status', writeback.status)
-    values.set('enrich.writeback.reason', writeback.reason)
-    values.set('enrich.indicator.id', writeback.indicatorId === null ? null : String(writeback.indicatorId))
-    values.set('enrich.note.id', writeback.noteId === null ? null : String(writeback.noteId))
+    values.set('enrich.results.writeback.status', writeback.status)
+    values.set('enrich.results.writeback.reason', writeback.reason)
+    values.set('enrich.results.writeback.indicator_id', writeback.indicatorId === null ? null : String(writeback.indicatorId))
+    values.set('enrich.results.writeback.note_id', writeback.noteId === null ? null : String(writeback.noteId))
   }
   for (const o of r.outcomes) {
     if (o.status !== 'ok') continue
-    for (const key of sourceOutputs.get(o.source) ?? []) values.set(`enrich.${o.source}.${key}`, factToOutput(o.finding.facts[key]))
+    for (const key of sourceOutputs.get(o.source) ?? []) values.set(`enrich.results.${o.source}.${key}`, factToOutput(o.finding.facts[key]))
+    if (responses.has(o.source) && o.finding.raw !== null && o.finding.raw !== undefined) values.set(`enrich.response.${o.source}.json`, JSON.stringify(o.finding.raw))
   }
   return values
 }
@@ -60,6 +63,12 @@ export const resultsDocument = (r: IndicatorResult) => ({
   sources: r.outcomes,
 })
 
+const RESPONSE_OUTPUT = /^enrich\.response\.([a-z0-9_]+)\.json$/
+
+/** The sources the contract exposes a raw answer for. */
+export const responseSources = (index: OutputIndex): Set<string> =>
+  new Set([...index.byName.keys()].flatMap((name) => RESPONSE_OUTPUT.exec(name)?.slice(1, 2) ?? []))
+
 export const buildOutputs = (
   results: readonly IndicatorResult[],
   batch: boolean,
@@ -67,7 +76,8 @@ export const buildOutputs = (
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
   writebacks: readonly WritebackResult[] = [],
 ): Outputs => {
-  const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i]))
+  const responses = responseSources(index)
+  const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i], responses))
   // Only names some indicator has a value for: walking every declared output showed in profiles.
   const names = new Set<string>()
   for (const m of perIndicator) for (const name of m.keys()) names.add(name)
@@ -79,11 +89,11 @@ export const buildOutputs = (
     if (values.every((v) => v === null)) continue
     if (!batch) {
       const v = values[0]
-      if (declared.shape === 'scalar' && typeof v === 'string') outputs[declared.name] = v
-      else if (declared.shape === 'list' && Array.isArray(v)) outputs[declared.name] = v
+      if (declared.shape === 'scalar' && typeof v === 'string') setOutput(outputs, declared.path, v)
+      else if (declared.shape === 'list' && Array.isArray(v)) setOutput(outputs, declared.path, v)
       continue
     }
-    outputs[declared.name] = values.map((v) => (v === null ? null : typeof v === 'string' ? v : v.join(index.listDelimiter)))
+    setOutput(outputs, declared.path, values.map((v) => (v === null ? null : typeof v === 'string' ? v : v.join(index.listDelimiter))))
   }
   return outputs
 }

@@ -19,6 +19,14 @@ export interface RunRequest {
   readonly sources: readonly string[]
   readonly writeNote: boolean
   readonly forceRefresh: boolean
+  /** fail_on_error: a run where no source answered, or write-back failed, fails (exitCode 1, HTTP 502). */
+  readonly failOnError: boolean
+  /** fail_on_no_results: a run where no source had anything on the indicator (verdict unknown) fails (HTTP 404). */
+  readonly failOnNoResults: boolean
+  /** The ThreatConnect profile to write with (tc_profile); undefined: the default one. */
+  readonly profile: string | undefined
+  /** The owner to write to (owner); undefined: the profile's TC_OWNER, else the API user's organization. */
+  readonly owner: string | undefined
   /** What write-back should do beyond posting the note (only when writeNote). */
   readonly writeback: {
     readonly createIndicator: boolean
@@ -43,6 +51,8 @@ const toItem = (v: unknown): IndicatorItem => {
 
 const asBoolean = (v: unknown): boolean => v === true || v === 'true'
 
+const asText = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined)
+
 const asList = (v: unknown, delimiter: string): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(delimiter) : []
 
@@ -59,6 +69,10 @@ export const readRunRequest = (body: Readonly<Record<string, unknown>>, config: 
     sources: [...new Set(asList(pick('sources'), config.listDelimiter))],
     writeNote: asBoolean(pick('write_note')),
     forceRefresh: asBoolean(pick('force_refresh')),
+    failOnError: asBoolean(pick('fail_on_error')),
+    failOnNoResults: asBoolean(pick('fail_on_no_results')),
+    profile: asText(pick('tc_profile')),
+    owner: asText(pick('owner')),
     writeback: {
       createIndicator: asBoolean(pick('create_indicator')),
       applyRating: asBoolean(pick('apply_rating')),

@@ -1,9 +1,10 @@
 /**
  * The write-back stage: each enriched indicator's note (and, when asked, rating, confidence, tags, Description)
  * onto the indicator in ThreatConnect. Never throws and never loses the enrichment: every indicator gets a result.
+ * Where it writes comes from the service's settings only; a run may pick a configured profile by name.
  */
 import type { PlatformClientPool } from '../platform/client.js'
-import { PLATFORM_ENV_SETTINGS, resolvePlatformSettings, type PlatformDefaults } from '../platform/settings.js'
+import { platformSettingsFor, type PlatformProfiles } from '../platform/settings.js'
 import { skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
 import { mapConcurrent } from '../util/map-concurrent.js'
 import type { RunRequest } from './run-request.js'
@@ -11,17 +12,11 @@ import type { IndicatorResult } from './types.js'
 
 export interface WriteBackOptions {
   readonly pool: PlatformClientPool
-  readonly defaults: PlatformDefaults
+  readonly profiles: PlatformProfiles
   /** Write-back's own deadline: the findings are in hand, so a slow enrichment must not cancel writing them. */
   readonly timeoutMs: number
   readonly concurrency: number
 }
-
-const asText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-
-/** The request's platform params (tc_api_path, credentials, owner) as text; nothing else of the body is needed. */
-const platformParams = (params: Readonly<Record<string, unknown>>): Record<string, string | undefined> =>
-  Object.fromEntries(PLATFORM_ENV_SETTINGS.map((s) => [s.param, asText(params[s.param])]))
 
 export const writeBackAll = async (
   results: readonly IndicatorResult[],
@@ -29,8 +24,10 @@ export const writeBackAll = async (
   opts: WriteBackOptions,
 ): Promise<WritebackResult[]> => {
   if (!run.writeNote) return results.map(() => skippedWriteback('write_note is false'))
-  const settings = resolvePlatformSettings(platformParams(run.params), opts.defaults)
-  if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into enrich.note`))
+  // The request schema already refused a profile that is not configured; this is the same check, kept total.
+  const settings = platformSettingsFor(opts.profiles, run.profile, run.owner)
+  if (settings === undefined) return results.map(() => skippedWriteback(`no ThreatConnect profile named '${run.profile ?? ''}'`))
+  if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into the outputs`))
   const client = opts.pool.clientFor(settings, { signal: AbortSignal.timeout(opts.timeoutMs) })
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {

@@ -1,12 +1,14 @@
 /** GET /health: open (no token), says the service is ready and how each source stands. */
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { runAuthWarning } from '../config/env.js'
 
 const HealthReply = Type.Object({
   status: Type.Literal('ready'),
   app: Type.String(),
   version: Type.String(),
   uptimeSeconds: Type.Number(),
+  warnings: Type.Array(Type.String(), { description: 'Settings an operator should know are unsafe, e.g. RUN_AUTH=off off loopback.' }),
   sources: Type.Array(
     Type.Object({
       id: Type.String(),
@@ -21,11 +23,13 @@ const HealthReply = Type.Object({
 export default async function healthRoute(app: FastifyInstance): Promise<void> {
   const ctx = app.enrichment
   const startedAt = Date.now()
+  const warnings = [runAuthWarning(ctx.config)].filter((w): w is string => w !== undefined)
   app.get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => ({
     status: 'ready' as const,
     app: ctx.meta.appName,
     version: ctx.meta.appVersion,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    warnings,
     sources: ctx.runtime.health(),
   }))
 }

@@ -1,6 +1,8 @@
 /**
  * POST /run: body (schema derived from the params) -> normalise indicators -> sources -> verdict -> note ->
- * write-back -> outputs (and playbook variables / KV store) -> reply. I/O happens in the sources; everything between is pure.
+ * write-back -> outputs -> reply. I/O happens in the sources and write-back; everything between is pure.
+ * A failed run (exitCode 1) answers a non-2xx status carrying the same reply, so a playbook's HTTP Client step
+ * fails through its own failure handling.
  */
 import { setMaxListeners } from 'node:events'
 import type { FastifyInstance } from 'fastify'
@@ -8,21 +10,23 @@ import type { Logger } from 'pino'
 import { AppError, SourceError } from '../errors.js'
 import { deriveRunBodySchema } from '../contract/request-schema.js'
 import { enrichAll } from '../enrich/enrich.js'
-import { exitStatus } from '../enrich/exit-status.js'
+import { exitStatus, type RunOutcome } from '../enrich/exit-status.js'
 import { buildOutputs } from '../enrich/outputs.js'
 import { readRunRequest } from '../enrich/run-request.js'
 import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
-import { PLAYBOOK_RUNTIME_FIELDS } from '../playbook/runtime-fields.js'
-import { deliverVariables, requestedVariables } from '../playbook/run-variables.js'
 import { makeRunAuth } from '../plugins/app/run-auth.js'
 import { ErrorReply } from '../schemas/error.js'
 import { deriveRunReplySchema } from '../schemas/run.js'
 
+/** A run's outcome -> HTTP status: the one place it is decided. 502: the sources or ThreatConnect failed it. */
+export const RUN_STATUS: Readonly<Record<RunOutcome, 200 | 404 | 502>> = { ok: 200, failed: 502, no_results: 404 }
+
 export default async function runRoute(app: FastifyInstance): Promise<void> {
   const ctx = app.enrichment
-  const body = deriveRunBodySchema(ctx.contract.config, ctx.config, PLAYBOOK_RUNTIME_FIELDS)
+  const body = deriveRunBodySchema(ctx.contract.config, ctx.config)
+  const replySchema = deriveRunReplySchema(ctx.outputs)
   app.post(
     '/run',
     {
@@ -31,7 +35,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         summary: 'Enrich one indicator or an array of them',
         description: 'Answers with the outputs app.config.json declares. Source failures are reported per source, never as an HTTP error.',
         body,
-        response: { 200: deriveRunReplySchema(ctx.outputs), '4xx': ErrorReply, '5xx': ErrorReply },
+        response: { 200: replySchema, 404: replySchema, 502: replySchema, '4xx': ErrorReply, '5xx': ErrorReply },
         ...(ctx.config.runToken ? { security: [{ bearer: [] }] } : {}),
       },
       // The reply is built from declared outputs only; plain JSON.stringify keeps /run fast (no anyOf serialiser).
@@ -39,7 +43,10 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const run = readRunRequest(request.body as Record<string, unknown>, ctx.contract.config)
-      const requested = requestedVariables(run.params, ctx.outputs)
+      if (run.profile !== undefined && !ctx.config.platform.named.has(run.profile)) {
+        const known = [...ctx.config.platform.named.keys()]
+        throw new AppError('UNKNOWN_PROFILE', `no ThreatConnect profile is named '${run.profile.slice(0, 40)}'; configured: ${known.length > 0 ? known.join(', ') : 'none (only the default one)'}`, 'tc_profile')
+      }
       const indicators: Indicator[] = run.indicators.map((item, i) => {
         const result = normaliseIndicator(item.value, item.type ?? run.requestedType)
         if (!result.ok) throw new AppError('INVALID_INDICATOR', result.reason, run.batch ? `indicator[${i}]` : 'indicator')
@@ -72,15 +79,13 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         })
         const writebacks = await writeBackAll(results, run, {
           pool: ctx.platform,
-          defaults: ctx.config.platform,
+          profiles: ctx.config.platform,
           timeoutMs: ctx.config.runTimeoutMs,
           concurrency: ctx.config.indicatorConcurrency,
         })
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
-        const delivered = await deliverVariables(run.params, requested, outputs, ctx.config.runTimeoutMs)
-        const failures = [writebackFailure(writebacks), delivered.kvFailure].filter((f): f is string => f !== undefined)
-        const exit = exitStatus(results, failures.length > 0 ? failures.join('; ') : undefined)
-        return { ...exit, outputs, ...(delivered.variables ? { variables: delivered.variables } : {}) }
+        const exit = exitStatus(results, writebackFailure(writebacks), run)
+        return reply.code(RUN_STATUS[exit.outcome]).send({ exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs })
       } finally {
         clearTimeout(timer)
         reply.raw.off('close', onClientGone)

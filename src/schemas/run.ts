@@ -1,29 +1,47 @@
 /** Reply schemas of POST /run, derived from the contract's outputs (the body schema comes from its params). */
 import { Type, type TSchema, type TObject } from 'typebox'
-import type { OutputIndex } from '../contract/outputs.js'
+import type { DeclaredOutput, OutputIndex } from '../contract/outputs.js'
 
 const item = Type.Union([Type.String(), Type.Null()])
 
-export const deriveOutputsSchema = (index: OutputIndex): TObject => {
+const leafSchema = (out: DeclaredOutput): TSchema =>
+  out.shape === 'scalar'
+    ? Type.Union([Type.String(), Type.Array(item)], { description: `${out.note} String; for an array of indicators, one per indicator.` })
+    : Type.Array(item, { description: `${out.note} StringArray; for an array of indicators, one "|"-joined list per indicator.` })
+
+interface Tree {
+  leaves: Map<string, DeclaredOutput>
+  branches: Map<string, Tree>
+}
+
+const toSchema = (tree: Tree): TObject => {
   const properties: Record<string, TSchema> = {}
+  for (const [segment, out] of tree.leaves) properties[segment] = Type.Optional(leafSchema(out))
+  for (const [segment, sub] of tree.branches) properties[segment] = Type.Optional(toSchema(sub))
+  return Type.Object(properties, { additionalProperties: false })
+}
+
+/** The outputs object: nested by the dots of each declared name; a value that does not exist is left out. */
+export const deriveOutputsSchema = (index: OutputIndex): TObject => {
+  const root: Tree = { leaves: new Map(), branches: new Map() }
   for (const out of index.byName.values()) {
-    const schema =
-      out.shape === 'scalar'
-        ? Type.Union([Type.String(), Type.Array(item)], { description: `${out.note} String; StringArray for an array of indicators.` })
-        : Type.Array(item, { description: `${out.note} StringArray.` })
-    properties[out.name] = Type.Optional(schema)
+    let node = root
+    for (const segment of out.path.slice(0, -1)) {
+      let next = node.branches.get(segment)
+      if (next === undefined) node.branches.set(segment, (next = { leaves: new Map(), branches: new Map() }))
+      node = next
+    }
+    node.leaves.set(out.path[out.path.length - 1] as string, out)
   }
-  return Type.Object(properties, { additionalProperties: false, description: 'Declared outputs only; a value that does not exist is left out.' })
+  return toSchema(root)
 }
 
 export const deriveRunReplySchema = (index: OutputIndex): TObject =>
   Type.Object({
     exitCode: Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 success, 1 failure (as a native Playbook app).' }),
     exitMessage: Type.String({ maxLength: 255 }),
-    outputs: deriveOutputsSchema(index),
-    variables: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description: 'Only when tc_playbook_out_variables is sent: exactly the requested variables, keyed by the full variable, values as the KV store holds them (decoded).',
-      }),
-    ),
+    outputs: Type.Object(deriveOutputsSchema(index).properties, {
+      additionalProperties: false,
+      description: 'The declared outputs, nested by the dots of their names: enrich.results.verdict is outputs.enrich.results.verdict.',
+    }),
   })

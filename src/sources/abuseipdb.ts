@@ -105,7 +105,7 @@ export const abuseipdbSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://api.abuseipdb.com/api/v2', ABUSEIPDB_RATE_LIMIT),
   rateLimit: ABUSEIPDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['score', 'total_reports', 'country', 'isp', 'usage_type', 'is_tor', 'is_whitelisted', 'last_reported_at', 'link'],
+  outputs: ['score', 'total_reports', 'usage_type', 'is_tor', 'link'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

@@ -322,7 +322,7 @@ export const classifySource: SourceDefinition = {
   description:
     'Facts computed locally: private, reserved or loopback ranges, registrable domain and public suffix, hash kind, URL parts. Context only.',
   supports: INDICATOR_TYPES,
-  outputs: ['range', 'is_public', 'registrable_domain', 'public_suffix', 'hash_kind', 'url_scheme', 'url_host', 'url_path'],
+  outputs: ['range', 'is_public', 'registrable_domain', 'hash_kind'],
   settings: [],
   start: async (): Promise<SourceInstance> => ({
     health: () => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }),

@@ -116,7 +116,7 @@ export const greynoiseSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://api.greynoise.io', GREYNOISE_RATE_LIMIT),
   rateLimit: GREYNOISE_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['classification', 'noise', 'riot', 'name', 'last_seen', 'link'],
+  outputs: ['classification', 'noise', 'riot', 'name'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

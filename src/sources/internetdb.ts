@@ -90,7 +90,7 @@ export const internetdbSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://internetdb.shodan.io', INTERNETDB_RATE_LIMIT, false),
   rateLimit: INTERNETDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['ports', 'vulns', 'hostnames', 'tags', 'cpes'],
+  outputs: ['ports', 'vulns', 'hostnames'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

@@ -117,7 +117,7 @@ export const otxSource: SourceDefinition = {
   kind: 'vendor',
   description: 'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
   supports: ['Address', 'Host', 'URL', 'File'],
-  outputs: ['pulse_count', 'reputation', 'malware_families', 'pulse_names', 'tags', 'validation', 'reference'],
+  outputs: ['pulse_count', 'reputation', 'malware_families', 'reference'],
   settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,

@@ -118,7 +118,7 @@ export const threatfoxSource: SourceDefinition = {
   kind: 'vendor',
   description: 'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
   supports: ['Address', 'Host', 'URL', 'File'],
-  outputs: ['malware', 'threat_type', 'confidence', 'first_seen', 'last_seen', 'ioc_count', 'tags', 'iocs', 'reference'],
+  outputs: ['malware', 'threat_type', 'confidence', 'reference'],
   settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,

@@ -192,7 +192,7 @@ export const urlhausSource: SourceDefinition = {
   kind: 'vendor',
   description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
   supports: ['URL', 'Host', 'File'],
-  outputs: ['status', 'threat', 'url_count', 'reference', 'tags', 'first_seen', 'signature'],
+  outputs: ['status', 'threat', 'reference'],
   settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,

@@ -216,7 +216,7 @@ export const virustotalSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://www.virustotal.com/api/v3', VT_RATE_LIMIT),
   rateLimit: VT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['malicious', 'suspicious', 'harmless', 'undetected', 'reputation', 'link', 'tags'],
+  outputs: ['malicious', 'suspicious', 'reputation', 'link'],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

@@ -2,59 +2,62 @@ import t from 'tap'
 import type { InjectOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import type { AppConfig } from '../../src/contract/types.js'
-import { PLAYBOOK_RUNTIME_FIELDS } from '../../src/playbook/runtime-fields.js'
+import { Value } from 'typebox/value'
+import { indexOutputs } from '../../src/contract/outputs.js'
+import { deriveRunReplySchema } from '../../src/schemas/run.js'
 import { startApp } from '../helpers/app.js'
+import { runReply, type RunReply } from '../helpers/run-reply.js'
 
 const config = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as AppConfig
 const declared = new Set(config.playbook.outputVariables.map((o) => `${o.name}!${o.type}`))
 const typeOf = (v: unknown): string => (typeof v === 'string' ? 'String' : 'StringArray')
+const replySchema = deriveRunReplySchema(indexOutputs(config))
 
-interface RunReply {
-  exitCode: number
-  exitMessage: string
-  outputs: Record<string, string | (string | null)[]>
-}
 
 t.test('one indicator: documented outputs, all declared with the right type', async (t) => {
   const { app } = await startApp(t)
   const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: ' 8.8.8.8 ', indicator_type: 'Auto' } })
   t.equal(res.statusCode, 200)
-  const reply = res.json<RunReply>()
+  const reply = runReply(res)
   t.equal(reply.exitCode, 0)
   t.match(reply.exitMessage, /^8\.8\.8\.8 \(Address\): benign/)
   const o = reply.outputs
-  t.equal(o['enrich.indicator'], '8.8.8.8')
-  t.equal(o['enrich.indicator_type'], 'Address')
-  t.equal(o['enrich.verdict'], 'benign', 'the sample watchlist lists 8.8.8.8 as benign')
-  t.equal(o['enrich.asn.number'], '15169')
-  t.match(o['enrich.asn.org'], /Google/)
-  t.equal(o['enrich.watchlist.match'], 'true')
-  t.equal(o['enrich.classify.is_public'], 'true')
-  t.same(o['enrich.sources.ok'], ['asn', 'watchlist', 'classify'])
-  t.match(o['enrich.note'], /\*\*Verdict: benign\*\*/)
+  t.equal(o['enrich.results.indicator'], '8.8.8.8')
+  t.equal(o['enrich.results.indicator_type'], 'Address')
+  t.equal(o['enrich.results.verdict'], 'benign', 'the sample watchlist lists 8.8.8.8 as benign')
+  t.equal(o['enrich.results.asn.number'], '15169')
+  t.match(o['enrich.results.asn.org'], /Google/)
+  t.equal(o['enrich.results.watchlist.match'], 'true')
+  t.equal(o['enrich.results.classify.is_public'], 'true')
+  t.same(o['enrich.results.sources.ok'], ['asn', 'watchlist', 'classify'])
+  t.match(o['enrich.results.note'], /\*\*Verdict: benign\*\*/)
   const results = JSON.parse(String(o['enrich.results.json'])) as { indicator: { input: string }; sources: { source: string }[] }
   t.equal(results.indicator.input, ' 8.8.8.8 ', 'what the caller sent is kept')
   t.same(results.sources.map((s) => s.source), ['asn', 'watchlist', 'classify'])
   for (const [name, value] of Object.entries(o)) t.ok(declared.has(`${name}!${typeOf(value)}`), `${name} declared as ${typeOf(value)}`)
+  const nested = res.json<{ outputs: { enrich: { results: { verdict: string; asn: { number: string } } } } }>().outputs
+  t.equal(nested.enrich.results.verdict, 'benign', 'the reply nests outputs by their names: a plain path maps each one')
+  t.equal(nested.enrich.results.asn.number, '15169')
+  t.ok(Value.Check(replySchema, res.json()), 'the reply matches the schema the contract declares')
 })
 
 t.test('defanged input is refanged and matched against the watchlist', async (t) => {
   const { app } = await startApp(t)
   const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'evil[.]example', sources: 'watchlist|classify' } })
-  const o = res.json<RunReply>().outputs
-  t.equal(o['enrich.indicator'], 'evil.example')
-  t.equal(o['enrich.indicator_type'], 'Host')
-  t.equal(o['enrich.verdict'], 'malicious')
-  t.equal(o['enrich.classify.registrable_domain'], 'evil.example')
-  t.notOk('enrich.asn.number' in o, 'asn was not selected: no asn outputs')
+  const o = runReply(res).outputs
+  t.equal(o['enrich.results.indicator'], 'evil.example')
+  t.equal(o['enrich.results.indicator_type'], 'Host')
+  t.equal(o['enrich.results.verdict'], 'malicious')
+  t.equal(o['enrich.results.classify.registrable_domain'], 'evil.example')
+  t.notOk('enrich.results.asn.number' in o, 'asn was not selected: no asn outputs')
 })
 
 t.test('an unsupported type is listed in sources.skipped with the reason', async (t) => {
   const { app } = await startApp(t)
   const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'example.org', sources: ['asn', 'classify'] } })
-  const reply = res.json<RunReply>()
-  t.same(reply.outputs['enrich.sources.skipped'], ['asn: does not support Host indicators (supports Address, CIDR)'])
-  t.equal(reply.outputs['enrich.verdict'], 'unknown', 'no opinion is unknown, never benign')
+  const reply = runReply(res)
+  t.same(reply.outputs['enrich.results.sources.skipped'], ['asn: does not support Host indicators (supports Address, CIDR)'])
+  t.equal(reply.outputs['enrich.results.verdict'], 'unknown', 'no opinion is unknown, never benign')
   t.equal(reply.exitCode, 0)
 })
 
@@ -63,13 +66,18 @@ t.test('an array of indicators: outputs aligned with the input order', async (t)
   const indicators = ['1.1.1.1', 'hxxp://bad[.]example/login', '203.0.113.9', 'example.org']
   const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: indicators } })
   t.equal(res.statusCode, 200)
-  const o = res.json<RunReply>().outputs
-  t.same(o['enrich.indicator'], ['1.1.1.1', 'http://bad.example/login', '203.0.113.9', 'example.org'])
-  t.same(o['enrich.indicator_type'], ['Address', 'URL', 'Address', 'Host'])
-  t.same(o['enrich.verdict'], ['benign', 'malicious', 'malicious', 'unknown'])
-  t.equal((o['enrich.asn.number'] as unknown[]).length, 4)
-  t.equal((o['enrich.asn.number'] as unknown[])[1], null, 'asn has nothing for a URL: null keeps alignment')
-  for (const [name, value] of Object.entries(o)) t.ok(declared.has(`${name}!StringArray`), `${name} declared as StringArray`)
+  const o = runReply(res).outputs
+  t.same(o['enrich.results.indicator'], ['1.1.1.1', 'http://bad.example/login', '203.0.113.9', 'example.org'])
+  t.same(o['enrich.results.indicator_type'], ['Address', 'URL', 'Address', 'Host'])
+  t.same(o['enrich.results.verdict'], ['benign', 'malicious', 'malicious', 'unknown'])
+  t.equal((o['enrich.results.asn.number'] as unknown[]).length, 4)
+  t.equal((o['enrich.results.asn.number'] as unknown[])[1], null, 'asn has nothing for a URL: null keeps alignment')
+  const names = new Set(config.playbook.outputVariables.map((v) => v.name))
+  for (const [name, value] of Object.entries(o)) {
+    t.ok(names.has(name), `${name} is declared`)
+    t.equal((value as unknown[]).length, 4, `${name}: one value per indicator`)
+  }
+  t.ok(Value.Check(replySchema, res.json()), 'the batch reply matches the declared schema')
 })
 
 t.test('bad input: clear 4xx JSON errors naming the field', async (t) => {
@@ -109,7 +117,7 @@ t.test('MultiChoice as a joined string and Booleans as platform strings are acce
     payload: { indicator: '8.8.8.8', sources: 'classify', write_note: 'false', force_refresh: 'true' },
   })
   t.equal(res.statusCode, 200)
-  t.same(res.json<RunReply>().outputs['enrich.sources.ok'], ['classify'])
+  t.same(runReply(res).outputs['enrich.results.sources.ok'], ['classify'])
 })
 
 t.test('RUN_TOKEN: /run needs the bearer token, health stays open', async (t) => {
@@ -139,18 +147,18 @@ t.test('health, contract and OpenAPI docs', async (t) => {
   t.ok(contract.layout.inputs.length > 0)
   const spec = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> } } }> }>()
   const body = spec.paths['/run']?.post?.requestBody.content['application/json']?.schema
-  const expected = [...config.params.map((p) => p.name), ...Object.keys(PLAYBOOK_RUNTIME_FIELDS)].sort()
-  t.same(Object.keys(body?.properties ?? {}).sort(), expected, 'the OpenAPI body lists exactly the params and the platform runtime fields')
+  const expected = config.params.map((p) => p.name).sort()
+  t.same(Object.keys(body?.properties ?? {}).sort(), expected, 'the OpenAPI body lists exactly the params')
   t.same(body?.required, ['indicator'])
   t.equal((await app.inject({ url: '/docs' })).statusCode < 400, true, 'the docs page is served')
 })
 
-t.test('the note is rendered into enrich.note with the app version', async (t) => {
+t.test('the note is rendered into enrich.results.note with the app version', async (t) => {
   const { app } = await startApp(t, {}, { now: () => new Date('2026-01-02T03:04:05Z') })
-  const o = (await app.inject({ method: 'POST', url: '/run', payload: { indicator: '203.0.113.9' } })).json<RunReply>().outputs
-  t.equal(o['enrich.verdict'], 'malicious')
-  t.match(o['enrich.note'], /### Enrichment of `203\.0\.113\.9` \(Address\)/)
-  t.match(o['enrich.note'], /Indicator Enrichment 1\.0\.0 · 2026-01-02T03:04:05\.000Z/)
+  const o = runReply((await app.inject({ method: 'POST', url: '/run', payload: { indicator: '203.0.113.9' } }))).outputs
+  t.equal(o['enrich.results.verdict'], 'malicious')
+  t.match(o['enrich.results.note'], /### Enrichment of `203\.0\.113\.9` \(Address\)/)
+  t.match(o['enrich.results.note'], /Indicator Enrichment 1\.0\.0 · 2026-01-02T03:04:05\.000Z/)
 })
 
 t.test('optional inputs a playbook leaves empty ("") take their defaults', async (t) => {
@@ -161,10 +169,11 @@ t.test('optional inputs a playbook leaves empty ("") take their defaults', async
     payload: { indicator: '8.8.8.8', indicator_type: '', sources: '', write_note: '', force_refresh: '', owner: '', virustotal_api_key: '' },
   })
   t.equal(res.statusCode, 200, res.body)
-  const o = res.json<RunReply>().outputs
-  t.equal(o['enrich.indicator_type'], 'Address')
-  t.same(o['enrich.sources.ok'], ['asn', 'watchlist', 'classify'], 'the default sources')
-  t.equal(o['enrich.writeback.status'], 'skipped', 'write_note defaulted to true; no platform configured')
+  const o = runReply(res).outputs
+  t.equal(o['enrich.results.indicator_type'], 'Address')
+  t.same(o['enrich.results.sources.ok'], ['asn', 'watchlist', 'classify'], 'the default sources')
+  t.equal(o['enrich.results.writeback.status'], 'skipped', 'write_note defaults to false: nothing is written unless asked')
+  t.match(o['enrich.results.writeback.reason'], /write_note is false/)
   const required = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '' } })
   t.equal(required.statusCode, 400, 'the required indicator may not be empty')
 })
@@ -176,4 +185,63 @@ t.test('a mistyped secret param is rejected without echoing its value', async (t
   t.equal(res.json<{ error: { field: string } }>().error.field, 'virustotal_api_key')
   t.notOk(res.body.includes('987654321123'), 'not in the reply')
   t.notOk(JSON.stringify(logs).includes('987654321123'), 'not in the logs')
+})
+
+t.test('TCEntity inputs: the entity type sets the indicator type', async (t) => {
+  const { app } = await startApp(t)
+  const one = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: { id: 12, type: 'Host', value: 'Evil[.]Example' } } }))
+  t.equal(one.outputs['enrich.results.indicator'], 'evil.example')
+  t.equal(one.outputs['enrich.results.indicator_type'], 'Host')
+  const many = runReply(
+    await app.inject({ method: 'POST', url: '/run', payload: { indicator: [{ id: 1, type: 'Address', value: '8.8.8.8' }, '1.1.1.1', { type: 'File', value: '44D88612FEA8A8F36DE82E1278ABB02F' }] } }),
+  )
+  t.same(many.outputs['enrich.results.indicator_type'], ['Address', 'Address', 'File'])
+  t.same(many.outputs['enrich.results.verdict'], ['benign', 'benign', 'malicious'])
+  const mismatch = await app.inject({ method: 'POST', url: '/run', payload: { indicator: { type: 'Address', value: 'evil.example' } } })
+  t.equal(mismatch.statusCode, 400)
+  t.match(mismatch.json<{ error: { message: string } }>().error.message, /is not a valid Address/)
+  const badType = await app.inject({ method: 'POST', url: '/run', payload: { indicator: [{ type: 'Mutex', value: 'x' }] } })
+  t.equal(badType.statusCode, 400)
+  t.equal(badType.json<{ error: { field: string } }>().error.field, 'indicator[0]')
+})
+
+t.test('the playbook runtime fields are not part of the HTTP interface', async (t) => {
+  const { app } = await startApp(t)
+  for (const field of ['tc_playbook_out_variables', 'tc_kvstore_host', 'tc_kvstore_port', 'tc_playbook_kvstore_context', 'tc_api_path', 'tc_token', 'tc_api_access_id', 'tc_api_secret_key']) {
+    const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', [field]: 'x' } })
+    t.equal(res.statusCode, 400, field)
+    t.match(res.json(), { error: { code: 'UNKNOWN_PARAM', field } }, `${field} is refused, naming it`)
+  }
+})
+
+t.test('fail_on_no_results: a run where no source knew the indicator fails with 404, only when asked', async (t) => {
+  const { app } = await startApp(t)
+  const passing = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'example.org', sources: 'classify' } })
+  t.equal(passing.statusCode, 200)
+  t.equal(runReply(passing).exitCode, 0)
+  const failing = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'example.org', sources: 'classify', fail_on_no_results: 'true' } })
+  t.equal(failing.statusCode, 404, 'a non-2xx: the HTTP Client step fails through its own failure handling')
+  const reply = runReply(failing)
+  t.equal(reply.exitCode, 1)
+  t.match(reply.exitMessage, /^no results \(fail_on_no_results\); example\.org \(Host\): unknown/)
+  t.equal(reply.outputs['enrich.results.verdict'], 'unknown', 'the outputs come back all the same')
+  const known = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'evil[.]example', fail_on_no_results: true } })
+  t.equal(known.statusCode, 200, 'a verdict is a result')
+})
+
+t.test('tc_profile: a request may pick only a configured profile, by name', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', write_note: true, tc_profile: 'http://127.0.0.1:9/' } })
+  t.equal(res.statusCode, 400)
+  t.match(res.json(), { error: { code: 'UNKNOWN_PROFILE', field: 'tc_profile', message: /no ThreatConnect profile is named 'http:\/\/127\.0\.0\.1:9\/'; configured: none/ } })
+  const empty = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', tc_profile: '' } })
+  t.equal(empty.statusCode, 200, 'empty means the default profile')
+})
+
+t.test('/health warns when /run is open off loopback (RUN_AUTH=off)', async (t) => {
+  const open = await startApp(t, { HOST: '0.0.0.0', RUN_AUTH: 'off' })
+  const health = (await open.app.inject({ url: '/health' })).json<{ warnings: string[] }>()
+  t.match(health.warnings, [/RUN_AUTH=off/])
+  const closed = await startApp(t)
+  t.same((await closed.app.inject({ url: '/health' })).json<{ warnings: string[] }>().warnings, [])
 })

@@ -3,12 +3,8 @@ import t from 'tap'
 import { GOOD_KEY, startFakeVirustotal, vtBody } from '../sources/virustotal/fake-virustotal.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
 import { startApp } from '../helpers/app.js'
+import { runReply, type RunReply } from '../helpers/run-reply.js'
 
-interface RunReply {
-  exitCode: number
-  exitMessage: string
-  outputs: Record<string, unknown>
-}
 interface SourceResult {
   source: string
   status: string
@@ -24,12 +20,12 @@ t.test('a vendor answer is cached per indicator; force_refresh asks again; a new
   vt.object('/ip_addresses/198.51.100.23', vtBody('ip-malicious'))
   const { app } = await startApp(t, { VIRUSTOTAL_BASE_URL: vt.baseUrl, VIRUSTOTAL_API_KEY: GOOD_KEY, VIRUSTOTAL_RATE_LIMIT: '100/1s' })
   const run = async (extra: Record<string, unknown> = {}): Promise<RunReply> =>
-    (await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', sources: 'virustotal', ...extra } })).json<RunReply>()
+    runReply((await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', sources: 'virustotal', ...extra } })))
   const calls = (): number => vt.vendor.requests.length
 
   const first = await run()
-  t.equal(first.outputs['enrich.verdict'], 'malicious')
-  t.equal(first.outputs['enrich.virustotal.malicious'], '12')
+  t.equal(first.outputs['enrich.results.verdict'], 'malicious')
+  t.equal(first.outputs['enrich.results.virustotal.malicious'], '12')
   t.equal(sourcesOf(first)[0]?.cached, false)
   t.equal(calls(), 1)
 
@@ -37,14 +33,14 @@ t.test('a vendor answer is cached per indicator; force_refresh asks again; a new
   t.equal(calls(), 1, 'answered from the cache')
   t.equal(sourcesOf(second)[0]?.cached, true)
   t.ok((sourcesOf(second)[0]?.ageMs ?? -1) >= 0, 'the cached result says its age')
-  t.match(second.outputs['enrich.note'], /cached \d+ s ago/)
+  t.match(second.outputs['enrich.results.note'], /cached \d+ s ago/)
 
   await run({ force_refresh: true })
   t.equal(calls(), 2, 'force_refresh bypasses the cache')
 
   const wrongKey = await run({ virustotal_api_key: 'another-key' })
   t.equal(calls(), 3, 'a different key is not answered from the old key\'s cache')
-  t.match(wrongKey.outputs['enrich.sources.failed'], [/^virustotal: auth - /])
+  t.match(wrongKey.outputs['enrich.results.sources.failed'], [/^virustotal: auth - /])
   t.equal(wrongKey.exitCode, 1, 'the only selected source failed')
   await run()
   t.equal(calls(), 4, 'the key changed back: the cache was emptied')
@@ -60,11 +56,11 @@ t.test('one source failing never fails the run: every source is listed with its 
   const { app } = await startApp(t, { VIRUSTOTAL_BASE_URL: vt.baseUrl, VIRUSTOTAL_API_KEY: GOOD_KEY, VIRUSTOTAL_RATE_LIMIT: '100/1s' })
   const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', sources: ['watchlist', 'virustotal', 'abuseipdb', 'urlhaus'] } })
   t.equal(res.statusCode, 200)
-  const reply = res.json<RunReply>()
+  const reply = runReply(res)
   t.equal(reply.exitCode, 0, 'the watchlist answered')
-  t.same(reply.outputs['enrich.sources.ok'], ['watchlist'])
-  t.match(reply.outputs['enrich.sources.failed'], [/^virustotal: http error - .*503/])
-  t.match(reply.outputs['enrich.sources.skipped'], [/^abuseipdb: not configured - no API key: set ABUSEIPDB_API_KEY/, /^urlhaus: does not support Address/])
+  t.same(reply.outputs['enrich.results.sources.ok'], ['watchlist'])
+  t.match(reply.outputs['enrich.results.sources.failed'], [/^virustotal: http error - .*503/])
+  t.match(reply.outputs['enrich.results.sources.skipped'], [/^abuseipdb: not configured - no API key: set ABUSEIPDB_API_KEY/, /^urlhaus: does not support Address/])
   t.match(reply.exitMessage, /sources 1 ok, 1 failed, 2 skipped \(failed: virustotal\)/)
 })
 
@@ -76,7 +72,7 @@ t.test('concurrent /run calls share one limiter: the fake never sees more than t
   const replies = await Promise.all(
     ips.map((ip) => app.inject({ method: 'POST', url: '/run', payload: { indicator: ip, sources: 'internetdb', force_refresh: true } })),
   )
-  for (const r of replies) t.same(r.json<RunReply>().outputs['enrich.sources.ok'], ['internetdb'], 'queued, not failed')
+  for (const r of replies) t.same(runReply(r).outputs['enrich.results.sources.ok'], ['internetdb'], 'queued, not failed')
   const times = fake.requests.map((r) => r.arrivedAt).sort((a, b) => a - b)
   t.equal(times.length, 9)
   for (let i = 3; i < times.length; i++) {

@@ -35,7 +35,7 @@ t.test('loads a valid contract, naming the files relative to the root', async (t
   t.same(contract.files, { config: 'app.config.json', layout: 'layouts/layout.json' })
   t.same(contract.config, validContract().config)
   t.same(contract.layout, validContract().layout)
-  t.equal(describeContract(contract), 'contract OK: 5 params, 7 outputs')
+  t.equal(describeContract(contract), 'contract OK: 6 params, 7 outputs')
 })
 
 t.test('a leading byte-order mark is accepted', async (t) => {
@@ -47,7 +47,7 @@ t.test('a leading byte-order mark is accepted', async (t) => {
 t.test('validation problems are thrown together as a ContractError', async (t) => {
   const { config, layout } = validContract()
   config.programVersion = 'one'
-  layout.outputs.push({ name: 'enrich.extra' })
+  layout.outputs.push({ name: 'enrich.results.extra' })
   const root = project(t, { config: json(config), layout: json(layout) })
   const error = contractError(t, () => loadContract({ root }))
   t.same(
@@ -58,7 +58,7 @@ t.test('validation problems are thrown together as a ContractError', async (t) =
     ],
   )
   t.match(error.message, /contract check failed \(2 problems\)/)
-  t.match(error.message, "layouts/layout.json: outputs[6] 'enrich.extra': ")
+  t.match(error.message, "layouts/layout.json: outputs[7] 'enrich.results.extra': ")
 })
 
 t.test('the source registry turns on the per-source checks', async (t) => {

@@ -53,6 +53,7 @@ const ROWS: readonly Row[] = [
   { name: 'features without layoutEnabledApp', broken: (c) => void (c.config.features = ['runtimeVariables']), rule: 'config-layout-feature', file: 'config', entry: 'features' },
   { name: 'features missing', broken: (c) => void delete loose(c.config).features, rule: 'config-layout-feature', file: 'config', entry: 'features' },
   { name: 'playbook.type missing', broken: (c) => void delete loose(c.config.playbook).type, rule: 'config-playbook-type', file: 'config', entry: 'playbook.type' },
+  { name: 'languageVersion missing', broken: (c) => void delete loose(c.config).languageVersion, rule: 'config-language-version', file: 'config', entry: 'languageVersion' },
 
   // params
   { name: 'param name with capitals and a dash', broken: (c) => void (param(c, 'internal_mode').name = 'Internal-Mode'), rule: 'param-name', file: 'config', entry: "params[4] 'Internal-Mode'" },
@@ -74,10 +75,12 @@ const ROWS: readonly Row[] = [
   { name: 'MultiChoice default has an unknown item', broken: (c) => void (param(c, 'sources').default = 'asn|whois'), rule: 'param-multichoice-default', file: 'config', entry: "params[2] 'sources'" },
   { name: 'MultiChoice default joined with a comma', broken: (c) => void (param(c, 'sources').default = 'asn,geo'), rule: 'param-multichoice-default', file: 'config', entry: "params[2] 'sources'" },
   { name: 'Boolean default a string', broken: (c) => void (param(c, 'write_note').default = 'true'), rule: 'param-boolean-default', file: 'config', entry: "params[3] 'write_note'" },
+  { name: 'secret offering typed text', broken: (c) => void (param(c, 'geo_api_key').validValues = ['${KEYCHAIN}', '${TEXT}']), rule: 'param-secret-keychain', file: 'config', entry: "params[5] 'geo_api_key'" },
+  { name: 'secret without validValues', broken: (c) => void delete param(c, 'geo_api_key').validValues, rule: 'param-secret-keychain', file: 'config', entry: "params[5] 'geo_api_key'" },
   { name: 'required param hidden', broken: (c) => void (param(c, 'internal_mode').required = true), rule: 'param-required-hidden', file: 'config', entry: "params[4] 'internal_mode'" },
 
   // outputs
-  ...['Enrich.score', 'enrich.riskScore', 'enrich..score', 'enrich', 'results.score', 'enrich.risk-score', 'enrich.score.'].map(
+  ...['Enrich.score', 'enrich.results.riskScore', 'enrich..score', 'results.score', 'enrich.results.risk-score', 'enrich.results.score.', 'enrich.score', 'enrich.raw.json'].map(
     (name): Row => ({
       name: `output name '${name}' breaks the naming schema`,
       broken: (c) => {
@@ -97,6 +100,23 @@ const ROWS: readonly Row[] = [
     file: 'config',
     entry: "playbook.outputVariables[7] 'enrich.results.indicators'",
   },
+  {
+    name: 'output declared with a second type',
+    broken: (c) => void outputs(c).push({ name: 'enrich.results.indicators', type: 'String' }),
+    rule: 'output-one-type',
+    file: 'config',
+    entry: "playbook.outputVariables[7] 'enrich.results.indicators'",
+  },
+  {
+    name: 'output name extends another output',
+    broken: (c) => {
+      outputs(c).push({ name: 'enrich.results.verdict.reason', type: 'String' })
+      c.layout.outputs.push({ name: 'enrich.results.verdict.reason' })
+    },
+    rule: 'output-prefix',
+    file: 'config',
+    entry: "playbook.outputVariables[7] 'enrich.results.verdict.reason'",
+  },
 
   // layout sections and inputs
   { name: 'section title too short', broken: (c) => void (section(c, 'Action').title = 'Go'), rule: 'layout-section-title', file: 'layout', entry: "inputs[1] 'Go'" },
@@ -115,7 +135,7 @@ const ROWS: readonly Row[] = [
     broken: (c) => void section(c, 'Configure').parameters.push({ name: 'indicator' }),
     rule: 'layout-input-duplicate',
     file: 'layout',
-    entry: "inputs[0].parameters[2] 'indicator'",
+    entry: "inputs[0].parameters[3] 'indicator'",
   },
   {
     name: 'non-hidden param not placed',
@@ -135,11 +155,11 @@ const ROWS: readonly Row[] = [
   },
 
   // layout outputs
-  { name: 'layout output not declared', broken: (c) => void c.layout.outputs.push({ name: 'enrich.extra' }), rule: 'layout-output-declared', file: 'layout', entry: "outputs[6] 'enrich.extra'" },
-  { name: 'layout output listed twice', broken: (c) => void c.layout.outputs.push({ name: 'enrich.verdict' }), rule: 'layout-output-duplicate', file: 'layout', entry: "outputs[6] 'enrich.verdict'" },
+  { name: 'layout output not declared', broken: (c) => void c.layout.outputs.push({ name: 'enrich.results.extra' }), rule: 'layout-output-declared', file: 'layout', entry: "outputs[7] 'enrich.results.extra'" },
+  { name: 'layout output listed twice', broken: (c) => void c.layout.outputs.push({ name: 'enrich.results.verdict' }), rule: 'layout-output-duplicate', file: 'layout', entry: "outputs[7] 'enrich.results.verdict'" },
   { name: 'declared output not in layout', broken: (c) => void c.layout.outputs.splice(1, 1), rule: 'layout-output-missing', file: 'config', entry: "playbook.outputVariables[1] 'enrich.results.json'" },
   {
-    name: 'output with two types missing from layout is reported once',
+    name: 'a list output missing from layout is reported',
     broken: (c) => void c.layout.outputs.splice(2, 1),
     rule: 'layout-output-missing',
     file: 'config',
@@ -156,11 +176,11 @@ const ROWS: readonly Row[] = [
       entry: "inputs[1].parameters[1] 'indicator'",
     }),
   ),
-  { name: 'output clause does not parse', broken: (c) => void (layoutOutput(c, 'enrich.verdict').display = 'tc_action <> 1'), rule: 'display-clause-syntax', file: 'layout', entry: "outputs[0] 'enrich.verdict'" },
-  { name: 'output clause references an unknown input', broken: (c) => void (layoutOutput(c, 'enrich.verdict').display = "mode in ('x')"), rule: 'display-clause-unknown-input', file: 'layout', entry: "outputs[0] 'enrich.verdict'" },
-  { name: 'input clause references a hidden param', broken: (c) => void (layoutParam(c, 'sources').display = "internal_mode not in ('')"), rule: 'display-clause-unknown-input', file: 'layout', entry: "inputs[0].parameters[0] 'sources'" },
-  { name: 'input clause references a later input', broken: (c) => void (layoutParam(c, 'tc_action').display = "indicator not in ('')"), rule: 'display-clause-order', file: 'layout', entry: "inputs[1].parameters[0] 'tc_action'" },
-  { name: 'input clause references itself', broken: (c) => void (layoutParam(c, 'indicator').display = "indicator not in ('')"), rule: 'display-clause-order', file: 'layout', entry: "inputs[1].parameters[1] 'indicator'" },
+  { name: 'output clause does not parse', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = 'tc_action <> 1'), rule: 'display-clause-syntax', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
+  { name: 'output clause references an unknown input', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "mode in ('x')"), rule: 'display-clause-unknown-input', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
+  { name: 'input clause references a hidden param', broken: (c) => void (layoutParam(c, 'sources').display = "internal_mode not in ('')"), rule: 'display-clause-unknown-input', file: 'layout', entry: "inputs[0].parameters[0] 'sources'", alsoRules: ['display-clause-param-type'] },
+  { name: 'input clause references a later input', broken: (c) => void (layoutParam(c, 'tc_action').display = "write_note in ('true')"), rule: 'display-clause-order', file: 'layout', entry: "inputs[1].parameters[0] 'tc_action'" },
+  { name: 'input clause references itself', broken: (c) => void (layoutParam(c, 'tc_action').display = "tc_action not in ('')"), rule: 'display-clause-order', file: 'layout', entry: "inputs[1].parameters[0] 'tc_action'" },
   {
     // Configure holds sources and write_note; with Configure moved first, sources' clause reads tc_action before it is placed.
     name: 'section order follows sequence, not array order',
@@ -173,8 +193,9 @@ const ROWS: readonly Row[] = [
     entry: "inputs[0].parameters[0] 'sources'",
   },
   { name: 'clause value not a Choice value', broken: (c) => void (layoutParam(c, 'sources').display = "tc_action in ('Enrich', 'Delete')"), rule: 'display-clause-value', file: 'layout', entry: "inputs[0].parameters[0] 'sources'" },
-  { name: 'clause value not a MultiChoice value', broken: (c) => void (layoutOutput(c, 'enrich.verdict').display = "sources in ('whois')"), rule: 'display-clause-value', file: 'layout', entry: "outputs[0] 'enrich.verdict'" },
-  { name: 'clause value not a Boolean value', broken: (c) => void (layoutOutput(c, 'enrich.verdict').display = "write_note in ('yes')"), rule: 'display-clause-value', file: 'layout', entry: "outputs[0] 'enrich.verdict'" },
+  { name: 'clause tests a MultiChoice', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "sources in ('asn')"), rule: 'display-clause-param-type', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
+  { name: 'clause tests a String', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "indicator in ('x')"), rule: 'display-clause-param-type', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
+  { name: 'clause value not a Boolean value', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "write_note in ('yes')"), rule: 'display-clause-value', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
 
   // per-source checks
   {
@@ -190,7 +211,6 @@ const ROWS: readonly Row[] = [
     rule: 'sources-param',
     file: 'config',
     entry: "params 'sources'",
-    alsoRules: ['source-output-display'],
   },
   { name: 'sources validValues has an unknown id', broken: (c) => void param(c, 'sources').validValues?.push('whois'), rule: 'sources-param-values', file: 'config', entry: "params[2] 'sources'" },
   {
@@ -204,34 +224,38 @@ const ROWS: readonly Row[] = [
   {
     name: 'source publishes an undeclared output',
     broken: () => undefined,
-    sources: [{ id: 'asn', outputs: ['number', 'org', 'country'] }, { id: 'geo', outputs: ['country'] }],
+    sources: [{ id: 'asn', outputs: ['number', 'org', 'country'] }, { id: 'geo', outputs: ['country'], kind: 'vendor' }],
     rule: 'source-output-declared',
     file: 'config',
-    entry: "playbook.outputVariables 'enrich.asn.country'",
+    entry: "playbook.outputVariables 'enrich.results.asn.country'",
   },
   {
     name: 'declared per-source output the source does not publish',
     broken: () => undefined,
-    sources: [{ id: 'asn', outputs: ['number'] }, { id: 'geo', outputs: ['country'] }],
+    sources: [{ id: 'asn', outputs: ['number'] }, { id: 'geo', outputs: ['country'], kind: 'vendor' }],
     rule: 'source-output-owned',
     file: 'config',
-    entry: "playbook.outputVariables[5] 'enrich.asn.org'",
-  },
-  { name: 'per-source output without a display clause', broken: (c) => void delete layoutOutput(c, 'enrich.asn.number').display, rule: 'source-output-display', file: 'layout', entry: "outputs[3] 'enrich.asn.number'" },
-  { name: 'per-source output shown for another source', broken: (c) => void (layoutOutput(c, 'enrich.asn.number').display = "sources in ('geo')"), rule: 'source-output-display', file: 'layout', entry: "outputs[3] 'enrich.asn.number'" },
-  {
-    name: 'per-source output shown when its source is NOT selected',
-    broken: (c) => void (layoutOutput(c, 'enrich.asn.number').display = "sources not in ('asn')"),
-    rule: 'source-output-display',
-    file: 'layout',
-    entry: "outputs[3] 'enrich.asn.number'",
+    entry: "playbook.outputVariables[4] 'enrich.results.asn.org'",
   },
   {
-    name: 'per-source output keyed on another input',
-    broken: (c) => void (layoutOutput(c, 'enrich.geo.country').display = "tc_action in ('Enrich')"),
-    rule: 'source-output-display',
-    file: 'layout',
-    entry: "outputs[5] 'enrich.geo.country'",
+    name: 'vendor source without its raw-answer output',
+    broken: (c) => {
+      c.config.playbook.outputVariables = outputs(c).filter((o) => o.name !== 'enrich.response.geo.json')
+      c.layout.outputs = c.layout.outputs.filter((o) => o.name !== 'enrich.response.geo.json')
+    },
+    rule: 'source-output-declared',
+    file: 'config',
+    entry: "playbook.outputVariables 'enrich.response.geo.json'",
+  },
+  {
+    name: 'raw-answer output for an embedded source',
+    broken: (c) => {
+      outputs(c).push({ name: 'enrich.response.asn.json', type: 'String' })
+      c.layout.outputs.push({ name: 'enrich.response.asn.json' })
+    },
+    rule: 'source-output-owned',
+    file: 'config',
+    entry: "playbook.outputVariables[7] 'enrich.response.asn.json'",
   },
 
   // structure
@@ -242,7 +266,7 @@ const ROWS: readonly Row[] = [
   { name: 'layout outputs missing', broken: (c) => void delete loose(c.layout).outputs, rule: 'layout-shape', file: 'layout', entry: 'outputs' },
   { name: 'layout input a bare string', broken: (c) => void ((section(c, 'Configure').parameters as unknown[])[0] = 'sources'), rule: 'layout-shape', file: 'layout', entry: 'inputs[0].parameters[0]' },
   { name: 'section sequence a string', broken: (c) => void (loose(section(c, 'Action')).sequence = '1'), rule: 'layout-shape', file: 'layout', entry: 'inputs[1]' },
-  { name: 'display not a string', broken: (c) => void (loose(layoutOutput(c, 'enrich.verdict')).display = true), rule: 'layout-shape', file: 'layout', entry: "outputs[0] 'enrich.verdict'" },
+  { name: 'display not a string', broken: (c) => void (loose(layoutOutput(c, 'enrich.results.verdict')).display = true), rule: 'layout-shape', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
 ]
 
 /** `null` runs without the registry (undefined would pick the default). */
@@ -282,17 +306,18 @@ t.test('returns every problem, not just the first', async (t) => {
   c.config.programVersion = 'one'
   param(c, 'tc_action').default = 'Delete'
   section(c, 'Action').title = 'Go'
-  layoutOutput(c, 'enrich.verdict').display = 'tc_action ='
+  layoutOutput(c, 'enrich.results.verdict').display = 'tc_action ='
   const rules = validate(c).map((p) => p.rule)
   t.same(rules.sort(), ['config-program-version', 'display-clause-syntax', 'layout-section-title', 'param-choice-default'])
 })
 
 t.test('the per-source checks run only when the registry is given', async (t) => {
   const c = validContract()
-  delete layoutOutput(c, 'enrich.asn.number').display
+  outputs(c).push({ name: 'enrich.results.asn.country', type: 'String' })
+  c.layout.outputs.push({ name: 'enrich.results.asn.country' })
   param(c, 'sources').validValues = ['asn', 'geo', 'whois']
   t.same(validate(c, null), [])
-  t.same(validate(c).map((p) => p.rule).sort(), ['source-output-display', 'sources-param-values'])
+  t.same(validate(c).map((p) => p.rule).sort(), ['source-output-owned', 'sources-param-values'])
 })
 
 t.test('accepted variations', async (t) => {
@@ -301,7 +326,7 @@ t.test('accepted variations', async (t) => {
     'a Choice over ${OWNERS} with any default, tested for any value': (c) => {
       c.config.params.push({ name: 'owner', label: 'Owner', type: 'Choice', validValues: ['${OWNERS}'], default: 'Acme' })
       section(c, 'Action').parameters.push({ name: 'owner' })
-      layoutOutput(c, 'enrich.verdict').display = "owner in ('Acme Corp')"
+      layoutOutput(c, 'enrich.results.verdict').display = "owner in ('Acme Corp')"
     },
     'an empty MultiChoice default': (c) => void (param(c, 'sources').default = ''),
     'a single-item MultiChoice default': (c) => void (param(c, 'sources').default = 'geo'),
@@ -309,7 +334,7 @@ t.test('accepted variations', async (t) => {
     'a semver with pre-release and build': (c) => void (c.config.programVersion = '2.0.0-rc.1+build.5'),
     'an upper-case uuid': (c) => void (c.config.appId = c.config.appId.toUpperCase()),
     "'' in a Choice clause (the always idiom)": (c) => void (layoutParam(c, 'indicator').display = "tc_action not in ('')"),
-    'a clause on an output reading the last input': (c) => void (layoutOutput(c, 'enrich.verdict').display = "write_note in ('false')"),
+    'a clause on an output reading the last input': (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "write_note in ('false')"),
     'params without sequence numbers': (c) => c.config.params.forEach((p) => delete p.sequence),
     'a section with no parameters': (c) => void c.layout.inputs.push({ sequence: 9, title: 'Advanced', parameters: [] }),
     'a hidden param with a default, out of the layout': (c) => void (param(c, 'internal_mode').default = 'x'),
@@ -324,10 +349,10 @@ t.test('accepted variations', async (t) => {
 t.test('messages name the offending values', async (t) => {
   const c = validContract()
   param(c, 'sources').default = 'asn|whois'
-  layoutOutput(c, 'enrich.verdict').display = "sources in ('whois')"
+  layoutOutput(c, 'enrich.results.verdict').display = "tc_action in ('Delete')"
   const [defaultProblem, clauseProblem] = validate(c)
   t.match(defaultProblem?.message, /'whois'/)
-  t.match(clauseProblem?.message, /'whois'.*'asn', 'geo'/)
+  t.match(clauseProblem?.message, /'Delete'.*'Enrich', 'Lookup'/)
 })
 
 t.test('validation does not mutate its input', async (t) => {

@@ -10,7 +10,6 @@ import { DEFAULT_BREAKER } from '../../src/http/circuit-breaker.js'
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../../src/http/client.js'
 import { DEFAULT_MAX_WAIT_MS } from '../../src/http/rate-limiter.js'
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES } from '../../src/http/retry-policy.js'
-import { PLAYBOOK_RUNTIME_FIELDS } from '../../src/playbook/runtime-fields.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 
 const root = findProjectRoot()
@@ -80,11 +79,6 @@ t.test('the numbers it quotes are the code constants', async (t) => {
   // 429 ends as rate_limited, the others as http_error.
   const retried = [...RETRYABLE_STATUSES].filter((s) => s !== 429)
   for (const status of retried) t.match(row(errors, 'http_error') ?? '', String(status), `retried status ${status}`)
-})
-
-t.test('names the platform runtime fields it documents', async (t) => {
-  const inputs = section('Inputs')
-  for (const field of Object.keys(PLAYBOOK_RUNTIME_FIELDS)) t.ok(row(inputs, field), `a row for ${field}`)
 })
 
 t.test('the security section names real settings', async (t) => {

@@ -1,6 +1,6 @@
 /**
  * A vendor that misbehaves (hangs, resets, drips, 5xx storm, garbage, oversized) never breaks /run: the reply
- * comes by the run's deadline, with the source in enrich.sources.failed and the embedded sources' answers intact.
+ * comes by the run's deadline, with the source in enrich.results.sources.failed and the embedded sources' answers intact.
  * The deadline also cancels the outstanding call: the vendor sees its connection closed.
  */
 import t from 'tap'
@@ -8,12 +8,8 @@ import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { startApp } from '../helpers/app.js'
 import { startFakeVendor, type FakeReply } from '../helpers/fake-vendor.js'
+import { runReply, type RunReply } from '../helpers/run-reply.js'
 
-interface RunReply {
-  exitCode: number
-  exitMessage: string
-  outputs: Record<string, string | (string | null)[] | null>
-}
 
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown): void => {
@@ -60,11 +56,11 @@ for (const fault of faults) {
     const tookMs = Date.now() - startedAt
     t.equal(res.statusCode, 200)
     t.ok(tookMs < RUN_TIMEOUT_MS + SLACK_MS, `answered in ${tookMs} ms (deadline ${RUN_TIMEOUT_MS} ms)`)
-    const reply = res.json<RunReply>()
-    const failed = reply.outputs['enrich.sources.failed'] as string[]
+    const reply = runReply(res)
+    const failed = reply.outputs['enrich.results.sources.failed'] as string[]
     t.equal(failed.length, 1)
     t.match(failed[0], fault.kind)
-    t.same(reply.outputs['enrich.sources.ok'], ['asn'], 'the embedded source still answered')
+    t.same(reply.outputs['enrich.results.sources.ok'], ['asn'], 'the embedded source still answered')
     t.equal(reply.exitCode, 0, 'a failed source is not a failed run')
     t.ok(vendor.requests.length >= 1, 'the fake was really asked')
   })
@@ -94,7 +90,7 @@ t.test('the deadline cancels the outstanding call: the vendor sees its connectio
   const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: IP, sources: 'internetdb', force_refresh: true } })
   const repliedAt = Date.now()
   t.equal(res.statusCode, 200)
-  t.match((res.json<RunReply>().outputs['enrich.sources.failed'] as string[])[0], /^internetdb: timeout - the run's deadline of 700 ms passed/)
+  t.match((runReply(res).outputs['enrich.results.sources.failed'] as string[])[0], /^internetdb: timeout - the run's deadline of 700 ms passed/)
   t.equal(arrivedAt.length, 1, 'the call reached the vendor')
   const until = Date.now() + 3000
   while (closedAt.length < 1 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))

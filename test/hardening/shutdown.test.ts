@@ -114,10 +114,10 @@ t.test('SIGTERM: no new connections, the request in flight completes with its wr
   t.ok(Date.now() - signalledAt < answerDelayMs + 5000, 'the reply came once the source answered')
   t.equal(status, 200)
   const body = JSON.parse(text) as { exitCode: number; outputs: Record<string, unknown> }
-  t.same(body.outputs['enrich.sources.ok'], ['asn', 'internetdb'], 'the slow source answered: nothing was cancelled')
-  t.equal(body.outputs['enrich.writeback.status'], 'written', 'the write-back after the signal went through')
+  t.same(body.outputs['enrich.results.sources.ok'], ['asn', 'internetdb'], 'the slow source answered: nothing was cancelled')
+  t.equal(body.outputs['enrich.results.writeback.status'], 'written', 'the write-back after the signal went through')
   t.equal(body.exitCode, 0)
-  const indicatorId = Number(body.outputs['enrich.indicator.id'])
+  const indicatorId = Number(body.outputs['enrich.results.writeback.indicator_id'])
   t.equal(sandbox.app.sandbox.store.postsFor(indicatorId).length, 1, 'the note is on the platform')
 
   t.same(await server.exited, { code: 0, signal: null }, 'the process exited 0 on its own')

@@ -140,8 +140,8 @@ t.test('npm run package: one versioned archive an install can run from', async (
     t.equal(res.status, 200)
     const reply = (await res.json()) as { exitCode: number; outputs: Record<string, unknown> }
     t.equal(reply.exitCode, 0)
-    t.equal(reply.outputs['enrich.indicator'], 'evil.example')
-    t.equal(reply.outputs['enrich.verdict'], 'malicious', 'the packaged sample watchlist is found and used')
+    t.equal(reply.outputs['enrich.results.indicator'], 'evil.example')
+    t.equal(reply.outputs['enrich.results.verdict'], 'malicious', 'the packaged sample watchlist is found and used')
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.kill('SIGTERM')

@@ -52,11 +52,11 @@ export const platformClient = (
   const pool = createPlatformClientPool(factory, { retry: { limit: 1, baseDelayMs: 10, maxDelayMs: 20 } }, options.extra ?? {})
   t.teardown(() => pool.close())
   const credentials = options.credentials ?? HMAC
-  const params =
+  const values =
     credentials.kind === 'hmac'
-      ? { tc_api_path: apiPath, tc_api_access_id: credentials.accessId, tc_api_secret_key: credentials.secretKey }
-      : { tc_api_path: apiPath, tc_token: credentials.token }
-  const settings = resolvePlatformSettings(params, {})
+      ? { apiPath, accessId: credentials.accessId, secretKey: credentials.secretKey }
+      : { apiPath, token: credentials.token }
+  const { settings } = resolvePlatformSettings(values)
   if (!settings.configured) throw new Error(settings.reason)
   return pool.clientFor(settings)
 }

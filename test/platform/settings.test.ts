@@ -1,24 +1,6 @@
-/** Per-request ThreatConnect settings over env defaults. */
+/** ThreatConnect settings: one set per profile, from the environment only. */
 import t from 'tap'
-import {
-  normaliseApiPath,
-  PLATFORM_ENV_SETTINGS,
-  platformDefaultsFromEnv,
-  resolvePlatformSettings,
-} from '../../src/platform/settings.js'
-
-t.test('env table lists the five settings and marks the secrets', async (t) => {
-  t.same(
-    PLATFORM_ENV_SETTINGS.map((s) => [s.env, s.param, s.secret]),
-    [
-      ['TC_API_PATH', 'tc_api_path', false],
-      ['TC_API_ACCESS_ID', 'tc_api_access_id', false],
-      ['TC_API_SECRET_KEY', 'tc_api_secret_key', true],
-      ['TC_TOKEN', 'tc_token', true],
-      ['TC_OWNER', 'owner', false],
-    ],
-  )
-})
+import { normaliseApiPath, platformProfilesFromEnv, platformSettingsFor, resolvePlatformSettings } from '../../src/platform/settings.js'
 
 t.test('api path normalisation', async (t) => {
   t.equal(normaliseApiPath('https://x.threatconnect.com/api/'), 'https://x.threatconnect.com')
@@ -27,64 +9,71 @@ t.test('api path normalisation', async (t) => {
   t.equal(normaliseApiPath('ftp://x'), undefined)
   t.equal(normaliseApiPath('not a url'), undefined)
   t.equal(normaliseApiPath('https://x/?a=1'), undefined)
+  t.equal(normaliseApiPath('https://user:pw@x/'), undefined)
 })
 
-const defaults = platformDefaultsFromEnv({
-  TC_API_PATH: 'https://env.example/api',
-  TC_API_ACCESS_ID: 'env-id',
-  TC_API_SECRET_KEY: 'env-key',
-  TC_TOKEN: '',
-  TC_OWNER: 'Env Org',
-})
-
-t.test('env defaults apply when params are absent or empty', async (t) => {
-  const s = resolvePlatformSettings({ owner: '', tc_api_path: '  ' }, defaults)
-  t.same(s, {
+t.test('the default profile comes from TC_* as one set; empty values are unset', async (t) => {
+  const { profiles, problems } = platformProfilesFromEnv({
+    TC_API_PATH: 'https://env.example/api',
+    TC_API_ACCESS_ID: 'env-id',
+    TC_API_SECRET_KEY: 'env-key',
+    TC_TOKEN: '',
+    TC_OWNER: 'Env Org',
+  })
+  t.same(problems, [])
+  t.same(profiles.default, {
     configured: true,
     apiPath: 'https://env.example',
     owner: 'Env Org',
     credentials: { kind: 'hmac', accessId: 'env-id', secretKey: 'env-key' },
   })
+  t.equal(profiles.named.size, 0)
 })
 
-t.test('params override env defaults', async (t) => {
-  const s = resolvePlatformSettings(
-    { tc_api_path: 'http://127.0.0.1:1', tc_api_access_id: 'p-id', tc_api_secret_key: 'p-key', owner: 'Param Org' },
-    defaults,
-  )
-  t.same(s, {
-    configured: true,
-    apiPath: 'http://127.0.0.1:1',
-    owner: 'Param Org',
-    credentials: { kind: 'hmac', accessId: 'p-id', secretKey: 'p-key' },
+t.test('HMAC wins over a token; a token alone is enough', async (t) => {
+  const both = resolvePlatformSettings({ apiPath: 'https://x', accessId: 'id', secretKey: 'k', token: 'tok' }).settings
+  t.equal(both.configured && both.credentials.kind, 'hmac')
+  const token = resolvePlatformSettings({ apiPath: 'https://x', token: 'tok' }).settings
+  t.same(token, { configured: true, apiPath: 'https://x', owner: undefined, credentials: { kind: 'token', token: 'tok' } })
+})
+
+t.test('not configured says what is missing; a wrong value is a start-up problem', async (t) => {
+  const noPath = resolvePlatformSettings({ token: 'tok' })
+  t.match(!noPath.settings.configured && noPath.settings.reason, /set TC_API_PATH/)
+  t.equal(noPath.problem, undefined, 'nothing set is not an error: write-back is simply skipped')
+  const noCreds = resolvePlatformSettings({ apiPath: 'https://x' })
+  t.match(!noCreds.settings.configured && noCreds.settings.reason, /TC_API_ACCESS_ID.*TC_TOKEN/)
+  const half = resolvePlatformSettings({ apiPath: 'https://x', accessId: 'id' })
+  t.match(half.problem, /incomplete: TC_API_SECRET_KEY/)
+  const badPath = platformProfilesFromEnv({ TC_API_PATH: 'api.threatconnect.com', TC_TOKEN: 'x' })
+  t.match(badPath.problems, [/^TC_API_PATH is not an http\(s\) URL/])
+})
+
+t.test('named profiles: each its own set; a request may only pick one by name', async (t) => {
+  const { profiles, problems } = platformProfilesFromEnv({
+    TC_API_PATH: 'https://main.example',
+    TC_TOKEN: 'main-token',
+    TC_PROFILES: 'eu, US',
+    TC_PROFILE_EU_API_PATH: 'https://eu.example',
+    TC_PROFILE_EU_TOKEN: 'eu-token',
+    TC_PROFILE_US_API_PATH: 'https://us.example',
+    TC_PROFILE_US_API_ACCESS_ID: 'us-id',
+    TC_PROFILE_US_API_SECRET_KEY: 'us-key',
+    TC_PROFILE_US_OWNER: 'US Org',
   })
+  t.same(problems, [])
+  t.same([...profiles.named.keys()], ['eu', 'us'])
+  const eu = platformSettingsFor(profiles, 'eu', undefined)
+  t.same(eu, { configured: true, apiPath: 'https://eu.example', owner: undefined, credentials: { kind: 'token', token: 'eu-token' } })
+  t.equal(platformSettingsFor(profiles, 'us', 'Other Org')?.owner, 'Other Org', 'the owner param picks the owner, never the host')
+  t.equal(platformSettingsFor(profiles, 'us', undefined)?.owner, 'US Org')
+  t.equal(platformSettingsFor(profiles, 'nope', undefined), undefined, 'an unknown name resolves to nothing')
+  const main = platformSettingsFor(profiles, undefined, undefined)
+  t.equal(main?.configured && main.apiPath, 'https://main.example')
 })
 
-t.test('HMAC wins over a token when both are configured', async (t) => {
-  const s = resolvePlatformSettings({ tc_token: 'tok' }, defaults)
-  t.ok(s.configured)
-  if (s.configured) t.equal(s.credentials.kind, 'hmac')
-})
-
-t.test('token alone is enough', async (t) => {
-  const s = resolvePlatformSettings({ tc_api_path: 'https://x', tc_token: 'tok' }, {})
-  t.same(s, { configured: true, apiPath: 'https://x', owner: undefined, credentials: { kind: 'token', token: 'tok' } })
-})
-
-t.test('not configured: says what is missing', async (t) => {
-  const noPath = resolvePlatformSettings({ tc_token: 'tok' }, {})
-  t.equal(noPath.configured, false)
-  if (!noPath.configured) t.match(noPath.reason, /TC_API_PATH/)
-
-  const noCreds = resolvePlatformSettings({ tc_api_path: 'https://x' }, {})
-  if (!noCreds.configured) t.match(noCreds.reason, /TC_API_ACCESS_ID.*TC_TOKEN/)
-  else t.fail('should not be configured')
-
-  const half = resolvePlatformSettings({ tc_api_path: 'https://x', tc_api_access_id: 'id' }, {})
-  if (!half.configured) t.match(half.reason, /incomplete: TC_API_SECRET_KEY/)
-  else t.fail('should not be configured')
-
-  const badPath = resolvePlatformSettings({ tc_api_path: 'api.threatconnect.com', tc_token: 'x' }, {})
-  if (!badPath.configured) t.match(badPath.reason, /not an http\(s\) URL/)
-  else t.fail('should not be configured')
+t.test('a named profile that is missing or wrong stops start-up, naming its variables', async (t) => {
+  const { problems } = platformProfilesFromEnv({ TC_PROFILES: 'eu,bad name!,us', TC_PROFILE_US_API_PATH: 'nope', TC_PROFILE_US_TOKEN: 't' })
+  t.match(problems, [/TC_PROFILES names 'eu': .*set TC_PROFILE_EU_API_PATH/, /TC_PROFILES: 'bad name!' is not a profile name/, /^TC_PROFILE_US_API_PATH is not an http\(s\) URL/])
+  t.equal(problems.length, 3)
 })

@@ -49,21 +49,21 @@ t.test('the unmutated copies are clean', async (t) => {
   t.same(checkTemplateText(generatedPlaybook, config, 'p.pbx').map(formatTemplateProblem), [])
 })
 
-t.test('a reference to enrich.nope!String fails the committed templates', async (t) => {
+t.test('a reference to enrich.results.nope!String fails the committed templates', async (t) => {
   for (const [name, text] of Object.entries(committed)) {
-    t.ok(text.includes('enrich.verdict!String'), `${name} reads enrich.verdict!String`)
-    const problems = checkTemplateText(text.replace('enrich.verdict!String', 'enrich.nope!String'), config, name)
-    const nope = problems.filter((p) => p.message.includes('enrich.nope!String'))
+    t.ok(text.includes('enrich.results.verdict!String'), `${name} reads enrich.results.verdict!String`)
+    const problems = checkTemplateText(text.replace('enrich.results.verdict!String', 'enrich.results.nope!String'), config, name)
+    const nope = problems.filter((p) => p.message.includes('enrich.results.nope!String'))
     t.ok(nope.some((p) => p.rule === 'not-a-contract-output'), `${name}: not a contract output`)
     t.ok(nope.some((p) => p.rule === 'undeclared-variable'), `${name}: no step declares it`)
   }
 })
 
 t.test('renaming an output everywhere (declarations too) is still caught: the contract decides', async (t) => {
-  const renamed = committed.playbook.replaceAll('enrich.verdict', 'enrich.nope')
+  const renamed = committed.playbook.replaceAll('enrich.results.verdict', 'enrich.results.nope')
   const problems = checkTemplateText(renamed, config, 'p.pbx')
-  t.ok(problems.some((p) => p.rule === 'not-a-contract-output' && p.message.includes('enrich.nope!String')))
-  t.ok(problems.some((p) => p.rule === 'missing-output' && p.message.includes('enrich.verdict!String')))
+  t.ok(problems.some((p) => p.rule === 'not-a-contract-output' && p.message.includes('enrich.results.nope!String')))
+  t.ok(problems.some((p) => p.rule === 'missing-output' && p.message.includes('enrich.results.verdict!String')))
   t.notOk(problems.some((p) => p.rule === 'undeclared-variable'), 'every reference is declared: only the contract check catches it')
 })
 
@@ -80,25 +80,25 @@ const mutations: Mutation[] = [
   {
     name: 'an output read with the wrong type',
     base: playbook,
-    mutate: (p) => setParam(isMalicious(p), 'operand_1', `#App:${PLAYBOOK_IDS.enrich}:enrich.tags!String`),
+    mutate: (p) => setParam(isMalicious(p), 'operand_1', `#App:${PLAYBOOK_IDS.enrich}:enrich.results.tags!String`),
     expect: ['not-a-contract-output', 'undeclared-variable'],
   },
   {
     name: 'a type that does not exist',
     base: playbook,
-    mutate: (p) => setParam(isMalicious(p), 'operand_1', `#App:${PLAYBOOK_IDS.enrich}:enrich.verdict!Strin`),
+    mutate: (p) => setParam(isMalicious(p), 'operand_1', `#App:${PLAYBOOK_IDS.enrich}:enrich.results.verdict!Strin`),
     expect: ['not-a-contract-output', 'undeclared-variable', 'unknown-type'],
   },
   {
     name: 'a reference without its type',
     base: playbook,
-    mutate: (p) => setParam(isMalicious(p), 'operand_1', `#App:${PLAYBOOK_IDS.enrich}:enrich.verdict`),
+    mutate: (p) => setParam(isMalicious(p), 'operand_1', `#App:${PLAYBOOK_IDS.enrich}:enrich.results.verdict`),
     expect: ['malformed-variable'],
   },
   {
     name: 'a reference to a step that is not there',
     base: playbook,
-    mutate: (p) => setParam(isMalicious(p), 'operand_1', '#App:999:enrich.verdict!String'),
+    mutate: (p) => setParam(isMalicious(p), 'operand_1', '#App:999:enrich.results.verdict!String'),
     expect: ['unknown-source'],
   },
   {
@@ -110,7 +110,7 @@ const mutations: Mutation[] = [
   {
     name: 'a step reading a step that runs after it',
     base: component,
-    mutate: (c) => setParam(jobById(c, COMPONENT_IDS.post), 'body', `{"indicator": "#App:${COMPONENT_IDS.mapStrings}:enrich.verdict!String"}`),
+    mutate: (c) => setParam(jobById(c, COMPONENT_IDS.post), 'body', `{"indicator": "#App:${COMPONENT_IDS.mapStrings}:enrich.results.verdict!String"}`),
     expect: ['not-upstream'],
   },
   {
@@ -119,7 +119,7 @@ const mutations: Mutation[] = [
     mutate: (c) => {
       const trigger = componentTrigger(c)
       const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
-      outputs.push({ key: 'enrich.nope', value: `#App:${COMPONENT_IDS.mapStrings}:enrich.nope!String`, displayValue: '' })
+      outputs.push({ key: 'enrich.results.nope', value: `#App:${COMPONENT_IDS.mapStrings}:enrich.results.nope!String`, displayValue: '' })
       trigger.pipeOutputParams = JSON.stringify(outputs)
     },
     expect: ['not-a-contract-output', 'undeclared-variable'],
@@ -130,7 +130,7 @@ const mutations: Mutation[] = [
     mutate: (c) => {
       const trigger = componentTrigger(c)
       const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
-      const tags = outputs.find((o) => o.key === 'enrich.tags')
+      const tags = outputs.find((o) => o.key === 'enrich.results.tags')
       if (tags) tags.value = `#App:${COMPONENT_IDS.readExit}:exit.message!String`
       trigger.pipeOutputParams = JSON.stringify(outputs)
     },
@@ -180,7 +180,7 @@ const mutations: Mutation[] = [
     base: playbook,
     mutate: (p) => {
       const trigger = componentTrigger(p.exportablePipes[0] as PbxExport)
-      const outputs = (JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]).filter((o) => o.key !== 'enrich.note')
+      const outputs = (JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]).filter((o) => o.key !== 'enrich.results.note')
       trigger.pipeOutputParams = JSON.stringify(outputs)
     },
     expect: ['missing-output', 'not-a-component-output'],
@@ -197,7 +197,7 @@ const mutations: Mutation[] = [
     name: 'a new output in app.config.json',
     base: component,
     mutate: () => undefined,
-    config: (c) => c.playbook.outputVariables.push({ name: 'enrich.new', type: 'String' }),
+    config: (c) => c.playbook.outputVariables.push({ name: 'enrich.results.new', type: 'String' }),
     expect: ['missing-output'],
   },
   {

@@ -55,18 +55,18 @@ t.test('a hidden param stays hidden in the component', async (t) => {
 
 t.test('a new output: mapped from the reply by the Json Path step of its type', async (t) => {
   const c = withChanges((c) => {
-    c.playbook.outputVariables.push({ name: 'enrich.shodan.ports', type: 'String' }, { name: 'enrich.shodan.ports', type: 'StringArray' })
+    c.playbook.outputVariables.push({ name: 'enrich.results.shodan.ports', type: 'String' }, { name: 'enrich.results.shodan.ports', type: 'StringArray' })
   })
   clean(t, c)
   const { component } = render(c)
   const rows = (j: PbxJob, name: string): KeyValueRow[] => JSON.parse(param(j, name) ?? '[]') as KeyValueRow[]
   t.same(
-    rows(job(component, COMPONENT_IDS.mapStrings), 'column_mapping_as_string').find((r) => r.key === 'enrich.shodan.ports'),
-    { key: 'enrich.shodan.ports', value: '$.outputs["enrich.shodan.ports"]' },
+    rows(job(component, COMPONENT_IDS.mapStrings), 'column_mapping_as_string').find((r) => r.key === 'enrich.results.shodan.ports'),
+    { key: 'enrich.results.shodan.ports', value: '$.outputs["enrich.results.shodan.ports"]' },
   )
   t.same(
-    rows(job(component, COMPONENT_IDS.mapArrays), 'column_mapping').find((r) => r.key === 'enrich.shodan.ports'),
-    { key: 'enrich.shodan.ports', value: '$.outputs["enrich.shodan.ports"][*]' },
+    rows(job(component, COMPONENT_IDS.mapArrays), 'column_mapping').find((r) => r.key === 'enrich.results.shodan.ports'),
+    { key: 'enrich.results.shodan.ports', value: '$.outputs["enrich.results.shodan.ports"][*]' },
   )
 })
 
@@ -80,13 +80,13 @@ t.test('the embedded component is named by a digest of its content', async (t) =
 })
 
 t.test('only String and StringArray outputs can be mapped', async (t) => {
-  const c = withChanges((c) => c.playbook.outputVariables.push({ name: 'enrich.pairs', type: 'KeyValueArray' }))
+  const c = withChanges((c) => c.playbook.outputVariables.push({ name: 'enrich.results.pairs', type: 'KeyValueArray' }))
   t.throws(() => buildComponent(c), /String and StringArray outputs only, not enrich\.pairs!KeyValueArray/)
 })
 
 t.test('paths quote output names; the body is JSON with one field per param', async (t) => {
-  t.equal(outputPath('enrich.a"b', false), '$.outputs["enrich.a\\"b"]')
-  t.equal(outputPath('enrich.tags', true), '$.outputs["enrich.tags"][*]')
+  t.equal(outputPath('enrich.results.a"b', false), '$.outputs["enrich.results.a\\"b"]')
+  t.equal(outputPath('enrich.results.tags', true), '$.outputs["enrich.results.tags"][*]')
   const body = JSON.parse(runBody(config)) as Record<string, string>
   for (const p of config.params) t.match(body[p.name], new RegExp(`^#Trigger:1:${p.name}!String$`), p.name)
 })

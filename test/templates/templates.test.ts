@@ -171,7 +171,7 @@ t.test('offline run: the component request is accepted and its mappings return t
   t.equal(res.statusCode, 200, res.statusCode === 200 ? 'accepted' : res.body)
   const reply = res.json<RunReply>()
   t.equal(reply.exitCode, 0)
-  t.equal(reply.outputs['enrich.verdict'], 'malicious', 'the sample watchlist lists evil.example')
+  t.equal(reply.outputs['enrich.results.verdict'], 'malicious', 'the sample watchlist lists evil.example')
 
   const exit = runJsonPath(jobNamed(embedded, 'Read exit status'), res.body)
   const check = jobNamed(embedded, 'exitCode is 0?')
@@ -193,8 +193,8 @@ t.test('offline run: the component request is accepted and its mappings return t
     expected.set(`${o.name}!${o.type}`, sameType && !(Array.isArray(value) && value.length === 0) ? value : null)
   }
   t.same(Object.fromEntries(componentOutputs), Object.fromEntries(expected))
-  t.equal(componentOutputs.get('enrich.verdict!String'), 'malicious')
-  t.same(componentOutputs.get('enrich.tags!StringArray'), reply.outputs['enrich.tags'])
+  t.equal(componentOutputs.get('enrich.results.verdict!String'), 'malicious')
+  t.same(componentOutputs.get('enrich.results.tags!StringArray'), reply.outputs['enrich.results.tags'])
 })
 
 t.test('offline run: the Authorization header the component sends is the one RUN_TOKEN asks for', async (t) => {

@@ -2,11 +2,11 @@ import t from 'tap'
 import { findVariableReferences, stringsIn } from '../../src/templates/variables.js'
 
 t.test('playbook and org variables in running text, in order', async (t) => {
-  const text = 'Host #Trigger:101:trg.action.item!String is &{TC:KEYCHAIN:my key} #App:11:enrich.tags!StringArray.'
+  const text = 'Host #Trigger:101:trg.action.item!String is &{TC:KEYCHAIN:my key} #App:11:enrich.results.tags!StringArray.'
   t.same(findVariableReferences(text), [
     { kind: 'playbook', text: '#Trigger:101:trg.action.item!String', provider: 'Trigger', id: 101, name: 'trg.action.item', type: 'String' },
     { kind: 'tc', text: '&{TC:KEYCHAIN:my key}', type: 'KEYCHAIN', name: 'my key' },
-    { kind: 'playbook', text: '#App:11:enrich.tags!StringArray', provider: 'App', id: 11, name: 'enrich.tags', type: 'StringArray' },
+    { kind: 'playbook', text: '#App:11:enrich.results.tags!StringArray', provider: 'App', id: 11, name: 'enrich.results.tags', type: 'StringArray' },
   ])
 })
 
@@ -17,7 +17,7 @@ t.test('names keep dots, dashes and brackets; the type ends at the first non-let
 })
 
 t.test('something that starts like a variable but is not one is reported, not skipped', async (t) => {
-  t.same(findVariableReferences('x #App:12:enrich.verdict y'), [{ kind: 'malformed', text: '#App:12:enrich.verdict' }])
+  t.same(findVariableReferences('x #App:12:enrich.results.verdict y'), [{ kind: 'malformed', text: '#App:12:enrich.results.verdict' }])
   t.same(findVariableReferences('#App:twelve:x!String'), [{ kind: 'malformed', text: '#App:twelve:x!String' }])
   t.same(findVariableReferences('#PB:1:x!String'), [{ kind: 'malformed', text: '#PB:1:x!String' }])
   t.same(findVariableReferences('#hashtag and ${TEXT}'), [], 'a plain # is no variable')
