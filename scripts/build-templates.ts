@@ -1,5 +1,5 @@
 /**
- * `npm run templates`: regenerates playbook-templates/*.pbx from the contract, checks them, and writes them.
+ * `npm run templates`: regenerates playbook-templates/*.pbxz from the contract, checks them, and writes them.
  * With --check it writes nothing and exits 1 when a committed template differs from what the contract gives.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -9,7 +9,7 @@ import { findProjectRoot } from '../src/contract/project-root.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 import { checkTemplateText } from '../src/templates/check.js'
 import { formatTemplateProblem } from '../src/templates/problems.js'
-import { renderTemplates } from '../src/templates/render.js'
+import { packPbxz, renderTemplates, unpackPbxz } from '../src/templates/render.js'
 
 const checkOnly = process.argv.includes('--check')
 const root = findProjectRoot()
@@ -25,7 +25,7 @@ if (problems.length > 0) {
 
 const current = (file: string): string | undefined => {
   try {
-    return readFileSync(join(root, file), 'utf8')
+    return unpackPbxz(readFileSync(join(root, file)))
   } catch {
     return undefined
   }
@@ -35,6 +35,6 @@ if (checkOnly) {
   for (const t of stale) console.error(`${t.file} is out of date with app.config.json (npm run templates rewrites it)`)
   process.exitCode = stale.length > 0 ? 1 : 0
 } else {
-  for (const t of stale) writeFileSync(join(root, t.file), t.text)
+  for (const t of stale) writeFileSync(join(root, t.file), packPbxz(t.text))
   console.log(`templates: ${stale.length} written, ${templates.length - stale.length} already up to date`)
 }

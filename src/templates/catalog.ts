@@ -4,24 +4,26 @@
  */
 import type { AppCatalogItem, VariableDeclaration } from './pbx.js'
 
-export const HTTP_CLIENT: AppCatalogItem = { programName: 'TCPB - HTTP Client v2.0', displayName: 'HTTP Client', programVersion: '2.0.15' }
+/** A 2025 export's version. With fail_on_error a non-2xx reply fails the step (and so the component). */
+export const HTTP_CLIENT: AppCatalogItem = { programName: 'TCPB - HTTP Client v3.0', displayName: 'HTTP Client', programVersion: '3.0.8' }
 /** The reply body as text. */
 export const HTTP_CLIENT_CONTENT: VariableDeclaration = { name: 'http.content', type: 'String' }
 
 /**
- * Json Path: `column_mapping_as_string` rows give String outputs, `column_mapping` rows StringArray outputs,
- * each named by its row key. With null_missing_leaf a path that finds nothing gives null instead of failing.
+ * JMESPath (the newest version in the 2026 exports): `string_expressions` rows give String outputs,
+ * `string_array_expressions` rows StringArray outputs, each named by its row key, from `json_data`.
  */
-export const JSON_PATH: AppCatalogItem = { programName: 'TCPB - JsonPath v1.0', displayName: 'Json Path', programVersion: '2.0.7' }
+export const JMESPATH: AppCatalogItem = { programName: 'TCPB - JMESPath v3.0', displayName: 'JMESPath', programVersion: '3.0.13' }
 
 /** If / Else operator: Pass link when the condition holds, Fail link otherwise. */
 export const IF_ELSE: AppCatalogItem = { programName: 'If / Else', displayName: 'If / Else', programVersion: '1.0.0' }
 
 export const LOGGER: AppCatalogItem = { programName: 'Logger', displayName: 'Logger', programVersion: '1.0.0' }
 
-export const TAG_CREATE: AppCatalogItem = { programName: 'TCPB - TagCreate v1.0', displayName: 'Create ThreatConnect Tag', programVersion: '1.0.3' }
+export const TAG_CREATE: AppCatalogItem = { programName: 'TCPB - TagCreate v1.0', displayName: 'Create ThreatConnect Tag', programVersion: '1.0.11' }
 
-export const SLACK_MESSAGE: AppCatalogItem = { programName: 'TCPB - Slack Messaging v1.0', displayName: 'Send Slack Message', programVersion: '1.0.1' }
+/** Writes the rating (field_type RATING) or confidence onto the entities: the playbook stores data, not the service. */
+export const UPDATE_RATING: AppCatalogItem = { programName: 'TCPB - UpdateRating v1.0', displayName: 'Update ThreatConnect Threat Rating', programVersion: '1.0.11' }
 
 /** What a UserAction trigger hands to the playbook: the indicator the analyst clicked, and about it. */
 export const USER_ACTION_OUTPUTS: readonly VariableDeclaration[] = [

@@ -9,6 +9,7 @@ import { INDICATOR_TYPES } from '../indicators/types.js'
 import { checkGraph, jobNode, triggerNode, type NodeKey, type StepGraph } from './graph.js'
 import type { PbxExport, PbxJob, PbxTrigger } from './pbx.js'
 import { ProblemList, type TemplateProblem } from './problems.js'
+import { inputDataType } from './component.js'
 import { checkShape, declaredVariables, pipeInputs, pipeOutputs } from './shape.js'
 import { findVariableReferences, stringsIn, type PlaybookVariableReference } from './variables.js'
 
@@ -75,7 +76,9 @@ const checkReferences = (pbx: PbxExport, graph: StepGraph, contract: ContractVie
   const scan = (value: unknown, context: NodeKey | undefined, where: string): void => {
     for (const text of stringsIn(value)) {
       for (const ref of findVariableReferences(text)) {
-        if (ref.kind === 'malformed') problems.add(where, 'malformed-variable', `'${ref.text}' looks like a variable but is not #Provider:<id>:<name>!<Type>`)
+        if (ref.kind === 'malformed') {
+          problems.add(where, 'malformed-variable', `'${ref.text}' is not a variable an export holds (#Provider:<id>:<name>!<Type>, or \${ORGANIZATION:<TYPE>:<name>})`)
+        }
         else if (ref.kind === 'playbook') checkReference(ref, context, where, pbx, graph, contract, problems)
       }
     }
@@ -97,10 +100,10 @@ const checkReferences = (pbx: PbxExport, graph: StepGraph, contract: ContractVie
 
 const checkTriggerKinds = (pbx: PbxExport, problems: ProblemList): void => {
   const pipeConfigs = pbx.playbookTriggerList.filter((t) => t.type === 'PipeConfig')
-  if (pbx.type === 'Pipe' && (pbx.playbookTriggerList.length !== 1 || pipeConfigs.length !== 1)) {
+  if (pbx.type === 'Component' && (pbx.playbookTriggerList.length !== 1 || pipeConfigs.length !== 1)) {
     problems.add('playbookTriggerList', 'component-trigger', 'a component has exactly one trigger, of type PipeConfig')
   }
-  if (pbx.type === 'Standard') {
+  if (pbx.type === 'Playbook') {
     if (pbx.playbookTriggerList.length === 0) problems.add('playbookTriggerList', 'no-trigger', 'a playbook needs a trigger')
     if (pipeConfigs.length > 0) problems.add('playbookTriggerList', 'component-trigger', 'PipeConfig triggers belong to components')
   }
@@ -129,13 +132,16 @@ const checkComponentContract = (pbx: PbxExport, contract: ContractView, problems
       problems.add(at, 'unknown-input', 'is not a param of app.config.json')
       continue
     }
-    if (input.dataType !== param.type) problems.add(at, 'input-type', `dataType ${input.dataType}, but the param is ${param.type}`)
+    if (input.dataType !== inputDataType(param)) problems.add(at, 'input-type', `dataType ${input.dataType}, but the param is ${param.type} (${inputDataType(param)} as an input)`)
     if (!(param.playbookDataType ?? ['String']).includes(input.playbookDataType)) {
       problems.add(at, 'input-type', `playbookDataType ${input.playbookDataType} is not one the param accepts`)
     }
     if (input.required !== (param.required ?? false)) problems.add(at, 'input-required', `required ${input.required}, but the param says ${param.required ?? false}`)
     if (input.encrypted !== (param.encrypt ?? false)) problems.add(at, 'input-encrypted', `encrypted ${input.encrypted}, but the param says ${param.encrypt ?? false}`)
-    if ((param.type === 'Choice' || param.type === 'MultiChoice') && input.validValuesList.join('|') !== (param.validValues ?? []).join('|')) {
+    if (input.defaultValue !== (param.default === undefined ? undefined : String(param.default))) {
+      problems.add(at, 'input-default', `defaultValue ${JSON.stringify(input.defaultValue)}, but the param's default is ${JSON.stringify(param.default)}`)
+    }
+    if (param.type === 'Choice' && input.validValuesList.join('|') !== (param.validValues ?? []).join('|')) {
       problems.add(at, 'input-values', `offers ${input.validValuesList.join(', ')}; the param allows ${(param.validValues ?? []).join(', ')}`)
     }
   }
@@ -156,7 +162,7 @@ const checkComponentContract = (pbx: PbxExport, contract: ContractView, problems
       continue
     }
     const key = variableKey(output.key, ref.type)
-    if (outputs.has(key)) problems.add(at, 'duplicate-output', `${key} declared twice`)
+    if ([...outputs].some((k) => k.startsWith(`${output.key}!`))) problems.add(at, 'duplicate-output', `'${output.key}' declared twice (a component output key is declared once)`)
     outputs.add(key)
     if (!contract.outputs.has(key)) problems.add(at, 'not-a-contract-output', `${key} is not an output app.config.json declares`)
   }
@@ -179,7 +185,7 @@ const badLiteral = (param: Param, value: string, delimiter: string): string | un
 /** A step that runs the component: sets only app params (valid values, every required one), reads only contract outputs. */
 const checkComponentStep = (pbx: PbxExport, job: PbxJob, contract: ContractView, problems: ProblemList): void => {
   const where = jobWhere(pbx, job)
-  const pipe = pbx.exportablePipes.find((p) => p.definitionVersion === job.appCatalogItem.programName)
+  const pipe = (pbx.exportablePipes ?? []).find((p) => p.definitionVersion === job.appCatalogItem.programName)
   if (pipe === undefined) {
     problems.add(where, 'unknown-component', `runs component ${job.appCatalogItem.programName}, which is not among exportablePipes`)
     return
@@ -218,9 +224,9 @@ const checkPbx = (pbx: PbxExport, contract: ContractView, problems: ProblemList)
   const graph = checkGraph(pbx, problems)
   checkTriggerKinds(pbx, problems)
   checkReferences(pbx, graph, contract, problems)
-  if (pbx.type === 'Pipe') checkComponentContract(pbx, contract, problems)
+  if (pbx.type === 'Component') checkComponentContract(pbx, contract, problems)
   for (const job of pbx.jobList) if (job.appCatalogItem.pipeRunLevel === true) checkComponentStep(pbx, job, contract, problems)
-  pbx.exportablePipes.forEach((pipe, i) => checkPbx(pipe, contract, problems.at(`exportablePipes[${i}] '${pipe.name}'`)))
+  ;(pbx.exportablePipes ?? []).forEach((pipe, i) => checkPbx(pipe, contract, problems.at(`exportablePipes[${i}] '${pipe.name}'`)))
 }
 
 /** Every problem of one parsed .pbx (`value` is the parsed JSON) against the contract; empty when it is good. */
@@ -241,8 +247,8 @@ export const checkTemplateText = (text: string, config: AppConfig, file: string)
   return checkTemplate(value, config, file)
 }
 
-/** Names of the org variables (&{TC:TYPE:name}) a template reads, embedded components included: the README must tell users to set each. */
+/** Names of the org variables (${ORGANIZATION:TYPE:name}) a template reads, embedded components included: the README must tell users to set each. */
 export const tcVariablesIn = (value: unknown): string[] => {
-  const names = stringsIn(value).flatMap((text) => findVariableReferences(text).flatMap((r) => (r.kind === 'tc' ? [`${r.type}:${r.name}`] : [])))
+  const names = stringsIn(value).flatMap((text) => findVariableReferences(text).flatMap((r) => (r.kind === 'org' ? [`${r.type}:${r.name}`] : [])))
   return [...new Set(names)].sort()
 }

@@ -63,7 +63,7 @@ export const checkGraph = (pbx: PbxExport, problems: ProblemList): StepGraph => 
     const reachable = [...upstreamOf(jobNode(j.id))].some((n) => n.startsWith('trigger:'))
     if (!reachable) problems.add(`jobList[${i}] '${j.name}'`, 'unreachable-step', 'no path from a trigger runs this step')
   })
-  if (pbx.type === 'Pipe' && returns === 0) {
+  if (pbx.type === 'Component' && returns === 0) {
     problems.add('playbookConnectionList', 'no-return', 'a component hands its outputs back through a link to its trigger; there is none')
   }
   return { upstreamOf }

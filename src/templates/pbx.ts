@@ -1,25 +1,12 @@
 /**
- * The ThreatConnect playbook export (.pbx) shape, as far as our templates use it. Plain JSON; a few fields
- * (outputVariables, pipeInputParams, pipeOutputParams, and list-valued step params) are JSON *strings*
- * holding arrays, exactly as the platform exports them.
+ * The ThreatConnect playbook export (.pbx) shape, as current exports (.pbxz, 2021-2026) carry it. Plain JSON; a
+ * few fields (outputVariables, pipeInputParams, pipeOutputParams, and list-valued step params) are JSON *strings*
+ * holding arrays, exactly as the platform exports them. export-structure.ts lists the keys real exports carry.
  */
 import type { PlaybookDataType } from '../contract/types.js'
 
-export const PBX_TOP_LEVEL_KEYS = [
-  'name',
-  'type',
-  'description',
-  'logLevel',
-  'version',
-  'jobList',
-  'playbookTriggerList',
-  'playbookConnectionList',
-  'playbookLabels',
-  'exportablePipes',
-] as const
-
-/** "Standard" is a playbook; "Pipe" is a component (a sub-playbook that is used like an app). */
-export type PbxType = 'Standard' | 'Pipe'
+/** "Playbook" is a playbook; "Component" a sub-playbook used like an app (legacy exports said Standard / Pipe). */
+export type PbxType = 'Playbook' | 'Component'
 
 export interface AppCatalogItem {
   programName: string
@@ -36,13 +23,13 @@ export interface JobParameter {
 
 export interface PbxJob {
   id: number
+  appCatalogItem: AppCatalogItem
   name: string
+  jobParameterList: JobParameter[]
   locationLeft: number
   locationTop: number
-  appCatalogItem: AppCatalogItem
-  jobParameterList: JobParameter[]
   /** JSON string: VariableDeclaration[]. */
-  outputVariables?: string
+  outputVariables: string
 }
 
 export interface PbxTrigger {
@@ -52,8 +39,15 @@ export interface PbxTrigger {
   eventType: string
   locationLeft: number
   locationTop: number
+  scheduleType?: string
   anyOrg?: boolean
   playbookTriggerFilterList?: unknown[]
+  /** UserAction / HttpLink: JSON string of headers for the caller. */
+  httpResponseHeader?: string
+  renderBodyAsTip?: boolean
+  cacheMinutes?: number
+  cacheParams?: string
+  organizationNames?: string[]
   /** JSON string: VariableDeclaration[]; what steps may read as #Trigger:<id>:<name>!<type>. */
   outputVariables: string
   /** UserAction: comma-separated indicator types the action is offered on. */
@@ -82,14 +76,23 @@ export interface PbxExport {
   definitionVersion?: string
   name: string
   type: PbxType
-  description: string
+  panX: number
+  panY: number
+  zoom: number
   logLevel: string
+  description: string
+  roiDollarsPerHour: number
+  roiMinutes: number
+  priority: number
   version: string
+  comment: string
   jobList: PbxJob[]
-  playbookTriggerList: PbxTrigger[]
   playbookConnectionList: PbxLink[]
+  playbookTriggerList: PbxTrigger[]
   playbookLabels: unknown[]
-  exportablePipes: PbxExport[]
+  playbookScopeVariables: unknown[]
+  /** Absent on an embedded component. */
+  exportablePipes?: PbxExport[]
 }
 
 export interface VariableDeclaration {
@@ -97,20 +100,32 @@ export interface VariableDeclaration {
   type: PlaybookDataType
 }
 
-/** One input of a component, as its PipeConfig trigger declares it (the shape of an install.json param). */
+/** A declaration as exports write it inside outputVariables. */
+export interface ExportedDeclaration extends VariableDeclaration {
+  sourceInputList: unknown[]
+  loopVariables: boolean
+  encrypt: boolean
+}
+
+/** One input of a component, as its PipeConfig trigger declares it (current exports' fields). */
 export interface PipeInputParam {
-  name: string
+  uiHidden: boolean
+  allowMultiple: boolean
+  serviceConfig: boolean
   label: string
   dataType: string
   playbookDataType: PlaybookDataType
   required: boolean
+  name: string
   encrypted: boolean
+  defaultValue?: string
+  viewRows: number
+  orderSequence: number
   hidden: boolean
   hasDollarVariables: boolean
   playbookVariable: boolean
   validValuesList: string[]
-  default?: string
-  note?: string
+  variableTypes: string[]
 }
 
 /** One output of a component: its name, and the variable (with type) that fills it. */

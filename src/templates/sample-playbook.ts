@@ -1,21 +1,23 @@
 /**
- * A sample Playbook (.pbx type "Standard") that uses the component: an analyst runs it from an Address, Host,
- * URL or File indicator (UserAction trigger); the component enriches it; a malicious verdict tags the
- * indicator and notifies; the analyst gets the verdict back. The component travels inside (exportablePipes),
- * so importing this one file brings both.
+ * A sample Playbook (export type "Playbook") that uses the component: an analyst runs it from an Address, Host,
+ * URL or File indicator (UserAction trigger); the component enriches it; a malicious verdict tags the indicator
+ * and sets its threat rating with the platform's native apps (the playbook stores data, the service only answers);
+ * the analyst gets the verdict back. The component travels inside (exportablePipes), so importing this one file
+ * brings both.
  */
 import type { AppConfig, Param } from '../contract/types.js'
-import { IF_ELSE, LOGGER, SLACK_MESSAGE, TAG_CREATE, USER_ACTION_OUTPUTS } from './catalog.js'
+import { IF_ELSE, LOGGER, TAG_CREATE, UPDATE_RATING, USER_ACTION_OUTPUTS } from './catalog.js'
+import { exportHeader } from './export-structure.js'
 import type { PbxExport, PbxTrigger } from './pbx.js'
 import { declarations, job, link } from './steps.js'
-import { playbookVariable, tcVariable } from './variables.js'
+import { playbookVariable } from './variables.js'
 
 export const PLAYBOOK_IDS = {
   trigger: 101,
   enrich: 111,
   isMalicious: 112,
   tag: 113,
-  notify: 114,
+  rate: 114,
   logVerdict: 115,
   logFailure: 116,
 } as const
@@ -25,12 +27,10 @@ export const USER_ACTION_TYPES = ['Address', 'Host', 'URL', 'File'] as const
 /** The param that receives the clicked indicator. */
 export const INDICATOR_PARAM = 'indicator'
 export const MALICIOUS_TAG = 'Enrichment: malicious'
-export const SLACK_TOKEN_VARIABLE = 'slack_api_token'
-export const SLACK_CHANNEL = '#security-alerts'
 
 const item = playbookVariable('Trigger', PLAYBOOK_IDS.trigger, 'trg.action.item', 'String')
 const entity = playbookVariable('Trigger', PLAYBOOK_IDS.trigger, 'trg.action.entity', 'TCEntity')
-const output = (name: string, type = 'String'): string => playbookVariable('App', PLAYBOOK_IDS.enrich, `enrich.${name}`, type)
+const output = (name: string, type = 'String'): string => playbookVariable('App', PLAYBOOK_IDS.enrich, `enrich.results.${name}`, type)
 
 /** Each param the step sets: the clicked indicator, else the param's default; no default: left for the user. */
 const componentParams = (params: readonly Param[]): Record<string, string> =>
@@ -46,11 +46,16 @@ const userActionTrigger = (): PbxTrigger => ({
   name: 'Enrich this indicator',
   type: 'UserAction',
   eventType: 'External',
-  locationLeft: 0,
-  locationTop: 0,
-  anyOrg: false,
-  playbookTriggerFilterList: [],
+  locationLeft: -320,
+  locationTop: 200,
+  httpResponseHeader: '[]',
+  scheduleType: 'Daily',
+  anyOrg: true,
   userActionTypes: USER_ACTION_TYPES.join(','),
+  renderBodyAsTip: true,
+  playbookTriggerFilterList: [],
+  cacheMinutes: 0,
+  cacheParams: JSON.stringify({ includeMethod: false, includeBody: false, queryParams: [], headerNames: [] }),
   outputVariables: declarations(USER_ACTION_OUTPUTS),
   // Shown to the analyst when a step links back to the trigger.
   httpResponseBody: `${output('indicator')}: ${output('verdict')} (score ${output('score')}, threat rating ${output('threat_rating')}, confidence ${output('confidence')})`,
@@ -61,17 +66,18 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
   if (component.definitionVersion === undefined) throw new Error('the component needs a definitionVersion to be run from a playbook')
   const ids = PLAYBOOK_IDS
   return {
-    name: 'Enrich On Demand',
-    type: 'Standard',
-    description: `Run from an ${USER_ACTION_TYPES.join(', ')} indicator: enrich it with the ${component.name} component, tag and announce it when the verdict is malicious, and show the verdict.`,
-    logLevel: 'WARN',
+    ...exportHeader(
+      'Playbook',
+      'Enrich On Demand',
+      `Run from an ${USER_ACTION_TYPES.join(', ')} indicator: enrich it with the ${component.name} component; when the verdict is malicious, tag the indicator and set its threat rating; show the verdict.`,
+    ),
     version: '1.0',
     jobList: [
       job({
         id: ids.enrich,
         name: component.name,
         app: { programName: component.definitionVersion, displayName: component.name, programVersion: '1.0.0', pipeRunLevel: true },
-        at: [230, 0],
+        at: [0, 200],
         params: componentParams(config.params),
         outputs: config.playbook.outputVariables.map(({ name, type }) => ({ name, type })),
       }),
@@ -79,46 +85,35 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
         id: ids.isMalicious,
         name: 'Verdict is malicious?',
         app: IF_ELSE,
-        at: [460, 0],
+        at: [300, 200],
         params: { operand_1: output('verdict'), operator: 'equals', operand_2: 'malicious', match_case: 'false', as_numeric: 'false' },
       }),
       job({
         id: ids.tag,
         name: 'Tag the indicator',
         app: TAG_CREATE,
-        at: [690, 0],
+        at: [600, 200],
         params: { entity, tag: MALICIOUS_TAG, fail_on_error: 'false' },
       }),
       job({
-        id: ids.notify,
-        name: 'Notify the SOC',
-        app: SLACK_MESSAGE,
-        at: [920, 0],
-        params: {
-          slack_recipient: SLACK_CHANNEL,
-          slack_api_token: tcVariable('KEYCHAIN', SLACK_TOKEN_VARIABLE),
-          message: [
-            `Malicious ${output('indicator_type')}: ${item}`,
-            `score ${output('score')}, threat rating ${output('threat_rating')}, confidence ${output('confidence')}`,
-            `tags: ${output('tags', 'StringArray')}`,
-            `sources failed: ${output('sources.failed', 'StringArray')}`,
-            '',
-            output('note'),
-          ].join('\n'),
-        },
+        id: ids.rate,
+        name: 'Set the threat rating',
+        app: UPDATE_RATING,
+        at: [900, 200],
+        params: { source_entities: entity, rating: output('threat_rating'), field_type: 'RATING', fail_on_error: 'false' },
       }),
       job({
         id: ids.logVerdict,
         name: 'Log the verdict',
         app: LOGGER,
-        at: [690, 150],
+        at: [600, 400],
         params: { logging: 'INFO', log_message: `${item}: ${output('verdict')} (score ${output('score')})` },
       }),
       job({
         id: ids.logFailure,
         name: 'Log the failure',
         app: LOGGER,
-        at: [460, 150],
+        at: [300, 400],
         params: { logging: 'ERROR', log_message: `Enrichment of ${item} failed; the ${component.name} component's log says why.` },
       }),
     ],
@@ -129,11 +124,10 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
       link('Fail', { job: ids.enrich }, { job: ids.logFailure }),
       link('Pass', { job: ids.isMalicious }, { job: ids.tag }),
       link('Fail', { job: ids.isMalicious }, { job: ids.logVerdict }),
-      link('Pass', { job: ids.tag }, { job: ids.notify }),
-      link('Pass', { job: ids.notify }, { trigger: ids.trigger }),
+      link('Pass', { job: ids.tag }, { job: ids.rate }),
+      link('Pass', { job: ids.rate }, { trigger: ids.trigger }),
       link('Pass', { job: ids.logVerdict }, { trigger: ids.trigger }),
     ],
-    playbookLabels: [],
     exportablePipes: [component],
   }
 }

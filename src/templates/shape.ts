@@ -3,8 +3,8 @@
  * JSON-in-a-string fields parseable into what they should hold. Only a value that passes is looked at further.
  */
 import { PLAYBOOK_DATA_TYPES } from '../contract/types.js'
+import { COMPONENT_INPUT_DATA_TYPES, EXPORT_STRUCTURE, EXPORT_TYPES, type KeySet } from './export-structure.js'
 import type { PbxExport, PipeInputParam, PipeOutputParam, VariableDeclaration } from './pbx.js'
-import { PBX_TOP_LEVEL_KEYS } from './pbx.js'
 import type { ProblemList } from './problems.js'
 
 type Obj = Record<string, unknown>
@@ -12,8 +12,15 @@ type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
 const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0
 
-/** Keys real exports carry besides ours; tolerated, never required. */
-const OPTIONAL_TOP_LEVEL_KEYS = new Set(['definitionVersion', 'panX', 'panY', 'comment', 'dateExported'])
+/** Drift from real exports: a key every real export of this kind carries is missing, or one none carries is there. */
+const checkKeys = (o: Obj, keys: KeySet, where: string, problems: ProblemList): void => {
+  for (const key of keys.required) if (!(key in o)) problems.add(where, 'export-drift', `missing '${key}', which every current export carries`)
+  for (const key of Object.keys(o)) {
+    if (!(keys.required as readonly string[]).includes(key) && !(keys.optional as readonly string[]).includes(key)) {
+      problems.add(where, 'export-drift', `'${key}' is in no current export`)
+    }
+  }
+}
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 const DATA_TYPES: readonly string[] = PLAYBOOK_DATA_TYPES
 
@@ -36,6 +43,7 @@ export const parseJsonList = (text: unknown, where: string, problems: ProblemLis
 const checkDeclarations = (text: unknown, where: string, problems: ProblemList): void => {
   const list = parseJsonList(text, where, problems)
   list?.forEach((d, i) => {
+    if (isObj(d)) checkKeys(d, EXPORT_STRUCTURE.declaration, `${where}[${i}]`, problems)
     if (!isObj(d) || typeof d['name'] !== 'string' || d['name'] === '' || typeof d['type'] !== 'string') {
       problems.add(`${where}[${i}]`, 'declaration-shape', 'a declared variable needs a name and a type')
     } else if (!DATA_TYPES.includes(d['type'])) {
@@ -54,6 +62,7 @@ const requireNumber = (o: Obj, key: string, where: string, problems: ProblemList
 
 const checkJob = (job: unknown, where: string, problems: ProblemList): void => {
   if (!isObj(job)) return problems.add(where, 'job-shape', 'a step must be an object')
+  checkKeys(job, EXPORT_STRUCTURE.job, where, problems)
   if (!isId(job['id'])) problems.add(where, 'field-type', "'id' must be a positive integer")
   requireString(job, 'name', where, problems)
   requireNumber(job, 'locationLeft', where, problems)
@@ -83,6 +92,10 @@ const checkPipeInputs = (text: unknown, where: string, problems: ProblemList): v
   parseJsonList(text, where, problems)?.forEach((p, i) => {
     const at = `${where}[${i}]`
     if (!isObj(p)) return problems.add(at, 'input-shape', 'an input must be an object')
+    checkKeys(p, EXPORT_STRUCTURE.pipeInput, at, problems)
+    if (!COMPONENT_INPUT_DATA_TYPES.includes(p['dataType'] as string)) {
+      problems.add(at, 'export-drift', `dataType ${JSON.stringify(p['dataType'])} is in no real component (${COMPONENT_INPUT_DATA_TYPES.join(', ')})`)
+    }
     for (const key of ['name', 'label', 'dataType', 'playbookDataType']) requireString(p, key, at, problems)
     for (const key of ['required', 'encrypted', 'hidden']) if (typeof p[key] !== 'boolean') problems.add(at, 'field-type', `'${key}' must be a boolean`)
     if (!Array.isArray(p['validValuesList']) || !p['validValuesList'].every((v) => typeof v === 'string')) {
@@ -101,6 +114,7 @@ const checkPipeOutputs = (text: unknown, where: string, problems: ProblemList): 
 
 const checkTrigger = (trigger: unknown, where: string, problems: ProblemList): void => {
   if (!isObj(trigger)) return problems.add(where, 'trigger-shape', 'a trigger must be an object')
+  checkKeys(trigger, EXPORT_STRUCTURE.trigger, where, problems)
   if (!isId(trigger['id'])) problems.add(where, 'field-type', "'id' must be a positive integer")
   for (const key of ['name', 'type', 'eventType']) requireString(trigger, key, where, problems)
   requireNumber(trigger, 'locationLeft', where, problems)
@@ -115,6 +129,7 @@ const checkTrigger = (trigger: unknown, where: string, problems: ProblemList): v
 
 const checkLink = (link: unknown, where: string, problems: ProblemList): void => {
   if (!isObj(link)) return problems.add(where, 'link-shape', 'a link must be an object')
+  checkKeys(link, EXPORT_STRUCTURE.link, where, problems)
   if (link['type'] !== 'Pass' && link['type'] !== 'Fail') problems.add(where, 'link-shape', "'type' must be Pass or Fail")
   if (typeof link['isCircularOnTarget'] !== 'boolean') problems.add(where, 'field-type', "'isCircularOnTarget' must be a boolean")
   const ends = (job: string, trigger: string): number => [link[job], link[trigger]].filter((v) => v !== undefined).length
@@ -138,26 +153,25 @@ export const checkShape = (value: unknown, problems: ProblemList, embedded = fal
     problems.add('(top level)', 'top-level-shape', 'a .pbx export is a JSON object')
     return false
   }
-  for (const key of PBX_TOP_LEVEL_KEYS) if (!(key in value)) problems.add('(top level)', 'top-level-keys', `missing '${key}'`)
-  for (const key of Object.keys(value)) {
-    if (!(PBX_TOP_LEVEL_KEYS as readonly string[]).includes(key) && !OPTIONAL_TOP_LEVEL_KEYS.has(key)) {
-      problems.add('(top level)', 'top-level-keys', `unknown key '${key}'`)
-    }
-  }
+  checkKeys(value, embedded ? EXPORT_STRUCTURE.embeddedComponent : EXPORT_STRUCTURE.topLevel, '(top level)', problems)
   requireString(value, 'name', '(top level)', problems)
+  for (const key of ['panX', 'panY', 'zoom', 'roiDollarsPerHour', 'roiMinutes', 'priority']) requireNumber(value, key, '(top level)', problems)
   requireString(value, 'description', '(top level)', problems, false)
   requireString(value, 'version', '(top level)', problems)
-  if (value['type'] !== 'Standard' && value['type'] !== 'Pipe') problems.add('(top level)', 'top-level-shape', "'type' must be Standard or Pipe")
+  if (!EXPORT_TYPES.includes(value['type'] as PbxExport['type'])) {
+    problems.add('(top level)', 'export-drift', `'type' must be ${EXPORT_TYPES.join(' or ')} as current exports say (legacy exports said Standard / Pipe)`)
+  }
   if (!LOG_LEVELS.includes(value['logLevel'] as string)) problems.add('(top level)', 'top-level-shape', `'logLevel' must be one of ${LOG_LEVELS.join(', ')}`)
   if (embedded) {
     requireString(value, 'definitionVersion', '(top level)', problems)
-    if (value['type'] !== 'Pipe') problems.add('(top level)', 'top-level-shape', 'an exportable pipe must be of type Pipe')
+    if (value['type'] !== 'Component') problems.add('(top level)', 'top-level-shape', 'an exportable pipe must be of type Component')
   }
   checkList(value, 'jobList', problems, checkJob)
   checkList(value, 'playbookTriggerList', problems, checkTrigger)
   checkList(value, 'playbookConnectionList', problems, checkLink)
   checkList(value, 'playbookLabels', problems, () => undefined)
-  checkList(value, 'exportablePipes', problems, (pipe, where) => checkShape(pipe, problems.at(where), true))
+  checkList(value, 'playbookScopeVariables', problems, () => undefined)
+  if (!embedded) checkList(value, 'exportablePipes', problems, (pipe, where) => checkShape(pipe, problems.at(where), true))
   return problems.items.length === before
 }
 

@@ -19,18 +19,20 @@ export const jsonText = (value: unknown): string => JSON.stringify(value)
 
 export const keyValueList = (rows: readonly KeyValueRow[]): string => jsonText(rows.map(({ key, value }) => ({ key, value })))
 
-export const declarations = (outputs: readonly VariableDeclaration[]): string => jsonText(outputs.map(({ name, type }) => ({ name, type })))
+/** As exports write declarations: with the designer's bookkeeping fields. */
+export const declarations = (outputs: readonly VariableDeclaration[]): string =>
+  jsonText(outputs.map(({ name, type }) => ({ sourceInputList: [], loopVariables: false, name, type, encrypt: false })))
 
 export const job = (spec: JobSpec): PbxJob => ({
   id: spec.id,
-  name: spec.name,
-  locationLeft: spec.at[0],
-  locationTop: spec.at[1],
   appCatalogItem: { ...spec.app },
+  name: spec.name,
   jobParameterList: Object.entries(spec.params).map(([paramName, value]) =>
     value === undefined ? { appCatalogItemParameter: { paramName } } : { appCatalogItemParameter: { paramName }, value },
   ),
-  ...(spec.outputs === undefined ? {} : { outputVariables: declarations(spec.outputs) }),
+  locationLeft: spec.at[0],
+  locationTop: spec.at[1],
+  outputVariables: declarations(spec.outputs ?? []),
 })
 
 /** A link back to a trigger is "circular": it ends the run and hands the trigger's response to the caller. */

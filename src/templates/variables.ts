@@ -1,7 +1,8 @@
 /**
  * Variable references inside playbook text: playbook variables `#App:<job id>:<name>!<Type>`,
- * `#Trigger:<trigger id>:<name>!<Type>`, `#Global:<id>:<name>!<Type>`, and ThreatConnect variables
- * `&{TC:KEYCHAIN:<name>}` / `&{TC:TEXT:<name>}` (org-level values such as keys and URLs).
+ * `#Trigger:<trigger id>:<name>!<Type>`, `#Global:<id>:<name>!<Type>`, and organization variables as exports
+ * write them, `${ORGANIZATION:KEYCHAIN:<name>}` / `${ORGANIZATION:TEXT:<name>}`. (`&{TC:...}` is only the runtime
+ * form the platform hands a running app; an export never holds it, so the checker reports it.)
  */
 
 export type PlaybookVariableProvider = 'App' | 'Trigger' | 'Global'
@@ -15,8 +16,8 @@ export interface PlaybookVariableReference {
   readonly type: string
 }
 
-export interface TcVariableReference {
-  readonly kind: 'tc'
+export interface OrgVariableReference {
+  readonly kind: 'org'
   readonly text: string
   /** TEXT, KEYCHAIN or FILE. */
   readonly type: string
@@ -29,17 +30,19 @@ export interface MalformedReference {
   readonly text: string
 }
 
-export type VariableReference = PlaybookVariableReference | TcVariableReference | MalformedReference
+export type VariableReference = PlaybookVariableReference | OrgVariableReference | MalformedReference
 
 // Name characters as the platform allows them; the type is checked against the known types by the caller.
 const PLAYBOOK_VARIABLE = /#(App|Trigger|Global):(\d+):([A-Za-z0-9_.\-[\]]+)!([A-Za-z]+)/y
 const PLAYBOOK_VARIABLE_START = /#(?:App|Trigger|Global|PB):/g
-const TC_VARIABLE = /&\{(?:TC|Vault):(TEXT|KEYCHAIN|FILE):([^}]+)\}/g
+const ORG_VARIABLE = /\$\{ORGANIZATION:(TEXT|KEYCHAIN|FILE):([^}]+)\}/g
+/** The runtime form: never in an export. */
+const RUNTIME_VARIABLE = /&\{[^}]*\}/g
 
 export const playbookVariable = (provider: PlaybookVariableProvider, id: number, name: string, type: string): string =>
   `#${provider}:${id}:${name}!${type}`
 
-export const tcVariable = (type: 'TEXT' | 'KEYCHAIN' | 'FILE', name: string): string => `&{TC:${type}:${name}}`
+export const orgVariable = (type: 'TEXT' | 'KEYCHAIN' | 'FILE', name: string): string => `\${ORGANIZATION:${type}:${name}}`
 
 /** Every reference in one string, in order of appearance. */
 export const findVariableReferences = (text: string): VariableReference[] => {
@@ -54,10 +57,11 @@ export const findVariableReferences = (text: string): VariableReference[] => {
     const [whole, provider, id, name, type] = m as unknown as [string, PlaybookVariableProvider, string, string, string]
     found.push({ at: start.index, ref: { kind: 'playbook', text: whole, provider, id: Number(id), name, type } })
   }
-  for (const m of text.matchAll(TC_VARIABLE)) {
+  for (const m of text.matchAll(ORG_VARIABLE)) {
     const [whole, type, name] = m as unknown as [string, string, string]
-    found.push({ at: m.index, ref: { kind: 'tc', text: whole, type, name } })
+    found.push({ at: m.index, ref: { kind: 'org', text: whole, type, name } })
   }
+  for (const m of text.matchAll(RUNTIME_VARIABLE)) found.push({ at: m.index, ref: { kind: 'malformed', text: m[0] } })
   return found.sort((a, b) => a.at - b.at).map((f) => f.ref)
 }
 
