@@ -62,14 +62,14 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
       headers: auth,
       payload: { indicator: '8.8.8.8', sources: 'virustotal', virustotal_api_key: PARAM_KEY_MARKER, force_refresh: 'true' },
     })
-    t.equal(withParam.statusCode, 200)
+    t.ok([200, 502].includes(withParam.statusCode), 'a run reply: passed, or failed by its sources (502)')
     const res = await app.inject({
       method: 'POST',
       url: '/run',
       headers: auth,
       payload: { indicator: INDICATORS, sources: ALL_SOURCES, force_refresh: true, write_note: true },
     })
-    t.equal(res.statusCode, 200, `mode ${mode.name}`)
+    t.ok([200, 502].includes(res.statusCode), `mode ${mode.name}: a run reply, never an error page`)
     const modeReplies = [text(withParam), text(res)].join('\n')
     t.same(leaksIn(modeReplies), [], `vendors answering ${mode.name}: no marker in the replies`)
     replies.push(modeReplies)

@@ -5,6 +5,7 @@
  */
 import t, { type Test } from 'tap'
 import http from 'node:http'
+import { flattenOutputs, type NestedOutputs } from '../../src/contract/outputs.js'
 import net from 'node:net'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -103,7 +104,7 @@ t.test('SIGTERM: no new connections, the request in flight completes with its wr
   })
   t.equal(await connectOutcome(server.port), 'connected', 'listening before the signal')
 
-  const reply = post(server.port, { indicator: ip, sources: 'asn|internetdb' })
+  const reply = post(server.port, { indicator: ip, sources: 'asn|internetdb', write_note: true })
   await waitFor('the source call to reach the fake', () => vendor.requestsTo(`/${ip}`).length === 1)
   const signalledAt = Date.now()
   server.child.kill('SIGTERM')
@@ -113,7 +114,7 @@ t.test('SIGTERM: no new connections, the request in flight completes with its wr
   const { status, text } = await reply
   t.ok(Date.now() - signalledAt < answerDelayMs + 5000, 'the reply came once the source answered')
   t.equal(status, 200)
-  const body = JSON.parse(text) as { exitCode: number; outputs: Record<string, unknown> }
+  const body = { ...(JSON.parse(text) as { exitCode: number }), outputs: flattenOutputs((JSON.parse(text) as { outputs: NestedOutputs }).outputs) }
   t.same(body.outputs['enrich.results.sources.ok'], ['asn', 'internetdb'], 'the slow source answered: nothing was cancelled')
   t.equal(body.outputs['enrich.results.writeback.status'], 'written', 'the write-back after the signal went through')
   t.equal(body.exitCode, 0)

@@ -13,12 +13,12 @@ import { checkTemplate, checkTemplateText } from '../../src/templates/check.js'
 import { COMPONENT_IDS } from '../../src/templates/component.js'
 import type { PbxExport, PbxJob, PipeInputParam, PipeOutputParam } from '../../src/templates/pbx.js'
 import { formatTemplateProblem, type TemplateProblem } from '../../src/templates/problems.js'
-import { COMPONENT_FILE, PLAYBOOK_FILE, renderTemplates } from '../../src/templates/render.js'
+import { COMPONENT_FILE, PLAYBOOK_FILE, renderTemplates, unpackPbxz } from '../../src/templates/render.js'
 import { PLAYBOOK_IDS } from '../../src/templates/sample-playbook.js'
 
 const root = findProjectRoot()
 const { config, layout } = loadContract({ root, sources: SOURCE_DEFINITIONS })
-const committed = { component: readFileSync(join(root, COMPONENT_FILE), 'utf8'), playbook: readFileSync(join(root, PLAYBOOK_FILE), 'utf8') }
+const committed = { component: unpackPbxz(readFileSync(join(root, COMPONENT_FILE))), playbook: unpackPbxz(readFileSync(join(root, PLAYBOOK_FILE))) }
 const [generatedComponent, generatedPlaybook] = renderTemplates(config, layout).map((r) => r.text) as [string, string]
 
 const component = (): PbxExport => JSON.parse(generatedComponent) as PbxExport
@@ -110,7 +110,7 @@ const mutations: Mutation[] = [
   {
     name: 'a step reading a step that runs after it',
     base: component,
-    mutate: (c) => setParam(jobById(c, COMPONENT_IDS.post), 'body', `{"indicator": "#App:${COMPONENT_IDS.mapStrings}:enrich.results.verdict!String"}`),
+    mutate: (c) => setParam(jobById(c, COMPONENT_IDS.post), 'body', `{"indicator": "#App:${COMPONENT_IDS.map}:enrich.results.verdict!String"}`),
     expect: ['not-upstream'],
   },
   {
@@ -119,7 +119,7 @@ const mutations: Mutation[] = [
     mutate: (c) => {
       const trigger = componentTrigger(c)
       const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
-      outputs.push({ key: 'enrich.results.nope', value: `#App:${COMPONENT_IDS.mapStrings}:enrich.results.nope!String`, displayValue: '' })
+      outputs.push({ key: 'enrich.results.nope', value: `#App:${COMPONENT_IDS.map}:enrich.results.nope!String`, displayValue: '' })
       trigger.pipeOutputParams = JSON.stringify(outputs)
     },
     expect: ['not-a-contract-output', 'undeclared-variable'],
@@ -131,7 +131,7 @@ const mutations: Mutation[] = [
       const trigger = componentTrigger(c)
       const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
       const tags = outputs.find((o) => o.key === 'enrich.results.tags')
-      if (tags) tags.value = `#App:${COMPONENT_IDS.readExit}:exit.message!String`
+      if (tags) tags.value = `#App:${COMPONENT_IDS.post}:http.content!String`
       trigger.pipeOutputParams = JSON.stringify(outputs)
     },
     expect: ['missing-output', 'not-a-contract-output'],
@@ -179,7 +179,7 @@ const mutations: Mutation[] = [
     name: 'the step declares an output the contract has but the component does not',
     base: playbook,
     mutate: (p) => {
-      const trigger = componentTrigger(p.exportablePipes[0] as PbxExport)
+      const trigger = componentTrigger(p.exportablePipes?.[0] as PbxExport)
       const outputs = (JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]).filter((o) => o.key !== 'enrich.results.note')
       trigger.pipeOutputParams = JSON.stringify(outputs)
     },
@@ -226,13 +226,83 @@ const mutations: Mutation[] = [
     name: 'no jobList',
     base: component,
     mutate: (c) => delete (c as Partial<PbxExport>).jobList,
-    expect: ['top-level-keys', 'top-level-shape'],
+    expect: ['export-drift', 'top-level-shape'],
   },
   {
     name: 'an unknown top-level key',
     base: component,
     mutate: (c) => Object.assign(c, { steps: [] }),
-    expect: ['top-level-keys'],
+    expect: ['export-drift'],
+  },
+  // drift from real exports
+  {
+    name: 'the legacy type Pipe',
+    base: component,
+    mutate: (c) => Object.assign(c, { type: 'Pipe' }),
+    expect: ['export-drift'],
+  },
+  {
+    name: 'no panX / panY',
+    base: playbook,
+    mutate: (p) => {
+      delete (p as Partial<PbxExport>).panX
+      delete (p as Partial<PbxExport>).panY
+    },
+    expect: ['export-drift', 'field-type'],
+  },
+  {
+    name: 'an embedded component with exportablePipes of its own',
+    base: playbook,
+    mutate: (p) => Object.assign(p.exportablePipes?.[0] ?? {}, { exportablePipes: [] }),
+    expect: ['export-drift'],
+  },
+  {
+    name: 'a step without outputVariables',
+    base: component,
+    mutate: (c) => delete (jobById(c, COMPONENT_IDS.post) as Partial<PbxJob>).outputVariables,
+    expect: ['export-drift'],
+  },
+  {
+    name: 'the runtime form of an org variable (&{TC:...}) in an export',
+    base: component,
+    mutate: (c) => setParam(jobById(c, COMPONENT_IDS.post), 'url', '&{TC:TEXT:enrich_service_url}/run'),
+    expect: ['malformed-variable'],
+  },
+  {
+    name: 'a MultiChoice component input (no real component has one)',
+    base: component,
+    mutate: (c) => {
+      const trigger = componentTrigger(c)
+      const inputs = JSON.parse(trigger.pipeInputParams ?? '[]') as PipeInputParam[]
+      const sources = inputs.find((i) => i.name === 'sources')
+      if (sources) sources.dataType = 'MultiChoice'
+      trigger.pipeInputParams = JSON.stringify(inputs)
+    },
+    expect: ['export-drift'],
+  },
+  {
+    name: 'an input in the legacy form (default and note instead of defaultValue, no orderSequence)',
+    base: component,
+    mutate: (c) => {
+      const trigger = componentTrigger(c)
+      const inputs = JSON.parse(trigger.pipeInputParams ?? '[]') as Record<string, unknown>[]
+      const first = inputs[0] ?? {}
+      delete first['orderSequence']
+      Object.assign(first, { note: 'legacy' })
+      trigger.pipeInputParams = JSON.stringify(inputs)
+    },
+    expect: ['export-drift'],
+  },
+  {
+    name: 'a component output key declared twice (String and StringArray)',
+    base: component,
+    mutate: (c) => {
+      const trigger = componentTrigger(c)
+      const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
+      outputs.push({ key: 'enrich.results.verdict', value: `#App:${COMPONENT_IDS.map}:enrich.results.verdict!StringArray`, displayValue: '' })
+      trigger.pipeOutputParams = JSON.stringify(outputs)
+    },
+    expect: ['duplicate-output', 'not-a-contract-output', 'undeclared-variable'],
   },
   {
     name: 'a link with two sources',

@@ -5,7 +5,7 @@ import { findProjectRoot } from '../../src/contract/project-root.js'
 import type { AppConfig } from '../../src/contract/types.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 import { checkTemplateText } from '../../src/templates/check.js'
-import { COMPONENT_IDS, buildComponent, outputPath, paramsInLayoutOrder, runBody } from '../../src/templates/component.js'
+import { COMPONENT_IDS, buildComponent, outputExpression, paramsInLayoutOrder, runBody } from '../../src/templates/component.js'
 import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam } from '../../src/templates/pbx.js'
 import { formatTemplateProblem } from '../../src/templates/problems.js'
 import { definitionVersionOf, renderTemplates } from '../../src/templates/render.js'
@@ -37,7 +37,7 @@ t.test('a new vendor key param: an encrypted keychain input, sent in the body, l
   const { component, playbook } = render(c)
   const input = inputsOf(component).find((i) => i.name === 'shodan_api_key')
   t.match(input, { dataType: 'String', encrypted: true, required: false, validValuesList: ['${KEYCHAIN}'] })
-  t.ok(inputsOf(component).find((i) => i.name === 'sources')?.validValuesList.includes('shodan'), 'the new source is offered')
+  t.match(inputsOf(component).find((i) => i.name === 'sources'), { dataType: 'String', defaultValue: 'asn|watchlist|classify' }, 'the sources list is text, "|"-joined')
   const body = JSON.parse(param(job(component, COMPONENT_IDS.post), 'body') ?? '{}') as Record<string, string>
   t.equal(body['shodan_api_key'], '#Trigger:1:shodan_api_key!String')
   t.same(Object.keys(body), c.params.map((p) => p.name), 'every param is sent, in contract order')
@@ -53,26 +53,21 @@ t.test('a hidden param stays hidden in the component', async (t) => {
   )
 })
 
-t.test('a new output: mapped from the reply by the Json Path step of its type', async (t) => {
+t.test('a new output: mapped from the reply by the JMESPath rows of its type', async (t) => {
   const c = withChanges((c) => {
-    c.playbook.outputVariables.push({ name: 'enrich.results.shodan.ports', type: 'String' }, { name: 'enrich.results.shodan.ports', type: 'StringArray' })
+    c.playbook.outputVariables.push({ name: 'enrich.results.shodan.ports', type: 'StringArray' }, { name: 'enrich.results.shodan.org', type: 'String' })
   })
   clean(t, c)
   const { component } = render(c)
   const rows = (j: PbxJob, name: string): KeyValueRow[] => JSON.parse(param(j, name) ?? '[]') as KeyValueRow[]
-  t.same(
-    rows(job(component, COMPONENT_IDS.mapStrings), 'column_mapping_as_string').find((r) => r.key === 'enrich.results.shodan.ports'),
-    { key: 'enrich.results.shodan.ports', value: '$.outputs["enrich.results.shodan.ports"]' },
-  )
-  t.same(
-    rows(job(component, COMPONENT_IDS.mapArrays), 'column_mapping').find((r) => r.key === 'enrich.results.shodan.ports'),
-    { key: 'enrich.results.shodan.ports', value: '$.outputs["enrich.results.shodan.ports"][*]' },
-  )
+  const map = job(component, COMPONENT_IDS.map)
+  t.same(rows(map, 'string_array_expressions').find((r) => r.key === 'enrich.results.shodan.ports'), { key: 'enrich.results.shodan.ports', value: 'outputs.enrich.results.shodan.ports' })
+  t.same(rows(map, 'string_expressions').find((r) => r.key === 'enrich.results.shodan.org'), { key: 'enrich.results.shodan.org', value: 'outputs.enrich.results.shodan.org' })
 })
 
 t.test('the embedded component is named by a digest of its content', async (t) => {
   const a = render(config)
-  t.equal(definitionVersionOf(a.component), a.playbook.exportablePipes[0]?.definitionVersion)
+  t.equal(definitionVersionOf(a.component), a.playbook.exportablePipes?.[0]?.definitionVersion)
   t.equal(job(a.playbook, PLAYBOOK_IDS.enrich).appCatalogItem.programName, definitionVersionOf(a.component))
   t.equal(definitionVersionOf(render(config).component), definitionVersionOf(a.component), 'same contract, same id')
   const changed = render(withChanges((c) => c.params.push({ name: 'extra', label: 'Extra', type: 'String' })))
@@ -81,12 +76,11 @@ t.test('the embedded component is named by a digest of its content', async (t) =
 
 t.test('only String and StringArray outputs can be mapped', async (t) => {
   const c = withChanges((c) => c.playbook.outputVariables.push({ name: 'enrich.results.pairs', type: 'KeyValueArray' }))
-  t.throws(() => buildComponent(c), /String and StringArray outputs only, not enrich\.pairs!KeyValueArray/)
+  t.throws(() => buildComponent(c), /String and StringArray outputs only, not enrich\.results\.pairs!KeyValueArray/)
 })
 
-t.test('paths quote output names; the body is JSON with one field per param', async (t) => {
-  t.equal(outputPath('enrich.results.a"b', false), '$.outputs["enrich.results.a\\"b"]')
-  t.equal(outputPath('enrich.results.tags', true), '$.outputs["enrich.results.tags"][*]')
+t.test('an output is read by the plain path of its name; the body is JSON with one field per param', async (t) => {
+  t.equal(outputExpression('enrich.results.asn.number'), 'outputs.enrich.results.asn.number')
   const body = JSON.parse(runBody(config)) as Record<string, string>
   for (const p of config.params) t.match(body[p.name], new RegExp(`^#Trigger:1:${p.name}!String$`), p.name)
 })

@@ -1,32 +1,36 @@
 /**
- * The committed templates against the contract as it is now (read at test time): they pass every check,
- * match what the contract generates, and — run offline against a real service instance — the component's
- * request is accepted and its Json Path mappings hand back exactly the reply's outputs.
+ * The committed templates against the contract as it is now (read at test time): they pass every check (real
+ * exports' structure included), match what the contract generates, and — run offline against a real service
+ * instance — the component's request is accepted and its JMESPath expressions hand back exactly the reply's outputs.
  */
 import t, { type Test } from 'tap'
+import jmespath from 'jmespath'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadContract } from '../../src/contract/load.js'
 import { findProjectRoot } from '../../src/contract/project-root.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
+import { flattenOutputs, type NestedOutputs } from '../../src/contract/outputs.js'
 import { checkTemplateText, tcVariablesIn } from '../../src/templates/check.js'
 import { RUN_TOKEN_VARIABLE, SERVICE_URL_VARIABLE } from '../../src/templates/component.js'
 import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam, PipeOutputParam, VariableDeclaration } from '../../src/templates/pbx.js'
 import { formatTemplateProblem } from '../../src/templates/problems.js'
-import { COMPONENT_FILE, PLAYBOOK_FILE, TEMPLATES_DIR, TEMPLATES_README, renderTemplates } from '../../src/templates/render.js'
-import { findVariableReferences, tcVariable } from '../../src/templates/variables.js'
+import { COMPONENT_FILE, PLAYBOOK_FILE, TEMPLATES_DIR, TEMPLATES_README, renderTemplates, unpackPbxz } from '../../src/templates/render.js'
+import { findVariableReferences, orgVariable } from '../../src/templates/variables.js'
 import { startApp } from '../helpers/app.js'
 
 const root = findProjectRoot()
 const contract = loadContract({ root, sources: SOURCE_DEFINITIONS })
 const config = contract.config
 const read = (file: string): string => readFileSync(join(root, file), 'utf8')
+/** A .pbxz's playbook.pbx. */
+const readPbx = (file: string): string => unpackPbxz(readFileSync(join(root, file)))
 const templateFiles = readdirSync(join(root, TEMPLATES_DIR))
-  .filter((f) => f.endsWith('.pbx'))
+  .filter((f) => f.endsWith('.pbx') || f.endsWith('.pbxz'))
   .map((f) => `${TEMPLATES_DIR}/${f}`)
 
-const component = JSON.parse(read(COMPONENT_FILE)) as PbxExport
-const playbook = JSON.parse(read(PLAYBOOK_FILE)) as PbxExport
+const component = JSON.parse(readPbx(COMPONENT_FILE)) as PbxExport
+const playbook = JSON.parse(readPbx(PLAYBOOK_FILE)) as PbxExport
 const declared = (list: { name: string; type: string }[]): string[] => list.map((o) => `${o.name}!${o.type}`).sort()
 const jobNamed = (pbx: PbxExport, name: string): PbxJob => {
   const job = pbx.jobList.find((j) => j.name === name)
@@ -35,23 +39,22 @@ const jobNamed = (pbx: PbxExport, name: string): PbxJob => {
 }
 const paramOf = (job: PbxJob, name: string): string => job.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value ?? ''
 
-t.test('both templates are there', async (t) => {
-  t.ok(templateFiles.includes(COMPONENT_FILE), COMPONENT_FILE)
-  t.ok(templateFiles.includes(PLAYBOOK_FILE), PLAYBOOK_FILE)
+t.test('both templates are there, as .pbxz only (a zip holding playbook.pbx, as current exports)', async (t) => {
+  t.same(templateFiles.sort(), [COMPONENT_FILE, PLAYBOOK_FILE].sort())
 })
 
 for (const file of templateFiles) {
-  t.test(`${file} passes every check against app.config.json`, async (t) => {
-    t.same(checkTemplateText(read(file), config, file).map(formatTemplateProblem), [])
+  t.test(`${file} passes every check against app.config.json and real exports' structure`, async (t) => {
+    t.same(checkTemplateText(readPbx(file), config, file).map(formatTemplateProblem), [])
   })
 }
 
 t.test('the committed templates are what the contract generates (npm run templates rewrites them)', async (t) => {
-  for (const { file, text } of renderTemplates(config, contract.layout)) t.equal(read(file), text, file)
+  for (const { file, text } of renderTemplates(config, contract.layout)) t.equal(readPbx(file), text, file)
 })
 
-t.test('the component declares the app: every param as an input, every output with its type', async (t) => {
-  t.equal(component.type, 'Pipe')
+t.test('the component declares the app: every param as an input, every output once with its type', async (t) => {
+  t.equal(component.type, 'Component')
   const trigger = component.playbookTriggerList[0]
   t.equal(trigger?.type, 'PipeConfig')
   const inputs = JSON.parse(trigger?.pipeInputParams ?? '[]') as PipeInputParam[]
@@ -59,8 +62,9 @@ t.test('the component declares the app: every param as an input, every output wi
     [name, type, required, encrypted, hidden].join(' ')
   t.same(
     inputs.map((i) => row(i.name, i.dataType, i.required, i.encrypted, i.hidden)).sort(),
-    config.params.map((p) => row(p.name, p.type, p.required, p.encrypt, p.hidden)).sort(),
+    config.params.map((p) => row(p.name, p.type === 'MultiChoice' ? 'String' : p.type, p.required, p.encrypt, p.hidden)).sort(),
   )
+  t.ok(inputs.filter((i) => i.encrypted).every((i) => JSON.stringify(i.validValuesList) === '["${KEYCHAIN}"]'), 'secrets offer only the keychain')
   // The designer shows them as the native app's layout does: sections by sequence, hidden params last.
   const placed = [...contract.layout.inputs].sort((a, b) => a.sequence - b.sequence).flatMap((s) => s.parameters.map((p) => p.name))
   t.same(inputs.slice(0, placed.length).map((i) => i.name), placed, 'inputs in layout order')
@@ -70,16 +74,18 @@ t.test('the component declares the app: every param as an input, every output wi
     return { name: o.key, type: ref?.kind === 'playbook' ? ref.type : '?' }
   })
   t.same(declared(outputs), declared(config.playbook.outputVariables))
+  t.equal(new Set(outputs.map((o) => o.name)).size, outputs.length, 'no output key twice')
 })
 
 t.test('the sample playbook runs the embedded component from a UserAction on Address/Host/URL/File', async (t) => {
-  t.equal(playbook.type, 'Standard')
+  t.equal(playbook.type, 'Playbook')
   const trigger = playbook.playbookTriggerList[0]
   t.equal(trigger?.type, 'UserAction')
   t.same(trigger?.userActionTypes?.split(','), ['Address', 'Host', 'URL', 'File'])
-  const [embedded] = playbook.exportablePipes
+  const [embedded] = playbook.exportablePipes ?? []
   const { definitionVersion, ...rest } = embedded ?? ({} as PbxExport)
-  t.same(rest, component, 'the embedded component is the committed one')
+  const { exportablePipes: _none, ...standalone } = component
+  t.same(rest, standalone, 'the embedded component is the committed one')
   const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
   t.equal(step?.appCatalogItem.programName, definitionVersion)
   t.same(new Set(playbook.playbookConnectionList.map((l) => l.type)), new Set(['Pass', 'Fail']), 'acts on both outcomes')
@@ -87,7 +93,7 @@ t.test('the sample playbook runs the embedded component from a UserAction on Add
 
 t.test('every org variable the templates read is explained in the README', async (t) => {
   const readme = read(TEMPLATES_README)
-  const used = [...new Set(templateFiles.flatMap((f) => tcVariablesIn(JSON.parse(read(f)))))]
+  const used = [...new Set(templateFiles.flatMap((f) => tcVariablesIn(JSON.parse(readPbx(f)))))]
   t.ok(used.includes(`TEXT:${SERVICE_URL_VARIABLE}`) && used.includes(`KEYCHAIN:${RUN_TOKEN_VARIABLE}`), 'service URL and token come from org variables')
   for (const v of used) t.match(readme, `\`${v.split(':')[1]}\``, `${v} is in the README`)
 })
@@ -98,32 +104,17 @@ t.test('every org variable the templates read is explained in the README', async
 const substitute = (text: string, values: ReadonlyMap<string, string>): string =>
   findVariableReferences(text).reduce((out, ref) => out.split(ref.text).join(values.get(ref.text) ?? ''), text)
 
-/** The JSONPath subset the templates use: $, .name, ["name"], [*]. */
-const jsonPath = (path: string, document: unknown): unknown[] => {
-  const steps = path.match(/\.[A-Za-z_][A-Za-z0-9_]*|\["(?:[^"\\]|\\.)*"\]|\[\*\]/g) ?? []
-  if (`$${steps.join('')}` !== path) throw new Error(`the test's JSONPath reader does not understand ${path}`)
-  let nodes: unknown[] = [document]
-  for (const step of steps) {
-    nodes = nodes.flatMap((node): unknown[] => {
-      if (step === '[*]') return Array.isArray(node) ? node : []
-      const key = step.startsWith('.') ? step.slice(1) : (JSON.parse(step.slice(1, -1)) as string)
-      return node !== null && typeof node === 'object' && key in node ? [(node as Record<string, unknown>)[key]] : []
-    })
-  }
-  return nodes
-}
-
-/** A Json Path step: String rows give the first match (as text), StringArray rows every match. */
-const runJsonPath = (job: PbxJob, content: string): Map<string, string | (string | null)[] | null> => {
-  const document: unknown = JSON.parse(content)
+/** A JMESPath step: String rows give the match (as text), StringArray rows the list; nothing found: null. */
+const runJmesPath = (job: PbxJob, content: string): Map<string, string | (string | null)[] | null> => {
+  const document = JSON.parse(content) as object
   const values = new Map<string, string | (string | null)[] | null>()
-  for (const row of JSON.parse(paramOf(job, 'column_mapping_as_string') || '[]') as KeyValueRow[]) {
-    const [first] = jsonPath(row.value, document)
-    values.set(`${row.key}!String`, first === undefined || first === null ? null : typeof first === 'string' ? first : JSON.stringify(first))
+  for (const row of JSON.parse(paramOf(job, 'string_expressions') || '[]') as KeyValueRow[]) {
+    const found: unknown = jmespath.search(document, row.value)
+    values.set(`${row.key}!String`, found === undefined || found === null ? null : typeof found === 'string' ? found : JSON.stringify(found))
   }
-  for (const row of JSON.parse(paramOf(job, 'column_mapping') || '[]') as KeyValueRow[]) {
-    const found = jsonPath(row.value, document)
-    values.set(`${row.key}!StringArray`, found.length === 0 ? null : found.map((v) => (v === null ? null : String(v))))
+  for (const row of JSON.parse(paramOf(job, 'string_array_expressions') || '[]') as KeyValueRow[]) {
+    const found: unknown = jmespath.search(document, row.value)
+    values.set(`${row.key}!StringArray`, Array.isArray(found) && found.length > 0 ? found.map((v) => (v === null ? null : String(v))) : null)
   }
   return values
 }
@@ -131,12 +122,16 @@ const runJsonPath = (job: PbxJob, content: string): Map<string, string | (string
 interface RunReply {
   exitCode: number
   exitMessage: string
-  outputs: Record<string, string | (string | null)[]>
+  outputs: NestedOutputs
 }
 
-const simulate = async (t: Test, indicator: string, env: Record<string, string> = {}, token = '') => {
+/** Org variables as the platform fills them in. */
+const fillOrgVariables = (text: string, values: ReadonlyMap<string, string>): string =>
+  text.replace(/\$\{ORGANIZATION:[A-Z]+:[^}]+\}/g, (v) => values.get(v) ?? '')
+
+const simulate = async (t: Test, indicator: string, env: Record<string, string> = {}, token = '', overrides: Record<string, string> = {}) => {
   const { app } = await startApp(t, env)
-  const [embedded] = playbook.exportablePipes
+  const [embedded] = playbook.exportablePipes ?? []
   const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
   if (embedded === undefined || step === undefined) throw new Error('the sample playbook does not run the component')
   const trigger = embedded.playbookTriggerList[0]
@@ -145,17 +140,18 @@ const simulate = async (t: Test, indicator: string, env: Record<string, string> 
   const inputs = new Map(
     (JSON.parse(trigger?.outputVariables ?? '[]') as VariableDeclaration[]).map((d) => [
       `#Trigger:${trigger?.id}:${d.name}!${d.type}`,
-      substitute(paramOf(step, d.name), clicked),
+      overrides[d.name] ?? substitute(paramOf(step, d.name), clicked),
     ]),
   )
   const post = jobNamed(embedded, 'POST /run')
   const orgVariables = new Map([
-    [tcVariable('TEXT', SERVICE_URL_VARIABLE), 'http://127.0.0.1:8080'],
-    [tcVariable('KEYCHAIN', RUN_TOKEN_VARIABLE), token],
+    [orgVariable('TEXT', SERVICE_URL_VARIABLE), 'http://127.0.0.1:8080'],
+    // The keychain variable holds the whole header value, as the README tells the admin to store it.
+    [orgVariable('KEYCHAIN', RUN_TOKEN_VARIABLE), `Bearer ${token}`],
   ])
-  const url = new URL(substitute(paramOf(post, 'url').replace(/&\{TC:[A-Z]+:[^}]+\}/g, (v) => orgVariables.get(v) ?? ''), inputs))
+  const url = new URL(substitute(fillOrgVariables(paramOf(post, 'url'), orgVariables), inputs))
   const headers = Object.fromEntries(
-    (JSON.parse(paramOf(post, 'headers')) as KeyValueRow[]).map((h) => [h.key.toLowerCase(), h.value.replace(/&\{TC:[A-Z]+:[^}]+\}/g, (v) => orgVariables.get(v) ?? '')]),
+    (JSON.parse(paramOf(post, 'headers')) as KeyValueRow[]).map((h) => [h.key.toLowerCase(), fillOrgVariables(h.value, orgVariables)]),
   )
   const res = await app.inject({
     method: paramOf(post, 'http_method') as 'POST',
@@ -171,16 +167,10 @@ t.test('offline run: the component request is accepted and its mappings return t
   t.equal(res.statusCode, 200, res.statusCode === 200 ? 'accepted' : res.body)
   const reply = res.json<RunReply>()
   t.equal(reply.exitCode, 0)
-  t.equal(reply.outputs['enrich.results.verdict'], 'malicious', 'the sample watchlist lists evil.example')
+  const outputs = flattenOutputs(reply.outputs)
+  t.equal(outputs['enrich.results.verdict'], 'malicious', 'the sample watchlist lists evil.example')
 
-  const exit = runJsonPath(jobNamed(embedded, 'Read exit status'), res.body)
-  const check = jobNamed(embedded, 'exitCode is 0?')
-  t.equal(exit.get('exit.code!String'), paramOf(check, 'operand_2'), 'the exit check passes')
-
-  const mapped = new Map([
-    ...runJsonPath(jobNamed(embedded, 'Map String outputs'), res.body),
-    ...runJsonPath(jobNamed(embedded, 'Map StringArray outputs'), res.body),
-  ])
+  const mapped = runJmesPath(jobNamed(embedded, 'Map the outputs'), res.body)
   const componentOutputs = new Map<string, unknown>()
   for (const o of JSON.parse(trigger?.pipeOutputParams ?? '[]') as PipeOutputParam[]) {
     const ref = findVariableReferences(o.value)[0]
@@ -188,13 +178,26 @@ t.test('offline run: the component request is accepted and its mappings return t
   }
   const expected = new Map<string, unknown>()
   for (const o of config.playbook.outputVariables) {
-    const value = reply.outputs[o.name]
+    const value = outputs[o.name]
     const sameType = o.type === 'String' ? typeof value === 'string' : Array.isArray(value)
     expected.set(`${o.name}!${o.type}`, sameType && !(Array.isArray(value) && value.length === 0) ? value : null)
   }
   t.same(Object.fromEntries(componentOutputs), Object.fromEntries(expected))
   t.equal(componentOutputs.get('enrich.results.verdict!String'), 'malicious')
-  t.same(componentOutputs.get('enrich.results.tags!StringArray'), reply.outputs['enrich.results.tags'])
+  t.same(componentOutputs.get('enrich.results.tags!StringArray'), outputs['enrich.results.tags'])
+})
+
+t.test('offline run: a failed run answers a non-2xx, which fails the HTTP Client step (fail_on_error true)', async (t) => {
+  const down = { VIRUSTOTAL_API_KEY: 'vt-key-123', VIRUSTOTAL_BASE_URL: 'http://127.0.0.1:9/api/v3' }
+  const { res } = await simulate(t, '198.51.100.23', down, '', { sources: 'virustotal' })
+  const post = jobNamed(component, 'POST /run')
+  t.equal(paramOf(post, 'fail_on_error'), 'true')
+  t.equal(res.statusCode, 502, 'no source could answer: the step fails')
+  t.match(res.json<RunReply>().exitMessage, /^no source answered/)
+  const relaxed = await simulate(t, '198.51.100.23', down, '', { sources: 'virustotal', fail_on_error: 'false' })
+  t.equal(relaxed.res.statusCode, 200, 'fail_on_error false on the component: the step passes, the failure is in the outputs')
+  const steps = component.jobList.map((j) => j.appCatalogItem.programName)
+  t.same(steps, ['TCPB - HTTP Client v3.0', 'TCPB - JMESPath v3.0'], 'no side-effect step to fail the component')
 })
 
 t.test('offline run: the Authorization header the component sends is the one RUN_TOKEN asks for', async (t) => {

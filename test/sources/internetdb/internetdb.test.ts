@@ -109,5 +109,4 @@ t.test('definition', async (t) => {
       ['INTERNETDB_RATE_LIMIT', '1/1s'],
     ],
   )
-  t.same(internetdbSource.outputs, ['ports', 'vulns', 'hostnames', 'tags', 'cpes'])
 })

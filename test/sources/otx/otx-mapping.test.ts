@@ -25,7 +25,6 @@ t.test('definition', async (t) => {
     ['OTX_API_KEY', 'OTX_BASE_URL', 'OTX_RATE_LIMIT'],
   )
   t.equal(otxSource.settings.find((s) => s.key === 'apiKey')?.param, 'otx_api_key')
-  for (const key of ['pulse_count', 'reputation', 'malware_families', 'pulse_names']) t.ok(otxSource.outputs.includes(key), key)
 })
 
 t.test('sections', async (t) => {

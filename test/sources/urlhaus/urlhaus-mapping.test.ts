@@ -27,7 +27,6 @@ t.test('definition', async (t) => {
   t.equal(urlhausSource.settings.find((s) => s.key === 'baseUrl')?.default, 'https://urlhaus-api.abuse.ch')
   t.equal(urlhausSource.settings.find((s) => s.key === 'rateLimit')?.default, '10/1s')
   t.same(urlhausSource.rateLimit, { requests: 10, perMs: 1000 })
-  t.ok(urlhausSource.outputs.includes('status') && urlhausSource.outputs.includes('url_count'))
 })
 
 t.test('online URL is malicious', async (t) => {
