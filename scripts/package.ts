@@ -1,9 +1,12 @@
 /**
- * `npm run package` (after `npm run build`): checks the contract and the playbook templates, then writes ONE
- * versioned archive, dist/package/<slug>-v<programVersion>.tgz, holding what an install needs: the built
- * service, package.json + package-lock.json (`npm ci --omit=dev` installs the runtime deps), app.config.json
- * and the install.json made from it, the layout, the playbook templates, the docs and the sample data.
- * The archive is reproducible: same inputs, same bytes (sorted entries, fixed owner and time, no gzip time).
+ * `npm run package` (after `npm run build`): checks the contract and the playbook templates, then writes what a
+ * partner hands over, each named for what it is:
+ * - dist/package/<slug>-service-v<version>.tgz, the service's deployment archive: the built service with its
+ *   production dependencies, so `node dist/src/server.js` runs on a machine with no registry access; the contract
+ *   (app.config.json, the service's spec; no install.json: nothing here is installed on the platform) and the data.
+ * - dist/package/<slug>-threatconnect-v<version>.zip, the ThreatConnect bundle: the .pbxz templates to import,
+ *   the user guide, the solution design, the change log and the media.
+ * Both are reproducible: same inputs, same bytes (sorted entries, fixed owner and time, no gzip time).
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -18,22 +21,25 @@ import { ContractError, formatContractProblem } from '../src/errors.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 import { checkTemplateText } from '../src/templates/check.js'
 import { formatTemplateProblem } from '../src/templates/problems.js'
-import { TEMPLATES_DIR, renderTemplates } from '../src/templates/render.js'
+import { strToU8, zipSync, type Zippable } from 'fflate'
+import { TEMPLATES_DIR, renderTemplates, unpackPbxz } from '../src/templates/render.js'
 
 const PACKAGE_DIR = 'dist/package'
 
-/** What goes in, relative to the project root. Optional entries are taken when present. */
-const ENTRIES: readonly { path: string; optional?: boolean }[] = [
+/** The deployment archive, relative to the project root. Optional entries are taken when present. */
+const SERVICE_ENTRIES: readonly { path: string; optional?: boolean }[] = [
   { path: 'dist/src' },
   { path: 'package.json' },
   { path: 'package-lock.json' },
   { path: 'app.config.json' },
   { path: 'layouts/layout.json' },
-  { path: TEMPLATES_DIR },
   { path: 'data' },
   { path: 'README.md', optional: true },
-  { path: 'docs', optional: true },
+  { path: 'CHANGELOG.md', optional: true },
 ]
+
+/** The ThreatConnect bundle: what an admin imports and reads. */
+const BUNDLE_ENTRIES: readonly string[] = [TEMPLATES_DIR, 'docs/user-guide.md', 'docs/solution-design.md', 'docs/media', 'CHANGELOG.md']
 
 /** 1980-01-01, as zip tools use, unless the build sets SOURCE_DATE_EPOCH. */
 const FIXED_MTIME = Number(process.env['SOURCE_DATE_EPOCH'] ?? 315532800)
@@ -55,10 +61,10 @@ const loadCheckedContract = (root: string): Contract => {
 /** Shipped templates must pass their checks and match the contract they ship with. */
 const checkTemplates = (root: string, { config, layout }: Contract): void => {
   const dir = join(root, TEMPLATES_DIR)
-  const files = readdirSync(dir).filter((f) => f.endsWith('.pbx'))
-  const problems = files.flatMap((f) => checkTemplateText(readFileSync(join(dir, f), 'utf8'), config, `${TEMPLATES_DIR}/${f}`).map(formatTemplateProblem))
+  const files = readdirSync(dir).filter((f) => f.endsWith('.pbxz'))
+  const problems = files.flatMap((f) => checkTemplateText(unpackPbxz(readFileSync(join(dir, f))), config, `${TEMPLATES_DIR}/${f}`).map(formatTemplateProblem))
   for (const { file, text } of renderTemplates(config, layout)) {
-    if (!existsSync(join(root, file)) || readFileSync(join(root, file), 'utf8') !== text) problems.push(`${file}: out of date with app.config.json (npm run templates)`)
+    if (!existsSync(join(root, file)) || unpackPbxz(readFileSync(join(root, file))) !== text) problems.push(`${file}: out of date with app.config.json (npm run templates)`)
   }
   if (problems.length > 0) fail([...problems, `template check failed: ${problems.length} problem(s); no package written`])
 }
@@ -81,10 +87,22 @@ const shippedFrom = (root: string) => (source: string): boolean => {
   return existsSync(join(root, built.replace(/\.js$/, '.ts')))
 }
 
+/** The installed production dependencies (npm's own list), each copied without its nested node_modules (listed too). */
+const productionDependencies = (root: string): string[] => {
+  const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 })
+  return listed
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== root)
+    .map((line) => relative(root, line))
+    .filter((path) => path.startsWith('node_modules'))
+    .sort()
+}
+
 const stage = (root: string, into: string, config: AppConfig): number => {
-  const missing = ENTRIES.filter((e) => !e.optional && !existsSync(join(root, e.path))).map((e) => e.path)
+  const missing = SERVICE_ENTRIES.filter((e) => !e.optional && !existsSync(join(root, e.path))).map((e) => e.path)
   if (missing.length > 0) fail([`missing ${missing.join(', ')} (dist/src comes from npm run build); no package written`])
-  for (const entry of ENTRIES) {
+  for (const entry of SERVICE_ENTRIES) {
     const from = join(root, entry.path)
     if (!existsSync(from)) {
       console.warn(`note: ${entry.path} is not there; packaged without it`)
@@ -93,9 +111,30 @@ const stage = (root: string, into: string, config: AppConfig): number => {
     mkdirSync(dirname(join(into, entry.path)), { recursive: true })
     cpSync(from, join(into, entry.path), { recursive: true, filter: shippedFrom(root) })
   }
-  writeFileSync(join(into, 'install.json'), `${JSON.stringify(config, null, 2)}\n`)
+  for (const dep of productionDependencies(root)) {
+    cpSync(join(root, dep), join(into, dep), { recursive: true, filter: (source) => !relative(join(root, dep), source).startsWith('node_modules') })
+  }
   if (!existsSync(join(into, config.programMain))) fail([`programMain ${config.programMain} is not in the package; run npm run build first`])
   return countFiles(into)
+}
+
+/** Every file under the bundle entries, in name order, as zip entries with a fixed time. */
+const bundleOf = (root: string, top: string): Zippable => {
+  const files: Zippable = {}
+  const add = (path: string): void => {
+    const full = join(root, path)
+    if (statSync(full).isDirectory()) for (const name of readdirSync(full).sort()) add(`${path}/${name}`)
+    else files[`${top}/${path}`] = [readFileSync(full), { mtime: new Date(FIXED_MTIME * 1000) }]
+  }
+  for (const entry of BUNDLE_ENTRIES) {
+    if (!existsSync(join(root, entry))) fail([`missing ${entry}; no bundle written`])
+    add(entry)
+  }
+  files[`${top}/README.txt`] = [
+    strToU8('Import the .pbxz files under playbook-templates/ into ThreatConnect (Playbooks > Import); docs/user-guide.md walks through the setup.\n'),
+    { mtime: new Date(FIXED_MTIME * 1000) },
+  ]
+  return files
 }
 
 const countFiles = (dir: string): number =>
@@ -117,21 +156,27 @@ const main = (): void => {
   if (pkg.version !== config.programVersion) {
     fail([`package.json version ${pkg.version} and app.config.json programVersion ${config.programVersion} differ; make them one version`])
   }
-  const name = `${slugOf(pkg.name ?? config.displayName)}-v${config.programVersion}`
+  const slug = slugOf(pkg.name ?? config.displayName)
+  const name = `${slug}-service-v${config.programVersion}`
   const staging = mkdtempSync(join(tmpdir(), 'package-'))
+  mkdirSync(join(root, PACKAGE_DIR), { recursive: true })
+  const report = (file: string, files: number, bytes: Uint8Array): void =>
+    console.log(`${PACKAGE_DIR}/${file}: ${files} files, ${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}`)
   try {
     const files = stage(root, join(staging, name), config)
     const tar = execFileSync('tar', [...tarArgs(), '-cf', '-', '-C', staging, name], { maxBuffer: 1 << 30 })
     // zlib writes no file name and a zero time into the gzip header, unlike gzip(1).
-    const archive = gzipSync(tar, { level: 9 })
-    const out = join(root, PACKAGE_DIR, `${name}.tgz`)
-    mkdirSync(dirname(out), { recursive: true })
-    writeFileSync(out, archive)
-    const sha256 = createHash('sha256').update(archive).digest('hex')
-    console.log(`${PACKAGE_DIR}/${name}.tgz: ${files} files, ${archive.length} bytes, sha256 ${sha256}`)
+    const archive = gzipSync(tar, { level: 6 })
+    writeFileSync(join(root, PACKAGE_DIR, `${name}.tgz`), archive)
+    report(`${name}.tgz`, files, archive)
   } finally {
     rmSync(staging, { recursive: true, force: true })
   }
+  const bundleName = `${slug}-threatconnect-v${config.programVersion}`
+  const entries = bundleOf(root, bundleName)
+  const bundle = zipSync(entries, { level: 9 })
+  writeFileSync(join(root, PACKAGE_DIR, `${bundleName}.zip`), bundle)
+  report(`${bundleName}.zip`, Object.keys(entries).length, bundle)
 }
 
 main()

@@ -1,11 +1,14 @@
 /**
- * `node dist/scripts/package.js` end to end: the archive has what an install needs, is reproducible, and the
- * service unpacked from it (with the repo's node_modules linked in: no network) starts, is healthy and enriches.
+ * `node dist/scripts/package.js` end to end: the deployment archive has what a deployment needs (its production
+ * dependencies included, no install.json), is reproducible, and the service unpacked from it starts with `node`
+ * alone (nothing linked in, no registry), is healthy and enriches; the ThreatConnect bundle holds what an admin
+ * imports and reads.
  */
 import t, { type Test } from 'tap'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { unzipSync } from 'fflate'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -38,11 +41,12 @@ const staleBuild = (): string | undefined => {
   return undefined
 }
 
-const packageOnce = async (): Promise<{ archive: string; stdout: string }> => {
-  const { stdout } = await run(process.execPath, [join(root, 'dist/scripts/package.js')], { cwd: root })
+const packageOnce = async (): Promise<{ archive: string; bundle: string; stdout: string }> => {
+  const { stdout } = await run(process.execPath, [join(root, 'dist/scripts/package.js')], { cwd: root, maxBuffer: 1 << 24 })
   const archive = /^(\S+\.tgz):/m.exec(stdout)?.[1]
-  if (archive === undefined) throw new Error(`package.js said: ${stdout}`)
-  return { archive: join(root, archive), stdout }
+  const bundle = /^(\S+\.zip):/m.exec(stdout)?.[1]
+  if (archive === undefined || bundle === undefined) throw new Error(`package.js said: ${stdout}`)
+  return { archive: join(root, archive), bundle: join(root, bundle), stdout }
 }
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
@@ -85,47 +89,57 @@ t.test('npm run package: one versioned archive an install can run from', async (
   const stale = staleBuild()
   if (stale !== undefined) {
     t.comment(`building first (${stale} is newer than its build)`)
-    // Other people's files may be mid-edit: tsc still emits, so type errors elsewhere don't stop this test.
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root }).catch(
-      (error: { stdout?: string }) => t.comment(`tsc reported errors:\n${error.stdout ?? error}`),
+    // A build that fails fails this test: a package of a half-built service is no package.
+    const built = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root }).then(
+      () => true,
+      (error: { stdout?: string }) => t.fail(`the build failed:\n${error.stdout ?? String(error)}`),
     )
+    if (!built) return
   }
 
   const first = await packageOnce()
-  t.equal(first.archive, join(root, 'dist/package', `${packageName}-v${config.programVersion}.tgz`), 'named <slug>-v<programVersion>.tgz')
+  t.equal(first.archive, join(root, 'dist/package', `${packageName}-service-v${config.programVersion}.tgz`), 'named <slug>-service-v<programVersion>.tgz')
+  t.equal(first.bundle, join(root, 'dist/package', `${packageName}-threatconnect-v${config.programVersion}.zip`), 'named <slug>-threatconnect-v<programVersion>.zip')
   t.match(first.stdout, /\d+ files, \d+ bytes, sha256 [0-9a-f]{64}/)
-  const digest = sha256(first.archive)
+  const digests = [sha256(first.archive), sha256(first.bundle)]
   const second = await packageOnce()
-  t.equal(sha256(second.archive), digest, 'same inputs, same bytes')
+  t.same([sha256(second.archive), sha256(second.bundle)], digests, 'same inputs, same bytes')
+
+  t.test('the ThreatConnect bundle: the templates to import and the documents, nothing of the service', async (t) => {
+    const entries = Object.keys(unzipSync(readFileSync(first.bundle))).map((e) => e.split('/').slice(1).join('/'))
+    for (const f of ['playbook-templates/enrich-indicator.component.pbxz', 'playbook-templates/enrich-on-demand.playbook.pbxz', 'docs/user-guide.md', 'docs/solution-design.md', 'CHANGELOG.md']) {
+      t.ok(entries.includes(f), f)
+    }
+    t.ok(entries.some((e) => e.startsWith('docs/media/')), 'the media')
+    t.notOk(entries.some((e) => e.endsWith('install.json') || e.startsWith('dist/') || e.startsWith('node_modules/')), 'no install.json, no service code')
+  })
 
   const unpacked = mkdtempSync(join(tmpdir(), 'package-test-'))
   t.teardown(() => rmSync(unpacked, { recursive: true, force: true }))
   await run('tar', ['-xzf', first.archive, '-C', unpacked])
   const top = readdirSync(unpacked)
-  t.same(top, [`${packageName}-v${config.programVersion}`], 'one top-level folder')
+  t.same(top, [`${packageName}-service-v${config.programVersion}`], 'one top-level folder')
   const dir = join(unpacked, top[0] ?? '')
   const files = filesUnder(dir).map((f) => relative(dir, f))
 
   t.test('contents', async (t) => {
-    for (const f of ['dist/src/server.js', 'package.json', 'package-lock.json', 'app.config.json', 'install.json', 'layouts/layout.json', 'data/watchlist.sample.csv']) {
+    for (const f of ['dist/src/server.js', 'package.json', 'package-lock.json', 'app.config.json', 'layouts/layout.json', 'data/watchlist.sample.csv', 'node_modules/fastify/package.json']) {
       t.ok(files.includes(f), f)
     }
-    for (const f of ['README.md', 'docs']) if (existsSync(join(root, f))) t.ok(files.some((p) => p === f || p.startsWith(`${f}/`)), f)
-    const templates = readdirSync(join(root, 'playbook-templates'))
-    for (const f of templates) t.equal(readFileSync(join(dir, 'playbook-templates', f), 'utf8'), readFileSync(join(root, 'playbook-templates', f), 'utf8'), `playbook-templates/${f}`)
-    t.same(JSON.parse(readFileSync(join(dir, 'install.json'), 'utf8')), config, 'install.json is app.config.json')
+    t.notOk(files.some((f) => f.endsWith('install.json')), 'no install.json: nothing here is installed on the platform')
+    t.same(JSON.parse(readFileSync(join(dir, 'app.config.json'), 'utf8')), config, 'the contract ships as itself')
+    for (const dev of ['typescript', 'tap', 'fflate', 'jmespath', 'autocannon']) t.notOk(existsSync(join(dir, 'node_modules', dev)), `no dev dependency ${dev}`)
     t.same(
-      files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') || f.startsWith('node_modules/') || f.startsWith('test/') || f.startsWith('src/')),
+      files.filter((f) => (f.endsWith('.map') && !f.startsWith('node_modules/')) || (f.endsWith('.ts') && !f.startsWith('node_modules/')) || f.startsWith('test/') || f.startsWith('src/') || f.startsWith('scripts/')),
       [],
-      'no sources, maps, tests or node_modules',
+      'no sources, maps, tests or tools',
     )
     const compiled = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js')).map((f) => f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))
     t.same(compiled.filter((f) => !existsSync(join(root, f))), [], 'every compiled module has its source in the repo (no stale leftovers)')
     t.ok(compiled.every((f) => f.startsWith('src/')), 'only the service (dist/src) is shipped')
   })
 
-  t.test('the unpacked service starts, is healthy and enriches', async (t) => {
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  t.test('the unpacked service starts with node alone, is healthy and enriches', async (t) => {
     const token = 'package-test-token'
     const { url, child } = await startService(t, dir, { RUN_TOKEN: token })
 
@@ -138,10 +152,10 @@ t.test('npm run package: one versioned archive an install can run from', async (
     t.equal(refused.status, 401, 'RUN_TOKEN is enforced')
     const res = await fetch(`${url}/run`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body })
     t.equal(res.status, 200)
-    const reply = (await res.json()) as { exitCode: number; outputs: Record<string, unknown> }
+    const reply = (await res.json()) as { exitCode: number; outputs: { enrich: { results: Record<string, unknown> } } }
     t.equal(reply.exitCode, 0)
-    t.equal(reply.outputs['enrich.results.indicator'], 'evil.example')
-    t.equal(reply.outputs['enrich.results.verdict'], 'malicious', 'the packaged sample watchlist is found and used')
+    t.equal(reply.outputs.enrich.results['indicator'], 'evil.example')
+    t.equal(reply.outputs.enrich.results['verdict'], 'malicious', 'the packaged sample watchlist is found and used')
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.kill('SIGTERM')
