@@ -164,7 +164,7 @@ export const rateLimitedBatch = (o: BenchOptions, count: number, perSecond: numb
       const res = await postJson(`http://127.0.0.1:${svc.port}/run`, { indicator: indicators, sources: 'internetdb', force_refresh: true })
       const wallS = (performance.now() - startedAt) / 1000
       const stats = await getJson<{ served: number; refused: number }>(`${fakeUrl}/__stats`)
-      const ok = [((res.json as { outputs?: Record<string, unknown> }).outputs?.['enrich.sources.ok'] ?? [])].flat(2)
+      const ok = [((res.json as { outputs?: { enrich?: { results?: { sources?: { ok?: unknown } } } } }).outputs?.enrich?.results?.sources?.ok ?? [])].flat(2)
       return {
         indicators: count,
         wallS,
