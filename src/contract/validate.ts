@@ -61,6 +61,19 @@ export const CONTRACT_RULES = {
 
 export type ContractRule = keyof typeof CONTRACT_RULES
 
+/**
+ * What `tcex validate` checks that does not apply here, and why: app.config.json is the spec of an external
+ * service and of the component's inputs and outputs, in install.json's shape; nothing installs it on the platform.
+ */
+export const TCEX_CHECKS_NOT_APPLIED: Readonly<Record<string, string>> = {
+  programLanguage:
+    'tcex allows JAVA, PYTHON or NONE, the runtimes the platform launches; this service is never launched by the platform (a playbook calls it over HTTP), so "NODE" names its own runtime',
+  programMain: 'tcex expects the entry the platform runs per step; this is the long-running server the operator runs',
+  'layout location':
+    'tcex reads layout.json beside install.json of an installed app; a component has no layout, so layouts/layout.json documents the inputs\' grouping and display clauses, checked here by tcex\'s rules',
+  sdkVersion: 'filled in by `tcex package` for a Python app; no .tcx is built',
+}
+
 export interface SourceOutputs {
   readonly id: string
   readonly outputs: readonly string[]
