@@ -60,11 +60,14 @@ const loadCheckedContract = (root: string): Contract => {
 
 /** Shipped templates must pass their checks and match the contract they ship with. */
 const checkTemplates = (root: string, { config, layout }: Contract): void => {
-  const dir = join(root, TEMPLATES_DIR)
-  const files = readdirSync(dir).filter((f) => f.endsWith('.pbxz'))
-  const problems = files.flatMap((f) => checkTemplateText(unpackPbxz(readFileSync(join(dir, f))), config, `${TEMPLATES_DIR}/${f}`).map(formatTemplateProblem))
+  const shipped = new Map<string, string>(
+    readdirSync(join(root, TEMPLATES_DIR))
+      .filter((f) => f.endsWith('.pbxz'))
+      .map((f) => [`${TEMPLATES_DIR}/${f}`, unpackPbxz(readFileSync(join(root, TEMPLATES_DIR, f)))]),
+  )
+  const problems = [...shipped].flatMap(([file, text]) => checkTemplateText(text, config, file).map(formatTemplateProblem))
   for (const { file, text } of renderTemplates(config, layout)) {
-    if (!existsSync(join(root, file)) || unpackPbxz(readFileSync(join(root, file))) !== text) problems.push(`${file}: out of date with app.config.json (npm run templates)`)
+    if (shipped.get(file) !== text) problems.push(`${file}: out of date with app.config.json (npm run templates)`)
   }
   if (problems.length > 0) fail([...problems, `template check failed: ${problems.length} problem(s); no package written`])
 }

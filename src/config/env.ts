@@ -156,9 +156,12 @@ export const isLoopbackHost = (host: string): boolean => {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
 }
 
+/** /run without a token on an address others can reach: refused at start-up unless RUN_AUTH=off. */
+const openOffLoopback = (host: string, runToken: unknown): boolean => runToken === undefined && !isLoopbackHost(host)
+
 /** Open /run on a non-loopback address: only with RUN_AUTH=off, and then said at start-up and in /health. */
-export const runAuthWarning = (config: Pick<ServiceConfig, 'host' | 'runToken' | 'runAuth'>): string | undefined =>
-  config.runToken === undefined && !isLoopbackHost(config.host)
+export const runAuthWarning = (config: Pick<ServiceConfig, 'host' | 'runToken'>): string | undefined =>
+  openOffLoopback(config.host, config.runToken)
     ? `RUN_AUTH=off: POST /run accepts calls without a token on ${config.host}; anyone who reaches this address can use it`
     : undefined
 
@@ -199,7 +202,7 @@ export const loadServiceConfig = (
   const platform = platformProfilesFromEnv(env)
   problems.push(...platform.problems)
   const host = values['host']
-  if (typeof host === 'string' && !isLoopbackHost(host) && values['runToken'] === undefined && values['runAuth'] !== 'off') {
+  if (typeof host === 'string' && openOffLoopback(host, values['runToken']) && values['runAuth'] !== 'off') {
     problems.push(`RUN_TOKEN: required when HOST (${host}) is not a loopback address; set RUN_TOKEN, or RUN_AUTH=off to run /run without auth`)
   }
   if (values['runAuth'] === 'off' && values['runToken'] !== undefined) {

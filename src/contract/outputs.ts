@@ -20,15 +20,22 @@ export interface DeclaredOutput {
 export interface OutputIndex {
   readonly byName: ReadonlyMap<string, DeclaredOutput>
   readonly listDelimiter: string
+  /** Sources whose raw answer is a declared output (`enrich.response.<id>.json`): only those are serialised. */
+  readonly responseSources: ReadonlySet<string>
 }
+
+const RESPONSE_OUTPUT = /^enrich\.response\.([a-z0-9_]+)\.json$/
 
 export const indexOutputs = (config: AppConfig): OutputIndex => {
   const byName = new Map<string, DeclaredOutput>()
+  const responseSources = new Set<string>()
   for (const v of config.playbook.outputVariables) {
     if (byName.has(v.name)) continue
     byName.set(v.name, { name: v.name, path: v.name.split('.'), type: v.type, shape: v.type === 'StringArray' ? 'list' : 'scalar', note: v.note ?? '' })
+    const response = RESPONSE_OUTPUT.exec(v.name)?.[1]
+    if (response !== undefined) responseSources.add(response)
   }
-  return { byName, listDelimiter: config.listDelimiter }
+  return { byName, listDelimiter: config.listDelimiter, responseSources }
 }
 
 /** A nested outputs object, as the reply carries it. */

@@ -63,12 +63,6 @@ export const resultsDocument = (r: IndicatorResult) => ({
   sources: r.outcomes,
 })
 
-const RESPONSE_OUTPUT = /^enrich\.response\.([a-z0-9_]+)\.json$/
-
-/** The sources the contract exposes a raw answer for. */
-export const responseSources = (index: OutputIndex): Set<string> =>
-  new Set([...index.byName.keys()].flatMap((name) => RESPONSE_OUTPUT.exec(name)?.slice(1, 2) ?? []))
-
 export const buildOutputs = (
   results: readonly IndicatorResult[],
   batch: boolean,
@@ -76,8 +70,7 @@ export const buildOutputs = (
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
   writebacks: readonly WritebackResult[] = [],
 ): Outputs => {
-  const responses = responseSources(index)
-  const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i], responses))
+  const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i], index.responseSources))
   // Only names some indicator has a value for: walking every declared output showed in profiles.
   const names = new Set<string>()
   for (const m of perIndicator) for (const name of m.keys()) names.add(name)

@@ -33,7 +33,8 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
       onRequest: makeRunAuth(ctx.config.runToken),
       schema: {
         summary: 'Enrich one indicator or an array of them',
-        description: 'Answers with the outputs app.config.json declares. Source failures are reported per source, never as an HTTP error.',
+        description:
+          'Answers with the outputs app.config.json declares. Source failures are reported per source; a run that failed as a whole (fail_on_error, fail_on_no_results) answers 502 or 404 with the same reply.',
         body,
         response: { 200: replySchema, 404: replySchema, 502: replySchema, '4xx': ErrorReply, '5xx': ErrorReply },
         ...(ctx.config.runToken ? { security: [{ bearer: [] }] } : {}),

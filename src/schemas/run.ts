@@ -14,15 +14,15 @@ interface Tree {
   branches: Map<string, Tree>
 }
 
-const toSchema = (tree: Tree): TObject => {
+const toSchema = (tree: Tree, description?: string): TObject => {
   const properties: Record<string, TSchema> = {}
   for (const [segment, out] of tree.leaves) properties[segment] = Type.Optional(leafSchema(out))
   for (const [segment, sub] of tree.branches) properties[segment] = Type.Optional(toSchema(sub))
-  return Type.Object(properties, { additionalProperties: false })
+  return Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }) })
 }
 
 /** The outputs object: nested by the dots of each declared name; a value that does not exist is left out. */
-export const deriveOutputsSchema = (index: OutputIndex): TObject => {
+const deriveOutputsSchema = (index: OutputIndex): TObject => {
   const root: Tree = { leaves: new Map(), branches: new Map() }
   for (const out of index.byName.values()) {
     let node = root
@@ -33,15 +33,12 @@ export const deriveOutputsSchema = (index: OutputIndex): TObject => {
     }
     node.leaves.set(out.path[out.path.length - 1] as string, out)
   }
-  return toSchema(root)
+  return toSchema(root, 'The declared outputs, nested by the dots of their names: enrich.results.verdict is outputs.enrich.results.verdict.')
 }
 
 export const deriveRunReplySchema = (index: OutputIndex): TObject =>
   Type.Object({
     exitCode: Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 success, 1 failure (as a native Playbook app).' }),
     exitMessage: Type.String({ maxLength: 255 }),
-    outputs: Type.Object(deriveOutputsSchema(index).properties, {
-      additionalProperties: false,
-      description: 'The declared outputs, nested by the dots of their names: enrich.results.verdict is outputs.enrich.results.verdict.',
-    }),
+    outputs: deriveOutputsSchema(index),
   })
