@@ -26,6 +26,11 @@ const layoutOutput = (c: FixtureContract, name: string): LayoutOutput => {
   return found
 }
 const outputs = (c: FixtureContract): OutputVariable[] => c.config.playbook.outputVariables
+/** Declares an output and lists it in the layout, as an edit of both files would. */
+const addOutput = (c: FixtureContract, name: string): void => {
+  outputs(c).push({ name, type: 'String' })
+  c.layout.outputs.push({ name })
+}
 /** Loosens the types, for breaks the types would not allow (as a hand-edited JSON file would). */
 const loose = (value: object): Record<string, unknown> => value as Record<string, unknown>
 
@@ -83,10 +88,7 @@ const ROWS: readonly Row[] = [
   ...['Enrich.score', 'enrich.results.riskScore', 'enrich..score', 'results.score', 'enrich.results.risk-score', 'enrich.results.score.', 'enrich.score', 'enrich.raw.json'].map(
     (name): Row => ({
       name: `output name '${name}' breaks the naming schema`,
-      broken: (c) => {
-        outputs(c).push({ name, type: 'String' })
-        c.layout.outputs.push({ name })
-      },
+      broken: (c) => addOutput(c, name),
       rule: 'output-name',
       file: 'config',
       entry: `playbook.outputVariables[7] '${name}'`,
@@ -109,10 +111,7 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'output name extends another output',
-    broken: (c) => {
-      outputs(c).push({ name: 'enrich.results.verdict.reason', type: 'String' })
-      c.layout.outputs.push({ name: 'enrich.results.verdict.reason' })
-    },
+    broken: (c) => addOutput(c, 'enrich.results.verdict.reason'),
     rule: 'output-prefix',
     file: 'config',
     entry: "playbook.outputVariables[7] 'enrich.results.verdict.reason'",
@@ -249,10 +248,7 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'raw-answer output for an embedded source',
-    broken: (c) => {
-      outputs(c).push({ name: 'enrich.response.asn.json', type: 'String' })
-      c.layout.outputs.push({ name: 'enrich.response.asn.json' })
-    },
+    broken: (c) => addOutput(c, 'enrich.response.asn.json'),
     rule: 'source-output-owned',
     file: 'config',
     entry: "playbook.outputVariables[7] 'enrich.response.asn.json'",
@@ -313,8 +309,7 @@ t.test('returns every problem, not just the first', async (t) => {
 
 t.test('the per-source checks run only when the registry is given', async (t) => {
   const c = validContract()
-  outputs(c).push({ name: 'enrich.results.asn.country', type: 'String' })
-  c.layout.outputs.push({ name: 'enrich.results.asn.country' })
+  addOutput(c, 'enrich.results.asn.country')
   param(c, 'sources').validValues = ['asn', 'geo', 'whois']
   t.same(validate(c, null), [])
   t.same(validate(c).map((p) => p.rule).sort(), ['source-output-owned', 'sources-param-values'])

@@ -43,6 +43,17 @@ const componentTrigger = (pbx: PbxExport) => {
   if (trigger === undefined) throw new Error('no trigger')
   return trigger
 }
+/** Edits a component's inputs or outputs, which the export keeps as JSON text. */
+const editInputs = <T = PipeInputParam>(pbx: PbxExport, edit: (inputs: T[]) => T[] | void): void => {
+  const trigger = componentTrigger(pbx)
+  const inputs = JSON.parse(trigger.pipeInputParams ?? '[]') as T[]
+  trigger.pipeInputParams = JSON.stringify(edit(inputs) ?? inputs)
+}
+const editOutputs = (pbx: PbxExport, edit: (outputs: PipeOutputParam[]) => PipeOutputParam[] | void): void => {
+  const trigger = componentTrigger(pbx)
+  const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
+  trigger.pipeOutputParams = JSON.stringify(edit(outputs) ?? outputs)
+}
 
 t.test('the unmutated copies are clean', async (t) => {
   t.same(checkTemplateText(generatedComponent, config, 'c.pbx').map(formatTemplateProblem), [])
@@ -116,24 +127,17 @@ const mutations: Mutation[] = [
   {
     name: 'a component output filled from a variable no step declares',
     base: component,
-    mutate: (c) => {
-      const trigger = componentTrigger(c)
-      const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
-      outputs.push({ key: 'enrich.results.nope', value: `#App:${COMPONENT_IDS.map}:enrich.results.nope!String`, displayValue: '' })
-      trigger.pipeOutputParams = JSON.stringify(outputs)
-    },
+    mutate: (c) => editOutputs(c, (outputs) => void outputs.push({ key: 'enrich.results.nope', value: `#App:${COMPONENT_IDS.map}:enrich.results.nope!String`, displayValue: '' })),
     expect: ['not-a-contract-output', 'undeclared-variable'],
   },
   {
     name: 'a component output with another type than the contract gives it',
     base: component,
-    mutate: (c) => {
-      const trigger = componentTrigger(c)
-      const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
-      const tags = outputs.find((o) => o.key === 'enrich.results.tags')
-      if (tags) tags.value = `#App:${COMPONENT_IDS.post}:http.content!String`
-      trigger.pipeOutputParams = JSON.stringify(outputs)
-    },
+    mutate: (c) =>
+      editOutputs(c, (outputs) => {
+        const tags = outputs.find((o) => o.key === 'enrich.results.tags')
+        if (tags) tags.value = `#App:${COMPONENT_IDS.post}:http.content!String`
+      }),
     expect: ['missing-output', 'not-a-contract-output'],
   },
   // the step that runs the component
@@ -178,11 +182,7 @@ const mutations: Mutation[] = [
   {
     name: 'the step declares an output the contract has but the component does not',
     base: playbook,
-    mutate: (p) => {
-      const trigger = componentTrigger(p.exportablePipes?.[0] as PbxExport)
-      const outputs = (JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]).filter((o) => o.key !== 'enrich.results.note')
-      trigger.pipeOutputParams = JSON.stringify(outputs)
-    },
+    mutate: (p) => editOutputs(p.exportablePipes?.[0] as PbxExport, (outputs) => outputs.filter((o) => o.key !== 'enrich.results.note')),
     expect: ['missing-output', 'not-a-component-output'],
   },
   // the contract moved on; the component did not
@@ -213,12 +213,7 @@ const mutations: Mutation[] = [
   {
     name: 'an input declared twice, once unknown',
     base: component,
-    mutate: (c) => {
-      const trigger = componentTrigger(c)
-      const inputs = JSON.parse(trigger.pipeInputParams ?? '[]') as PipeInputParam[]
-      inputs.push({ ...(inputs[0] as PipeInputParam) }, { ...(inputs[0] as PipeInputParam), name: 'nope' })
-      trigger.pipeInputParams = JSON.stringify(inputs)
-    },
+    mutate: (c) => editInputs(c, (inputs) => void inputs.push({ ...(inputs[0] as PipeInputParam) }, { ...(inputs[0] as PipeInputParam), name: 'nope' })),
     expect: ['duplicate-input', 'input-not-exposed', 'unknown-input'],
   },
   // shape
@@ -271,37 +266,28 @@ const mutations: Mutation[] = [
   {
     name: 'a MultiChoice component input (no real component has one)',
     base: component,
-    mutate: (c) => {
-      const trigger = componentTrigger(c)
-      const inputs = JSON.parse(trigger.pipeInputParams ?? '[]') as PipeInputParam[]
-      const sources = inputs.find((i) => i.name === 'sources')
-      if (sources) sources.dataType = 'MultiChoice'
-      trigger.pipeInputParams = JSON.stringify(inputs)
-    },
+    mutate: (c) =>
+      editInputs(c, (inputs) => {
+        const sources = inputs.find((i) => i.name === 'sources')
+        if (sources) sources.dataType = 'MultiChoice'
+      }),
     expect: ['export-drift'],
   },
   {
     name: 'an input in the legacy form (default and note instead of defaultValue, no orderSequence)',
     base: component,
-    mutate: (c) => {
-      const trigger = componentTrigger(c)
-      const inputs = JSON.parse(trigger.pipeInputParams ?? '[]') as Record<string, unknown>[]
-      const first = inputs[0] ?? {}
-      delete first['orderSequence']
-      Object.assign(first, { note: 'legacy' })
-      trigger.pipeInputParams = JSON.stringify(inputs)
-    },
+    mutate: (c) =>
+      editInputs<Record<string, unknown>>(c, (inputs) => {
+        const first = inputs[0] ?? {}
+        delete first['orderSequence']
+        Object.assign(first, { note: 'legacy' })
+      }),
     expect: ['export-drift'],
   },
   {
     name: 'a component output key declared twice (String and StringArray)',
     base: component,
-    mutate: (c) => {
-      const trigger = componentTrigger(c)
-      const outputs = JSON.parse(trigger.pipeOutputParams ?? '[]') as PipeOutputParam[]
-      outputs.push({ key: 'enrich.results.verdict', value: `#App:${COMPONENT_IDS.map}:enrich.results.verdict!StringArray`, displayValue: '' })
-      trigger.pipeOutputParams = JSON.stringify(outputs)
-    },
+    mutate: (c) => editOutputs(c, (outputs) => void outputs.push({ key: 'enrich.results.verdict', value: `#App:${COMPONENT_IDS.map}:enrich.results.verdict!StringArray`, displayValue: '' })),
     expect: ['duplicate-output', 'not-a-contract-output', 'undeclared-variable'],
   },
   {
