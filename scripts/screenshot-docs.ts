@@ -5,30 +5,15 @@
  * Debian's Chromium through playwright-core, and saves the overview and the expanded POST /run operation.
  * Runs from dist/ after `tsc -p tsconfig.build.json`; needs `apt-get install -y chromium`.
  */
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.js'
 import { loadServiceConfig } from '../src/config/env.js'
 import { findProjectRoot } from '../src/contract/project-root.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
-
-const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-
-/** Headless, sandbox off (containers run it as root), and nothing that would reach the network on its own. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-] as const
+import { withBrowser } from './browser.js'
 
 const SCREENSHOTS = {
   overview: 'docs/media/openapi-overview.png',
@@ -67,39 +52,23 @@ const shootRunOperation = async (page: Page, file: string): Promise<void> => {
 }
 
 const main = async (): Promise<void> => {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`)
-  }
   const root = findProjectRoot(import.meta.url)
   await mkdir(join(root, 'docs/media'), { recursive: true })
 
   const config = loadServiceConfig(SERVICE_ENV, SOURCE_DEFINITIONS)
   const app = await buildApp({ config, logger: pino({ level: config.logLevel }) })
-  const profile = await mkdtemp(join(tmpdir(), 'screenshot-docs-'))
-  let context: BrowserContext | undefined
   try {
     const baseUrl = await app.listen({ host: config.host, port: config.port })
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_ARGS],
-      viewport: VIEWPORT,
-      deviceScaleFactor: 1,
-      colorScheme: 'light',
-      reducedMotion: 'reduce',
+    await withBrowser(VIEWPORT, async (context) => {
+      const page = context.pages()[0] ?? (await context.newPage())
+      await openDocs(page, baseUrl)
+      await shootOverview(page, join(root, SCREENSHOTS.overview))
+      process.stdout.write(`screenshot-docs: ${SCREENSHOTS.overview}\n`)
+      await shootRunOperation(page, join(root, SCREENSHOTS.run))
+      process.stdout.write(`screenshot-docs: ${SCREENSHOTS.run}\n`)
     })
-    const page = context.pages()[0] ?? (await context.newPage())
-    await openDocs(page, baseUrl)
-    const overview = join(root, SCREENSHOTS.overview)
-    await shootOverview(page, overview)
-    process.stdout.write(`screenshot-docs: ${SCREENSHOTS.overview}\n`)
-    const run = join(root, SCREENSHOTS.run)
-    await shootRunOperation(page, run)
-    process.stdout.write(`screenshot-docs: ${SCREENSHOTS.run}\n`)
   } finally {
-    await context?.close().catch(() => undefined)
     await app.close().catch(() => undefined)
-    await rm(profile, { recursive: true, force: true })
   }
 }
 
