@@ -9,6 +9,10 @@ import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 
 const delayMs = Number(process.env['DELAY_MS'] ?? '0')
+/** HOSTILE=1: answers alternate between a body nested 5,000 levels deep and a 256 KB one (issue 14's bad vendor). */
+const hostile = process.env['HOSTILE'] === '1'
+const NESTED = `${'['.repeat(5000)}1${']'.repeat(5000)}`
+const PADDING = 'x'.repeat(256 * 1024)
 const windowLimit = Number(process.env['WINDOW_LIMIT'] ?? '0')
 const windowMs = Number(process.env['WINDOW_MS'] ?? '1000')
 
@@ -21,8 +25,11 @@ const overLimit = (now: number): boolean => {
   return accepted.length >= windowLimit
 }
 
-const answer = (ip: string): string =>
-  JSON.stringify({ cpes: [], hostnames: [`host-${ip}.example`], ip, ports: [22, 443], tags: [], vulns: [] })
+const answer = (ip: string): string => {
+  const plain = JSON.stringify({ cpes: [], hostnames: [`host-${ip}.example`], ip, ports: [22, 443], tags: [], vulns: [] })
+  if (!hostile) return plain
+  return stats.served % 2 === 0 ? `${plain.slice(0, -1)},"nested":${NESTED}}` : `${plain.slice(0, -1)},"padding":"${PADDING}"}`
+}
 
 const server = http.createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/'

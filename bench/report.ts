@@ -1,6 +1,9 @@
 /** Results -> a printed table and bench/results.md. Pure formatting. */
 import type { LoadResult } from './load.js'
-import type { BatchResult, EmbeddedResult, StartupResult, VendorResult } from './scenarios.js'
+import type { BatchResult, EmbeddedResult, HostileResult, StartupResult, VendorResult } from './scenarios.js'
+
+/** The RSS the service stays under whatever the vendors send (docs/user-guide.md, "Limits"). */
+export const RSS_CEILING_MB = 512
 
 export interface BenchResults {
   readonly startedAt: Date
@@ -11,6 +14,7 @@ export interface BenchResults {
   readonly vendor?: VendorResult
   readonly batch?: BatchResult
   readonly startup?: StartupResult
+  readonly hostile?: HostileResult
 }
 
 interface Row {
@@ -89,6 +93,28 @@ export const rowsOf = (r: BenchResults): Row[] => {
       met: yes(s.medianMs <= 1000),
     })
   }
+  if (r.hostile) {
+    const h = r.hostile
+    rows.push(
+      loadRow('6a. /run under load, the vendor answering 256 KB and 5,000-deep bodies', h.load, {
+        measure: `peak RSS ${n(h.load.peakRssMb)} MB`,
+        target: `<= ${RSS_CEILING_MB} MB, 0 non-2xx`,
+        met: yes(h.load.peakRssMb <= RSS_CEILING_MB && h.load.non2xx + h.load.errors === 0),
+      }),
+    )
+    for (const [i, b] of h.batches.entries()) {
+      rows.push({
+        scenario: `6${'bcd'[i] ?? '?'}. ${b.indicators} indicators, ${b.label} (HTTP ${b.status})`,
+        rps: '-',
+        p50: '-',
+        p99: '-',
+        rss: n(b.peakRssMb),
+        measure: `${n(b.wallS, 2)} s`,
+        target: `<= ${RSS_CEILING_MB} MB`,
+        met: yes(b.peakRssMb <= RSS_CEILING_MB),
+      })
+    }
+  }
   return rows
 }
 
@@ -126,6 +152,10 @@ machine: compare ratios within this run, not absolute numbers across runs.
 - Scenario 4: the fake refuses with 429 any call beyond ${s.batchPerSecond} in any sliding 1 s window; the service runs with
   INTERNETDB_RATE_LIMIT=${s.batchPerSecond}/1s. The floor is ${s.batch} / ${s.batchPerSecond} = ${s.batch / s.batchPerSecond} s (the true minimum is a
   little under it, since the first window starts at once).
+- Scenario 6 (issue 14's bad day): the fake answers every other call with a body nested 5,000 levels deep and the
+  others with 256 KB; each finding keeps at most 16 KiB of it. 6a drives /run (classify + the vendor, force_refresh)
+  under load; 6b-6d post one batch each; 6d is over MAX_VENDOR_LOOKUPS (2,000) and must be refused up front (413).
+  The target is the documented RSS ceiling of ${RSS_CEILING_MB} MB.
 
 ${markdownTable(rowsOf(r))}
 `

@@ -197,3 +197,32 @@ export const startup = async (o: BenchOptions, runs: number): Promise<StartupRes
   const sorted = [...runsMs].sort((a, b) => a - b)
   return { runsMs, medianMs: sorted[Math.floor(sorted.length / 2)] as number, rssMb }
 }
+
+export interface HostileResult {
+  /** /run under load while the vendor answers 256 KB and 5,000-deep bodies. */
+  readonly load: LoadResult
+  readonly batches: readonly { readonly label: string; readonly indicators: number; readonly status: number; readonly wallS: number; readonly peakRssMb: number }[]
+}
+
+/** Issue 14's bad day: a vendor answering huge and deeply nested bodies, under load and in big batches. */
+export const hostile = (o: BenchOptions): Promise<HostileResult> =>
+  withChild(startHelper(o.paths.fake, { HOSTILE: '1' }), async (fake) => {
+    const env = { ...BASE_ENV, INTERNETDB_BASE_URL: `http://127.0.0.1:${fake.port}`, INTERNETDB_RATE_LIMIT: '100000/1s', RUN_TIMEOUT_MS: '120000' }
+    return withChild(startService(o.paths.server, env, o.serviceArgs), async (svc) => {
+      const url = `http://127.0.0.1:${svc.port}`
+      const body = JSON.stringify({ indicator: '45.1.2.3', sources: 'classify|internetdb', force_refresh: true })
+      const load = await runLoad({ url, pid: svc.process.pid, connections: o.connections, durationS: o.durationS, request: { method: 'POST', path: '/run', headers: JSON_HEADERS, body } })
+      const batch = async (label: string, count: number, sources: string) => {
+        const peak = svc.process.pid === undefined ? () => 0 : watchPeakRss(svc.process.pid)
+        const startedAt = performance.now()
+        const res = await postJson(`${url}/run`, { indicator: Array.from({ length: count }, (_, i) => addressOf(i + 1)), sources, force_refresh: true })
+        return { label, indicators: count, status: res.status, wallS: (performance.now() - startedAt) / 1000, peakRssMb: peak() }
+      }
+      const batches = [
+        await batch('embedded sources', 10_000, 'asn|watchlist|classify'),
+        await batch('classify + the hostile vendor', 2_000, 'classify|internetdb'),
+        await batch('the hostile vendor, over MAX_VENDOR_LOOKUPS', 10_000, 'classify|internetdb'),
+      ]
+      return { load, batches }
+    })
+  })

@@ -9,7 +9,10 @@ import { loadContract } from './contract/load.js'
 import type { Contract } from './contract/types.js'
 import { createEnrichmentContext } from './enrichment-context.js'
 import enrichment from './plugins/app/enrichment.js'
+import { createBoundedServer } from './plugins/app/connection-limits.js'
 import errorHandler from './plugins/app/error-handler.js'
+import gracefulClose from './plugins/app/graceful-close.js'
+import jsonBody from './plugins/app/json-body.js'
 import securityHeaders from './plugins/external/helmet.js'
 import runRateLimit from './plugins/external/rate-limit.js'
 import openApi from './plugins/external/swagger.js'
@@ -45,12 +48,16 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     // Strict validation: no type coercion (a "1" stays a string), no silently dropped fields, defaults from the params.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    requestTimeout: config.requestTimeoutMs,
+    serverFactory: createBoundedServer(config),
   })
   // JSON only: without this Fastify would take text/plain as a string body; a wrong content type is a 415.
   app.removeContentTypeParser('text/plain')
   try {
     await app.register(enrichment, { context })
     await app.register(errorHandler)
+    await app.register(jsonBody)
+    await app.register(gracefulClose)
     await app.register(securityHeaders)
     await app.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
     await app.register(runRateLimit, { limit: config.runRateLimit })

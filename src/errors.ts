@@ -14,6 +14,7 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, help: 'No such route; see GET /docs.' },
   METHOD_NOT_ALLOWED: { status: 405, help: 'The route exists but not for this method.' },
   PAYLOAD_TOO_LARGE: { status: 413, help: 'The body is over BODY_LIMIT bytes; send fewer indicators per call or raise the limit.' },
+  BATCH_TOO_LARGE: { status: 413, help: 'The run would make more vendor lookups (indicators x vendor sources) than MAX_VENDOR_LOOKUPS; the message says how many indicators fit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, help: 'Send `Content-Type: application/json`.' },
   TOO_MANY_REQUESTS: { status: 429, help: 'This client called /run too often; wait for Retry-After.' },
   INTERNAL: { status: 500, help: 'A bug: the reply carries a request id; the service log has the details under it.' },
@@ -26,16 +27,25 @@ export const ERROR_STATUS = Object.fromEntries(Object.entries(ERRORS).map(([code
 
 export type ErrorCode = keyof typeof ERRORS
 
+/** Most characters an error's message and field may carry: they quote the request, and go to replies and logs. */
+export const MAX_MESSAGE_CHARS = 512
+export const MAX_FIELD_CHARS = 128
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export const capText = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`
+
 export class AppError extends Error {
   readonly code: ErrorCode
   /** The request field the error is about (e.g. "indicator[2]"), when there is one. */
   readonly field: string | undefined
 
   constructor(code: ErrorCode, message: string, field?: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // One place caps what an error quotes from the request (a 500 KB unknown key must not make a 1 MB reply).
+    super(capText(message, MAX_MESSAGE_CHARS), options)
     this.name = 'AppError'
     this.code = code
-    this.field = field
+    this.field = field === undefined ? undefined : capText(field, MAX_FIELD_CHARS)
   }
 
   get statusCode(): number {

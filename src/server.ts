@@ -17,8 +17,8 @@ const main = async (): Promise<void> => {
   const app = await buildApp({ config })
   const openWarning = runAuthWarning(config)
   if (openWarning !== undefined) app.log.warn(openWarning)
-  // A run can take its deadline for the sources and again for write-back; past that, stuck.
-  const graceMs = 2 * config.runTimeoutMs + 5_000
+  // One deadline covers a whole run (sources and write-back); past it and 5 s to answer, something is stuck.
+  const graceMs = config.runTimeoutMs + 5_000
   let stopping = false
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return

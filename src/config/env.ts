@@ -18,6 +18,12 @@ export interface ServiceConfig {
   /** `off` only when the operator turned auth off explicitly (RUN_AUTH=off); then /run is open even off loopback. */
   readonly runAuth: 'on' | 'off'
   readonly bodyLimit: number
+  /** A request must arrive whole within this (ms), else 408. */
+  readonly requestTimeoutMs: number
+  readonly maxConnections: number
+  readonly maxConnectionsPerClient: number
+  /** Most vendor lookups (indicators x vendor sources) one /run may ask for. */
+  readonly maxVendorLookups: number
   readonly maxIndicators: number
   readonly maxIndicatorLength: number
   /** How many indicators of one array are enriched at once. */
@@ -112,10 +118,14 @@ export const SERVICE_SETTINGS = [
     parse: (raw) => (raw === 'on' || raw === 'off' ? { ok: true, value: raw } : { ok: false, problem: `'${raw.slice(0, 40)}' is not on or off` }),
   }),
   setting({ env: 'BODY_LIMIT', key: 'bodyLimit', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576', parse: int(1024, 64 * 1024 * 1024) }),
+  setting({ env: 'REQUEST_TIMEOUT_MS', key: 'requestTimeoutMs', description: 'A request (headers and body) must arrive whole within this many ms; a slower one gets 408 and its connection is closed.', default: '10000', parse: int(100, 600_000) }),
+  setting({ env: 'MAX_CONNECTIONS', key: 'maxConnections', description: 'Most open connections in all; a new one past it is closed at once.', default: '1024', parse: int(1, 1_000_000) }),
+  setting({ env: 'MAX_CONNECTIONS_PER_CLIENT', key: 'maxConnectionsPerClient', description: 'Most open connections from one client address; a new one past it is closed at once.', default: '64', parse: int(1, 1_000_000) }),
+  setting({ env: 'MAX_VENDOR_LOOKUPS', key: 'maxVendorLookups', description: 'Most vendor lookups (indicators x vendor sources) one /run may ask for; a larger batch is refused up front with 413 BATCH_TOO_LARGE. Bounds the reply and the memory a run can take.', default: '2000', parse: int(1, 1_000_000) }),
   setting({ env: 'MAX_INDICATORS', key: 'maxIndicators', description: 'Most indicators accepted in one /run array.', default: '10000', parse: int(1, 100000) }),
   setting({ env: 'MAX_INDICATOR_LENGTH', key: 'maxIndicatorLength', description: 'Longest accepted indicator, in characters.', default: '8192', parse: int(16, 65536) }),
   setting({ env: 'INDICATOR_CONCURRENCY', key: 'indicatorConcurrency', description: 'Indicators of one array enriched at the same time.', default: '8', parse: int(1, 256) }),
-  setting({ env: 'RUN_TIMEOUT_MS', key: 'runTimeoutMs', description: 'Deadline of one /run in ms; sources still outstanding then are cancelled and reported as failed (timeout).', default: '30000', parse: int(100, 3_600_000) }),
+  setting({ env: 'RUN_TIMEOUT_MS', key: 'runTimeoutMs', description: 'Deadline of one whole /run in ms, write-back included; what is still outstanding then is cancelled and reported as failed (timeout). On SIGTERM the service exits within this plus 5 s.', default: '30000', parse: int(100, 3_600_000) }),
   setting({ env: 'TC_PROXY_HOST', key: 'tcProxyHost', description: 'Forward proxy host (ThreatConnect tc_proxy_host).', default: undefined, parse: text }),
   setting({ env: 'TC_PROXY_PORT', key: 'tcProxyPort', description: 'Forward proxy port (tc_proxy_port).', default: undefined, parse: int(1, 65535) }),
   setting({ env: 'TC_PROXY_USERNAME', key: 'tcProxyUsername', description: 'Forward proxy user (tc_proxy_username).', default: undefined, parse: text }),

@@ -8,6 +8,7 @@ import type { ServiceConfig } from '../config/env.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
 import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS } from '../metrics.js'
+import { boundFinding } from './bound-finding.js'
 import { FindingCache } from './finding-cache.js'
 import type { SourceOutcome } from './types.js'
 
@@ -119,8 +120,9 @@ export class SourceRuntime {
     try {
       const key = `${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${settings['apiKey'] ?? ''}`
       const call = (): Promise<Finding> => instance.lookup(indicator, lookupContext(id, opts, settings))
-      const finding = await withDeadline(this.shared(key, call), opts.signal)
-      if (ttl > 0) this.cache.set(id, indicator.type, indicator.value, finding)
+      // Bounded before anything keeps it: a bad answer costs only this source its raw answer.
+      const { finding, bytes } = boundFinding(await withDeadline(this.shared(key, call), opts.signal))
+      if (ttl > 0) this.cache.set(id, indicator.type, indicator.value, finding, bytes)
       return { source: id, status: 'ok', finding, elapsedMs: elapsed(), cached: false, ageMs: 0 }
     } catch (err) {
       if (err instanceof SourceError) {

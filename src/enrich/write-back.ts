@@ -5,7 +5,7 @@
  */
 import type { PlatformClientPool } from '../platform/client.js'
 import { platformSettingsFor, type PlatformProfiles } from '../platform/settings.js'
-import { skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
+import { failedWriteback, skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
 import { mapConcurrent } from '../util/map-concurrent.js'
 import type { RunRequest } from './run-request.js'
 import type { IndicatorResult } from './types.js'
@@ -13,8 +13,8 @@ import type { IndicatorResult } from './types.js'
 export interface WriteBackOptions {
   readonly pool: PlatformClientPool
   readonly profiles: PlatformProfiles
-  /** Write-back's own deadline: the findings are in hand, so a slow enrichment must not cancel writing them. */
-  readonly timeoutMs: number
+  /** The run's deadline: write-back gets no time of its own; what it cannot finish by then is reported as failed. */
+  readonly signal: AbortSignal
   readonly concurrency: number
 }
 
@@ -28,7 +28,11 @@ export const writeBackAll = async (
   const settings = platformSettingsFor(opts.profiles, run.profile, run.owner)
   if (settings === undefined) return results.map(() => skippedWriteback(`no ThreatConnect profile named '${run.profile ?? ''}'`))
   if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into the outputs`))
-  const client = opts.pool.clientFor(settings, { signal: AbortSignal.timeout(opts.timeoutMs) })
+  if (opts.signal.aborted) {
+    const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'the run was cancelled'
+    return results.map(() => failedWriteback(`not written: ${why}`))
+  }
+  const client = opts.pool.clientFor(settings, { signal: opts.signal })
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {
     const a = r.assessment

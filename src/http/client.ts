@@ -15,6 +15,7 @@ import {
   SOURCE_RETRIES_TOTAL,
   SOURCE_THROTTLED_WAITS_TOTAL,
 } from '../metrics.js'
+import { timeLeftMs } from './deadline.js'
 import { abortableDelay, cancelledError } from './abort.js'
 import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
 import { createClientAgents, type ClientAgents } from './proxy-agents.js'
@@ -228,7 +229,8 @@ export class InstrumentedHttpClient implements HttpClient {
       const vendorWaitMs =
         parseRetryAfterMs(attempt.headers['retry-after'], Date.now()) ??
         (attempt.status === 429 ? quotaWaitMs : undefined)
-      if (vendorWaitMs !== undefined && vendorWaitMs > this.#limiter.maxWaitMs) {
+      // A wait longer than the limiter allows, or than the run has left, is not waited: reported at once.
+      if (vendorWaitMs !== undefined && (vendorWaitMs > this.#limiter.maxWaitMs || vendorWaitMs > timeLeftMs(req.signal))) {
         throw this.#statusError(attempt, scrubber, vendorWaitMs)
       }
       if (!canRetry) throw this.#statusError(attempt, scrubber, vendorWaitMs)

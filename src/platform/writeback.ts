@@ -46,6 +46,8 @@ export const ratingFor = (verdict: Verdict, score: number | null): number => thr
 /** For callers that decide not to write (write-back off, platform not configured). */
 export const skippedWriteback = (reason: string): WritebackResult => ({ status: 'skipped', reason, indicatorId: null, noteId: null })
 
+export const failedWriteback = (reason: string): WritebackResult => ({ status: 'failed', reason, indicatorId: null, noteId: null })
+
 const DIGEST_PATTERN = /^[A-Za-z0-9_-]{4,128}$/
 
 export const digestMarker = (digest: string): string => `digest: ${digest}`

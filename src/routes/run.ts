@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { AppError, SourceError } from '../errors.js'
+import { startDeadline } from '../http/deadline.js'
 import { deriveRunBodySchema } from '../contract/request-schema.js'
 import { enrichAll } from '../enrich/enrich.js'
 import { exitStatus, type RunOutcome } from '../enrich/exit-status.js'
@@ -48,22 +49,31 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         const known = [...ctx.config.platform.named.keys()]
         throw new AppError('UNKNOWN_PROFILE', `no ThreatConnect profile is named '${run.profile.slice(0, 40)}'; configured: ${known.length > 0 ? known.join(', ') : 'none (only the default one)'}`, 'tc_profile')
       }
+      const vendors = run.sources.filter((id) => ctx.runtime.definition(id)?.kind === 'vendor').length
+      if (run.indicators.length * vendors > ctx.config.maxVendorLookups) {
+        const fit = Math.floor(ctx.config.maxVendorLookups / vendors)
+        throw new AppError(
+          'BATCH_TOO_LARGE',
+          `${run.indicators.length} indicators x ${vendors} vendor source${vendors === 1 ? '' : 's'} is ${run.indicators.length * vendors} vendor lookups; at most ${ctx.config.maxVendorLookups} in one /run (MAX_VENDOR_LOOKUPS): send at most ${fit} indicators per call`,
+          'indicator',
+        )
+      }
       const indicators: Indicator[] = run.indicators.map((item, i) => {
         const result = normaliseIndicator(item.value, item.type ?? run.requestedType)
         if (!result.ok) throw new AppError('INVALID_INDICATOR', result.reason, run.batch ? `indicator[${i}]` : 'indicator')
         return result.indicator
       })
 
-      const deadline = new AbortController()
+      // One deadline for the whole run: sources, their retries and waits, and write-back all end with it.
+      const deadline = startDeadline(
+        ctx.config.runTimeoutMs,
+        () => new SourceError('timeout', `the run's deadline of ${ctx.config.runTimeoutMs} ms passed before it answered`),
+      )
       // Every source lookup of the run listens on it: past Node's default of 10 listeners, lift the warning's limit
       // (an array of indicators can mean thousands at once). Only then: the call itself showed in profiles.
       if (indicators.length * run.sources.length > 10) setMaxListeners(0, deadline.signal)
-      const timer = setTimeout(
-        () => deadline.abort(new SourceError('timeout', `the run's deadline of ${ctx.config.runTimeoutMs} ms passed before the source answered`)),
-        ctx.config.runTimeoutMs,
-      )
       const onClientGone = (): void => {
-        if (!reply.raw.writableFinished) deadline.abort(new SourceError('cancelled', 'the caller went away before the source answered'))
+        if (!reply.raw.writableFinished) deadline.abort(new SourceError('cancelled', 'the caller went away before the run answered'))
       }
       reply.raw.once('close', onClientGone)
       try {
@@ -81,14 +91,14 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         const writebacks = await writeBackAll(results, run, {
           pool: ctx.platform,
           profiles: ctx.config.platform,
-          timeoutMs: ctx.config.runTimeoutMs,
+          signal: deadline.signal,
           concurrency: ctx.config.indicatorConcurrency,
         })
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
         const exit = exitStatus(results, writebackFailure(writebacks), run)
         return reply.code(RUN_STATUS[exit.outcome]).send({ exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs })
       } finally {
-        clearTimeout(timer)
+        deadline.clear()
         reply.raw.off('close', onClientGone)
       }
     },

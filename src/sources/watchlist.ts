@@ -3,7 +3,7 @@
  * offline verdict comes from. Matching is pure map lookups: exact (type, value); addresses and CIDRs against
  * listed networks (most specific wins); hosts against "*.domain" entries; URLs fall back to their host.
  */
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { findProjectRoot } from '../contract/project-root.js'
 import { SourceError } from '../errors.js'
@@ -225,7 +225,8 @@ export const toFinding = (match: WatchlistMatch | undefined, size: number): Find
 const MAX_LISTED_DUPLICATES = 5
 
 export const describeWatchlist = (list: Watchlist): string => {
-  const base = `${list.size} entr${list.size === 1 ? 'y' : 'ies'} from ${list.path}`
+  // The file's name only: /health is open, and the host's directory layout is nobody's business.
+  const base = `${list.size} entr${list.size === 1 ? 'y' : 'ies'} from ${basename(list.path)}`
   const n = list.duplicates.length
   if (n === 0) return base
   const shown = list.duplicates.slice(0, MAX_LISTED_DUPLICATES).join(', ')

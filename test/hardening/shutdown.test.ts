@@ -133,3 +133,37 @@ t.test('SIGTERM with nothing in flight exits promptly with 0', async (t) => {
   t.same(await server.exited, { code: 0, signal: null })
   t.ok(Date.now() - signalledAt < 5000, 'no waiting for the grace period')
 })
+
+t.test('SIGTERM with a keep-alive client: replies say Connection: close, idle connections close at once, a quick exit', async (t) => {
+  const ip = '198.51.100.24'
+  const vendor = await startFakeVendor(t)
+  vendor.route('GET', `/${ip}`, { delayMs: 1000, json: { cpes: [], hostnames: [], ip, ports: [443], tags: [], vulns: [] } })
+  const server = await startServer(t, { INTERNETDB_BASE_URL: vendor.url, RUN_TIMEOUT_MS: '10000' })
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 })
+  t.teardown(() => agent.destroy())
+  const request = (path: string, body?: unknown): Promise<{ status: number; connection: string | undefined }> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body)
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, method: payload ? 'POST' : 'GET', path, agent, headers: payload ? { 'content-type': 'application/json' } : {} },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers['connection'] }))
+        },
+      )
+      req.on('error', reject)
+      req.end(payload)
+    })
+  const first = await request('/health')
+  t.equal(first.connection, 'keep-alive', 'a keep-alive connection, now idle')
+  const inFlight = request('/run', { indicator: ip, sources: 'internetdb' })
+  await waitFor('the source call to reach the fake', () => vendor.requestsTo(`/${ip}`).length === 1)
+  const signalledAt = Date.now()
+  server.child.kill('SIGTERM')
+  const last = await inFlight
+  t.equal(last.status, 200)
+  t.equal(last.connection, 'close', 'the reply after SIGTERM closes its connection')
+  t.same(await server.exited, { code: 0, signal: null })
+  const took = Date.now() - signalledAt
+  t.ok(took < 8_000, `exited ${took} ms after SIGTERM, not after the 72 s keep-alive timeout`)
+})
