@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { loadContract } from '../src/contract/load.js'
 import { findProjectRoot } from '../src/contract/project-root.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
-import { checkTemplateText } from '../src/templates/check.js'
-import { formatTemplateProblem } from '../src/templates/problems.js'
-import { packPbxz, renderTemplates, unpackPbxz } from '../src/templates/render.js'
+import { checkTemplateText } from './templates/check.js'
+import { formatTemplateProblem } from './templates/problems.js'
+import { packPbxz, renderTemplates, unpackPbxz } from './templates/render.js'
 
 const checkOnly = process.argv.includes('--check')
 const root = findProjectRoot()

@@ -6,7 +6,7 @@
 import { pino } from 'pino'
 import { buildApp } from '../src/app.js'
 import { loadServiceConfig } from '../src/config/env.js'
-import { buildSandbox } from '../src/sandbox/app.js'
+import { buildSandbox } from '../tools/tc-sandbox/app.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 
 const SANDBOX = { accessId: 'demo-access-id', secretKey: 'demo-secret-key', token: 'demo-token', owners: ['Demo Organization'] }

@@ -19,10 +19,10 @@ import { findProjectRoot } from '../src/contract/project-root.js'
 import type { AppConfig, Contract } from '../src/contract/types.js'
 import { ContractError, formatContractProblem } from '../src/errors.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
-import { checkTemplateText } from '../src/templates/check.js'
-import { formatTemplateProblem } from '../src/templates/problems.js'
+import { checkTemplateText } from './templates/check.js'
+import { formatTemplateProblem } from './templates/problems.js'
 import { strToU8, zipSync, type Zippable } from 'fflate'
-import { TEMPLATES_DIR, renderTemplates, unpackPbxz } from '../src/templates/render.js'
+import { TEMPLATES_DIR, renderTemplates, unpackPbxz } from './templates/render.js'
 
 const PACKAGE_DIR = 'dist/package'
 

@@ -3,7 +3,7 @@
  * Development only; it keeps everything in memory and forgets it on exit.
  */
 import { pino } from 'pino'
-import { buildSandbox } from '../src/sandbox/app.js'
+import { buildSandbox } from '../tools/tc-sandbox/app.js'
 
 const DEV_DEFAULTS = {
   SANDBOX_ACCESS_ID: 'sandbox-access-id',

@@ -2,9 +2,25 @@
  * Service settings from environment variables: ONE table (SERVICE_SETTINGS plus each source's declared
  * settings) drives parsing, start-up validation and the docs' settings table.
  */
-import { PLATFORM_ENV_SETTINGS, platformProfilesFromEnv, type PlatformProfiles } from '../platform/settings.js'
-import type { RateLimit, SourceDefinition } from '../sources/types.js'
-import { parseRateLimit } from '../sources/vendor-kit.js'
+import { PLATFORM_ENV_SETTINGS, platformProfilesFromEnv, type PlatformProfiles } from './platform.js'
+import { parseRateLimit, type RateLimit } from './rate-limit.js'
+
+/** A setting a source needs; read from env `env`, overridable per request by the param `param` when given. */
+export interface SourceSetting {
+  readonly key: string
+  readonly env: string
+  readonly param?: string
+  readonly description: string
+  readonly secret?: boolean
+  readonly default?: string
+}
+
+/** What settings need to know of a source (its definition lives in src/sources/, a floor above). */
+export interface SourceSettingsOwner {
+  readonly id: string
+  readonly title: string
+  readonly settings: readonly SourceSetting[]
+}
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -146,7 +162,7 @@ export interface SettingRow {
 }
 
 /** Every environment variable the service reads, for the docs table and `--help`. */
-export const settingRows = (sources: readonly SourceDefinition[]): SettingRow[] => [
+export const settingRows = (sources: readonly SourceSettingsOwner[]): SettingRow[] => [
   ...SERVICE_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret ?? false, param: undefined })),
   ...PLATFORM_ENV_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined })),
   ...sources.flatMap((src) =>
@@ -185,7 +201,7 @@ export class ConfigError extends Error {
 /** Reads and validates every setting; throws ConfigError naming each bad variable. */
 export const loadServiceConfig = (
   env: Readonly<Record<string, string | undefined>>,
-  sources: readonly SourceDefinition[],
+  sources: readonly SourceSettingsOwner[],
 ): ServiceConfig => {
   const problems: string[] = []
   const values: Record<string, unknown> = {}

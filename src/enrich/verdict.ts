@@ -51,3 +51,6 @@ export const assess = (outcomes: readonly SourceOutcome[]): Assessment => {
   )
   return { verdict, score, threatRating: threatRatingOf(verdict, score), confidence, tags }
 }
+
+/** Verdict and score -> ThreatConnect threat rating ("skulls"), a missing score taking the verdict's default. 0 means "do not change the rating". */
+export const ratingFor = (verdict: Verdict, score: number | null): number => threatRatingOf(verdict, score ?? DEFAULT_SCORE[verdict])

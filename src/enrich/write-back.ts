@@ -4,7 +4,7 @@
  * Where it writes comes from the service's settings only; a run may pick a configured profile by name.
  */
 import type { PlatformClientPool } from '../platform/client.js'
-import { platformSettingsFor, type PlatformProfiles } from '../platform/settings.js'
+import { platformSettingsFor, type PlatformProfiles } from '../config/platform.js'
 import { failedWriteback, skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
 import { mapConcurrent } from '../util/map-concurrent.js'
 import type { RunRequest } from './run-request.js'

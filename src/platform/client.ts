@@ -8,7 +8,7 @@ import { SourceError } from '../errors.js'
 import type { IndicatorType } from '../indicators/types.js'
 import type { HttpClient, HttpClientFactory, HttpClientSettings, HttpRequest } from '../http/types.js'
 import { authHeaders, type PlatformCredentials } from './hmac.js'
-import type { PlatformSettings } from './settings.js'
+import type { PlatformSettings } from '../config/platform.js'
 
 export interface PlatformAttribute {
   readonly id: number | undefined

@@ -3,6 +3,7 @@
  * The signature covers the exact path and query that go on the wire, so callers must sign what they send.
  */
 import { createHmac } from 'node:crypto'
+import type { PlatformCredentials } from '../config/platform.js'
 
 export interface SignRequestInput {
   readonly accessId: string
@@ -34,9 +35,7 @@ export const signRequest = (input: SignRequestInput): { Authorization: string; T
 
 export const tokenHeaders = (token: string): { Authorization: string } => ({ Authorization: `TC-Token ${token}` })
 
-export type PlatformCredentials =
-  | { readonly kind: 'hmac'; readonly accessId: string; readonly secretKey: string }
-  | { readonly kind: 'token'; readonly token: string }
+export type { PlatformCredentials } from '../config/platform.js'
 
 /** Headers for one request. HMAC credentials are chosen over a token when both exist (see settings.ts). */
 export const authHeaders = (

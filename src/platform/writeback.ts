@@ -5,8 +5,6 @@
  */
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
-import type { Verdict } from '../sources/types.js'
-import { DEFAULT_SCORE, threatRatingOf } from '../enrich/verdict.js'
 import type { IndicatorUpdate, PlatformClient, PlatformIndicator, PlatformPost } from './client.js'
 
 export interface WritebackRequest {
@@ -19,7 +17,7 @@ export interface WritebackRequest {
   readonly digest: string
   /** Create the indicator when the owner does not have it yet. */
   readonly createIndicator: boolean
-  /** 0-5; 0 or absent leaves the indicator's rating unchanged (see ratingFor). */
+  /** 0-5; 0 or absent leaves the indicator's rating unchanged (the enrichment's threat rating, src/enrich/verdict.ts). */
   readonly rating?: number | undefined
   /** 0-100; absent leaves it unchanged. */
   readonly confidence?: number | undefined
@@ -40,8 +38,6 @@ export interface WritebackResult {
   readonly duplicateOf?: number
 }
 
-/** Verdict and score -> ThreatConnect threat rating ("skulls"): the one mapping in src/enrich/verdict.ts. 0 means "do not change the rating". */
-export const ratingFor = (verdict: Verdict, score: number | null): number => threatRatingOf(verdict, score ?? DEFAULT_SCORE[verdict])
 
 /** For callers that decide not to write (write-back off, platform not configured). */
 export const skippedWriteback = (reason: string): WritebackResult => ({ status: 'skipped', reason, indicatorId: null, noteId: null })

@@ -103,4 +103,15 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
       }
     },
   )
+
+  // Only POST runs: any other method on /run says so (405, with Allow) rather than "no such route".
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: '/run',
+    schema: { hide: true },
+    handler: async (request, reply) => {
+      void reply.header('allow', 'POST')
+      throw new AppError('METHOD_NOT_ALLOWED', `${request.method} /run is not supported; send POST /run with a JSON body`, '')
+    },
+  })
 }

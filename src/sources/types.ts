@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Indicator, IndicatorType } from '../indicators/types.js'
-import type { ServiceConfig } from '../config/env.js'
+import type { ServiceConfig, SourceSetting } from '../config/env.js'
+import type { RateLimit } from '../config/rate-limit.js'
 import type { HttpClientFactory } from '../http/types.js'
 
 export const VERDICTS = ['malicious', 'suspicious', 'benign', 'unknown'] as const
@@ -48,15 +49,8 @@ export interface SourceInstance {
   close?(): Promise<void>
 }
 
-/** A setting a source needs; read from env `env`, overridable per request by the param `param` when given. */
-export interface SourceSetting {
-  readonly key: string
-  readonly env: string
-  readonly param?: string
-  readonly description: string
-  readonly secret?: boolean
-  readonly default?: string
-}
+export type { SourceSetting } from '../config/env.js'
+export type { RateLimit } from '../config/rate-limit.js'
 
 /** Everything about one source, declared in its own file under src/sources/. */
 export interface SourceDefinition {
@@ -77,11 +71,7 @@ export interface SourceDefinition {
   start(config: ServiceConfig, deps: SourceDeps): Promise<SourceInstance>
 }
 
-export interface RateLimit {
-  /** Calls allowed per `perMs` window (token bucket size and refill). */
-  readonly requests: number
-  readonly perMs: number
-}
+
 
 export interface SourceDeps {
   readonly log: Logger

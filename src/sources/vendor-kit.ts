@@ -2,7 +2,8 @@
 import { SourceError } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { HttpClient, HttpClientSettings } from '../http/types.js'
-import type { LookupContext, RateLimit, SourceDeps, SourceHealth, SourceSetting } from './types.js'
+import { formatRateLimit, parseRateLimit, type RateLimit } from '../config/rate-limit.js'
+import type { LookupContext, SourceDeps, SourceHealth, SourceSetting } from './types.js'
 
 const envPrefix = (id: string): string => id.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 
@@ -27,25 +28,6 @@ export const rateLimitSetting = (id: string, limit: RateLimit): SourceSetting =>
   description: 'Calls allowed per window for the whole service, e.g. `4/60s`, `1000/1d`, `20/1s`; calls over it queue.',
   default: formatRateLimit(limit),
 })
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-
-export const formatRateLimit = (limit: RateLimit): string => {
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
-    if (limit.perMs % UNIT_MS[unit] === 0) return `${limit.requests}/${limit.perMs / UNIT_MS[unit]}${unit}`
-  }
-  return `${limit.requests}/${limit.perMs}ms`
-}
-
-/** "4/60s" -> { requests: 4, perMs: 60000 }; throws an Error naming the problem. */
-export const parseRateLimit = (text: string): RateLimit => {
-  const m = /^\s*(\d+)\s*\/\s*(\d*)\s*(ms|s|m|h|d)\s*$/.exec(text)
-  if (!m) throw new Error(`'${text}' is not a rate limit like 4/60s, 1000/1d or 20/1s`)
-  const requests = Number(m[1])
-  const perMs = Number(m[2] === '' ? 1 : m[2]) * UNIT_MS[m[3] as keyof typeof UNIT_MS]
-  if (requests < 1 || perMs < 1) throw new Error(`'${text}' must allow at least 1 call per window`)
-  return { requests, perMs }
-}
 
 /** The request's API key (param over env); a source with no key is skipped, saying how to set one. */
 export const requireApiKey = (id: string, ctx: LookupContext): string => {

@@ -245,3 +245,13 @@ t.test('/health warns when /run is open off loopback (RUN_AUTH=off)', async (t) 
   const closed = await startApp(t)
   t.same((await closed.app.inject({ url: '/health' })).json<{ warnings: string[] }>().warnings, [])
 })
+
+t.test('another method on /run is a 405 that says to POST, with Allow', async (t) => {
+  const { app } = await startApp(t)
+  for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+    const res = await app.inject({ method, url: '/run' })
+    t.equal(res.statusCode, 405, method)
+    t.equal(res.headers['allow'], 'POST')
+    t.match(res.json(), { error: { code: 'METHOD_NOT_ALLOWED', message: new RegExp(`^${method} /run is not supported; send POST /run`) } })
+  }
+})

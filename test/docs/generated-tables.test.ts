@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadContract } from '../../src/contract/load.js'
 import { findProjectRoot } from '../../src/contract/project-root.js'
-import { generatedBlocks } from '../../src/docs/generated-blocks.js'
-import { replaceBlock } from '../../src/docs/tables.js'
+import { generatedBlocks } from '../../scripts/docs/generated-blocks.js'
+import { replaceBlock } from '../../scripts/docs/tables.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 
 const root = findProjectRoot()

@@ -1,8 +1,8 @@
 /** The sandbox itself, over raw HTTP: authentication, owners, v3 shapes, upsert, tags/attributes, paging, TQL. */
 import t from 'tap'
 import { signRequest } from '../../src/platform/hmac.js'
-import { buildSandbox } from '../../src/sandbox/app.js'
-import { parseTql } from '../../src/sandbox/tql.js'
+import { buildSandbox } from '../../tools/tc-sandbox/app.js'
+import { parseTql } from '../../tools/tc-sandbox/tql.js'
 import { ACCESS_ID, SECRET_KEY, startSandbox, TOKEN } from './harness.js'
 
 interface Answer {

@@ -1,6 +1,6 @@
 /** ThreatConnect settings: one set per profile, from the environment only. */
 import t from 'tap'
-import { normaliseApiPath, platformProfilesFromEnv, platformSettingsFor, resolvePlatformSettings } from '../../src/platform/settings.js'
+import { normaliseApiPath, platformProfilesFromEnv, platformSettingsFor, resolvePlatformSettings } from '../../src/config/platform.js'
 
 t.test('api path normalisation', async (t) => {
   t.equal(normaliseApiPath('https://x.threatconnect.com/api/'), 'https://x.threatconnect.com')

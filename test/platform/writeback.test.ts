@@ -2,7 +2,8 @@
 import t from 'tap'
 import { SourceError } from '../../src/errors.js'
 import type { PlatformClient, PlatformIndicator } from '../../src/platform/client.js'
-import { ratingFor, skippedWriteback, writeBack, type WritebackRequest } from '../../src/platform/writeback.js'
+import { ratingFor } from '../../src/enrich/verdict.js'
+import { skippedWriteback, writeBack, type WritebackRequest } from '../../src/platform/writeback.js'
 import { closedPortUrl, platformClient, startSandbox, TOKEN } from './harness.js'
 
 const NOTE = 'Enrichment: malicious (score 92)\nabuseipdb: 100% confidence\n\ndigest: ab12cd34'

@@ -9,12 +9,12 @@ import { loadContract } from '../../src/contract/load.js'
 import { findProjectRoot } from '../../src/contract/project-root.js'
 import type { AppConfig } from '../../src/contract/types.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
-import { checkTemplate, checkTemplateText } from '../../src/templates/check.js'
-import { COMPONENT_IDS } from '../../src/templates/component.js'
-import type { PbxExport, PbxJob, PipeInputParam, PipeOutputParam } from '../../src/templates/pbx.js'
-import { formatTemplateProblem, type TemplateProblem } from '../../src/templates/problems.js'
-import { COMPONENT_FILE, PLAYBOOK_FILE, renderTemplates, unpackPbxz } from '../../src/templates/render.js'
-import { PLAYBOOK_IDS } from '../../src/templates/sample-playbook.js'
+import { checkTemplate, checkTemplateText } from '../../scripts/templates/check.js'
+import { COMPONENT_IDS } from '../../scripts/templates/component.js'
+import type { PbxExport, PbxJob, PipeInputParam, PipeOutputParam } from '../../scripts/templates/pbx.js'
+import { formatTemplateProblem, type TemplateProblem } from '../../scripts/templates/problems.js'
+import { COMPONENT_FILE, PLAYBOOK_FILE, renderTemplates, unpackPbxz } from '../../scripts/templates/render.js'
+import { PLAYBOOK_IDS } from '../../scripts/templates/sample-playbook.js'
 
 const root = findProjectRoot()
 const { config, layout } = loadContract({ root, sources: SOURCE_DEFINITIONS })

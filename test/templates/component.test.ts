@@ -4,12 +4,12 @@ import { loadContract } from '../../src/contract/load.js'
 import { findProjectRoot } from '../../src/contract/project-root.js'
 import type { AppConfig } from '../../src/contract/types.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
-import { checkTemplateText } from '../../src/templates/check.js'
-import { COMPONENT_IDS, buildComponent, outputExpression, paramsInLayoutOrder, runBody } from '../../src/templates/component.js'
-import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam } from '../../src/templates/pbx.js'
-import { formatTemplateProblem } from '../../src/templates/problems.js'
-import { definitionVersionOf, renderTemplates } from '../../src/templates/render.js'
-import { PLAYBOOK_IDS } from '../../src/templates/sample-playbook.js'
+import { checkTemplateText } from '../../scripts/templates/check.js'
+import { COMPONENT_IDS, buildComponent, outputExpression, paramsInLayoutOrder, runBody } from '../../scripts/templates/component.js'
+import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam } from '../../scripts/templates/pbx.js'
+import { formatTemplateProblem } from '../../scripts/templates/problems.js'
+import { definitionVersionOf, renderTemplates } from '../../scripts/templates/render.js'
+import { PLAYBOOK_IDS } from '../../scripts/templates/sample-playbook.js'
 
 const { config, layout } = loadContract({ root: findProjectRoot(), sources: SOURCE_DEFINITIONS })
 const withChanges = (change: (c: AppConfig) => void): AppConfig => {

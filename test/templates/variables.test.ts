@@ -1,5 +1,5 @@
 import t from 'tap'
-import { findVariableReferences, stringsIn } from '../../src/templates/variables.js'
+import { findVariableReferences, stringsIn } from '../../scripts/templates/variables.js'
 
 t.test('playbook and org variables in running text, in order', async (t) => {
   const text = 'Host #Trigger:101:trg.action.item!String is ${ORGANIZATION:KEYCHAIN:my key} #App:11:enrich.results.tags!StringArray.'

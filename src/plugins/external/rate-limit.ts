@@ -7,8 +7,7 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, RouteOptions, onRequestHookHandler } from 'fastify'
 import { AppError } from '../../errors.js'
-import type { RateLimit } from '../../sources/types.js'
-import { formatRateLimit } from '../../sources/vendor-kit.js'
+import { formatRateLimit, type RateLimit } from '../../config/rate-limit.js'
 
 export const RATE_LIMITED_ROUTE = { method: 'POST', url: '/run' } as const
 

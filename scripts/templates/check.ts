@@ -3,9 +3,9 @@
  * variable reference (declared, with that type, by a step upstream or a trigger), and for our component and
  * the steps that run it: inputs are the app's params, outputs are the contract's outputs with the same types.
  */
-import type { AppConfig, Param } from '../contract/types.js'
-import { PLAYBOOK_DATA_TYPES } from '../contract/types.js'
-import { INDICATOR_TYPES } from '../indicators/types.js'
+import type { AppConfig, Param } from '../../src/contract/types.js'
+import { PLAYBOOK_DATA_TYPES } from '../../src/contract/types.js'
+import { INDICATOR_TYPES } from '../../src/indicators/types.js'
 import { checkGraph, jobNode, triggerNode, type NodeKey, type StepGraph } from './graph.js'
 import type { PbxExport, PbxJob, PbxTrigger } from './pbx.js'
 import { ProblemList, type TemplateProblem } from './problems.js'

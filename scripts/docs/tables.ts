@@ -2,12 +2,12 @@
  * Markdown tables generated from the contract and the settings table, so the docs cannot drift from them.
  * `npm run docs` writes them between the markers in docs/*.md; test/docs/generated-tables.test.ts fails when stale.
  */
-import type { SettingRow } from '../config/env.js'
-import type { AppConfig } from '../contract/types.js'
-import type { Layout } from '../contract/types.js'
-import { ERRORS } from '../errors.js'
-import type { SourceDefinition } from '../sources/types.js'
-import { formatRateLimit } from '../sources/vendor-kit.js'
+import type { SettingRow } from '../../src/config/env.js'
+import type { AppConfig } from '../../src/contract/types.js'
+import type { Layout } from '../../src/contract/types.js'
+import { ERRORS } from '../../src/errors.js'
+import type { SourceDefinition } from '../../src/sources/types.js'
+import { formatRateLimit } from '../../src/config/rate-limit.js'
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 

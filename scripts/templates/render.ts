@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate'
-import type { AppConfig, Layout } from '../contract/types.js'
+import type { AppConfig, Layout } from '../../src/contract/types.js'
 import { buildComponent } from './component.js'
 import type { PbxExport } from './pbx.js'
 import { buildSamplePlaybook } from './sample-playbook.js'

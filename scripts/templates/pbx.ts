@@ -3,7 +3,7 @@
  * few fields (outputVariables, pipeInputParams, pipeOutputParams, and list-valued step params) are JSON *strings*
  * holding arrays, exactly as the platform exports them. export-structure.ts lists the keys real exports carry.
  */
-import type { PlaybookDataType } from '../contract/types.js'
+import type { PlaybookDataType } from '../../src/contract/types.js'
 
 /** "Playbook" is a playbook; "Component" a sub-playbook used like an app (legacy exports said Standard / Pipe). */
 export type PbxType = 'Playbook' | 'Component'

@@ -3,7 +3,7 @@
  * raw path+query, method and Timestamp (at most 5 minutes off), or a TC-Token.
  */
 import { timingSafeEqual } from 'node:crypto'
-import { hmacSignature, stringToSign } from '../platform/hmac.js'
+import { hmacSignature, stringToSign } from '../../src/platform/hmac.js'
 
 export interface SandboxCredentials {
   readonly accessId?: string | undefined

@@ -2,7 +2,7 @@
  * Structural check of a .pbx export: top-level keys, steps, triggers and links of the right shape, and the
  * JSON-in-a-string fields parseable into what they should hold. Only a value that passes is looked at further.
  */
-import { PLAYBOOK_DATA_TYPES } from '../contract/types.js'
+import { PLAYBOOK_DATA_TYPES } from '../../src/contract/types.js'
 import { COMPONENT_INPUT_DATA_TYPES, EXPORT_STRUCTURE, EXPORT_TYPES, type KeySet } from './export-structure.js'
 import type { PbxExport, PipeInputParam, PipeOutputParam, VariableDeclaration } from './pbx.js'
 import type { ProblemList } from './problems.js'

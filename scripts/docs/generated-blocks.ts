@@ -1,7 +1,7 @@
 /** Which generated table goes into which doc: the one list `npm run docs` and the staleness test share. */
-import { settingRows } from '../config/env.js'
-import type { Contract } from '../contract/types.js'
-import type { SourceDefinition } from '../sources/types.js'
+import { settingRows } from '../../src/config/env.js'
+import type { Contract } from '../../src/contract/types.js'
+import type { SourceDefinition } from '../../src/sources/types.js'
 import { errorsTable, outputsTable, paramsTable, settingsTable, sourcesTable } from './tables.js'
 
 export interface GeneratedBlock {

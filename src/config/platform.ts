@@ -3,7 +3,10 @@
  * settings, never from a request (a request naming a host would otherwise receive the service's credentials).
  * Several instances are served through named profiles; a request may only pick one by name (`tc_profile`).
  */
-import type { PlatformCredentials } from './hmac.js'
+/** The credentials of one ThreatConnect API user: HMAC (Access ID + Secret Key) or a token. */
+export type PlatformCredentials =
+  | { readonly kind: 'hmac'; readonly accessId: string; readonly secretKey: string }
+  | { readonly kind: 'token'; readonly token: string }
 
 export interface PlatformEnvSetting {
   readonly env: string

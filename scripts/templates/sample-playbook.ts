@@ -5,7 +5,7 @@
  * the analyst gets the verdict back. The component travels inside (exportablePipes), so importing this one file
  * brings both.
  */
-import type { AppConfig, Param } from '../contract/types.js'
+import type { AppConfig, Param } from '../../src/contract/types.js'
 import { IF_ELSE, LOGGER, TAG_CREATE, UPDATE_RATING, USER_ACTION_OUTPUTS } from './catalog.js'
 import { exportHeader } from './export-structure.js'
 import type { PbxExport, PbxTrigger } from './pbx.js'

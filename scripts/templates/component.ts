@@ -5,7 +5,7 @@
  * run answers a non-2xx status, so the HTTP Client's own fail_on_error fails the step, and with it the component.
  * Generated from app.config.json so it cannot drift from the contract.
  */
-import type { AppConfig, Layout, OutputVariable, Param, PlaybookDataType } from '../contract/types.js'
+import type { AppConfig, Layout, OutputVariable, Param, PlaybookDataType } from '../../src/contract/types.js'
 import { HTTP_CLIENT, HTTP_CLIENT_CONTENT, JMESPATH } from './catalog.js'
 import { exportHeader } from './export-structure.js'
 import type { PbxExport, PipeInputParam, PipeOutputParam, PbxTrigger } from './pbx.js'

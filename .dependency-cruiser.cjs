@@ -1,0 +1,34 @@
+/**
+ * The house's floors (docs: ../shared/design/layout.md, README "What is where"), checked by `npm run deps` in
+ * `npm test`: a floor imports only floors below it, nothing imports in a cycle, and product code never imports the
+ * development tools. From the bottom up:
+ *   ground    src/{indicators,datasets,config,util}, src/errors.ts, src/metrics.ts
+ *   plumbing  src/{http,contract}
+ *   platform  src/platform          (the ThreatConnect client; knows nothing of verdicts or sources)
+ *   systems   src/{enrich,sources}  (on-demand enrichment and its sources)
+ *   app       src/{routes,plugins,schemas}, src/app.ts, src/enrichment-context.ts, src/server.ts
+ */
+const GROUND = '^src/(indicators|datasets|config|util)/|^src/(errors|metrics)\\.ts$'
+const PLUMBING = '^src/(http|contract)/'
+const PLATFORM = '^src/platform/'
+const SYSTEMS = '^src/(enrich|sources)/'
+const APP = '^src/(routes|plugins|schemas)/|^src/(app|enrichment-context|server)\\.ts$'
+
+const above = (from, ...floors) => ({ from: { path: from }, to: { path: floors.join('|') } })
+
+module.exports = {
+  forbidden: [
+    { name: 'no-cycles', severity: 'error', comment: 'No module imports itself through others.', from: {}, to: { circular: true } },
+    { name: 'ground-stays-ground', severity: 'error', comment: 'The ground imports only the ground.', ...above(GROUND, PLUMBING, PLATFORM, SYSTEMS, APP) },
+    { name: 'plumbing-below-platform', severity: 'error', comment: 'The request client and the contract know nothing of the platform, the systems or the app.', ...above(PLUMBING, PLATFORM, SYSTEMS, APP) },
+    { name: 'platform-below-systems', severity: 'error', comment: 'The ThreatConnect client is handed what to write; it imports no system.', ...above(PLATFORM, SYSTEMS, APP) },
+    { name: 'systems-below-app', severity: 'error', comment: 'A system never imports the HTTP app.', ...above(SYSTEMS, APP) },
+    { name: 'product-never-imports-tools', severity: 'error', comment: 'src/ ships; tools/, scripts/, bench/ and test/ do not.', from: { path: '^src/' }, to: { path: '^(tools|scripts|bench|test)/' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+}
