@@ -1,4 +1,5 @@
-/** Entry point: settings from the environment, one app instance, listen; stop cleanly on SIGTERM/SIGINT. */
+/** Entry point: settings from the environment, one app instance, listen; close gracefully on SIGTERM/SIGINT (close-with-grace). */
+import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
@@ -19,32 +20,14 @@ const main = async (): Promise<void> => {
   if (openWarning !== undefined) app.log.warn(openWarning)
   // One deadline covers a whole run (sources and write-back); past it and 5 s to answer, something is stuck.
   const graceMs = config.runTimeoutMs + 5_000
-  let stopping = false
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    app.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
-    const force = setTimeout(() => {
-      app.log.error({ graceMs }, 'requests still in flight after the grace period; exiting anyway')
-      process.exit(1)
-    }, graceMs)
-    force.unref()
-    try {
-      // Closes the listener and idle keep-alive connections, waits for requests in flight (their write-backs
-      // included), and only then closes the sources.
-      await app.close()
-      app.log.info('stopped')
-      process.exitCode = 0
-    } catch (err) {
-      app.log.error({ err }, 'error while stopping')
-      process.exitCode = 1
-    }
-    clearTimeout(force)
-    // Let pino flush, then leave even if a stray handle (e.g. a socket a vendor keeps open) would hold the process.
-    setImmediate(() => process.exit())
-  }
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  process.on('SIGINT', () => void stop('SIGINT'))
+  // On SIGTERM/SIGINT, or an uncaught error (logged at fatal), close gracefully: no new connections, the runs in
+  // flight finish (their write-backs included), then the sources close. Past the grace, exit 1 anyway.
+  closeWithGrace({ delay: graceMs, logger: { error: (message: unknown) => app.log.error({ graceMs }, String(message)) } }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.fatal({ err }, 'uncaught error; closing')
+    else app.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
+    await app.close()
+    app.log.info('stopped')
+  })
   await app.listen({ host: config.host, port: config.port })
 }
 

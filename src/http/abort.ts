@@ -1,4 +1,5 @@
 /** The caller's AbortSignal, honoured the same way in every wait: it becomes SourceError('cancelled'). */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { SourceError } from '../errors.js'
 
 export const cancelledError = (signal: AbortSignal | undefined): SourceError => {
@@ -8,19 +9,11 @@ export const cancelledError = (signal: AbortSignal | undefined): SourceError => 
 }
 
 /** Resolves after `ms`, or rejects with SourceError('cancelled') as soon as `signal` aborts. */
-export const abortableDelay = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(cancelledError(signal))
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(cancelledError(signal))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, Math.max(0, ms))
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+export const abortableDelay = async (ms: number, signal: AbortSignal | undefined): Promise<void> => {
+  try {
+    await sleep(Math.max(0, ms), undefined, signal === undefined ? undefined : { signal })
+  } catch (err) {
+    if (signal?.aborted) throw cancelledError(signal)
+    throw err
+  }
+}
