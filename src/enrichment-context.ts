@@ -43,7 +43,7 @@ export const createEnrichmentContext = async (
     config,
     contract,
     outputs: indexOutputs(contract.config),
-    sourceOutputs: new Map(sources.map((s) => [s.id, s.outputs])),
+    sourceOutputs: new Map(sources.map((s) => [s.id, s.outputs.map((o) => o.key)])),
     runtime,
     metrics,
     platform: createPlatformClientPool(http),

@@ -76,7 +76,7 @@ export const TCEX_CHECKS_NOT_APPLIED: Readonly<Record<string, string>> = {
 
 export interface SourceOutputs {
   readonly id: string
-  readonly outputs: readonly string[]
+  readonly outputs: readonly { readonly key: string }[]
   /** A vendor source has a remote answer, exposed as enrich.response.<id>.json. */
   readonly kind?: 'embedded' | 'vendor'
 }
@@ -431,7 +431,7 @@ const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[]): Co
 
   const declared = new Set(config.playbook.outputVariables.map((o) => o.name))
   const expected = (source: SourceOutputs): string[] => [
-    ...source.outputs.map((key) => `enrich.results.${source.id}.${key}`),
+    ...source.outputs.map(({ key }) => `enrich.results.${source.id}.${key}`),
     ...(source.kind === 'vendor' ? [`enrich.response.${source.id}.json`] : []),
   ]
   for (const source of sources) {

@@ -105,7 +105,13 @@ export const abuseipdbSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://api.abuseipdb.com/api/v2', ABUSEIPDB_RATE_LIMIT),
   rateLimit: ABUSEIPDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['score', 'total_reports', 'usage_type', 'is_tor', 'link'],
+  outputs: [
+    { key: 'score', type: 'String', note: 'AbuseIPDB: abuse confidence score 0-100.' },
+    { key: 'total_reports', type: 'String', note: 'AbuseIPDB: reports in the last 90 days.' },
+    { key: 'usage_type', type: 'String', note: 'AbuseIPDB: usage type (e.g. Data Center/Web Hosting/Transit).' },
+    { key: 'is_tor', type: 'String', note: 'AbuseIPDB: "true" for a Tor exit node.' },
+    { key: 'link', type: 'String', note: 'AbuseIPDB: the address\'s page on AbuseIPDB.' },
+  ],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

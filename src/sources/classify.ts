@@ -322,7 +322,12 @@ export const classifySource: SourceDefinition = {
   description:
     'Facts computed locally: private, reserved or loopback ranges, registrable domain and public suffix, hash kind, URL parts. Context only.',
   supports: INDICATOR_TYPES,
-  outputs: ['range', 'is_public', 'registrable_domain', 'hash_kind'],
+  outputs: [
+    { key: 'range', type: 'String', note: 'Classify: address range (unicast, private, loopback, reserved, ...).' },
+    { key: 'is_public', type: 'String', note: 'Classify: "true" when the address is publicly routable.' },
+    { key: 'registrable_domain', type: 'String', note: 'Classify: registrable domain of a host, URL or email.' },
+    { key: 'hash_kind', type: 'String', note: 'Classify: md5, sha1, sha256 or sha512.' },
+  ],
   settings: [],
   start: async (): Promise<SourceInstance> => ({
     health: () => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }),

@@ -116,7 +116,12 @@ export const greynoiseSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://api.greynoise.io', GREYNOISE_RATE_LIMIT),
   rateLimit: GREYNOISE_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['classification', 'noise', 'riot', 'name'],
+  outputs: [
+    { key: 'classification', type: 'String', note: 'GreyNoise: benign, malicious or unknown.' },
+    { key: 'noise', type: 'String', note: 'GreyNoise: "true" when seen scanning the internet.' },
+    { key: 'riot', type: 'String', note: 'GreyNoise: "true" for a known benign business service (RIOT).' },
+    { key: 'name', type: 'String', note: 'GreyNoise: the actor or service name.' },
+  ],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

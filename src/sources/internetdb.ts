@@ -90,7 +90,11 @@ export const internetdbSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://internetdb.shodan.io', INTERNETDB_RATE_LIMIT, false),
   rateLimit: INTERNETDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['ports', 'vulns', 'hostnames'],
+  outputs: [
+    { key: 'ports', type: 'StringArray', note: 'InternetDB: open ports.' },
+    { key: 'vulns', type: 'StringArray', note: 'InternetDB: CVEs.' },
+    { key: 'hostnames', type: 'StringArray', note: 'InternetDB: hostnames.' },
+  ],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

@@ -117,7 +117,12 @@ export const otxSource: SourceDefinition = {
   kind: 'vendor',
   description: 'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
   supports: ['Address', 'Host', 'URL', 'File'],
-  outputs: ['pulse_count', 'reputation', 'malware_families', 'reference'],
+  outputs: [
+    { key: 'pulse_count', type: 'String', note: 'OTX: pulses that mention it.' },
+    { key: 'reputation', type: 'String', note: 'OTX: OTX reputation.' },
+    { key: 'malware_families', type: 'StringArray', note: 'OTX: malware families in those pulses.' },
+    { key: 'reference', type: 'String', note: 'OTX: the indicator\'s page on OTX.' },
+  ],
   settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,

@@ -118,7 +118,12 @@ export const threatfoxSource: SourceDefinition = {
   kind: 'vendor',
   description: 'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
   supports: ['Address', 'Host', 'URL', 'File'],
-  outputs: ['malware', 'threat_type', 'confidence', 'reference'],
+  outputs: [
+    { key: 'malware', type: 'String', note: 'ThreatFox: malware family.' },
+    { key: 'threat_type', type: 'String', note: 'ThreatFox: threat type (e.g. botnet_cc).' },
+    { key: 'confidence', type: 'String', note: 'ThreatFox: ThreatFox confidence level 0-100.' },
+    { key: 'reference', type: 'String', note: 'ThreatFox: the IOC\'s page on ThreatFox.' },
+  ],
   settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,

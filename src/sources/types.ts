@@ -52,6 +52,13 @@ export interface SourceInstance {
 export type { SourceSetting } from '../config/env.js'
 export type { RateLimit } from '../config/rate-limit.js'
 
+/** One fact a source publishes as an output: a handful per source, those a playbook author branches on. */
+export interface SourceOutput {
+  readonly key: string
+  readonly type: 'String' | 'StringArray'
+  readonly note: string
+}
+
 /** Everything about one source, declared in its own file under src/sources/. */
 export interface SourceDefinition {
   readonly id: string
@@ -60,8 +67,11 @@ export interface SourceDefinition {
   readonly kind: 'embedded' | 'vendor'
   readonly description: string
   readonly supports: readonly IndicatorType[]
-  /** Fact keys published as contract outputs `enrich.<id>.<key>` (checked against app.config.json at start-up). */
-  readonly outputs: readonly string[]
+  /**
+   * Facts published as contract outputs `enrich.results.<id>.<key>`, with their type and note: `npm run contract`
+   * writes them into app.config.json and layouts/layout.json, and start-up checks the two agree.
+   */
+  readonly outputs: readonly SourceOutput[]
   readonly settings: readonly SourceSetting[]
   /** Default rate limit (vendor sources): the whole service stays under it. */
   readonly rateLimit?: RateLimit

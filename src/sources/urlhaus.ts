@@ -192,7 +192,11 @@ export const urlhausSource: SourceDefinition = {
   kind: 'vendor',
   description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
   supports: ['URL', 'Host', 'File'],
-  outputs: ['status', 'threat', 'reference'],
+  outputs: [
+    { key: 'status', type: 'String', note: 'URLhaus: query status, e.g. ok, no_results, not_searchable.' },
+    { key: 'threat', type: 'String', note: 'URLhaus: threat (e.g. malware_download).' },
+    { key: 'reference', type: 'String', note: 'URLhaus: the entry\'s page on URLhaus.' },
+  ],
   settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
   rateLimit: DEFAULT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,

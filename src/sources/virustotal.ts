@@ -216,7 +216,12 @@ export const virustotalSource: SourceDefinition = {
   settings: vendorSettings(ID, TITLE, 'https://www.virustotal.com/api/v3', VT_RATE_LIMIT),
   rateLimit: VT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
-  outputs: ['malicious', 'suspicious', 'reputation', 'link'],
+  outputs: [
+    { key: 'malicious', type: 'String', note: 'VirusTotal: engines that flag it malicious.' },
+    { key: 'suspicious', type: 'String', note: 'VirusTotal: engines that flag it suspicious.' },
+    { key: 'reputation', type: 'String', note: 'VirusTotal: community reputation score.' },
+    { key: 'link', type: 'String', note: 'VirusTotal: the object\'s page on VirusTotal.' },
+  ],
   async start(config, deps) {
     const client = vendorHttpClient(ID, config, deps)
     return {

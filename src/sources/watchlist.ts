@@ -248,7 +248,11 @@ export const watchlistSource: SourceDefinition = {
     'Your own list of known indicators (the CSV or JSON file WATCHLIST_PATH names) with verdict, confidence, tags and ' +
     'a comment, matched after normalisation; CIDR entries match the addresses inside them. The offline verdict.',
   supports: INDICATOR_TYPES,
-  outputs: ['match', 'entry', 'comment'],
+  outputs: [
+    { key: 'match', type: 'String', note: 'Watchlist: "true" when the indicator is on the watchlist.' },
+    { key: 'entry', type: 'String', note: 'Watchlist: the entry that matched.' },
+    { key: 'comment', type: 'String', note: 'Watchlist: the entry\'s comment.' },
+  ],
   settings: [
     {
       key: 'path',

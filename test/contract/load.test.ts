@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { ContractError, formatContractProblem } from '../../src/errors.js'
 import { describeContract, jsonErrorOffset, loadContract } from '../../src/contract/load.js'
-import { FIXTURE_SOURCES, validContract } from './fixtures/contract.js'
+import { FIXTURE_SOURCES, keys, validContract } from './fixtures/contract.js'
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2)
 
@@ -64,7 +64,7 @@ t.test('validation problems are thrown together as a ContractError', async (t) =
 t.test('the source registry turns on the per-source checks', async (t) => {
   const root = validProject(t)
   t.doesNotThrow(() => loadContract({ root }))
-  const error = contractError(t, () => loadContract({ root, sources: [...FIXTURE_SOURCES, { id: 'dns', outputs: ['a'] }] }))
+  const error = contractError(t, () => loadContract({ root, sources: [...FIXTURE_SOURCES, { id: 'dns', outputs: keys('a') }] }))
   t.same(error.problems.map((p) => p.rule).sort(), ['source-output-declared', 'sources-param-values'])
 })
 

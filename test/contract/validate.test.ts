@@ -2,7 +2,7 @@ import t from 'tap'
 import { CONTRACT_RULES, validateContract } from '../../src/contract/validate.js'
 import type { ContractRule, SourceOutputs } from '../../src/contract/validate.js'
 import type { LayoutOutput, LayoutParameter, LayoutSection, OutputVariable, Param } from '../../src/contract/types.js'
-import { FILES, FIXTURE_SOURCES, validContract } from './fixtures/contract.js'
+import { FILES, FIXTURE_SOURCES, keys, validContract } from './fixtures/contract.js'
 import type { FixtureContract } from './fixtures/contract.js'
 
 const param = (c: FixtureContract, name: string): Param => {
@@ -215,7 +215,7 @@ const ROWS: readonly Row[] = [
   {
     name: 'registry has a source the sources param lacks',
     broken: () => undefined,
-    sources: [...FIXTURE_SOURCES, { id: 'dns', outputs: [] }],
+    sources: [...FIXTURE_SOURCES, { id: 'dns', outputs: keys() }],
     rule: 'sources-param-values',
     file: 'config',
     entry: "params[2] 'sources'",
@@ -223,7 +223,7 @@ const ROWS: readonly Row[] = [
   {
     name: 'source publishes an undeclared output',
     broken: () => undefined,
-    sources: [{ id: 'asn', outputs: ['number', 'org', 'country'] }, { id: 'geo', outputs: ['country'], kind: 'vendor' }],
+    sources: [{ id: 'asn', outputs: keys('number', 'org', 'country') }, { id: 'geo', outputs: keys('country'), kind: 'vendor' }],
     rule: 'source-output-declared',
     file: 'config',
     entry: "playbook.outputVariables 'enrich.results.asn.country'",
@@ -231,7 +231,7 @@ const ROWS: readonly Row[] = [
   {
     name: 'declared per-source output the source does not publish',
     broken: () => undefined,
-    sources: [{ id: 'asn', outputs: ['number'] }, { id: 'geo', outputs: ['country'], kind: 'vendor' }],
+    sources: [{ id: 'asn', outputs: keys('number') }, { id: 'geo', outputs: keys('country'), kind: 'vendor' }],
     rule: 'source-output-owned',
     file: 'config',
     entry: "playbook.outputVariables[4] 'enrich.results.asn.org'",

@@ -34,7 +34,6 @@ t.test('the definition', async (t) => {
   t.equal(asnSource.id, 'asn')
   t.equal(asnSource.kind, 'embedded')
   t.same(asnSource.supports, ['Address', 'CIDR'])
-  t.same(asnSource.outputs, ['number', 'org', 'country', 'network'])
   t.equal(asnSource.rateLimit, undefined)
   t.same(
     asnSource.settings.map((s) => [s.key, s.env]),

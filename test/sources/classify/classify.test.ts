@@ -115,7 +115,7 @@ t.test('classifySource: declaration and instance', async (t) => {
   t.same(classifySource.settings, [])
   // Every published output is a fact key some type produces.
   const produced = new Set(CASES.flatMap((c) => Object.keys(classifyIndicator(ind(c.type, c.value)).facts)))
-  for (const key of classifySource.outputs) t.ok(produced.has(key), `output ${key} is produced`)
+  for (const { key } of classifySource.outputs) t.ok(produced.has(key), `output ${key} is produced`)
 
   const instance = await classifySource.start({} as never, {} as never)
   t.equal(instance.health().state, 'ready')
