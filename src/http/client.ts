@@ -16,6 +16,7 @@ import {
   SOURCE_THROTTLED_WAITS_TOTAL,
 } from '../metrics.js'
 import { timeLeftMs } from './deadline.js'
+import { failureKindOfStatus } from './failure-kind.js'
 import { abortableDelay, cancelledError } from './abort.js'
 import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
 import { createClientAgents, type ClientAgents } from './proxy-agents.js'
@@ -337,14 +338,13 @@ export class InstrumentedHttpClient implements HttpClient {
 
   #statusError(answer: Extract<Attempt, { kind: 'answer' }>, scrubber: Scrubber, retryAfterMs: number | undefined): SourceError {
     const { status } = answer
+    const kind = failureKindOfStatus(status)
     const retryAfter = retryAfterMs !== undefined ? `; retry after ${secondsText(retryAfterMs)}` : ''
-    if (status === 401 || status === 403) {
-      return new SourceError('auth', `${this.#sourceId} rejected the API key (HTTP ${status})`)
-    }
+    if (kind === 'auth') return new SourceError(kind, `${this.#sourceId} rejected the API key (HTTP ${status})`)
     const snippet = vendorErrorSnippet(answer.body)
     const said = snippet === undefined ? '' : `: ${scrubber.scrub(snippet)}`
-    if (status === 429) return new SourceError('rate_limited', `${this.#sourceId} is rate limiting (HTTP 429)${said}${retryAfter}`)
-    return new SourceError('http_error', `${this.#sourceId} answered HTTP ${status}${said}${retryAfter}`)
+    if (kind === 'rate_limited') return new SourceError(kind, `${this.#sourceId} is rate limiting (HTTP 429)${said}${retryAfter}`)
+    return new SourceError(kind, `${this.#sourceId} answered HTTP ${status}${said}${retryAfter}`)
   }
 
   #asSourceError(err: unknown, scrubber: Scrubber): SourceError {

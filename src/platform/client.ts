@@ -6,6 +6,7 @@
  */
 import { SourceError } from '../errors.js'
 import type { IndicatorType } from '../indicators/types.js'
+import { failureKindOfStatus } from '../http/failure-kind.js'
 import type { HttpClient, HttpClientFactory, HttpClientSettings, HttpRequest } from '../http/types.js'
 import { authHeaders, type PlatformCredentials } from './hmac.js'
 import type { PlatformSettings } from '../config/platform.js'
@@ -210,16 +211,11 @@ const errorMessage = (body: unknown): string => {
 /** A reason for a 4xx the platform answered, in words a playbook author can act on. */
 export const platformStatusError = (status: number, method: string, path: string, body: unknown): SourceError => {
   const where = `${method} ${path.split('?')[0]}`
-  switch (status) {
-    case 401:
-      return new SourceError('auth', 'ThreatConnect rejected the credentials (HTTP 401)')
-    case 403:
-      return new SourceError('auth', `ThreatConnect refused access (HTTP 403) for ${where}: ${errorMessage(body)}`)
-    case 404:
-      return new SourceError('http_error', `ThreatConnect has no ${where} (HTTP 404): ${errorMessage(body)}`)
-    default:
-      return new SourceError('http_error', `ThreatConnect rejected ${where} (HTTP ${status}): ${errorMessage(body)}`)
-  }
+  const kind = failureKindOfStatus(status)
+  if (status === 401) return new SourceError(kind, 'ThreatConnect rejected the credentials (HTTP 401)')
+  if (status === 403) return new SourceError(kind, `ThreatConnect refused access (HTTP 403) for ${where}: ${errorMessage(body)}`)
+  if (status === 404) return new SourceError(kind, `ThreatConnect has no ${where} (HTTP 404): ${errorMessage(body)}`)
+  return new SourceError(kind, `ThreatConnect rejected ${where} (HTTP ${status}): ${errorMessage(body)}`)
 }
 
 export const createPlatformClient = (options: PlatformClientOptions): PlatformClient => {
