@@ -8,8 +8,8 @@
  * the end of the call (the vendor saw it somewhere between our send and its answer) is the earliest moment we
  * know the vendor's window no longer holds it.
  */
-import { performance } from 'node:perf_hooks'
 import { SourceError } from '../errors.js'
+import { systemClock, type Clock, type ClockTimer } from '../util/clock.js'
 import { cancelledError } from './abort.js'
 
 export const DEFAULT_MAX_WAIT_MS = 30_000
@@ -20,6 +20,8 @@ export interface RateLimiterOptions {
   readonly requests?: number
   readonly perMs?: number
   readonly maxWaitMs?: number
+  /** Time and timers; the system's unless a test drives its own. */
+  readonly clock?: Clock
 }
 
 export interface Permit {
@@ -36,7 +38,6 @@ interface Waiter {
   readonly cleanup: () => void
 }
 
-const monotonicNow = (): number => performance.now()
 
 export class RateLimiter {
   readonly #sourceId: string
@@ -48,7 +49,8 @@ export class RateLimiter {
   #returns: number[] = []
   #pausedUntil = 0
   readonly #queue: Waiter[] = []
-  #timer: NodeJS.Timeout | undefined
+  #timer: ClockTimer | undefined
+  readonly #clock: Clock
   #closed = false
 
   constructor(options: RateLimiterOptions) {
@@ -61,6 +63,7 @@ export class RateLimiter {
     this.#capacity = Number.isFinite(requests) ? Math.floor(requests) : requests
     this.#perMs = perMs
     this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS
+    this.#clock = options.clock ?? systemClock
   }
 
   get maxWaitMs(): number {
@@ -74,13 +77,13 @@ export class RateLimiter {
 
   /** Holds every call back for `ms` (e.g. the vendor said its quota resets then). Never shortens a pause. */
   pauseFor(ms: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, monotonicNow() + Math.max(0, ms))
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + Math.max(0, ms))
     this.#pump()
   }
 
   /** How long a call made now would wait for its token (an estimate when calls are in flight). */
   estimateWaitMs(): number {
-    const now = monotonicNow()
+    const now = this.#clock.now()
     if (this.#queue.length === 0 && now >= this.#pausedUntil && this.#free(now) > 0) return 0
     return this.#estimate(now, this.#queue.length)
   }
@@ -92,7 +95,7 @@ export class RateLimiter {
   acquire(signal?: AbortSignal): Promise<Permit> {
     if (this.#closed) return Promise.reject(new SourceError('cancelled', 'cancelled: the client is closed'))
     if (signal?.aborted) return Promise.reject(cancelledError(signal))
-    const now = monotonicNow()
+    const now = this.#clock.now()
     if (this.#queue.length === 0 && now >= this.#pausedUntil && this.#free(now) > 0) {
       return Promise.resolve(this.#take(0))
     }
@@ -105,16 +108,16 @@ export class RateLimiter {
         reject(cancelledError(signal))
       }
       // The estimate assumes calls in flight end now; if they run long, still give up at maxWaitMs.
-      const deadline = setTimeout(() => {
+      const deadline = this.#clock.setTimeout(() => {
         this.#remove(waiter)
-        reject(this.#overLimit(`waited ${Math.round(monotonicNow() - now)} ms`))
+        reject(this.#overLimit(`waited ${Math.round(this.#clock.now() - now)} ms`))
       }, this.#maxWaitMs + 1)
       const waiter: Waiter = {
         enqueuedAt: now,
         grant: resolve,
         fail: reject,
         cleanup: () => {
-          clearTimeout(deadline)
+          this.#clock.clearTimeout(deadline)
           signal?.removeEventListener('abort', onAbort)
         },
       }
@@ -127,7 +130,7 @@ export class RateLimiter {
   /** Fails every queued call with 'cancelled' and stops the timers. */
   close(): void {
     this.#closed = true
-    if (this.#timer) clearTimeout(this.#timer)
+    if (this.#timer) this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
     for (const waiter of this.#queue.splice(0)) {
       waiter.cleanup()
@@ -172,7 +175,7 @@ export class RateLimiter {
         if (released) return
         released = true
         this.#inFlight -= 1
-        if (Number.isFinite(this.#capacity)) this.#returns.push(monotonicNow() + this.#perMs)
+        if (Number.isFinite(this.#capacity)) this.#returns.push(this.#clock.now() + this.#perMs)
         this.#pump()
       },
     }
@@ -187,10 +190,10 @@ export class RateLimiter {
 
   /** Hands free tokens to waiters in order, then sleeps until the next moment one could be free. */
   #pump(): void {
-    if (this.#timer) clearTimeout(this.#timer)
+    if (this.#timer) this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
     if (this.#closed) return
-    const now = monotonicNow()
+    const now = this.#clock.now()
     while (this.#queue.length > 0 && now >= this.#pausedUntil && this.#free(now) > 0) {
       const waiter = this.#queue.shift() as Waiter
       waiter.cleanup()
@@ -200,6 +203,6 @@ export class RateLimiter {
     // With every token in flight and no pause, the next release() pumps again.
     const wakeAt = now < this.#pausedUntil ? this.#pausedUntil : this.#returns[0]
     if (wakeAt === undefined) return
-    this.#timer = setTimeout(() => this.#pump(), Math.max(1, Math.ceil(wakeAt - now)))
+    this.#timer = this.#clock.setTimeout(() => this.#pump(), Math.max(1, Math.ceil(wakeAt - now)))
   }
 }
