@@ -8,7 +8,7 @@ import { indexOutputs, type OutputIndex } from './contract/outputs.js'
 import type { Contract } from './contract/types.js'
 import { SourceRuntime } from './enrich/source-runtime.js'
 import { createHttpClientFactory } from './http/client.js'
-import { Metrics } from './metrics.js'
+import { Metrics, SERVICE_METRICS } from './metrics.js'
 import { createPlatformClientPool, type PlatformClientPool } from './platform/client.js'
 import type { SourceDefinition } from './sources/types.js'
 
@@ -36,7 +36,7 @@ export const createEnrichmentContext = async (
   const appName = contract.config.displayName
   const appVersion = contract.config.programVersion
   const userAgent = `${appName}/${appVersion}`
-  const metrics = new Metrics()
+  const metrics = new Metrics(SERVICE_METRICS, { processMetrics: true })
   const http = createHttpClientFactory({ config, log, metrics, userAgent })
   const runtime = await SourceRuntime.start(sources, config, { log, http }, metrics)
   return {

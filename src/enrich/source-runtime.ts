@@ -7,13 +7,14 @@ import { SourceError, type SourceFailureKind } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
-import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS } from '../metrics.js'
+import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS, SOURCE_CALL_DURATION_SECONDS } from '../metrics.js'
 import { boundFinding } from './bound-finding.js'
 import { FindingCache } from './finding-cache.js'
 import type { SourceOutcome } from './types.js'
 
-export interface CounterSink {
+export interface MetricsSink {
   inc(name: string, labels: Record<string, string>, by?: number): void
+  observe(name: string, labels: Record<string, string>, seconds: number): void
 }
 
 export interface LookupOptions {
@@ -41,7 +42,7 @@ export class SourceRuntime {
     private readonly started: ReadonlyMap<string, { def: SourceDefinition; instance: SourceInstance }>,
     private readonly config: ServiceConfig,
     private readonly cache: FindingCache,
-    private readonly metrics: CounterSink,
+    private readonly metrics: MetricsSink,
   ) {}
 
   /** Starts every source once; a source that cannot start stops start-up with a message naming it. */
@@ -49,7 +50,7 @@ export class SourceRuntime {
     definitions: readonly SourceDefinition[],
     config: ServiceConfig,
     deps: SourceDeps,
-    metrics: CounterSink,
+    metrics: MetricsSink,
   ): Promise<SourceRuntime> {
     const started = new Map<string, { def: SourceDefinition; instance: SourceInstance }>()
     for (const def of definitions) {
@@ -91,8 +92,14 @@ export class SourceRuntime {
     return own
   }
 
-  /** Never rejects: every failure becomes an outcome with its reason. */
+  /** Never rejects: every failure becomes an outcome with its reason. Timed per source and status. */
   async lookup(id: string, indicator: Indicator, opts: LookupOptions): Promise<SourceOutcome> {
+    const outcome = await this.#lookup(id, indicator, opts)
+    this.metrics.observe(SOURCE_CALL_DURATION_SECONDS, { source: id, status: outcome.status }, outcome.elapsedMs / 1000)
+    return outcome
+  }
+
+  async #lookup(id: string, indicator: Indicator, opts: LookupOptions): Promise<SourceOutcome> {
     const startedAt = performance.now()
     const elapsed = (): number => Math.round(performance.now() - startedAt)
     const entry = this.started.get(id)

@@ -10,6 +10,10 @@ import type { ServiceConfig } from '../config/env.js'
 import { SourceError } from '../errors.js'
 import {
   type Metrics,
+  PLATFORM_FAILURES_TOTAL,
+  PLATFORM_REQUESTS_TOTAL,
+  PLATFORM_RETRIES_TOTAL,
+  PLATFORM_THROTTLED_WAITS_TOTAL,
   SOURCE_FAILURES_TOTAL,
   SOURCE_REQUESTS_TOTAL,
   SOURCE_RETRIES_TOTAL,
@@ -100,6 +104,7 @@ export class InstrumentedHttpClient implements HttpClient {
   readonly #maxResponseBytes: number
   readonly #log: Logger
   readonly #metrics: Metrics
+  readonly #countAs: 'source' | 'platform'
   readonly #random: () => number
 
   constructor(settings: HttpClientSettings, opts: HttpClientFactoryOptions) {
@@ -137,6 +142,7 @@ export class InstrumentedHttpClient implements HttpClient {
     this.#agents = createClientAgents(opts.config, settings.proxyScope ?? 'external')
     this.#log = opts.log
     this.#metrics = opts.metrics
+    this.#countAs = settings.countAs ?? 'source'
     this.#random = opts.random ?? Math.random
 
     const origin = base.origin
@@ -188,7 +194,7 @@ export class InstrumentedHttpClient implements HttpClient {
         else if (stats.status !== undefined && stats.status < 500) this.#breaker.success(ticket)
         else this.#breaker.abandon(ticket)
       }
-      this.#metrics.inc(SOURCE_FAILURES_TOTAL, { source: this.#sourceId, kind: failure.kind })
+      this.#count('failures', failure.kind)
       this.#logCall(req, url, stats, started, failure)
       throw failure
     }
@@ -203,9 +209,9 @@ export class InstrumentedHttpClient implements HttpClient {
         throw err
       })
       stats.rateLimitWaitMs += permit.waitedMs
-      if (permit.waitedMs > 0) this.#metrics.inc(SOURCE_THROTTLED_WAITS_TOTAL, { source: this.#sourceId })
+      if (permit.waitedMs > 0) this.#count('throttled')
       stats.attempts += 1
-      this.#metrics.inc(SOURCE_REQUESTS_TOTAL, { source: this.#sourceId })
+      this.#count('requests')
       let attempt: Attempt
       try {
         attempt = await this.#attempt(req, scrubber)
@@ -239,7 +245,7 @@ export class InstrumentedHttpClient implements HttpClient {
         // A 429 speaks for the whole client: pause the limiter so every caller waits, this retry included
         // (its next token comes after the pause; the wait shows as rateLimitWaitMs).
         this.#limiter.pauseFor(vendorWaitMs)
-        this.#metrics.inc(SOURCE_RETRIES_TOTAL, { source: this.#sourceId })
+        this.#count('retries')
         continue
       }
       await this.#waitBeforeRetry(vendorWaitMs ?? backoffDelayMs(retry + 1, this.#retry, this.#random), req.signal)
@@ -247,7 +253,7 @@ export class InstrumentedHttpClient implements HttpClient {
   }
 
   async #waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    this.#metrics.inc(SOURCE_RETRIES_TOTAL, { source: this.#sourceId })
+    this.#count('retries')
     await abortableDelay(ms, signal)
   }
 
@@ -334,6 +340,17 @@ export class InstrumentedHttpClient implements HttpClient {
       elapsedMs: Math.round(performance.now() - started),
       attempts: stats.attempts,
     }
+  }
+
+  /** One count for this client's calls: a source's counters, labelled by its id, or the platform's. */
+  #count(what: 'requests' | 'retries' | 'throttled' | 'failures', kind?: string): void {
+    if (this.#countAs === 'platform') {
+      const name = { requests: PLATFORM_REQUESTS_TOTAL, retries: PLATFORM_RETRIES_TOTAL, throttled: PLATFORM_THROTTLED_WAITS_TOTAL, failures: PLATFORM_FAILURES_TOTAL }[what]
+      this.#metrics.inc(name, kind === undefined ? {} : { kind })
+      return
+    }
+    const name = { requests: SOURCE_REQUESTS_TOTAL, retries: SOURCE_RETRIES_TOTAL, throttled: SOURCE_THROTTLED_WAITS_TOTAL, failures: SOURCE_FAILURES_TOTAL }[what]
+    this.#metrics.inc(name, kind === undefined ? { source: this.#sourceId } : { source: this.#sourceId, kind })
   }
 
   #statusError(answer: Extract<Attempt, { kind: 'answer' }>, scrubber: Scrubber, retryAfterMs: number | undefined): SourceError {

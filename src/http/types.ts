@@ -15,6 +15,8 @@ export interface HttpClientSettings {
   readonly maxResponseBytes?: number
   /** Which proxy flag applies: vendor calls use tc_proxy_external, platform calls tc_proxy_tc. */
   readonly proxyScope?: 'external' | 'tc'
+  /** Whose counters the calls go to: a source's (labelled by sourceId) or the ThreatConnect platform's. */
+  readonly countAs?: 'source' | 'platform'
 }
 
 export interface HttpRequest {

@@ -96,6 +96,7 @@ export const platformHttpSettings = (
   sourceId: SOURCE_ID,
   baseUrl: apiPath,
   proxyScope: 'tc',
+  countAs: 'platform',
   timeouts: { connectMs: 5_000, responseMs: 20_000, totalMs: 45_000 },
   ...overrides,
   retry: purpose === 'writes' ? { limit: 0 } : (overrides.retry ?? { limit: 2, baseDelayMs: 300, maxDelayMs: 3_000 }),

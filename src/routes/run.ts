@@ -18,6 +18,7 @@ import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
 import { makeRunAuth } from '../plugins/app/run-auth.js'
+import { RUN_DURATION_SECONDS, WRITEBACK_DURATION_SECONDS } from '../metrics.js'
 import { ErrorReply } from '../schemas/error.js'
 import { deriveRunReplySchema } from '../schemas/run.js'
 
@@ -44,6 +45,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
       serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
+      const startedAt = performance.now()
       const run = readRunRequest(request.body as Record<string, unknown>, ctx.contract.config)
       if (run.profile !== undefined && !ctx.config.platform.named.has(run.profile)) {
         const known = [...ctx.config.platform.named.keys()]
@@ -88,14 +90,17 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
           meta: ctx.meta,
           now: ctx.now,
         })
+        const writebackStartedAt = performance.now()
         const writebacks = await writeBackAll(results, run, {
           pool: ctx.platform,
           profiles: ctx.config.platform,
           signal: deadline.signal,
           concurrency: ctx.config.indicatorConcurrency,
         })
+        if (run.writeNote) ctx.metrics.observe(WRITEBACK_DURATION_SECONDS, {}, (performance.now() - writebackStartedAt) / 1000)
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
         const exit = exitStatus(results, writebackFailure(writebacks), run)
+        ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, (performance.now() - startedAt) / 1000)
         return reply.code(RUN_STATUS[exit.outcome]).send({ exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs })
       } finally {
         deadline.clear()

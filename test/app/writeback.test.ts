@@ -120,3 +120,16 @@ t.test('an array of indicators: one write-back result per indicator', async (t) 
   t.equal((reply.outputs['enrich.results.writeback.note_id'] as unknown[])[1], null)
   t.equal(reply.exitCode, 1)
 })
+
+t.test('/metrics: ThreatConnect calls count as the platform, not as a source; run, source and write-back latencies', async (t) => {
+  const sandbox = await startSandbox(t, { seed: [{ type: 'Address', value: '203.0.113.9' }] })
+  const { app } = await startApp(t, hmacEnv(sandbox.url))
+  await run(app, { indicator: '203.0.113.9' })
+  const text = (await app.inject({ url: '/metrics' })).body
+  t.match(text, /^enrich_platform_requests_total [1-9]\d*$/m, 'platform requests counted')
+  t.notMatch(text, /source="threatconnect"/, 'never as a source')
+  t.match(text, /^enrich_run_duration_seconds_count\{outcome="ok"\} 1$/m)
+  t.match(text, /^enrich_source_call_duration_seconds_count\{source="asn",status="ok"\} 1$/m)
+  t.match(text, /^enrich_writeback_duration_seconds_count 1$/m)
+  t.match(text, /^process_resident_memory_bytes /m, 'and the process')
+})

@@ -36,7 +36,7 @@ t.test('limit 5 per 1000 ms: 12 concurrent calls all succeed, no 1000 ms window 
     vendor.requests.map((r) => r.query['n']),
     Array.from({ length: 12 }, (_, n) => String(n)),
   )
-  t.equal(metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'vendor' }), 7)
+  t.equal(await metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'vendor' }), 7)
   t.equal(client.state().queued, 0)
 })
 
@@ -66,8 +66,8 @@ t.test('a call that would wait past maxWaitMs is skipped at once as rate_limited
   t.equal(err.skipped, true)
   t.match(err.message, /would wait \d+ ms, over the limit of 500 ms$/)
   t.equal(vendor.requests.length, 2)
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 2, 'the skipped call is not a request')
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'rate_limited' }), 1)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 2, 'the skipped call is not a request')
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'rate_limited' }), 1)
 })
 
 t.test('breaker: opens after N failures, skips, half-open trial after the cool-down', async (t) => {
@@ -103,7 +103,7 @@ t.test('breaker: opens after N failures, skips, half-open trial after the cool-d
   t.same((await trial).body, { back: true })
   t.equal(client.state().circuit, 'closed')
   t.same((await client.request({ method: 'GET', path: 'x' })).body, { back: true })
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'circuit_open' }), 3)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'circuit_open' }), 3)
 })
 
 t.test('breaker counts network errors, timeouts and bad answers; not 4xx answers', async (t) => {

@@ -24,8 +24,8 @@ t.test('503 then success: retried, with backoff between arrivals', async (t) => 
   const [first, second] = gaps(arrivals)
   t.ok((first ?? 0) >= 95, `first retry after ${first} ms (>= 100)`)
   t.ok((second ?? 0) >= 195, `second retry after ${second} ms (>= 200)`)
-  t.equal(metrics.get(SOURCE_RETRIES_TOTAL, { source: 'vendor' }), 2)
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 3)
+  t.equal(await metrics.get(SOURCE_RETRIES_TOTAL, { source: 'vendor' }), 2)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 3)
 })
 
 t.test('every retryable status is retried: 408 500 504', async (t) => {
@@ -44,8 +44,8 @@ t.test('retry cap: limit 2 means 3 arrivals, then http_error with the status', a
   t.equal(err.kind, 'http_error')
   t.equal(err.message, 'vendor answered HTTP 500: internal error (boom)')
   t.equal(vendor.requests.length, 3)
-  t.equal(metrics.get(SOURCE_RETRIES_TOTAL, { source: 'vendor' }), 2)
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'http_error' }), 1)
+  t.equal(await metrics.get(SOURCE_RETRIES_TOTAL, { source: 'vendor' }), 2)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'http_error' }), 1)
 })
 
 t.test('retry limit 0: one arrival', async (t) => {
@@ -76,7 +76,7 @@ t.test('429 with Retry-After in seconds: the retry arrives after the wait', asyn
   const [gap] = gaps(vendor.requestsTo('/quota').map((r) => r.arrivedAt))
   t.ok((gap ?? 0) >= 995, `retry arrived ${Math.round(gap ?? 0)} ms later (>= 1000)`)
   t.ok((gap ?? 0) < 2000, 'and did not wait much longer')
-  t.equal(metrics.get(SOURCE_RETRIES_TOTAL, { source: 'vendor' }), 1)
+  t.equal(await metrics.get(SOURCE_RETRIES_TOTAL, { source: 'vendor' }), 1)
 })
 
 t.test('a 429 holds back every caller of the client, and an abort still cuts that wait short', async (t) => {
@@ -95,7 +95,7 @@ t.test('a 429 holds back every caller of the client, and an abort still cuts tha
   t.equal(others.length, 1, 'the aborted call never went out')
   const gap = (others[0]?.arrivedAt ?? 0) - firstArrival
   t.ok(gap >= 995, `another caller waited for the Retry-After too (${Math.round(gap)} ms)`)
-  t.equal(metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'vendor' }), 2, 'the retry and the other call waited')
+  t.equal(await metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'vendor' }), 2, 'the retry and the other call waited')
 })
 
 t.test('429 with Retry-After as an HTTP date: the retry arrives at that time', async (t) => {
@@ -142,7 +142,7 @@ t.test('429 after the retries -> rate_limited', async (t) => {
   const err = await failureOf(client.request({ method: 'GET', path: 'quota' }))
   t.equal(err.kind, 'rate_limited')
   t.equal(vendor.requests.length, 2)
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'rate_limited' }), 1)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'rate_limited' }), 1)
 })
 
 t.test('429 with X-RateLimit-Remaining 0 and a reset (no Retry-After) waits for the reset', async (t) => {
@@ -171,7 +171,7 @@ t.test('X-RateLimit-Remaining 0 with a reset on a success pauses the whole clien
   t.same(res.body, { n: 2 })
   const gap = (vendor.requestsTo('/b')[0]?.arrivedAt ?? 0) - (vendor.requestsTo('/a')[0]?.arrivedAt ?? 0)
   t.ok(gap >= 995, `next call held back ${Math.round(gap)} ms (reset in 1 s)`)
-  t.equal(metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'vendor' }), 1)
+  t.equal(await metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'vendor' }), 1)
 
   // Large reset value: epoch seconds.
   await client.request({ method: 'GET', path: 'c' })

@@ -27,7 +27,7 @@ t.test('success: JSON body, status, headers, User-Agent, query and JSON/form bod
   t.same(form.body, { got: { host: 'example.com' } })
   const json = await client.request({ method: 'POST', path: '/api/v1/', json: { query: 'search_ioc' } })
   t.same(json.body, { got: { query: 'search_ioc' } })
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 3)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 3)
 })
 
 t.test('a base URL with a path keeps it; per-request headers are sent', async (t) => {
@@ -52,7 +52,7 @@ t.test('404 listed in answerStatuses is an answer; otherwise an http_error', asy
   t.equal(err.skipped, false)
   t.equal(err.message, 'vendor answered HTTP 404: File "abc" not found')
   t.equal(vendor.requests.length, 2, '404 is not retried')
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'http_error' }), 1)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'http_error' }), 1)
 })
 
 t.test('a non-2xx answer status with a non-JSON body answers with body undefined', async (t) => {
@@ -76,7 +76,7 @@ t.test('401 and 403 -> auth, not retried', async (t) => {
   t.equal(e403.kind, 'auth')
   t.equal(e403.message, 'vendor rejected the API key (HTTP 403)')
   t.equal(vendor.requests.length, 2)
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'auth' }), 2)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'auth' }), 2)
 })
 
 t.test('400 -> http_error with the vendor message, not retried', async (t) => {
@@ -112,7 +112,7 @@ t.test('malformed JSON -> bad_answer naming the source and the parser problem', 
   t.equal(vendor.requestsTo('/bad').length, 1, 'a bad answer is not retried')
   const html = await failureOf(client.request({ method: 'GET', path: 'html' }))
   t.equal(html.kind, 'bad_answer')
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'bad_answer' }), 2)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'bad_answer' }), 2)
 })
 
 t.test('oversized body -> too_large, whether declared or streamed', async (t) => {
@@ -147,7 +147,7 @@ t.test('a vendor that never answers -> timeout within the configured time, not r
   t.equal(err.message, 'no answer within 300 ms')
   t.ok(took >= 290 && took < 1500, `gave up after ${Math.round(took)} ms`)
   t.equal(vendor.requests.length, 1)
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'timeout' }), 1)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'timeout' }), 1)
 })
 
 t.test('a body dripping too slowly -> timeout at the total limit', async (t) => {
@@ -169,8 +169,8 @@ t.test('connection reset -> network with the code, after retries', async (t) => 
   t.equal(err.kind, 'network')
   t.match(err.message, /^connection to vendor failed: ECONNRESET/)
   t.equal(vendor.requests.length, 3, 'first try and two retries')
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'network' }), 1)
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 3)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'network' }), 1)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 3)
 })
 
 t.test('connection refused -> network ECONNREFUSED', async (t) => {
@@ -208,7 +208,7 @@ t.test('abort signal -> cancelled: before, during the call, and during a retry w
   t.equal(retryWait.kind, 'cancelled')
   t.ok(performance.now() - started < 1000, 'the 5 s Retry-After wait was cut short')
   t.equal(vendor.requestsTo('/busy').length, 1)
-  t.equal(metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'cancelled' }), 3)
+  t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'cancelled' }), 3)
   t.type(mid, SourceError)
 })
 

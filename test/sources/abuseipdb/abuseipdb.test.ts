@@ -113,7 +113,7 @@ t.test('429 with Retry-After: retried, then answered', async (t) => {
   const [first, second] = fake.vendor.requests
   t.equal(fake.vendor.requests.length, 2)
   t.ok(first && second && second.arrivedAt - first.arrivedAt >= 900, 'waited about the Retry-After second')
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'abuseipdb' }), 2)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'abuseipdb' }), 2)
 })
 
 t.test('daily quota spent (Retry-After an hour away) -> rate_limited at once, no retry', async (t) => {

@@ -93,7 +93,7 @@ t.test('429 with Retry-After: retried, then answered', async (t) => {
   const [first, second] = fake.vendor.requests
   t.equal(fake.vendor.requests.length, 2)
   t.ok(first && second && second.arrivedAt - first.arrivedAt >= 900, 'waited about the Retry-After second')
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'greynoise' }), 2)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'greynoise' }), 2)
 })
 
 t.test('429 without Retry-After after the retries -> rate_limited quoting the vendor', async (t) => {

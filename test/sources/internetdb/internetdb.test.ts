@@ -69,7 +69,7 @@ t.test('self-throttles to one call a second by default', async (t) => {
   await source.lookup(ip('192.0.2.2'), ctx())
   const [first, second] = fake.vendor.requests
   t.ok(first && second && second.arrivedAt - first.arrivedAt >= 900, 'the second call waited for its token')
-  t.equal(metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'internetdb' }), 1)
+  t.equal(await metrics.get(SOURCE_THROTTLED_WAITS_TOTAL, { source: 'internetdb' }), 1)
 })
 
 t.test('429 with Retry-After: retried, then answered', async (t) => {
@@ -81,7 +81,7 @@ t.test('429 with Retry-After: retried, then answered', async (t) => {
   const [first, second] = fake.vendor.requests
   t.equal(fake.vendor.requests.length, 2)
   t.ok(first && second && second.arrivedAt - first.arrivedAt >= 900, 'waited about the Retry-After second')
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'internetdb' }), 2)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'internetdb' }), 2)
 })
 
 t.test('a vendor error body with 200 -> bad_answer quoting it', async (t) => {

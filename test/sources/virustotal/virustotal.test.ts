@@ -148,7 +148,7 @@ t.test('429 QuotaExceededError with Retry-After: retried, then answered', async 
   const [first, second] = fake.vendor.requests
   t.equal(fake.vendor.requests.length, 2)
   t.ok(first && second && second.arrivedAt - first.arrivedAt >= 900, 'waited about the Retry-After second')
-  t.equal(metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'virustotal' }), 2)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'virustotal' }), 2)
 })
 
 t.test('400 InvalidArgumentError -> bad_answer quoting the vendor', async (t) => {
