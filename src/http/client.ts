@@ -276,7 +276,8 @@ export class InstrumentedHttpClient implements HttpClient {
         ...(req.json !== undefined ? { json: req.json } : {}),
         ...(req.form ? { form: { ...req.form } } : {}),
       })
-      pending.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
+      // on() hands back the same request promise, awaited below.
+      void pending.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
         const declared = progress.total ?? 0
         if (!tooLarge && (progress.transferred > this.#maxResponseBytes || declared > this.#maxResponseBytes)) {
           tooLarge = true

@@ -202,7 +202,6 @@ export const urlhausSource: SourceDefinition = {
   cacheTtlMs: CACHE_TTL_MS,
   async start(config, deps): Promise<SourceInstance> {
     const client = vendorHttpClient(ID, config, deps)
-    const envKey = config.sources[ID]?.['apiKey']
     const post = async (path: string, form: Record<string, string>, key: string, signal: AbortSignal): Promise<unknown> =>
       (await client.request({ method: 'POST', path, form, headers: { 'Auth-Key': key }, signal })).body
     return {

@@ -6,7 +6,7 @@ import { Value } from 'typebox/value'
 import { indexOutputs } from '../../src/contract/outputs.js'
 import { deriveRunReplySchema } from '../../src/schemas/run.js'
 import { startApp } from '../helpers/app.js'
-import { runReply, type RunReply } from '../helpers/run-reply.js'
+import { runReply } from '../helpers/run-reply.js'
 
 const config = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as AppConfig
 const declared = new Set(config.playbook.outputVariables.map((o) => `${o.name}!${o.type}`))

@@ -8,7 +8,7 @@ import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { startApp } from '../helpers/app.js'
 import { startFakeVendor, type FakeReply } from '../helpers/fake-vendor.js'
-import { runReply, type RunReply } from '../helpers/run-reply.js'
+import { runReply } from '../helpers/run-reply.js'
 
 
 const unhandled: unknown[] = []
