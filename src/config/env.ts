@@ -153,6 +153,15 @@ export const SERVICE_SETTINGS = [
   setting({ env: 'MAX_EVENT_LOOP_DELAY_MS', key: 'maxEventLoopDelayMs', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000', parse: int(0, 60_000) }),
 ] as const
 
+/**
+ * Every setting of ServiceConfig has its row above: a field added without one fails to compile here, instead of
+ * compiling into a value that is always undefined.
+ */
+type SettingKey = (typeof SERVICE_SETTINGS)[number]['key']
+type MissingSetting = Exclude<keyof Omit<ServiceConfig, 'sources' | 'platform'>, SettingKey>
+const everySettingHasARow: [MissingSetting] extends [never] ? true : MissingSetting = true
+void everySettingHasARow
+
 export interface SettingRow {
   readonly env: string
   readonly description: string

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { ACCESS_ID, SECRET_KEY, startSandbox } from '../platform/harness.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
+import { TEST_SNAPSHOT_DIR } from '../helpers/snapshot-dir.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const tsLoader = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href
@@ -26,7 +27,7 @@ interface Started {
 const startServer = async (t: Test, env: Record<string, string>): Promise<Started> => {
   const child = spawn(process.execPath, [`--import=${tsLoader}`, 'src/server.ts'], {
     cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', TS_NODE_TRANSPILE_ONLY: '1', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', TS_NODE_TRANSPILE_ONLY: '1', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

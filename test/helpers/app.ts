@@ -5,6 +5,7 @@ import { Writable } from 'node:stream'
 import { buildApp, type BuildAppOptions } from '../../src/app.js'
 import { loadServiceConfig } from '../../src/config/env.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
+import { TEST_SNAPSHOT_DIR } from './snapshot-dir.js'
 
 export interface TestApp {
   readonly app: Awaited<ReturnType<typeof buildApp>>
@@ -20,7 +21,7 @@ export const startApp = async (
   const sources = options.sources ?? SOURCE_DEFINITIONS
   // Load shedding is off unless a test turns it on (test/hardening/plugins.test.ts): on a busy CI machine the
   // event loop of a test process can lag for reasons that have nothing to do with the test.
-  const config = loadServiceConfig({ LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ...env }, sources)
+  const config = loadServiceConfig({ LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env }, sources)
   const logs: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -5,6 +5,7 @@ import { pino } from 'pino'
 import { asnFinding, asnSource, dataDateOfVersion, resolveDataPath, type AsnData } from '../../../src/sources/asn.js'
 import { StringTable, parseIpv4, parseRangeCsv } from '../../../src/datasets/ip-range-table.js'
 import { loadServiceConfig } from '../../../src/config/env.js'
+import { TEST_SNAPSHOT_DIR } from '../../helpers/snapshot-dir.js'
 import { SourceError } from '../../../src/errors.js'
 import type { Indicator, IndicatorType } from '../../../src/indicators/types.js'
 import type { LookupContext, SourceDeps } from '../../../src/sources/types.js'
@@ -167,7 +168,7 @@ t.test('values that are not canonical, and unsupported types, are internal error
 })
 
 t.test('start() loads the files the settings name', async (t) => {
-  const config = loadServiceConfig({ ASN_IPV4_PATH: fixture('ipv4.csv'), ASN_IPV6_PATH: fixture('ipv6-text.csv') }, [asnSource])
+  const config = loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ASN_IPV4_PATH: fixture('ipv4.csv'), ASN_IPV6_PATH: fixture('ipv6-text.csv') }, [asnSource])
   const instance = await asnSource.start(config, deps)
   t.match(instance.health(), { state: 'ready', detail: /^7 IPv4 \+ 2 IPv6 ranges, data file dated \d{4}-\d{2}-\d{2}$/ })
   const google = await instance.lookup(indicator('8.8.8.8'), ctx)
@@ -177,7 +178,7 @@ t.test('start() loads the files the settings name', async (t) => {
 })
 
 t.test('start() fails naming the setting, the file and the line', async (t) => {
-  const start = (env: Record<string, string>) => asnSource.start(loadServiceConfig(env, [asnSource]), deps)
+  const start = (env: Record<string, string>) => asnSource.start(loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env }, [asnSource]), deps)
   const missing = fixture('missing.csv')
   await t.rejects(
     start({ ASN_IPV4_PATH: missing, ASN_IPV6_PATH: fixture('ipv6.csv') }),

@@ -3,6 +3,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { asnSource } from '../../../src/sources/asn.js'
 import { loadServiceConfig } from '../../../src/config/env.js'
+import { TEST_SNAPSHOT_DIR } from '../../helpers/snapshot-dir.js'
 import type { IndicatorType } from '../../../src/indicators/types.js'
 import type { LookupContext, SourceDeps } from '../../../src/sources/types.js'
 
@@ -15,7 +16,7 @@ const deps: SourceDeps = {
 }
 const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, settings: {} }
 
-const instance = await asnSource.start(loadServiceConfig({}, [asnSource]), deps)
+const instance = await asnSource.start(loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR }, [asnSource]), deps)
 const lookup = (value: string, type: IndicatorType = 'Address') => instance.lookup({ input: value, value, type }, ctx)
 
 t.test('health reports the sizes and the data date', async (t) => {
