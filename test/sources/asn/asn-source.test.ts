@@ -41,6 +41,7 @@ t.test('the definition', async (t) => {
     [
       ['ipv4Path', 'ASN_IPV4_PATH'],
       ['ipv6Path', 'ASN_IPV6_PATH'],
+      ['snapshotDir', 'ASN_SNAPSHOT_DIR'],
     ],
   )
   t.equal(asnSource.settings[0]!.default, '@ip-location-db/asn/asn-ipv4-num.csv', 'the package file, as a portable name')
