@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { StringTable, type IpFamily, type IpRangeTable } from './ip-range-table.js'
+import { type IpFamily, type IpRangeTable } from './ip-range-table.js'
+import { StringTable } from './string-table.js'
 
 const FORMAT = 'tc-enrich-ranges-v1'
 

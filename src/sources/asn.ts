@@ -13,19 +13,11 @@ import { readSnapshot, snapshotKey, writeSnapshot } from '../datasets/range-snap
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import { loadIpv4Countries, type CountryOfIpv4 } from '../datasets/country.js'
-import {
-  StringTable,
-  findRangeIndex,
-  formatIpv4,
-  formatIpv6,
-  isIpv4Mapped,
-  loadRangeFile,
-  parseIpv4,
-  parseIpv6,
-  rangeAt,
-  type IpFamily,
-  type IpRangeTable,
-} from '../datasets/ip-range-table.js'
+import { formatIpv4, formatIpv6, isIpv4Mapped, parseIpv4, parseIpv6 } from '../datasets/ip-address.js'
+import { type IpFamily, type IpRangeTable } from '../datasets/ip-range-table.js'
+import { loadRangeFile } from '../datasets/range-csv.js'
+import { findRangeIndex, rangeAt } from '../datasets/range-lookup.js'
+import { StringTable } from '../datasets/string-table.js'
 import type { FactValue, Finding, SourceDefinition, SourceSetting } from './types.js'
 
 const require = createRequire(import.meta.url)

@@ -1,19 +1,11 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import {
-  RangeFileError,
-  StringTable,
-  findRangeIndex,
-  formatIpv4,
-  formatIpv6,
-  loadRangeFile,
-  lookupRange,
-  parseIpv4,
-  parseIpv6,
-  parseRangeCsv,
-  type IpFamily,
-} from '../../../src/datasets/ip-range-table.js'
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../../src/datasets/ip-address.js'
+import { type IpFamily } from '../../../src/datasets/ip-range-table.js'
+import { RangeFileError, loadRangeFile, parseRangeCsv } from '../../../src/datasets/range-csv.js'
+import { findRangeIndex, lookupRange } from '../../../src/datasets/range-lookup.js'
+import { StringTable } from '../../../src/datasets/string-table.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const parseFixture = (name: string, family: IpFamily, orgs = new StringTable()) =>

@@ -3,7 +3,10 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { StringTable, loadRangeFile, lookupRange, parseIpv4, parseIpv6 } from '../../../src/datasets/ip-range-table.js'
+import { parseIpv4, parseIpv6 } from '../../../src/datasets/ip-address.js'
+import { loadRangeFile } from '../../../src/datasets/range-csv.js'
+import { lookupRange } from '../../../src/datasets/range-lookup.js'
+import { StringTable } from '../../../src/datasets/string-table.js'
 import { readSnapshot, snapshotKey, writeSnapshot } from '../../../src/datasets/range-snapshot.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
