@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
-import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'abuseipdb'
 const TITLE = 'AbuseIPDB'
@@ -96,15 +96,15 @@ export const abuseipdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 's
   return toAbuseipdbFinding(indicator, res.body)
 }
 
-export const abuseipdbSource: SourceDefinition = {
+export const abuseipdbSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: "How confident AbuseIPDB's reporters are that an IP address is abusive (0-100), with its ISP, usage type and Tor status.",
   supports: ['Address'],
-  settings: vendorSettings(ID, TITLE, 'https://api.abuseipdb.com/api/v2', ABUSEIPDB_RATE_LIMIT),
+  baseUrl: 'https://api.abuseipdb.com/api/v2',
   rateLimit: ABUSEIPDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
+  key: 'required',
   outputs: [
     { key: 'score', type: 'String', note: 'AbuseIPDB: abuse confidence score 0-100.' },
     { key: 'total_reports', type: 'String', note: 'AbuseIPDB: reports in the last 90 days.' },
@@ -112,26 +112,17 @@ export const abuseipdbSource: SourceDefinition = {
     { key: 'is_tor', type: 'String', note: 'AbuseIPDB: "true" for a Tor exit node.' },
     { key: 'link', type: 'String', note: 'AbuseIPDB: the address\'s page on AbuseIPDB.' },
   ],
-  async start(config, deps) {
-    const client = vendorHttpClient(ID, config, deps)
-    return {
-      health: vendorHealth(ID, config, client, 'required'),
-      async lookup(indicator, ctx) {
-        const apiKey = requireApiKey(ID, ctx)
-        const res = await client.request({
-          method: 'GET',
-          path: '/check',
-          searchParams: abuseipdbCheckParams(indicator),
-          // Without Accept: application/json AbuseIPDB answers HTML.
-          headers: { Key: apiKey, Accept: 'application/json' },
-          answerStatuses: [422],
-          signal: ctx.signal,
-        })
-        return abuseipdbAnswer(indicator, res)
-      },
-      async close() {
-        client.close()
-      },
-    }
+  async lookup(client, indicator, ctx) {
+    const apiKey = ctx.apiKey
+    const res = await client.request({
+      method: 'GET',
+      path: '/check',
+      searchParams: abuseipdbCheckParams(indicator),
+      // Without Accept: application/json AbuseIPDB answers HTML.
+      headers: { Key: apiKey, Accept: 'application/json' },
+      answerStatuses: [422],
+      signal: ctx.signal,
+    })
+    return abuseipdbAnswer(indicator, res)
   },
-}
+})

@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
-import { vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'greynoise'
 const TITLE = 'GreyNoise'
@@ -107,40 +107,32 @@ export const greynoiseAnswer = (indicator: Indicator, res: Pick<HttpResponse, 's
   return toGreynoiseFinding(indicator, res.body)
 }
 
-export const greynoiseSource: SourceDefinition = {
+export const greynoiseSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: 'Whether GreyNoise sees an IP address scanning the internet (noise) or as a known business service (RIOT), and its classification.',
   supports: ['Address'],
-  settings: vendorSettings(ID, TITLE, 'https://api.greynoise.io', GREYNOISE_RATE_LIMIT),
+  baseUrl: 'https://api.greynoise.io',
   rateLimit: GREYNOISE_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
+  key: 'optional',
+  // The community API answers without a key, under a smaller quota.
+  keyHint: 'using the unauthenticated community API (smaller quota)',
   outputs: [
     { key: 'classification', type: 'String', note: 'GreyNoise: benign, malicious or unknown.' },
     { key: 'noise', type: 'String', note: 'GreyNoise: "true" when seen scanning the internet.' },
     { key: 'riot', type: 'String', note: 'GreyNoise: "true" for a known benign business service (RIOT).' },
     { key: 'name', type: 'String', note: 'GreyNoise: the actor or service name.' },
   ],
-  async start(config, deps) {
-    const client = vendorHttpClient(ID, config, deps)
-    return {
-      // The community API answers without a key, under a smaller quota.
-      health: vendorHealth(ID, config, client, 'optional', 'using the unauthenticated community API (smaller quota)'),
-      async lookup(indicator, ctx) {
-        const apiKey = ctx.settings['apiKey']
-        const res = await client.request({
-          method: 'GET',
-          path: greynoisePath(indicator),
-          headers: apiKey === undefined || apiKey === '' ? {} : { key: apiKey },
-          answerStatuses: [400, 404],
-          signal: ctx.signal,
-        })
-        return greynoiseAnswer(indicator, res)
-      },
-      async close() {
-        client.close()
-      },
-    }
+  async lookup(client, indicator, ctx) {
+    const { apiKey } = ctx
+    const res = await client.request({
+      method: 'GET',
+      path: greynoisePath(indicator),
+      headers: apiKey === undefined ? {} : { key: apiKey },
+      answerStatuses: [400, 404],
+      signal: ctx.signal,
+    })
+    return greynoiseAnswer(indicator, res)
   },
-}
+})

@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition } from './types.js'
-import { vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'internetdb'
 const TITLE = 'Shodan InternetDB'
@@ -81,36 +81,27 @@ export const internetdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, '
   return toInternetdbFinding(indicator, res.body)
 }
 
-export const internetdbSource: SourceDefinition = {
+export const internetdbSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: "An IP address's open ports, known CVEs, hostnames and tags as last seen by Shodan (context only, no verdict).",
   supports: ['Address'],
-  settings: vendorSettings(ID, TITLE, 'https://internetdb.shodan.io', INTERNETDB_RATE_LIMIT, false),
+  baseUrl: 'https://internetdb.shodan.io',
   rateLimit: INTERNETDB_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
+  key: 'none',
   outputs: [
     { key: 'ports', type: 'StringArray', note: 'InternetDB: open ports.' },
     { key: 'vulns', type: 'StringArray', note: 'InternetDB: CVEs.' },
     { key: 'hostnames', type: 'StringArray', note: 'InternetDB: hostnames.' },
   ],
-  async start(config, deps) {
-    const client = vendorHttpClient(ID, config, deps)
-    return {
-      health: vendorHealth(ID, config, client, 'none'),
-      async lookup(indicator, ctx) {
-        const res = await client.request({
-          method: 'GET',
-          path: internetdbPath(indicator),
-          answerStatuses: [404],
-          signal: ctx.signal,
-        })
-        return internetdbAnswer(indicator, res)
-      },
-      async close() {
-        client.close()
-      },
-    }
+  async lookup(client, indicator, ctx) {
+    const res = await client.request({
+      method: 'GET',
+      path: internetdbPath(indicator),
+      answerStatuses: [404],
+      signal: ctx.signal,
+    })
+    return internetdbAnswer(indicator, res)
   },
-}
+})

@@ -5,8 +5,8 @@
 import { getDomain } from 'tldts'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
-import type { Finding, SourceDefinition, SourceInstance } from './types.js'
-import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import type { Finding, SourceDefinition } from './types.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'otx'
 const TITLE = 'AlienVault OTX'
@@ -111,39 +111,31 @@ export const toOtxFinding = (indicator: Indicator, answer: unknown, status = 200
   }
 }
 
-export const otxSource: SourceDefinition = {
+export const otxSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: 'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
   supports: ['Address', 'Host', 'URL', 'File'],
+  baseUrl: DEFAULT_BASE_URL,
+  rateLimit: DEFAULT_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  key: 'required',
+  keyHint: 'free with an otx.alienvault.com account',
   outputs: [
     { key: 'pulse_count', type: 'String', note: 'OTX: pulses that mention it.' },
     { key: 'reputation', type: 'String', note: 'OTX: OTX reputation.' },
     { key: 'malware_families', type: 'StringArray', note: 'OTX: malware families in those pulses.' },
     { key: 'reference', type: 'String', note: 'OTX: the indicator\'s page on OTX.' },
   ],
-  settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
-  rateLimit: DEFAULT_RATE_LIMIT,
-  cacheTtlMs: CACHE_TTL_MS,
-  async start(config, deps): Promise<SourceInstance> {
-    const client = vendorHttpClient(ID, config, deps)
-    return {
-      health: vendorHealth(ID, config, client, 'required', 'free with an otx.alienvault.com account'),
-      async lookup(indicator, ctx) {
-        const key = requireApiKey(ID, ctx)
-        const res = await client.request({
-          method: 'GET',
-          path: otxPathOf(indicator),
-          headers: { 'X-OTX-API-KEY': key },
-          answerStatuses: [404],
-          signal: ctx.signal,
-        })
-        return toOtxFinding(indicator, res.body, res.status)
-      },
-      async close() {
-        client.close()
-      },
-    }
+  async lookup(client, indicator, ctx) {
+    const key = ctx.apiKey
+    const res = await client.request({
+      method: 'GET',
+      path: otxPathOf(indicator),
+      headers: { 'X-OTX-API-KEY': key },
+      answerStatuses: [404],
+      signal: ctx.signal,
+    })
+    return toOtxFinding(indicator, res.body, res.status)
   },
-}
+})

@@ -4,8 +4,8 @@
  */
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
-import type { Finding, SourceDefinition, SourceInstance } from './types.js'
-import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import type { Finding, SourceDefinition } from './types.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'threatfox'
 const TITLE = 'abuse.ch ThreatFox'
@@ -112,39 +112,31 @@ export const toThreatfoxFinding = (indicator: Indicator, answer: unknown): Findi
   }
 }
 
-export const threatfoxSource: SourceDefinition = {
+export const threatfoxSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: 'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
   supports: ['Address', 'Host', 'URL', 'File'],
+  baseUrl: DEFAULT_BASE_URL,
+  rateLimit: DEFAULT_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  key: 'required',
+  keyHint: 'free at auth.abuse.ch',
   outputs: [
     { key: 'malware', type: 'String', note: 'ThreatFox: malware family.' },
     { key: 'threat_type', type: 'String', note: 'ThreatFox: threat type (e.g. botnet_cc).' },
     { key: 'confidence', type: 'String', note: 'ThreatFox: ThreatFox confidence level 0-100.' },
     { key: 'reference', type: 'String', note: 'ThreatFox: the IOC\'s page on ThreatFox.' },
   ],
-  settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
-  rateLimit: DEFAULT_RATE_LIMIT,
-  cacheTtlMs: CACHE_TTL_MS,
-  async start(config, deps): Promise<SourceInstance> {
-    const client = vendorHttpClient(ID, config, deps)
-    return {
-      health: vendorHealth(ID, config, client, 'required', 'free at auth.abuse.ch'),
-      async lookup(indicator, ctx) {
-        const key = requireApiKey(ID, ctx)
-        const res = await client.request({
-          method: 'POST',
-          path: PATH,
-          headers: { 'Auth-Key': key },
-          json: { query: 'search_ioc', search_term: threatfoxSearchTerm(indicator) },
-          signal: ctx.signal,
-        })
-        return toThreatfoxFinding(indicator, res.body)
-      },
-      async close() {
-        client.close()
-      },
-    }
+  async lookup(client, indicator, ctx) {
+    const key = ctx.apiKey
+    const res = await client.request({
+      method: 'POST',
+      path: PATH,
+      headers: { 'Auth-Key': key },
+      json: { query: 'search_ioc', search_term: threatfoxSearchTerm(indicator) },
+      signal: ctx.signal,
+    })
+    return toThreatfoxFinding(indicator, res.body)
   },
-}
+})

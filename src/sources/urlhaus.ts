@@ -4,8 +4,8 @@
  */
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
-import type { FactValue, Finding, SourceDefinition, SourceInstance } from './types.js'
-import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import type { FactValue, Finding, SourceDefinition } from './types.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'urlhaus'
 const TITLE = 'abuse.ch URLhaus'
@@ -186,49 +186,41 @@ export const urlhausUnsearchableHashFinding = (indicator: Indicator, kind: strin
   raw: null,
 })
 
-export const urlhausSource: SourceDefinition = {
+export const urlhausSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
   supports: ['URL', 'Host', 'File'],
+  baseUrl: DEFAULT_BASE_URL,
+  rateLimit: DEFAULT_RATE_LIMIT,
+  cacheTtlMs: CACHE_TTL_MS,
+  key: 'required',
+  keyHint: 'free at auth.abuse.ch',
   outputs: [
     { key: 'status', type: 'String', note: 'URLhaus: query status, e.g. ok, no_results, not_searchable.' },
     { key: 'threat', type: 'String', note: 'URLhaus: threat (e.g. malware_download).' },
     { key: 'reference', type: 'String', note: 'URLhaus: the entry\'s page on URLhaus.' },
   ],
-  settings: vendorSettings(ID, TITLE, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT),
-  rateLimit: DEFAULT_RATE_LIMIT,
-  cacheTtlMs: CACHE_TTL_MS,
-  async start(config, deps): Promise<SourceInstance> {
-    const client = vendorHttpClient(ID, config, deps)
+  async lookup(client, indicator, ctx) {
     const post = async (path: string, form: Record<string, string>, key: string, signal: AbortSignal): Promise<unknown> =>
       (await client.request({ method: 'POST', path, form, headers: { 'Auth-Key': key }, signal })).body
-    return {
-      health: vendorHealth(ID, config, client, 'required', 'free at auth.abuse.ch'),
-      async lookup(indicator, ctx) {
-        const key = requireApiKey(ID, ctx)
-        switch (indicator.type) {
-          case 'URL':
-            return toUrlhausUrlFinding(indicator, await post(PATHS.url, { url: indicator.value }, key, ctx.signal))
-          case 'Host':
-            return toUrlhausHostFinding(indicator, await post(PATHS.host, { host: indicator.value }, key, ctx.signal))
-          case 'File': {
-            const hash = indicator.value.toLowerCase()
-            const kind = hashKindOf(hash)
-            if (kind === undefined || !SEARCHABLE_HASHES.includes(kind)) {
-              return urlhausUnsearchableHashFinding(indicator, kind ?? 'unrecognised')
-            }
-            const answer = await post(PATHS.payload, { [`${kind}_hash`]: hash }, key, ctx.signal)
-            return toUrlhausPayloadFinding(indicator, answer)
-          }
-          default:
-            throw new SourceError('internal', `URLhaus cannot look up ${indicator.type} indicators`)
+    const key = ctx.apiKey
+    switch (indicator.type) {
+      case 'URL':
+        return toUrlhausUrlFinding(indicator, await post(PATHS.url, { url: indicator.value }, key, ctx.signal))
+      case 'Host':
+        return toUrlhausHostFinding(indicator, await post(PATHS.host, { host: indicator.value }, key, ctx.signal))
+      case 'File': {
+        const hash = indicator.value.toLowerCase()
+        const kind = hashKindOf(hash)
+        if (kind === undefined || !SEARCHABLE_HASHES.includes(kind)) {
+          return urlhausUnsearchableHashFinding(indicator, kind ?? 'unrecognised')
         }
-      },
-      async close() {
-        client.close()
-      },
+        const answer = await post(PATHS.payload, { [`${kind}_hash`]: hash }, key, ctx.signal)
+        return toUrlhausPayloadFinding(indicator, answer)
+      }
+      default:
+        throw new SourceError('internal', `URLhaus cannot look up ${indicator.type} indicators`)
     }
   },
-}
+})

@@ -3,7 +3,8 @@ import { SourceError } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { HttpClient, HttpClientSettings } from '../http/types.js'
 import { formatRateLimit, parseRateLimit, type RateLimit } from '../config/rate-limit.js'
-import type { LookupContext, SourceDeps, SourceHealth, SourceSetting } from './types.js'
+import type { Indicator } from '../indicators/types.js'
+import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceSetting } from './types.js'
 
 const envPrefix = (id: string): string => id.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 
@@ -86,3 +87,45 @@ export const vendorHealth =
       ? { state: 'not_configured', detail: `${missing}; a request can still pass ${id}_api_key${hint ? ` (${hint})` : ''}` }
       : { state: 'ready', detail: `${missing}: ${hint}` }
   }
+
+export type VendorKey = 'required' | 'optional' | 'none'
+
+/** What one vendor source says about itself; defineVendorSource makes the rest the same for every vendor. */
+export interface VendorSourceSpec<K extends VendorKey> extends Pick<SourceDefinition, 'id' | 'title' | 'description' | 'supports' | 'outputs'> {
+  readonly baseUrl: string
+  readonly rateLimit: RateLimit
+  readonly cacheTtlMs: number
+  /** required: without one the source is skipped, saying how to set it; optional: asked without one; none: no key at all. */
+  readonly key: K
+  /** Said in /health when the service has no key (how to get one, or what happens without it). */
+  readonly keyHint?: string
+  /** One lookup through the source's own client; `apiKey` is the request's key, else the service's. */
+  lookup(client: HttpClient, indicator: Indicator, ctx: LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined }): Promise<Finding>
+}
+
+/** A vendor source from its spec: its settings, its one instrumented client, its health, and the key handling. */
+export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K>): SourceDefinition => ({
+  id: spec.id,
+  title: spec.title,
+  kind: 'vendor',
+  description: spec.description,
+  supports: spec.supports,
+  settings: vendorSettings(spec.id, spec.title, spec.baseUrl, spec.rateLimit, spec.key !== 'none'),
+  rateLimit: spec.rateLimit,
+  cacheTtlMs: spec.cacheTtlMs,
+  outputs: spec.outputs,
+  async start(config, deps) {
+    const client = vendorHttpClient(spec.id, config, deps)
+    return {
+      health: vendorHealth(spec.id, config, client, spec.key, spec.keyHint),
+      // async: a missing key rejects, as every lookup failure does; it never throws at the caller.
+      lookup: async (indicator, ctx) => {
+        const given = ctx.settings['apiKey']
+        const apiKey = spec.key === 'required' ? requireApiKey(spec.id, ctx) : given === undefined || given === '' ? undefined : given
+        // A required key is there by now (requireApiKey skipped the source otherwise): the type says so for K.
+        return spec.lookup(client, indicator, { ...ctx, apiKey } as LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined })
+      },
+      close: async () => client.close(),
+    }
+  },
+})

@@ -3,7 +3,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { FactValue, Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
-import { requireApiKey, vendorHealth, vendorHttpClient, vendorSettings } from './vendor-kit.js'
+import { defineVendorSource } from './vendor-kit.js'
 
 const ID = 'virustotal'
 const TITLE = 'VirusTotal'
@@ -207,39 +207,30 @@ export const virustotalAnswer = (indicator: Indicator, res: Pick<HttpResponse, '
   return toVirustotalFinding(indicator, res.body)
 }
 
-export const virustotalSource: SourceDefinition = {
+export const virustotalSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  kind: 'vendor',
   description: 'How many antivirus engines and URL scanners flag an IP, domain, URL or file hash, and its community reputation.',
   supports: ['Address', 'Host', 'URL', 'File'],
-  settings: vendorSettings(ID, TITLE, 'https://www.virustotal.com/api/v3', VT_RATE_LIMIT),
+  baseUrl: 'https://www.virustotal.com/api/v3',
   rateLimit: VT_RATE_LIMIT,
   cacheTtlMs: CACHE_TTL_MS,
+  key: 'required',
   outputs: [
     { key: 'malicious', type: 'String', note: 'VirusTotal: engines that flag it malicious.' },
     { key: 'suspicious', type: 'String', note: 'VirusTotal: engines that flag it suspicious.' },
     { key: 'reputation', type: 'String', note: 'VirusTotal: community reputation score.' },
     { key: 'link', type: 'String', note: 'VirusTotal: the object\'s page on VirusTotal.' },
   ],
-  async start(config, deps) {
-    const client = vendorHttpClient(ID, config, deps)
-    return {
-      health: vendorHealth(ID, config, client, 'required'),
-      async lookup(indicator, ctx) {
-        const apiKey = requireApiKey(ID, ctx)
-        const res = await client.request({
-          method: 'GET',
-          path: virustotalObject(indicator).path,
-          headers: { 'x-apikey': apiKey },
-          answerStatuses: [400, 404],
-          signal: ctx.signal,
-        })
-        return virustotalAnswer(indicator, res)
-      },
-      async close() {
-        client.close()
-      },
-    }
+  async lookup(client, indicator, ctx) {
+    const apiKey = ctx.apiKey
+    const res = await client.request({
+      method: 'GET',
+      path: virustotalObject(indicator).path,
+      headers: { 'x-apikey': apiKey },
+      answerStatuses: [400, 404],
+      signal: ctx.signal,
+    })
+    return virustotalAnswer(indicator, res)
   },
-}
+})
