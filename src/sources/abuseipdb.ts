@@ -1,9 +1,11 @@
 /** AbuseIPDB v2: how confident its community is that an IP address is abusive, and who runs it. */
+import { Type } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe } from './answer-shape.js'
 
 const ID = 'abuseipdb'
 const TITLE = 'AbuseIPDB'
@@ -20,9 +22,29 @@ export const ABUSEIPDB_RATE_LIMIT: RateLimit = { requests: 1000, perMs: 86_400_0
 const CACHE_TTL_MS = 3_600_000
 const GUI_BASE = 'https://www.abuseipdb.com/check'
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const numberOr0 = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
-const stringOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+/** GET /check 200: `{"data":{...}}`; only the score is required. */
+const CHECK_ANSWER = answerShape(
+  TITLE,
+  Type.Object({
+    data: Type.Object({
+      abuseConfidenceScore: Type.Number(),
+      isWhitelisted: Maybe(Type.Boolean()),
+      isTor: Maybe(Type.Boolean()),
+      isPublic: Maybe(Type.Boolean()),
+      totalReports: Maybe(Type.Number()),
+      numDistinctUsers: Maybe(Type.Number()),
+      countryCode: Maybe(Type.String()),
+      isp: Maybe(Type.String()),
+      domain: Maybe(Type.String()),
+      usageType: Maybe(Type.String()),
+      lastReportedAt: Maybe(Type.String()),
+    }),
+  }),
+)
+/** 422: `{"errors":[{"detail":...}]}`. */
+const REFUSAL = answerShape(TITLE, Type.Object({ errors: Type.Array(Type.Object({ detail: Maybe(Type.String()) })) }))
+
+const stringOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 
 /** The query string of GET /check. */
 export const abuseipdbCheckParams = (indicator: Indicator): Record<string, string | number> => ({
@@ -40,23 +62,20 @@ export const abuseipdbVerdict = (score: number, whitelisted: boolean): Verdict =
 
 /** Maps a 200 answer (`{"data":{...}}`) to a finding. Throws bad_answer on another shape. */
 export const toAbuseipdbFinding = (indicator: Indicator, answer: unknown): Finding => {
-  const data = isRecord(answer) ? answer['data'] : undefined
-  if (!isRecord(data) || typeof data['abuseConfidenceScore'] !== 'number') {
-    throw new SourceError('bad_answer', `${TITLE} answered 200 without data.abuseConfidenceScore`)
-  }
-  const score = Math.max(0, Math.min(100, Math.round(data['abuseConfidenceScore'])))
-  const whitelisted = data['isWhitelisted'] === true
-  const isTor = data['isTor'] === true
-  const totalReports = numberOr0(data['totalReports'])
-  const distinctUsers = numberOr0(data['numDistinctUsers'])
-  const country = stringOrNull(data['countryCode'])
-  const isp = stringOrNull(data['isp'])
-  const usageType = stringOrNull(data['usageType'])
+  const { data } = CHECK_ANSWER.read(answer, '200')
+  const score = Math.max(0, Math.min(100, Math.round(data.abuseConfidenceScore)))
+  const whitelisted = data.isWhitelisted === true
+  const isTor = data.isTor === true
+  const totalReports = data.totalReports ?? 0
+  const distinctUsers = data.numDistinctUsers ?? 0
+  const country = stringOrNull(data.countryCode)
+  const isp = stringOrNull(data.isp)
+  const usageType = stringOrNull(data.usageType)
   const tags = [
     ...(isTor ? ['tor'] : []),
     ...(whitelisted ? ['whitelisted'] : []),
     ...(totalReports > 0 ? ['reported'] : []),
-    ...(data['isPublic'] === false ? ['not-public'] : []),
+    ...(data.isPublic === false ? ['not-public'] : []),
   ]
   const who = [isp, country].filter((x) => x !== null).join(', ')
   const reports =
@@ -75,11 +94,11 @@ export const toAbuseipdbFinding = (indicator: Indicator, answer: unknown): Findi
       distinct_users: distinctUsers,
       country,
       isp,
-      domain: stringOrNull(data['domain']),
+      domain: stringOrNull(data.domain),
       usage_type: usageType,
       is_tor: isTor,
       is_whitelisted: whitelisted,
-      last_reported_at: stringOrNull(data['lastReportedAt']),
+      last_reported_at: stringOrNull(data.lastReportedAt),
       link: `${GUI_BASE}/${encodeURIComponent(indicator.value)}`,
     },
     raw: answer,
@@ -89,8 +108,8 @@ export const toAbuseipdbFinding = (indicator: Indicator, answer: unknown): Findi
 /** Turns the HTTP answer (200 or 422) into a finding or a bad_answer failure quoting the vendor. */
 export const abuseipdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
   if (res.status === 422) {
-    const errors = isRecord(res.body) && Array.isArray(res.body['errors']) ? res.body['errors'] : []
-    const detail = errors.map((e) => (isRecord(e) ? String(e['detail'] ?? '') : '')).filter((d) => d !== '').join('; ')
+    const errors = REFUSAL.fits(res.body) ? res.body.errors : []
+    const detail = errors.map((e) => e.detail ?? '').filter((d) => d !== '').join('; ')
     throw new SourceError('bad_answer', `${TITLE} refused the address (422: ${detail || 'no detail'})`)
   }
   return toAbuseipdbFinding(indicator, res.body)

@@ -1,9 +1,11 @@
 /** GreyNoise Community: whether an IP address is an internet-wide scanner (noise) or a known business service (RIOT). */
+import { Type } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe } from './answer-shape.js'
 
 const ID = 'greynoise'
 const TITLE = 'GreyNoise'
@@ -21,8 +23,23 @@ export const GREYNOISE_RATE_LIMIT: RateLimit = { requests: 50, perMs: 86_400_000
 const CACHE_TTL_MS = 6 * 3_600_000
 const GUI_BASE = 'https://viz.greynoise.io/ip'
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const stringOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+/** 200: `{"ip","noise","riot","classification","name","link","last_seen","message"}`; the two flags are required. */
+const COMMUNITY_ANSWER = answerShape(
+  TITLE,
+  Type.Object({
+    noise: Type.Boolean(),
+    riot: Type.Boolean(),
+    classification: Maybe(Type.String()),
+    name: Maybe(Type.String()),
+    link: Maybe(Type.String()),
+    last_seen: Maybe(Type.String()),
+  }),
+)
+/** What GreyNoise sends with a 400 or a "not observed" 404: `{"ip"?, "message"}`. */
+const MESSAGE = answerShape(TITLE, Type.Object({ ip: Type.Optional(Type.String()), message: Maybe(Type.String()) }))
+
+const stringOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
+const messageOf = (body: unknown): string | null => (MESSAGE.fits(body) ? stringOrNull(body.message) : null)
 
 // IPv6 colons are legal in a path segment; everything else unusual is escaped.
 export const greynoisePath = (indicator: Indicator): string =>
@@ -38,15 +55,13 @@ export const greynoiseVerdict = (classification: string | null, noise: boolean, 
 
 /** Maps a 200 answer (`{"ip","noise","riot","classification","name","link","last_seen","message"}`). */
 export const toGreynoiseFinding = (indicator: Indicator, answer: unknown): Finding => {
-  if (!isRecord(answer) || typeof answer['noise'] !== 'boolean' || typeof answer['riot'] !== 'boolean') {
-    const message = isRecord(answer) ? stringOrNull(answer['message']) : null
-    throw new SourceError('bad_answer', `${TITLE} answered 200 without noise/riot flags${message ? ` (message: ${message})` : ''}`)
-  }
-  const noise = answer['noise']
-  const riot = answer['riot']
-  const classification = stringOrNull(answer['classification'])
-  const name = stringOrNull(answer['name'])
-  const lastSeen = stringOrNull(answer['last_seen'])
+  const message = messageOf(answer)
+  // A 200 with only a message (e.g. a quota notice) says more than the missing flags do.
+  const observed = COMMUNITY_ANSWER.read(answer, message === null ? '200' : `200 (message: ${message})`)
+  const { noise, riot } = observed
+  const classification = stringOrNull(observed.classification)
+  const name = stringOrNull(observed.name)
+  const lastSeen = stringOrNull(observed.last_seen)
   const tags = [...(noise ? ['scanner'] : []), ...(riot ? ['business-service'] : [])]
   const what = [
     classification ? `classified ${classification}` : 'not classified',
@@ -69,7 +84,7 @@ export const toGreynoiseFinding = (indicator: Indicator, answer: unknown): Findi
       riot,
       name,
       last_seen: lastSeen,
-      link: stringOrNull(answer['link']) ?? `${GUI_BASE}/${encodeURIComponent(indicator.value)}`,
+      link: stringOrNull(observed.link) ?? `${GUI_BASE}/${encodeURIComponent(indicator.value)}`,
     },
     raw: answer,
   }
@@ -94,12 +109,11 @@ export const toGreynoiseNotObserved = (indicator: Indicator, answer: unknown): F
 /** Turns the HTTP answer (200, 404 "not observed", or 400 e.g. a non-routable address) into a finding or a failure. */
 export const greynoiseAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
   if (res.status === 400) {
-    const message = isRecord(res.body) ? stringOrNull(res.body['message']) : null
-    throw new SourceError('bad_answer', `${TITLE} refused the address (400: ${message ?? 'no message'})`)
+    throw new SourceError('bad_answer', `${TITLE} refused the address (400: ${messageOf(res.body) ?? 'no message'})`)
   }
   if (res.status === 404) {
     // GreyNoise's "not observed" 404 carries JSON with the ip; any other 404 means a wrong base URL.
-    if (!isRecord(res.body) || !('ip' in res.body || 'message' in res.body)) {
+    if (!MESSAGE.fits(res.body) || (res.body.ip === undefined && res.body.message === undefined)) {
       throw new SourceError('bad_answer', `${TITLE} answered 404 without its "not observed" body (is the base URL right?)`)
     }
     return toGreynoiseNotObserved(indicator, res.body)

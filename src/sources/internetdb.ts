@@ -1,9 +1,11 @@
 /** Shodan InternetDB: an IP address's open ports, known CVEs, hostnames and Shodan tags. Free, no key. */
+import { Type } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe } from './answer-shape.js'
 
 const ID = 'internetdb'
 const TITLE = 'Shodan InternetDB'
@@ -15,9 +17,17 @@ export const INTERNETDB_SUMMARY_ITEMS = 5
 // Shodan refreshes InternetDB about weekly.
 const CACHE_TTL_MS = 12 * 3_600_000
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x) => typeof x === 'string' || typeof x === 'number').map(String) : []
+// Ports come as numbers, everything else as strings; either is read as text.
+const Items = Type.Array(Type.Union([Type.String(), Type.Number()]))
+/** 200: `{"cpes","hostnames","ip","ports","tags","vulns"}`; the ports list is required. */
+const HOST_ANSWER = answerShape(
+  TITLE,
+  Type.Object({ ports: Items, vulns: Maybe(Items), hostnames: Maybe(Items), tags: Maybe(Items), cpes: Maybe(Items) }),
+)
+/** 404 "no information" (and InternetDB's other refusals): `{"detail": "..."}`. */
+const DETAIL = answerShape(TITLE, Type.Object({ detail: Type.String() }))
+
+const strings = (items: readonly (string | number)[] | null | undefined): string[] => (items ?? []).map(String)
 
 // IPv6 colons are legal in a path segment; everything else unusual is escaped.
 export const internetdbPath = (indicator: Indicator): string => `/${encodeURIComponent(indicator.value).replace(/%3A/gi, ':')}`
@@ -33,15 +43,12 @@ const listText = (label: string, items: readonly string[]): string | null => {
  * the verdict is always unknown and the score null; tags say what was seen ("vulns", "open-ports", Shodan's own).
  */
 export const toInternetdbFinding = (indicator: Indicator, answer: unknown): Finding => {
-  if (!isRecord(answer) || !Array.isArray(answer['ports'])) {
-    const detail = isRecord(answer) && typeof answer['detail'] === 'string' ? ` (detail: ${answer['detail']})` : ''
-    throw new SourceError('bad_answer', `${TITLE} answered 200 without a ports list${detail}`)
-  }
-  const ports = strings(answer['ports'])
-  const vulns = strings(answer['vulns'])
-  const hostnames = strings(answer['hostnames'])
-  const vendorTags = strings(answer['tags'])
-  const cpes = strings(answer['cpes'])
+  const host = HOST_ANSWER.read(answer, DETAIL.fits(answer) ? `200 (detail: ${answer.detail})` : '200')
+  const ports = strings(host.ports)
+  const vulns = strings(host.vulns)
+  const hostnames = strings(host.hostnames)
+  const vendorTags = strings(host.tags)
+  const cpes = strings(host.cpes)
   const tags = [
     ...new Set([...(ports.length > 0 ? ['open-ports'] : []), ...(vulns.length > 0 ? ['vulns'] : []), ...vendorTags.map((t) => t.toLowerCase())]),
   ]
@@ -73,7 +80,7 @@ export const toInternetdbNotFound = (_indicator: Indicator, answer: unknown): Fi
 export const internetdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
   if (res.status === 404) {
     // The "no information" 404 carries {"detail":...}; any other 404 means a wrong base URL.
-    if (!isRecord(res.body) || typeof res.body['detail'] !== 'string') {
+    if (!DETAIL.fits(res.body)) {
       throw new SourceError('bad_answer', `${TITLE} answered 404 without its "No information available" body (is the base URL right?)`)
     }
     return toInternetdbNotFound(indicator, res.body)

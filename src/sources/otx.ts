@@ -3,10 +3,12 @@
  * Facts from /work/shared/reference/sources.md; docs/sources/otx.md explains the mapping.
  */
 import { getDomain } from 'tldts'
+import { Type } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe, Strings } from './answer-shape.js'
 
 const ID = 'otx'
 const TITLE = 'AlienVault OTX'
@@ -55,11 +57,28 @@ const UI_SECTION: Readonly<Record<OtxSection, string>> = {
   file: 'file',
 }
 
-type Answer = Record<string, unknown>
-const isRecord = (v: unknown): v is Answer => typeof v === 'object' && v !== null && !Array.isArray(v)
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
-const records = (v: unknown): Answer[] => (Array.isArray(v) ? v.filter(isRecord) : [])
+/** /general 200: pulse_info.count is required; pulses, validation and reputation are read when present. */
+const GENERAL_ANSWER = answerShape(
+  TITLE,
+  Type.Object({
+    pulse_info: Type.Object({
+      count: Type.Number(),
+      pulses: Maybe(
+        Type.Array(
+          Type.Object({
+            name: Maybe(Type.String()),
+            tags: Maybe(Strings()),
+            malware_families: Maybe(Type.Array(Type.Object({ display_name: Maybe(Type.String()) }))),
+          }),
+        ),
+      ),
+    }),
+    validation: Maybe(Type.Array(Type.Object({ name: Maybe(Type.String()), message: Maybe(Type.String()), source: Maybe(Type.String()) }))),
+    reputation: Maybe(Type.Number()),
+  }),
+)
+
+const str = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
 const capped = (values: readonly string[]): string[] => values.slice(0, OTX_MAX_LISTED)
 
@@ -82,16 +101,14 @@ export const toOtxFinding = (indicator: Indicator, answer: unknown, status = 200
       raw: answer,
     }
   }
-  if (!isRecord(answer) || !isRecord(answer['pulse_info']) || typeof answer['pulse_info']['count'] !== 'number') {
-    throw new SourceError('bad_answer', 'OTX answered without pulse_info.count')
-  }
-  const pulseCount = answer['pulse_info']['count']
-  const pulses = records(answer['pulse_info']['pulses'])
-  const pulseNames = capped(distinct(pulses.map((p) => str(p['name']))))
-  const families = capped(distinct(pulses.flatMap((p) => records(p['malware_families']).map((f) => str(f['display_name'])))))
-  const tags = capped(distinct(pulses.flatMap((p) => strings(p['tags']))))
-  const validation = distinct(records(answer['validation']).map((v) => str(v['name']) ?? str(v['message']) ?? str(v['source'])))
-  const reputation = typeof answer['reputation'] === 'number' ? answer['reputation'] : null
+  const general = GENERAL_ANSWER.read(answer, String(status))
+  const pulseCount = general.pulse_info.count
+  const pulses = general.pulse_info.pulses ?? []
+  const pulseNames = capped(distinct(pulses.map((p) => str(p.name))))
+  const families = capped(distinct(pulses.flatMap((p) => (p.malware_families ?? []).map((f) => str(f.display_name)))))
+  const tags = capped(distinct(pulses.flatMap((p) => p.tags ?? [])))
+  const validation = distinct((general.validation ?? []).map((v) => str(v.name) ?? str(v.message) ?? str(v.source)))
+  const reputation = general.reputation ?? null
   const facts = { pulse_count: pulseCount, reputation, malware_families: families, pulse_names: pulseNames, tags, validation, reference }
   const inPulses = `in ${pulseCount} pulse${pulseCount === 1 ? '' : 's'}${families.length ? ` (${families.join(', ')})` : ''}`
   if (validation.length > 0) {

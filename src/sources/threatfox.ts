@@ -2,10 +2,12 @@
  * abuse.ch ThreatFox: is this IP, host, URL or hash a known indicator of compromise, and of which malware?
  * Facts from /work/shared/reference/sources.md; docs/sources/threatfox.md explains the mapping.
  */
+import { Type, type Static } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe, Strings } from './answer-shape.js'
 
 const ID = 'threatfox'
 const TITLE = 'abuse.ch ThreatFox'
@@ -18,14 +20,28 @@ const PATH = '/api/v1/'
 /** A matching IOC with confidence_level at or above this is malicious; any lower match is suspicious. */
 export const THREATFOX_MALICIOUS_CONFIDENCE = 75
 
-type Entry = Record<string, unknown>
+const IocEntry = Type.Object({
+  id: Maybe(Type.Union([Type.String(), Type.Number()])),
+  ioc: Maybe(Type.String()),
+  threat_type: Maybe(Type.String()),
+  malware_printable: Maybe(Type.String()),
+  confidence_level: Maybe(Type.Number()),
+  first_seen: Maybe(Type.String()),
+  last_seen: Maybe(Type.String()),
+  tags: Maybe(Strings()),
+})
+type Entry = Static<typeof IocEntry>
+/**
+ * search_ioc: `{"query_status": "ok", "data": [IOC, ...]}`; a miss is `"no_result"` with a string in data, and
+ * refusals (illegal_search_term, unknown_auth_key, ...) carry their own status.
+ */
+const SEARCH_ANSWER = answerShape(TITLE, Type.Object({ query_status: Type.String(), data: Type.Optional(Type.Unknown()) }))
+const IOC_LIST = answerShape(TITLE, Type.Array(IocEntry))
 
-const isRecord = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v)
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
+const str = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
 const confidenceOf = (e: Entry): number | null => {
-  const c = e['confidence_level']
+  const c = e.confidence_level
   return typeof c === 'number' && c >= 0 && c <= 100 ? c : null
 }
 
@@ -42,21 +58,14 @@ export const threatfoxSearchTerm = (indicator: Indicator): string =>
 
 /** Maps a search_ioc answer. Throws SourceError('bad_answer') for vendor errors (e.g. illegal_search_term). */
 export const toThreatfoxFinding = (indicator: Indicator, answer: unknown): Finding => {
-  if (!isRecord(answer) || typeof answer['query_status'] !== 'string') {
-    throw new SourceError('bad_answer', 'ThreatFox answered without a query_status')
-  }
-  const status = answer['query_status']
+  const { query_status: status, data } = SEARCH_ANSWER.read(answer, '200')
   // A miss is "no_result" (singular) with a STRING in data.
   if (status !== 'ok' && status !== 'no_result') {
-    const detail = typeof answer['data'] === 'string' ? `: ${answer['data']}` : ''
+    const detail = typeof data === 'string' ? `: ${data}` : ''
     throw new SourceError('bad_answer', `ThreatFox answered query_status '${status}'${detail}`)
   }
-  if (status === 'ok' && !Array.isArray(answer['data'])) {
-    throw new SourceError('bad_answer', "ThreatFox answered 'ok' without a list of IOCs")
-  }
-  const all = status === 'ok' ? (answer['data'] as unknown[]).filter(isRecord) : []
-  const entries =
-    indicator.type === 'Address' ? all.filter((e) => isEntryForAddress(indicator.value, String(e['ioc'] ?? ''))) : all
+  const all = status === 'ok' ? IOC_LIST.read(data, "'ok' with data") : []
+  const entries = indicator.type === 'Address' ? all.filter((e) => isEntryForAddress(indicator.value, e.ioc ?? '')) : all
   if (entries.length === 0) {
     return {
       verdict: 'unknown',
@@ -78,16 +87,16 @@ export const toThreatfoxFinding = (indicator: Indicator, answer: unknown): Findi
       raw: answer,
     }
   }
-  const malware = distinct(entries.map((e) => str(e['malware_printable'])))
-  const threatTypes = distinct(entries.map((e) => str(e['threat_type'])))
-  const tags = distinct([...malware, ...entries.flatMap((e) => strings(e['tags']))])
+  const malware = distinct(entries.map((e) => str(e.malware_printable)))
+  const threatTypes = distinct(entries.map((e) => str(e.threat_type)))
+  const tags = distinct([...malware, ...entries.flatMap((e) => e.tags ?? [])])
   const confidences = entries.map(confidenceOf).filter((c): c is number => c !== null)
   const confidence = confidences.length ? Math.max(...confidences) : null
   // ThreatFox dates are "YYYY-MM-DD hh:mm:ss UTC": they sort as strings.
-  const firstSeen = distinct(entries.map((e) => str(e['first_seen']))).sort()[0] ?? null
-  const lastSeen = distinct(entries.map((e) => str(e['last_seen']))).sort().at(-1) ?? null
-  const iocs = distinct(entries.map((e) => str(e['ioc'])))
-  const id = entries[0]?.['id']
+  const firstSeen = distinct(entries.map((e) => str(e.first_seen))).sort()[0] ?? null
+  const lastSeen = distinct(entries.map((e) => str(e.last_seen))).sort().at(-1) ?? null
+  const iocs = distinct(entries.map((e) => str(e.ioc)))
+  const id = entries[0]?.id
   const malicious = confidence !== null && confidence >= THREATFOX_MALICIOUS_CONFIDENCE
   return {
     verdict: malicious ? 'malicious' : 'suspicious',

@@ -2,10 +2,12 @@
  * abuse.ch URLhaus: is this URL, host or payload hash known for spreading malware?
  * Facts from /work/shared/reference/sources.md; docs/sources/urlhaus.md explains the mapping.
  */
+import { Type, type TSchema, type Static } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { FactValue, Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe, Strings, type AnswerShape } from './answer-shape.js'
 
 const ID = 'urlhaus'
 const TITLE = 'abuse.ch URLhaus'
@@ -36,27 +38,57 @@ const SEARCHABLE_HASHES: readonly HashKind[] = ['md5', 'sha256']
 export const hashKindOf = (hash: string): HashKind | undefined =>
   /^[0-9a-f]+$/i.test(hash) ? HASH_KIND_BY_LENGTH[hash.length] : undefined
 
-type Answer = Record<string, unknown>
-
-const isRecord = (v: unknown): v is Answer => typeof v === 'object' && v !== null && !Array.isArray(v)
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+/** A listed URL's fields, as /v1/url/ answers them and as /v1/host/ and /v1/payload/ list them. */
+const listedUrlFields = {
+  url_status: Maybe(Type.String()),
+  threat: Maybe(Type.String()),
+  tags: Maybe(Strings()),
+}
+const ListedUrl = Type.Object(listedUrlFields)
 /** URLhaus sends counts as strings ("10"). */
-const count = (v: unknown): number | null => {
+const Count = Maybe(Type.Union([Type.Number(), Type.String()]))
+const STATUS = answerShape(TITLE, Type.Object({ query_status: Type.String() }))
+const URL_ANSWER = answerShape(
+  TITLE,
+  Type.Object({
+    ...listedUrlFields,
+    urlhaus_reference: Maybe(Type.String()),
+    date_added: Maybe(Type.String()),
+    payloads: Maybe(Type.Array(Type.Object({ signature: Maybe(Type.String()) }))),
+  }),
+)
+const HOST_ANSWER = answerShape(
+  TITLE,
+  Type.Object({ urls: Maybe(Type.Array(ListedUrl)), url_count: Count, urlhaus_reference: Maybe(Type.String()), firstseen: Maybe(Type.String()) }),
+)
+const PAYLOAD_ANSWER = answerShape(
+  TITLE,
+  Type.Object({
+    urls: Maybe(Type.Array(ListedUrl)),
+    url_count: Count,
+    signature: Maybe(Type.String()),
+    file_type: Maybe(Type.String()),
+    sha256_hash: Maybe(Type.String()),
+    firstseen: Maybe(Type.String()),
+  }),
+)
+
+const str = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
+const count = (v: number | string | null | undefined): number | null => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
   return Number.isFinite(n) ? n : null
 }
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
-const records = (v: unknown): Answer[] => (Array.isArray(v) ? v.filter(isRecord) : [])
 const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
 
-/** A body that is not URLhaus's shape, or a query_status other than ok/no_results, is a bad answer. */
-const queryStatusOf = (answer: unknown): 'ok' | 'no_results' => {
-  if (!isRecord(answer) || typeof answer['query_status'] !== 'string') {
-    throw new SourceError('bad_answer', 'URLhaus answered without a query_status')
-  }
-  const status = answer['query_status']
-  if (status === 'ok' || status === 'no_results') return status
-  throw new SourceError('bad_answer', `URLhaus answered query_status '${status}'`)
+/**
+ * The listed entry, typed, or undefined for "no_results". A query_status other than ok/no_results, or a body out of
+ * URLhaus's shape, is a bad answer.
+ */
+const listedOrMiss = <T extends TSchema>(answer: unknown, shape: AnswerShape<T>): Static<T> | undefined => {
+  const status = STATUS.read(answer, '200').query_status
+  if (status === 'no_results') return undefined
+  if (status !== 'ok') throw new SourceError('bad_answer', `URLhaus answered query_status '${status}'`)
+  return shape.read(answer, "'ok'")
 }
 
 const notListed = (answer: unknown, what: string): Finding => ({
@@ -79,20 +111,20 @@ const notListed = (answer: unknown, what: string): Finding => ({
 
 /** Maps a /v1/url/ answer. Throws SourceError('bad_answer') on a vendor error status. */
 export const toUrlhausUrlFinding = (indicator: Indicator, answer: unknown): Finding => {
-  if (queryStatusOf(answer) === 'no_results') return notListed(answer, 'URL')
-  const a = answer as Answer
-  const urlStatus = str(a['url_status']) ?? 'unknown'
+  const a = listedOrMiss(answer, URL_ANSWER)
+  if (a === undefined) return notListed(answer, 'URL')
+  const urlStatus = str(a.url_status) ?? 'unknown'
   const online = urlStatus === 'online'
-  const tags = distinct(strings(a['tags']))
-  const threat = str(a['threat'])
-  const signature = distinct(records(a['payloads']).map((p) => str(p['signature']))).join(', ') || null
+  const tags = distinct(a.tags ?? [])
+  const threat = str(a.threat)
+  const signature = distinct((a.payloads ?? []).map((p) => str(p.signature))).join(', ') || null
   const facts: Record<string, FactValue> = {
     status: urlStatus,
     threat,
     url_count: 1,
-    reference: str(a['urlhaus_reference']),
+    reference: str(a.urlhaus_reference),
     tags,
-    first_seen: str(a['date_added']),
+    first_seen: str(a.date_added),
     signature,
   }
   return {
@@ -108,13 +140,13 @@ export const toUrlhausUrlFinding = (indicator: Indicator, answer: unknown): Find
 
 /** Maps a /v1/host/ answer: malicious when any listed URL on the host is online, suspicious when all are offline. */
 export const toUrlhausHostFinding = (indicator: Indicator, answer: unknown): Finding => {
-  if (queryStatusOf(answer) === 'no_results') return notListed(answer, 'host')
-  const a = answer as Answer
-  const urls = records(a['urls'])
-  const onlineCount = urls.filter((u) => u['url_status'] === 'online').length
-  const urlCount = count(a['url_count']) ?? urls.length
-  const tags = distinct(urls.flatMap((u) => strings(u['tags'])))
-  const threat = distinct(urls.map((u) => str(u['threat']))).join(', ') || null
+  const a = listedOrMiss(answer, HOST_ANSWER)
+  if (a === undefined) return notListed(answer, 'host')
+  const urls = a.urls ?? []
+  const onlineCount = urls.filter((u) => u.url_status === 'online').length
+  const urlCount = count(a.url_count) ?? urls.length
+  const tags = distinct(urls.flatMap((u) => u.tags ?? []))
+  const threat = distinct(urls.map((u) => str(u.threat))).join(', ') || null
   const online = onlineCount > 0
   return {
     verdict: online ? 'malicious' : 'suspicious',
@@ -126,9 +158,9 @@ export const toUrlhausHostFinding = (indicator: Indicator, answer: unknown): Fin
       status: online ? 'online' : 'offline',
       threat,
       url_count: urlCount,
-      reference: str(a['urlhaus_reference']),
+      reference: str(a.urlhaus_reference),
       tags,
-      first_seen: str(a['firstseen']),
+      first_seen: str(a.firstseen),
       signature: null,
     },
     raw: answer,
@@ -137,15 +169,15 @@ export const toUrlhausHostFinding = (indicator: Indicator, answer: unknown): Fin
 
 /** Maps a /v1/payload/ answer: a payload URLhaus holds is a malware sample, so malicious. */
 export const toUrlhausPayloadFinding = (indicator: Indicator, answer: unknown): Finding => {
-  if (queryStatusOf(answer) === 'no_results') return notListed(answer, 'payload')
-  const a = answer as Answer
-  const urls = records(a['urls'])
-  const onlineCount = urls.filter((u) => u['url_status'] === 'online').length
-  const urlCount = count(a['url_count']) ?? urls.length
-  const signature = str(a['signature'])
-  const fileType = str(a['file_type'])
-  const sha256 = str(a['sha256_hash'])
-  const tags = distinct([signature, ...urls.flatMap((u) => strings(u['tags']))])
+  const a = listedOrMiss(answer, PAYLOAD_ANSWER)
+  if (a === undefined) return notListed(answer, 'payload')
+  const urls = a.urls ?? []
+  const onlineCount = urls.filter((u) => u.url_status === 'online').length
+  const urlCount = count(a.url_count) ?? urls.length
+  const signature = str(a.signature)
+  const fileType = str(a.file_type)
+  const sha256 = str(a.sha256_hash)
+  const tags = distinct([signature, ...urls.flatMap((u) => u.tags ?? [])])
   return {
     verdict: 'malicious',
     score: URLHAUS_SCORE_PAYLOAD,
@@ -159,7 +191,7 @@ export const toUrlhausPayloadFinding = (indicator: Indicator, answer: unknown): 
       // The payload answer has no reference of its own; URLhaus's browse page finds it by hash.
       reference: `https://urlhaus.abuse.ch/browse.php?search=${encodeURIComponent(sha256 ?? indicator.value)}`,
       tags,
-      first_seen: str(a['firstseen']),
+      first_seen: str(a.firstseen),
       signature,
     },
     raw: answer,

@@ -1,9 +1,11 @@
 /** VirusTotal v3: how many scanning engines flag an IP, domain, URL or file hash, and its community reputation. */
+import { Type, type Static } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { FactValue, Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
+import { answerShape, Maybe, Strings } from './answer-shape.js'
 
 const ID = 'virustotal'
 const TITLE = 'VirusTotal'
@@ -62,11 +64,37 @@ export const virustotalObject = (indicator: Indicator): { kind: VtObjectKind; id
   return { kind, id, path: `/${kind}/${segment(id)}` }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0)
-const numberOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
-const stringOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
-const epochToIso = (v: unknown): string | null =>
+const EngineCounts = Type.Object({
+  malicious: Maybe(Type.Number()),
+  suspicious: Maybe(Type.Number()),
+  harmless: Maybe(Type.Number()),
+  undetected: Maybe(Type.Number()),
+  timeout: Maybe(Type.Number()),
+})
+/** 200: `{"data":{"type","id","attributes":{...}}}`; the attributes are required, each one read only when present. */
+const ObjectAttributes = Type.Object({
+  last_analysis_stats: Maybe(EngineCounts),
+  last_analysis_date: Maybe(Type.Number()),
+  reputation: Maybe(Type.Number()),
+  total_votes: Maybe(Type.Object({ malicious: Maybe(Type.Number()), harmless: Maybe(Type.Number()) })),
+  tags: Maybe(Strings()),
+  categories: Maybe(Type.Record(Type.String(), Type.String())),
+  popular_threat_classification: Maybe(Type.Object({ suggested_threat_label: Maybe(Type.String()) })),
+  asn: Maybe(Type.Number()),
+  as_owner: Maybe(Type.String()),
+  network: Maybe(Type.String()),
+  country: Maybe(Type.String()),
+  registrar: Maybe(Type.String()),
+})
+type ObjectAttributes = Static<typeof ObjectAttributes>
+const OBJECT_ANSWER = answerShape(TITLE, Type.Object({ data: Type.Object({ id: Maybe(Type.String()), attributes: ObjectAttributes }) }))
+/** What VirusTotal sends with a 4xx: `{"error":{"code","message"}}`. */
+const ERROR_ANSWER = answerShape(TITLE, Type.Object({ error: Type.Object({ code: Type.String(), message: Maybe(Type.String()) }) }))
+
+const count = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0)
+const numberOrNull = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+const stringOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
+const epochToIso = (v: number | null | undefined): string | null =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v * 1000).toISOString() : null
 
 export interface VtStats {
@@ -77,16 +105,14 @@ export interface VtStats {
   readonly timeout: number
 }
 
-export const readVtStats = (v: unknown): VtStats => {
-  const s = isRecord(v) ? v : {}
-  return {
-    malicious: count(s['malicious']),
-    suspicious: count(s['suspicious']),
-    harmless: count(s['harmless']),
-    undetected: count(s['undetected']),
-    timeout: count(s['timeout']),
-  }
-}
+/** Engine counts, missing ones 0; negative or fractional counts are read as the whole engines they can mean. */
+export const readVtStats = (s: Static<typeof EngineCounts> | null | undefined): VtStats => ({
+  malicious: count(s?.malicious),
+  suspicious: count(s?.suspicious),
+  harmless: count(s?.harmless),
+  undetected: count(s?.undetected),
+  timeout: count(s?.timeout),
+})
 
 /** Verdict from engine counts and community reputation (see the VT_* thresholds). */
 export const virustotalVerdict = (stats: VtStats, reputation: number | null): Verdict => {
@@ -108,42 +134,34 @@ export const virustotalScore = (stats: VtStats): number | null => {
 const guiLink = (kind: VtObjectKind, id: string): string => `${GUI_BASE}/${GUI_KIND[kind]}/${encodeURIComponent(id)}`
 const searchLink = (value: string): string => `${GUI_BASE}/search/${encodeURIComponent(value)}`
 
-const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [])
+const vendorError = (body: unknown): { code: string; message: string } | undefined =>
+  ERROR_ANSWER.fits(body) ? { code: body.error.code, message: body.error.message ?? '' } : undefined
 
 /** Facts only some object kinds carry (IP network, domain registrar and categories, file threat label). */
-const kindFacts = (attributes: Record<string, unknown>): Record<string, FactValue> => {
-  const categories = isRecord(attributes['categories'])
-    ? [...new Set(Object.values(attributes['categories']).filter((c): c is string => typeof c === 'string'))]
-    : null
-  const classification = isRecord(attributes['popular_threat_classification']) ? attributes['popular_threat_classification'] : {}
-  return {
-    asn: numberOrNull(attributes['asn']),
-    as_owner: stringOrNull(attributes['as_owner']),
-    network: stringOrNull(attributes['network']),
-    country: stringOrNull(attributes['country']),
-    registrar: stringOrNull(attributes['registrar']),
-    categories,
-    threat_label: stringOrNull(classification['suggested_threat_label']),
-  }
-}
+const kindFacts = (attributes: ObjectAttributes): Record<string, FactValue> => ({
+  asn: numberOrNull(attributes.asn),
+  as_owner: stringOrNull(attributes.as_owner),
+  network: stringOrNull(attributes.network),
+  country: stringOrNull(attributes.country),
+  registrar: stringOrNull(attributes.registrar),
+  categories: attributes.categories ? [...new Set(Object.values(attributes.categories))] : null,
+  threat_label: stringOrNull(attributes.popular_threat_classification?.suggested_threat_label),
+})
 
 /** Maps a 200 answer (`{"data":{"type","id","attributes":{...}}}`) to a finding. Throws bad_answer on another shape. */
 export const toVirustotalFinding = (indicator: Indicator, answer: unknown): Finding => {
-  const data = isRecord(answer) ? answer['data'] : undefined
-  if (!isRecord(data) || !isRecord(data['attributes'])) {
-    const error = isRecord(answer) && isRecord(answer['error']) ? answer['error'] : undefined
-    const why = error ? `error ${String(error['code'])}: ${String(error['message'] ?? '')}` : 'no data.attributes'
-    throw new SourceError('bad_answer', `${TITLE} answered 200 without an object (${why})`)
-  }
-  const attributes = data['attributes']
+  const error = vendorError(answer)
+  if (error !== undefined) throw new SourceError('bad_answer', `${TITLE} answered 200 without an object (error ${error.code}: ${error.message})`)
+  const { data } = OBJECT_ANSWER.read(answer, '200')
+  const attributes = data.attributes
   const object = virustotalObject(indicator)
-  const stats = readVtStats(attributes['last_analysis_stats'])
-  const reputation = numberOrNull(attributes['reputation'])
-  const votes = isRecord(attributes['total_votes']) ? attributes['total_votes'] : {}
+  const stats = readVtStats(attributes.last_analysis_stats)
+  const reputation = numberOrNull(attributes.reputation)
+  const votes = attributes.total_votes ?? {}
   const verdict = virustotalVerdict(stats, reputation)
   const engines = stats.malicious + stats.suspicious + stats.harmless + stats.undetected
-  const link = guiLink(object.kind, typeof data['id'] === 'string' && data['id'] !== '' ? data['id'] : object.id)
-  const tags = [...new Set(stringList(attributes['tags']).map((t) => t.toLowerCase()))].slice(0, VT_MAX_TAGS)
+  const link = guiLink(object.kind, stringOrNull(data.id) ?? object.id)
+  const tags = [...new Set((attributes.tags ?? []).filter((t) => t !== '').map((t) => t.toLowerCase()))].slice(0, VT_MAX_TAGS)
   const repText = reputation === null ? '' : `; reputation ${reputation}`
   const summary =
     engines === 0
@@ -163,9 +181,9 @@ export const toVirustotalFinding = (indicator: Indicator, answer: unknown): Find
       undetected: stats.undetected,
       timeout: stats.timeout,
       reputation,
-      votes_malicious: numberOrNull(votes['malicious']),
-      votes_harmless: numberOrNull(votes['harmless']),
-      last_analysis_date: epochToIso(attributes['last_analysis_date']),
+      votes_malicious: numberOrNull(votes.malicious),
+      votes_harmless: numberOrNull(votes.harmless),
+      last_analysis_date: epochToIso(attributes.last_analysis_date),
       link,
       tags,
       ...kindFacts(attributes),
@@ -185,10 +203,6 @@ export const toVirustotalNotFound = (indicator: Indicator, answer: unknown): Fin
   raw: answer,
 })
 
-const vendorError = (body: unknown): { code: string; message: string } | undefined => {
-  const error = isRecord(body) && isRecord(body['error']) ? body['error'] : undefined
-  return error ? { code: String(error['code'] ?? ''), message: String(error['message'] ?? '') } : undefined
-}
 
 /** Turns the HTTP answer (200, 404 or 400) into a finding or a bad_answer failure. */
 export const virustotalAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {

@@ -73,7 +73,7 @@ t.test('score: 10 per malicious engine, 5 per suspicious, capped; null without a
 
 t.test('readVtStats tolerates missing and odd counts', async (t) => {
   t.same(readVtStats(undefined), { malicious: 0, suspicious: 0, harmless: 0, undetected: 0, timeout: 0 })
-  t.same(readVtStats({ malicious: '3', suspicious: -1, harmless: 2.7 }), {
+  t.same(readVtStats({ malicious: null, suspicious: -1, harmless: 2.7 }), {
     malicious: 0,
     suspicious: 0,
     harmless: 2,
@@ -159,6 +159,18 @@ t.test('odd answers are bad_answer failures naming the cause', async (t) => {
     kind: 'bad_answer',
     message: /QuotaExceededError/,
   })
-  t.throws(() => virustotalAnswer(a, { status: 200, body: { data: { id: 'x' } } }), { name: 'SourceError', kind: 'bad_answer' })
-  t.throws(() => virustotalAnswer(a, { status: 200, body: undefined }), { name: 'SourceError', kind: 'bad_answer' })
+  t.throws(() => virustotalAnswer(a, { status: 200, body: { data: { id: 'x' } } }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /out of shape: \/data must have required properties attributes/,
+  })
+  t.throws(() => virustotalAnswer(a, { status: 200, body: undefined }), { name: 'SourceError', kind: 'bad_answer', message: /the body/ })
+})
+
+t.test('a count of the wrong type is a bad answer naming the field, never read as 0 engines', async (t) => {
+  const body = { data: { id: '198.51.100.23', attributes: { last_analysis_stats: { malicious: '3', harmless: 60 } } } }
+  t.throws(() => virustotalAnswer(ind('Address', '198.51.100.23'), { status: 200, body }), {
+    kind: 'bad_answer',
+    message: /\/data\/attributes\/last_analysis_stats\/malicious/,
+  })
 })
