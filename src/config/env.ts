@@ -3,7 +3,9 @@
  * settings) drives parsing, start-up validation and the docs' settings table.
  */
 import { PLATFORM_ENV_SETTINGS, platformProfilesFromEnv, type PlatformProfiles } from './platform.js'
-import { parseRateLimit, type RateLimit } from './rate-limit.js'
+import { Type, type StaticDecode, type TSchema } from 'typebox'
+import { Value } from 'typebox/value'
+import { formatRateLimit, parseRateLimit, type RateLimit } from './rate-limit.js'
 
 /** A setting a source needs; read from env `env`, overridable per request by the param `param` when given. */
 export interface SourceSetting {
@@ -25,142 +27,104 @@ export interface SourceSettingsOwner {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-export interface ServiceConfig {
-  readonly host: string
-  readonly port: number
-  readonly logLevel: LogLevel
-  /** When set, POST /run needs `Authorization: Bearer <token>`. */
-  readonly runToken: string | undefined
-  /** `off` only when the operator turned auth off explicitly (RUN_AUTH=off); then /run is open even off loopback. */
-  readonly runAuth: 'on' | 'off'
-  readonly bodyLimit: number
-  /** A request must arrive whole within this (ms), else 408. */
-  readonly requestTimeoutMs: number
-  readonly maxConnections: number
-  readonly maxConnectionsPerClient: number
-  /** Most vendor lookups (indicators x vendor sources) one /run may ask for. */
-  readonly maxVendorLookups: number
-  readonly maxIndicators: number
-  readonly maxIndicatorLength: number
-  /** How many indicators of one array are enriched at once. */
-  readonly indicatorConcurrency: number
-  /** Deadline of one /run: source calls still outstanding then are cancelled and reported as timed out. */
-  readonly runTimeoutMs: number
-  /** ThreatConnect-style proxy settings: used for vendors only when tcProxyExternal, for the platform only when tcProxyTc. */
-  readonly tcProxyHost: string | undefined
-  readonly tcProxyPort: number | undefined
-  readonly tcProxyUsername: string | undefined
-  readonly tcProxyPassword: string | undefined
-  readonly tcProxyExternal: boolean
-  readonly tcProxyTc: boolean
-  /** Verify TLS certificates of outside calls. */
-  readonly tcVerify: boolean
-  /** Most /run calls one client (IP address) may make per window; undefined when off. */
-  readonly runRateLimit: RateLimit | undefined
-  /** Event-loop delay (ms) over which requests get 503 + Retry-After; 0 turns the check off. */
-  readonly maxEventLoopDelayMs: number
+type Setting<T extends TSchema = TSchema, D extends string | undefined = string | undefined> = {
+  readonly schema: T
+  readonly env: string
+  readonly description: string
+  /** The value when the variable is unset or empty, written as the variable would be; undefined: no value. */
+  readonly default: D
+  readonly secret: boolean
+}
+
+const setting = <T extends TSchema, const D extends string | undefined>(
+  schema: T,
+  meta: { env: string; description: string; default: D; secret?: boolean },
+): Setting<T, D> => ({ schema, ...meta, secret: meta.secret ?? false })
+
+const oneOf = <const V extends readonly string[]>(values: V) => Type.Unsafe<V[number]>(Type.Union(values.map((v) => Type.Literal(v))))
+const wholeNumber = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum })
+/** A rate limit like `120/1m`, decoded into calls per window; `off` decodes to undefined. */
+const rateLimitOrOff = Type.Codec(Type.String())
+  .Decode((raw): RateLimit | undefined => (raw.toLowerCase() === 'off' ? undefined : parseRateLimit(raw)))
+  .Encode((limit) => (limit === undefined ? 'off' : formatRateLimit(limit)))
+
+/**
+ * The service's own settings: each a TypeBox schema (what a value must be), the variable it is read from, its
+ * description and its default. ServiceConfig's fields are derived from this table, so a field without a row
+ * cannot exist, and a setting without a default is typed as possibly undefined.
+ */
+export const SERVICE_SETTINGS = {
+  host: setting(Type.String({ minLength: 1 }), { env: 'HOST', description: 'Address the service listens on.', default: '127.0.0.1' }),
+  port: setting(wholeNumber(0, 65535), { env: 'PORT', description: 'TCP port the service listens on (0 picks a free one).', default: '8080' }),
+  logLevel: setting(oneOf(LOG_LEVELS), { env: 'LOG_LEVEL', description: `Log level: ${LOG_LEVELS.join(', ')}.`, default: 'info' }),
+  runToken: setting(Type.String({ minLength: 8 }), {
+    env: 'RUN_TOKEN',
+    description: 'When set, POST /run requires `Authorization: Bearer <RUN_TOKEN>`. Health stays open.',
+    default: undefined,
+    secret: true,
+  }),
+  runAuth: setting(oneOf(['on', 'off']), {
+    env: 'RUN_AUTH',
+    description:
+      'Bearer auth on /run: `on` (default) or `off`. When HOST is not a loopback address the service refuses to start without RUN_TOKEN, unless RUN_AUTH=off is set explicitly (then a warning at start-up and in /health).',
+    default: 'on',
+  }),
+  bodyLimit: setting(wholeNumber(1024, 64 * 1024 * 1024), { env: 'BODY_LIMIT', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576' }),
+  requestTimeoutMs: setting(wholeNumber(100, 600_000), { env: 'REQUEST_TIMEOUT_MS', description: 'A request (headers and body) must arrive whole within this many ms; a slower one gets 408 and its connection is closed.', default: '10000' }),
+  maxConnections: setting(wholeNumber(1, 1_000_000), { env: 'MAX_CONNECTIONS', description: 'Most open connections in all; a new one past it is closed at once.', default: '1024' }),
+  maxConnectionsPerClient: setting(wholeNumber(1, 1_000_000), { env: 'MAX_CONNECTIONS_PER_CLIENT', description: 'Most open connections from one client address; a new one past it is closed at once.', default: '64' }),
+  maxVendorLookups: setting(wholeNumber(1, 1_000_000), { env: 'MAX_VENDOR_LOOKUPS', description: 'Most vendor lookups (indicators x vendor sources) one /run may ask for; a larger batch is refused up front with 413 BATCH_TOO_LARGE. Bounds the reply and the memory a run can take.', default: '2000' }),
+  maxIndicators: setting(wholeNumber(1, 100000), { env: 'MAX_INDICATORS', description: 'Most indicators accepted in one /run array.', default: '10000' }),
+  maxIndicatorLength: setting(wholeNumber(16, 65536), { env: 'MAX_INDICATOR_LENGTH', description: 'Longest accepted indicator, in characters.', default: '8192' }),
+  indicatorConcurrency: setting(wholeNumber(1, 256), { env: 'INDICATOR_CONCURRENCY', description: 'Indicators of one array enriched at the same time.', default: '8' }),
+  runTimeoutMs: setting(wholeNumber(100, 3_600_000), { env: 'RUN_TIMEOUT_MS', description: 'Deadline of one whole /run in ms, write-back included; what is still outstanding then is cancelled and reported as failed (timeout). On SIGTERM the service exits within this plus 5 s.', default: '30000' }),
+  tcProxyHost: setting(Type.String(), { env: 'TC_PROXY_HOST', description: 'Forward proxy host (ThreatConnect tc_proxy_host).', default: undefined }),
+  tcProxyPort: setting(wholeNumber(1, 65535), { env: 'TC_PROXY_PORT', description: 'Forward proxy port (tc_proxy_port).', default: undefined }),
+  tcProxyUsername: setting(Type.String(), { env: 'TC_PROXY_USERNAME', description: 'Forward proxy user (tc_proxy_username).', default: undefined }),
+  tcProxyPassword: setting(Type.String(), { env: 'TC_PROXY_PASSWORD', description: 'Forward proxy password (tc_proxy_password).', default: undefined, secret: true }),
+  tcProxyExternal: setting(Type.Boolean(), { env: 'TC_PROXY_EXTERNAL', description: 'Send vendor calls through the proxy (tc_proxy_external).', default: 'false' }),
+  tcProxyTc: setting(Type.Boolean(), { env: 'TC_PROXY_TC', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false' }),
+  tcVerify: setting(Type.Boolean(), { env: 'TC_VERIFY', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true' }),
+  runRateLimit: setting(rateLimitOrOff, { env: 'RUN_RATE_LIMIT', description: 'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.', default: '120/1m' }),
+  maxEventLoopDelayMs: setting(wholeNumber(0, 60_000), { env: 'MAX_EVENT_LOOP_DELAY_MS', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000' }),
+} as const
+
+type SettingValue<S> = S extends Setting<infer T, infer D> ? StaticDecode<T> | (D extends string ? never : undefined) : never
+/** The service's own settings, typed from their schemas. */
+export type ServiceSettings = { readonly [K in keyof typeof SERVICE_SETTINGS]: SettingValue<(typeof SERVICE_SETTINGS)[K]> }
+
+export interface ServiceConfig extends ServiceSettings {
   /** The ThreatConnect API profiles for write-back, from the settings only (a request may pick a profile by name). */
   readonly platform: PlatformProfiles
   /** Per source id, its declared settings keyed by setting key (env value or default). */
   readonly sources: Readonly<Record<string, Readonly<Record<string, string | undefined>>>>
 }
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string }
+/** Text to the schema's type; an integer's text is read as a number first, so `1.5` fails instead of becoming 1. */
+const convert = (schema: TSchema, raw: string): unknown =>
+  Value.Convert((schema as { type?: unknown }).type === 'integer' ? Type.Number() : schema, raw)
 
-interface SettingSpec<K extends keyof ServiceConfig = keyof ServiceConfig> {
-  readonly env: string
-  readonly key: K
-  readonly description: string
-  readonly default: string | undefined
-  readonly secret?: boolean
-  parse(raw: string): Parsed<ServiceConfig[K]>
+/** What is wrong with a value, in words; a secret's value is never repeated. */
+const problemOf = (s: Setting, raw: string): string => {
+  const shown = s.secret ? '' : `'${raw.slice(0, 60)}' `
+  const literals = (s.schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((x) => x.const)
+  if (literals !== undefined && literals.every((c) => typeof c === 'string')) return `${shown}is not one of ${literals.join(', ')}`
+  return `${shown}${Value.Errors(s.schema, convert(s.schema, raw))[0]?.message ?? 'does not fit'}`
 }
 
-const int =
-  (min: number, max: number) =>
-  (raw: string): Parsed<number> => {
-    if (!/^\d+$/.test(raw)) return { ok: false, problem: `'${raw}' is not a whole number` }
-    const n = Number(raw)
-    return n < min || n > max ? { ok: false, problem: `${n} is outside ${min}..${max}` } : { ok: true, value: n }
-  }
-
-const text = (raw: string): Parsed<string> => ({ ok: true, value: raw })
-
-const bool = (raw: string): Parsed<boolean> => {
-  const v = raw.toLowerCase()
-  if (v === 'true' || v === '1') return { ok: true, value: true }
-  if (v === 'false' || v === '0') return { ok: true, value: false }
-  return { ok: false, problem: `'${raw}' is not true or false` }
-}
-
-const rateLimitOrOff = (raw: string): Parsed<RateLimit | undefined> => {
-  if (raw.toLowerCase() === 'off') return { ok: true, value: undefined }
+/** One setting's value from the environment: converted, checked against its schema, decoded; or a problem. */
+const readSetting = (s: Setting, env: Readonly<Record<string, string | undefined>>): { value: unknown } | { problem: string } => {
+  const given = env[s.env]
+  const raw = given === undefined || given === '' ? s.default : given
+  if (raw === undefined) return { value: undefined }
+  const converted = convert(s.schema, raw)
+  if (!Value.Check(s.schema, converted)) return { problem: `${s.env}: ${problemOf(s, raw)}` }
   try {
-    return { ok: true, value: parseRateLimit(raw) }
+    return { value: Value.Decode(s.schema, converted) }
   } catch (err) {
-    return { ok: false, problem: `${(err as Error).message}, or off` }
+    return { problem: `${s.env}: ${(err as Error).message}` }
   }
 }
-
-const setting = <K extends keyof ServiceConfig>(s: SettingSpec<K>): SettingSpec<K> => s
-
-export const SERVICE_SETTINGS = [
-  setting({ env: 'HOST', key: 'host', description: 'Address the service listens on.', default: '127.0.0.1', parse: text }),
-  setting({ env: 'PORT', key: 'port', description: 'TCP port the service listens on (0 picks a free one).', default: '8080', parse: int(0, 65535) }),
-  setting({
-    env: 'LOG_LEVEL',
-    key: 'logLevel',
-    description: `Log level: ${LOG_LEVELS.join(', ')}.`,
-    default: 'info',
-    parse: (raw) =>
-      (LOG_LEVELS as readonly string[]).includes(raw)
-        ? { ok: true, value: raw as LogLevel }
-        : { ok: false, problem: `'${raw}' is not one of ${LOG_LEVELS.join(', ')}` },
-  }),
-  setting({
-    env: 'RUN_TOKEN',
-    key: 'runToken',
-    description: 'When set, POST /run requires `Authorization: Bearer <RUN_TOKEN>`. Health stays open.',
-    default: undefined,
-    secret: true,
-    parse: (raw) => (raw.length >= 8 ? { ok: true, value: raw } : { ok: false, problem: 'must be at least 8 characters' }),
-  }),
-  setting({
-    env: 'RUN_AUTH',
-    key: 'runAuth',
-    description:
-      'Bearer auth on /run: `on` (default) or `off`. When HOST is not a loopback address the service refuses to start without RUN_TOKEN, unless RUN_AUTH=off is set explicitly (then a warning at start-up and in /health).',
-    default: 'on',
-    parse: (raw) => (raw === 'on' || raw === 'off' ? { ok: true, value: raw } : { ok: false, problem: `'${raw.slice(0, 40)}' is not on or off` }),
-  }),
-  setting({ env: 'BODY_LIMIT', key: 'bodyLimit', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576', parse: int(1024, 64 * 1024 * 1024) }),
-  setting({ env: 'REQUEST_TIMEOUT_MS', key: 'requestTimeoutMs', description: 'A request (headers and body) must arrive whole within this many ms; a slower one gets 408 and its connection is closed.', default: '10000', parse: int(100, 600_000) }),
-  setting({ env: 'MAX_CONNECTIONS', key: 'maxConnections', description: 'Most open connections in all; a new one past it is closed at once.', default: '1024', parse: int(1, 1_000_000) }),
-  setting({ env: 'MAX_CONNECTIONS_PER_CLIENT', key: 'maxConnectionsPerClient', description: 'Most open connections from one client address; a new one past it is closed at once.', default: '64', parse: int(1, 1_000_000) }),
-  setting({ env: 'MAX_VENDOR_LOOKUPS', key: 'maxVendorLookups', description: 'Most vendor lookups (indicators x vendor sources) one /run may ask for; a larger batch is refused up front with 413 BATCH_TOO_LARGE. Bounds the reply and the memory a run can take.', default: '2000', parse: int(1, 1_000_000) }),
-  setting({ env: 'MAX_INDICATORS', key: 'maxIndicators', description: 'Most indicators accepted in one /run array.', default: '10000', parse: int(1, 100000) }),
-  setting({ env: 'MAX_INDICATOR_LENGTH', key: 'maxIndicatorLength', description: 'Longest accepted indicator, in characters.', default: '8192', parse: int(16, 65536) }),
-  setting({ env: 'INDICATOR_CONCURRENCY', key: 'indicatorConcurrency', description: 'Indicators of one array enriched at the same time.', default: '8', parse: int(1, 256) }),
-  setting({ env: 'RUN_TIMEOUT_MS', key: 'runTimeoutMs', description: 'Deadline of one whole /run in ms, write-back included; what is still outstanding then is cancelled and reported as failed (timeout). On SIGTERM the service exits within this plus 5 s.', default: '30000', parse: int(100, 3_600_000) }),
-  setting({ env: 'TC_PROXY_HOST', key: 'tcProxyHost', description: 'Forward proxy host (ThreatConnect tc_proxy_host).', default: undefined, parse: text }),
-  setting({ env: 'TC_PROXY_PORT', key: 'tcProxyPort', description: 'Forward proxy port (tc_proxy_port).', default: undefined, parse: int(1, 65535) }),
-  setting({ env: 'TC_PROXY_USERNAME', key: 'tcProxyUsername', description: 'Forward proxy user (tc_proxy_username).', default: undefined, parse: text }),
-  setting({ env: 'TC_PROXY_PASSWORD', key: 'tcProxyPassword', description: 'Forward proxy password (tc_proxy_password).', default: undefined, secret: true, parse: text }),
-  setting({ env: 'TC_PROXY_EXTERNAL', key: 'tcProxyExternal', description: 'Send vendor calls through the proxy (tc_proxy_external).', default: 'false', parse: bool }),
-  setting({ env: 'TC_PROXY_TC', key: 'tcProxyTc', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false', parse: bool }),
-  setting({ env: 'TC_VERIFY', key: 'tcVerify', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true', parse: bool }),
-  setting({ env: 'RUN_RATE_LIMIT', key: 'runRateLimit', description: 'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.', default: '120/1m', parse: rateLimitOrOff }),
-  setting({ env: 'MAX_EVENT_LOOP_DELAY_MS', key: 'maxEventLoopDelayMs', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000', parse: int(0, 60_000) }),
-] as const
-
-/**
- * Every setting of ServiceConfig has its row above: a field added without one fails to compile here, instead of
- * compiling into a value that is always undefined.
- */
-type SettingKey = (typeof SERVICE_SETTINGS)[number]['key']
-type MissingSetting = Exclude<keyof Omit<ServiceConfig, 'sources' | 'platform'>, SettingKey>
-const everySettingHasARow: [MissingSetting] extends [never] ? true : MissingSetting = true
-void everySettingHasARow
 
 export interface SettingRow {
   readonly env: string
@@ -172,7 +136,7 @@ export interface SettingRow {
 
 /** Every environment variable the service reads, for the docs table and `--help`. */
 export const settingRows = (sources: readonly SourceSettingsOwner[]): SettingRow[] => [
-  ...SERVICE_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret ?? false, param: undefined })),
+  ...Object.values<Setting>(SERVICE_SETTINGS).map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined })),
   ...PLATFORM_ENV_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined })),
   ...sources.flatMap((src) =>
     src.settings.map((s) => ({
@@ -214,16 +178,10 @@ export const loadServiceConfig = (
 ): ServiceConfig => {
   const problems: string[] = []
   const values: Record<string, unknown> = {}
-  for (const s of SERVICE_SETTINGS) {
-    const raw = env[s.env]
-    const effective = raw === undefined || raw === '' ? s.default : raw
-    if (effective === undefined) {
-      values[s.key] = undefined
-      continue
-    }
-    const parsed = (s.parse as (raw: string) => Parsed<unknown>)(effective)
-    if (parsed.ok) values[s.key] = parsed.value
-    else problems.push(`${s.env}: ${parsed.problem}`)
+  for (const [key, s] of Object.entries<Setting>(SERVICE_SETTINGS)) {
+    const read = readSetting(s, env)
+    if ('problem' in read) problems.push(read.problem)
+    else values[key] = read.value
   }
   const sourceValues: Record<string, Record<string, string | undefined>> = {}
   for (const src of sources) {
@@ -244,5 +202,6 @@ export const loadServiceConfig = (
     problems.push('RUN_AUTH: off contradicts RUN_TOKEN; unset one of them')
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...(values as Omit<ServiceConfig, 'sources' | 'platform'>), platform: platform.profiles, sources: sourceValues }
+  // Every value was checked against its setting's schema above, so the record has ServiceSettings' shape.
+  return { ...(values as ServiceSettings), platform: platform.profiles, sources: sourceValues }
 }

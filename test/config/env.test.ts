@@ -29,7 +29,21 @@ t.test('bad values stop start-up with every bad variable named', async (t) => {
   const err = t.throws(() => loadServiceConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', RUN_TOKEN: 'short', TC_VERIFY: 'maybe' }, SOURCE_DEFINITIONS))
   t.ok(err instanceof ConfigError)
   const problems = (err as ConfigError).problems
-  t.match(problems, [/^PORT: 'eighty' is not a whole number/, /^LOG_LEVEL: 'loud' is not one of/, /^RUN_TOKEN: must be at least 8 characters/, /^TC_VERIFY: 'maybe' is not true or false/])
+  t.match(problems, [/^PORT: 'eighty' must be integer/, /^LOG_LEVEL: 'loud' is not one of fatal, error/, /^RUN_TOKEN: must not have fewer than 8 characters$/, /^TC_VERIFY: 'maybe' must be boolean/])
+})
+
+t.test('each value is checked against its setting schema: ranges, rate limits, and a secret never repeated', async (t) => {
+  const err = t.throws(() =>
+    loadServiceConfig({ PORT: '70000', RUN_RATE_LIMIT: '0/1m', MAX_INDICATORS: '1.5', TC_PROXY_PASSWORD: '', RUN_TOKEN: 'sh0rt!' }, SOURCE_DEFINITIONS),
+  )
+  const problems = (err as ConfigError).problems
+  t.match(problems, [/^PORT: '70000' must be <= 65535/, /^RUN_TOKEN: /, /^MAX_INDICATORS: '1.5' must be integer/, /^RUN_RATE_LIMIT: '0\/1m' must allow at least 1 call/])
+  t.notMatch(problems.join('\n'), /sh0rt!/, 'the secret value is not in the problem')
+  const c = loadServiceConfig({ RUN_RATE_LIMIT: 'off', TC_VERIFY: '0', PORT: '0' }, SOURCE_DEFINITIONS)
+  t.equal(c.runRateLimit, undefined)
+  t.equal(c.tcVerify, false)
+  t.equal(c.port, 0)
+  t.same(loadServiceConfig({ RUN_RATE_LIMIT: '20/1s' }, SOURCE_DEFINITIONS).runRateLimit, { requests: 20, perMs: 1000 })
 })
 
 t.test('the settings table lists every variable once, secrets marked', async (t) => {
@@ -58,5 +72,5 @@ t.test('off loopback, /run needs RUN_TOKEN unless RUN_AUTH=off says otherwise ex
   const both = t.throws(() => loadServiceConfig({ RUN_AUTH: 'off', RUN_TOKEN: 'long-enough-token' }, SOURCE_DEFINITIONS))
   t.match((both as ConfigError).problems, [/^RUN_AUTH: off contradicts RUN_TOKEN/])
   const bad = t.throws(() => loadServiceConfig({ RUN_AUTH: 'maybe' }, SOURCE_DEFINITIONS))
-  t.match((bad as ConfigError).problems, [/^RUN_AUTH: 'maybe' is not on or off/])
+  t.match((bad as ConfigError).problems, [/^RUN_AUTH: 'maybe' is not one of on, off/])
 })

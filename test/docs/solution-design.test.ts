@@ -83,7 +83,7 @@ t.test('the numbers it quotes are the code constants', async (t) => {
 
 t.test('the security section names real settings', async (t) => {
   const security = section('Security')
-  const known = new Set(SERVICE_SETTINGS.map((s) => s.env))
+  const known = new Set(Object.values(SERVICE_SETTINGS).map((s) => s.env))
   const named = ['RUN_TOKEN', 'RUN_RATE_LIMIT', 'TC_PROXY_HOST', 'TC_PROXY_PORT', 'TC_PROXY_USERNAME', 'TC_PROXY_PASSWORD', 'TC_PROXY_EXTERNAL', 'TC_PROXY_TC', 'TC_VERIFY', 'BODY_LIMIT']
   for (const env of named) {
     t.ok(known.has(env), `${env} is a setting of the service`)
