@@ -15,7 +15,7 @@ export interface RequestLimits {
 const isSpecial = (v: string): boolean => v.startsWith('${')
 
 /** ${TEXT}, ${KEYCHAIN} and ${FILE} say how a value is entered; the others name a list the platform fills in. */
-const isExpandedList = (v: string): boolean => isSpecial(v) && !['${TEXT}', '${KEYCHAIN}', '${FILE}'].includes(v)
+export const isExpandedList = (v: string): boolean => isSpecial(v) && !['${TEXT}', '${KEYCHAIN}', '${FILE}'].includes(v)
 
 export const choiceValues = (param: Param): string[] => (param.validValues ?? []).filter((v) => !isSpecial(v))
 

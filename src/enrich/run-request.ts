@@ -3,6 +3,7 @@
  * so this only reshapes: one-or-many indicators, the MultiChoice "a|b" form, the platform's "true"/"false".
  */
 import type { AppConfig } from '../contract/types.js'
+import type { RunBody, TCEntity } from '../contract/run-body.generated.js'
 import { INDICATOR_TYPES, type IndicatorType, type RequestedType } from '../indicators/types.js'
 
 /** One indicator as sent: a string, or a TCEntity ({id, type, value}) whose type then sets the indicator type. */
@@ -41,13 +42,8 @@ export interface RunRequest {
 
 const isIndicatorType = (v: unknown): v is IndicatorType => (INDICATOR_TYPES as readonly unknown[]).includes(v)
 
-const toItem = (v: unknown): IndicatorItem => {
-  if (typeof v === 'object' && v !== null) {
-    const entity = v as { type?: unknown; value?: unknown }
-    return { value: String(entity.value), type: isIndicatorType(entity.type) ? entity.type : undefined }
-  }
-  return { value: String(v), type: undefined }
-}
+const toItem = (v: string | TCEntity): IndicatorItem =>
+  typeof v === 'string' ? { value: v, type: undefined } : { value: v.value, type: isIndicatorType(v.type) ? v.type : undefined }
 
 const asBoolean = (v: unknown): boolean => v === true || v === 'true'
 
@@ -58,13 +54,14 @@ const asList = (v: unknown, delimiter: string): string[] =>
 
 const defaultOf = (config: AppConfig, name: string): unknown => config.params.find((p) => p.name === name)?.default
 
-export const readRunRequest = (body: Readonly<Record<string, unknown>>, config: AppConfig): RunRequest => {
+export const readRunRequest = (body: RunBody, config: AppConfig): RunRequest => {
   // "" is how a playbook sends an input left empty: not set, so the param's default applies.
-  const pick = (name: string): unknown => (body[name] === '' || body[name] === undefined ? defaultOf(config, name) : body[name])
-  const indicator = body['indicator']
+  const pick = (name: keyof RunBody): unknown => (body[name] === '' || body[name] === undefined ? defaultOf(config, name) : body[name])
+  const { indicator } = body
+  const many = (v: RunBody['indicator']): v is readonly (string | TCEntity)[] => Array.isArray(v)
   return {
-    indicators: (Array.isArray(indicator) ? indicator : [indicator]).map(toItem),
-    batch: Array.isArray(indicator),
+    indicators: (many(indicator) ? indicator : [indicator]).map(toItem),
+    batch: many(indicator),
     requestedType: String(pick('indicator_type') ?? 'Auto') as RequestedType,
     sources: [...new Set(asList(pick('sources'), config.listDelimiter))],
     writeNote: asBoolean(pick('write_note')),

@@ -14,6 +14,7 @@ import { enrichAll } from '../enrich/enrich.js'
 import { exitStatus, type RunOutcome } from '../enrich/exit-status.js'
 import { buildOutputs } from '../enrich/outputs.js'
 import { readRunRequest } from '../enrich/run-request.js'
+import type { RunBody } from '../contract/run-body.generated.js'
 import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
@@ -29,7 +30,8 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
   const ctx = app.enrichment
   const body = deriveRunBodySchema(ctx.contract.config, ctx.config)
   const replySchema = deriveRunReplySchema(ctx.outputs)
-  app.post(
+  // The body schema is derived from the params at start-up; RunBody is the static type generated from the same params.
+  app.post<{ Body: RunBody }>(
     '/run',
     {
       onRequest: makeRunAuth(ctx.config.runToken),
@@ -46,7 +48,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const startedAt = performance.now()
-      const run = readRunRequest(request.body as Record<string, unknown>, ctx.contract.config)
+      const run = readRunRequest(request.body, ctx.contract.config)
       if (run.profile !== undefined && !ctx.config.platform.named.has(run.profile)) {
         const known = [...ctx.config.platform.named.keys()]
         throw new AppError('UNKNOWN_PROFILE', `no ThreatConnect profile is named '${run.profile.slice(0, 40)}'; configured: ${known.length > 0 ? known.join(', ') : 'none (only the default one)'}`, 'tc_profile')

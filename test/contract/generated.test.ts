@@ -12,6 +12,7 @@ import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 import type { SourceDefinition } from '../../src/sources/types.js'
 import { vendorSettings } from '../../src/sources/vendor-kit.js'
 import { formatContractFile, generateContract } from '../../scripts/contract/generate.js'
+import { RUN_BODY_TYPE_FILE, runBodyTypeSource } from '../../scripts/contract/run-body-type.js'
 
 const root = findProjectRoot()
 const configText = readFileSync(join(root, 'app.config.json'), 'utf8')
@@ -23,6 +24,15 @@ t.test('the committed contract is what the source definitions give (npm run cont
   const generated = generateContract(config, layout, SOURCE_DEFINITIONS)
   t.equal(formatContractFile(generated.config), configText, 'app.config.json')
   t.equal(formatContractFile(generated.layout), layoutText, 'layouts/layout.json')
+  t.equal(runBodyTypeSource(generated.config), readFileSync(join(root, RUN_BODY_TYPE_FILE), 'utf8'), RUN_BODY_TYPE_FILE)
+})
+
+t.test("the run body's static type follows the params: a param renamed or retyped changes the type", async (t) => {
+  const renamed: AppConfig = { ...config, params: config.params.map((p) => (p.name === 'write_note' ? { ...p, name: 'post_note' } : p)) }
+  const text = runBodyTypeSource(renamed)
+  t.match(text, /readonly post_note\?: boolean \| 'true' \| 'false' \| ''/)
+  t.notMatch(text, /write_note/)
+  t.match(runBodyTypeSource(config), /readonly indicator: string \| TCEntity \| readonly \(string \| TCEntity\)\[\]/, 'required: no ?')
 })
 
 t.test('a new vendor source: its definition and a registry line give its param, outputs and layout, and a valid contract', async (t) => {
