@@ -2,13 +2,13 @@
  * The house's floors (docs: ../shared/design/layout.md, README "What is where"), checked by `npm run deps` in
  * `npm test`: a floor imports only floors below it, nothing imports in a cycle, and product code never imports the
  * development tools. From the bottom up:
- *   ground    src/{indicators,datasets,config,util}, src/errors.ts, src/metrics.ts
+ *   ground    src/{indicators,datasets,config,util,state}, src/errors.ts, src/metrics.ts
  *   plumbing  src/{http,contract}
  *   platform  src/platform          (the ThreatConnect client; knows nothing of verdicts or sources)
  *   systems   src/{enrich,sources}  (on-demand enrichment and its sources)
  *   app       src/{routes,plugins,schemas}, src/app.ts, src/enrichment-context.ts, src/server.ts
  */
-const GROUND = '^src/(indicators|datasets|config|util)/|^src/(errors|metrics)\\.ts$'
+const GROUND = '^src/(indicators|datasets|config|util|state)/|^src/(errors|metrics)\\.ts$'
 const PLUMBING = '^src/(http|contract)/'
 const PLATFORM = '^src/platform/'
 const SYSTEMS = '^src/(enrich|sources)/'

@@ -111,3 +111,25 @@ export const startService = async (script: string, env: Record<string, string>, 
   }
   return { process: child, port, readyMs: performance.now() - startedAt, stop: stopper(child) }
 }
+
+/** A throwaway redis-server on 127.0.0.1 (no persistence), ready when it answers PING. */
+export const startRedisServer = async (): Promise<Child> => {
+  const port = await freePort()
+  const startedAt = performance.now()
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  for (let i = 0; i < 400; i++) {
+    const pong = await new Promise<boolean>((resolve) => {
+      const socket = net.createConnection({ host: '127.0.0.1', port })
+      socket.once('error', () => resolve(false))
+      socket.once('connect', () => socket.write('PING\r\n'))
+      socket.once('data', (d) => {
+        socket.destroy()
+        resolve(d.toString().startsWith('+PONG'))
+      })
+    })
+    if (pong) return { process: child, port, readyMs: performance.now() - startedAt, stop: stopper(child) }
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  child.kill('SIGKILL')
+  throw new Error('redis-server did not answer (is it installed? scripts/ensure-redis.sh)')
+}

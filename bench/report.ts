@@ -1,6 +1,6 @@
 /** Results -> a printed table and bench/results.md. Pure formatting. */
 import type { LoadResult } from './load.js'
-import type { BatchResult, EmbeddedResult, HostileResult, StartupResult, VendorResult } from './scenarios.js'
+import type { BatchResult, EmbeddedResult, HostileResult, ReplicasResult, StartupResult, VendorResult } from './scenarios.js'
 
 /** The RSS the service stays under whatever the vendors send (docs/user-guide.md, "Limits"). */
 export const RSS_CEILING_MB = 512
@@ -15,6 +15,7 @@ export interface BenchResults {
   readonly batch?: BatchResult
   readonly startup?: StartupResult
   readonly hostile?: HostileResult
+  readonly replicas?: ReplicasResult
 }
 
 interface Row {
@@ -115,6 +116,20 @@ export const rowsOf = (r: BenchResults): Row[] => {
       })
     }
   }
+  if (r.replicas) {
+    const x = r.replicas
+    const ratio = x.wallS / x.floorS
+    rows.push({
+      scenario: `7. ${x.indicators} indicators over ${x.replicas} replicas sharing one Redis, fake limited to ${r.settings.batchPerSecond}/s (HTTP ${x.statuses.join('/')}, ${x.answered} answered)`,
+      rps: n(x.served / x.wallS, 1),
+      p50: '-',
+      p99: '-',
+      rss: '-',
+      measure: `${n(x.wallS, 2)} s = ${pct(ratio)} of the ${n(x.floorS)} s floor; ${x.refused} refused`,
+      target: '<= 105%, 0 refused',
+      met: yes(ratio <= 1.05 && x.refused === 0 && x.answered === x.indicators),
+    })
+  }
   return rows
 }
 
@@ -156,6 +171,9 @@ machine: compare ratios within this run, not absolute numbers across runs.
   others with 256 KB; each finding keeps at most 16 KiB of it. 6a drives /run (classify + the vendor, force_refresh)
   under load; 6b-6d post one batch each; 6d is over MAX_VENDOR_LOOKUPS (2,000) and must be refused up front (413).
   The target is the documented RSS ceiling of ${RSS_CEILING_MB} MB.
+- Scenario 7 (issue 11): three service processes with REDIS_URL on one redis-server, REPLICAS=3, the same fake as
+  scenario 4 (429 past ${s.batchPerSecond} in any 1 s window); the ${s.batch} indicators are split over the three and posted at once. One quota for
+  the fleet: the floor is the same ${s.batch / s.batchPerSecond} s, and the fake should refuse none.
 
 ${markdownTable(rowsOf(r))}
 `

@@ -2,7 +2,7 @@
  * npm run bench: builds nothing itself (run after `npm run build`), starts each scenario's processes, drives load
  * with autocannon, prints a table and writes bench/results.md.
  *
- *   node dist/bench/run.js [--duration=10] [--connections=10] [--only=echo,embedded,vendor,batch,startup,hostile] [--cpu-prof]
+ *   node dist/bench/run.js [--duration=10] [--connections=10] [--only=echo,embedded,vendor,batch,startup,hostile,replicas] [--cpu-prof]
  *
  * --cpu-prof runs the service with node --cpu-prof, writing .cpuprofile files to bench/profiles/.
  */
@@ -10,9 +10,9 @@ import { writeFileSync, mkdirSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { markdownReport, plainTable, rowsOf, type BenchResults } from './report.js'
-import { bareEcho, embedded, hostile, rateLimitedBatch, startup, vendor, type BenchOptions } from './scenarios.js'
+import { bareEcho, embedded, hostile, rateLimitedBatch, replicatedBatch, startup, vendor, type BenchOptions } from './scenarios.js'
 
-const SCENARIOS = ['echo', 'embedded', 'vendor', 'batch', 'startup', 'hostile'] as const
+const SCENARIOS = ['echo', 'embedded', 'vendor', 'batch', 'startup', 'hostile', 'replicas'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const FAKE_DELAY_MS = 50
@@ -60,6 +60,9 @@ const main = async (): Promise<void> => {
   )
   results.startup = await step('startup', `start-up x${STARTUP_RUNS}`, () => startup(opts, STARTUP_RUNS))
   results.hostile = await step('hostile', 'vendors answering 256 KB and deeply nested bodies, under load and in batches', () => hostile(opts))
+  results.replicas = await step('replicas', `${BATCH} indicators over 3 replicas sharing one Redis, fake at ${BATCH_PER_SECOND}/s`, () =>
+    replicatedBatch(opts, BATCH, BATCH_PER_SECOND),
+  )
   results.environment = { ...results.environment, loadAfter: os.loadavg() }
 
   const rows = rowsOf(results)

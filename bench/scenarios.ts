@@ -5,7 +5,7 @@
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { runLoad, type LoadResult } from './load.js'
-import { memoryMb, startHelper, startService, watchPeakRss, type Child } from './processes.js'
+import { memoryMb, startHelper, startRedisServer, startService, watchPeakRss, type Child } from './processes.js'
 
 export interface BenchPaths {
   readonly server: string
@@ -177,6 +177,53 @@ export const rateLimitedBatch = (o: BenchOptions, count: number, perSecond: numb
       }
     })
   })
+
+export interface ReplicasResult {
+  readonly replicas: number
+  readonly indicators: number
+  readonly wallS: number
+  readonly floorS: number
+  readonly refused: number
+  readonly served: number
+  readonly answered: number
+  readonly statuses: readonly number[]
+}
+
+/**
+ * Issue 11: three service processes sharing one redis-server, one fake vendor limited to `perSecond`; the batch is
+ * split across them and posted at once. One shared quota: the fleet should take the floor, and the fake refuse none.
+ */
+export const replicatedBatch = (o: BenchOptions, count: number, perSecond: number, replicas = 3): Promise<ReplicasResult> =>
+  withChild(startRedisServer(), (redis) =>
+    withChild(startHelper(o.paths.fake, { WINDOW_LIMIT: String(perSecond), WINDOW_MS: '1000' }), async (fake) => {
+      const fakeUrl = `http://127.0.0.1:${fake.port}`
+      const env = {
+        ...BASE_ENV,
+        REDIS_URL: `redis://127.0.0.1:${redis.port}/0`,
+        REPLICAS: String(replicas),
+        INTERNETDB_BASE_URL: fakeUrl,
+        INTERNETDB_RATE_LIMIT: `${perSecond}/1s`,
+        RUN_TIMEOUT_MS: String(4 * (count / perSecond) * 1000),
+      }
+      const services = await Promise.all(Array.from({ length: replicas }, () => startService(o.paths.server, env, o.serviceArgs)))
+      try {
+        const indicators = Array.from({ length: count }, (_, i) => addressOf(i + 1))
+        const shares = services.map((_, r) => indicators.filter((_, i) => i % replicas === r))
+        const startedAt = performance.now()
+        const replies = await Promise.all(
+          services.map((svc, r) => postJson(`http://127.0.0.1:${svc.port}/run`, { indicator: shares[r], sources: 'internetdb', force_refresh: true })),
+        )
+        const wallS = (performance.now() - startedAt) / 1000
+        const stats = await getJson<{ served: number; refused: number }>(`${fakeUrl}/__stats`)
+        const answered = replies
+          .map((res) => [((res.json as { outputs?: { enrich?: { results?: { sources?: { ok?: unknown } } } } }).outputs?.enrich?.results?.sources?.ok ?? [])].flat(2))
+          .reduce((sum, ok) => sum + ok.filter((x) => x === 'internetdb').length, 0)
+        return { replicas, indicators: count, wallS, floorS: count / perSecond, refused: stats.refused, served: stats.served, answered, statuses: replies.map((r) => r.status) }
+      } finally {
+        await Promise.all(services.map((svc) => svc.stop()))
+      }
+    }),
+  )
 
 export interface StartupResult {
   readonly runsMs: readonly number[]

@@ -49,6 +49,8 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     requestTimeout: config.requestTimeoutMs,
+    // Only the load balancers named in TRUST_PROXY may say who the client is (X-Forwarded-For); nobody else.
+    trustProxy: config.trustProxy ?? false,
     serverFactory: createBoundedServer(config),
   })
   // JSON only: without this Fastify would take text/plain as a string body; a wrong content type is a 415.
@@ -60,7 +62,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(gracefulClose)
     await app.register(securityHeaders)
     await app.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
-    await app.register(runRateLimit, { limit: config.runRateLimit })
+    await app.register(runRateLimit, { limit: config.runRateLimit, redis: context.shared.store?.client, prefix: config.redisPrefix })
     await app.register(openApi, {
       title: contract.config.displayName,
       version: contract.config.programVersion,
@@ -74,6 +76,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   } catch (err) {
     await app.close().catch(() => undefined)
     await context.runtime.close()
+    await context.shared.close()
     throw err
   }
   return app

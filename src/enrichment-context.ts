@@ -8,7 +8,9 @@ import { indexOutputs, type OutputIndex } from './contract/outputs.js'
 import type { Contract } from './contract/types.js'
 import { SourceRuntime } from './enrich/source-runtime.js'
 import { createHttpClientFactory } from './http/client.js'
-import { Metrics, SERVICE_METRICS } from './metrics.js'
+import { Metrics, SERVICE_METRICS, SHARED_STORE_ERRORS_TOTAL } from './metrics.js'
+import { createSharedState, type SharedState } from './state/shared-state.js'
+import { memoryFindingStore, sharedFindingStore } from './enrich/finding-store.js'
 import { createPlatformClientPool, type PlatformClientPool } from './platform/client.js'
 import type { SourceDefinition } from './sources/types.js'
 
@@ -22,6 +24,8 @@ export interface EnrichmentContext {
   readonly metrics: Metrics
   /** ThreatConnect clients per API path, for write-back (shared breaker and rate state per platform). */
   readonly platform: PlatformClientPool
+  /** Quotas, circuits, locks: shared through Redis when REDIS_URL is set, else in this process. */
+  readonly shared: SharedState
   readonly meta: { readonly appName: string; readonly appVersion: string; readonly userAgent: string }
   readonly now: () => Date
 }
@@ -37,8 +41,16 @@ export const createEnrichmentContext = async (
   const appVersion = contract.config.programVersion
   const userAgent = `${appName}/${appVersion}`
   const metrics = new Metrics(SERVICE_METRICS, { processMetrics: true })
-  const http = createHttpClientFactory({ config, log, metrics, userAgent })
-  const runtime = await SourceRuntime.start(sources, config, { log, http }, metrics)
+  const shared = createSharedState(config, (operation) => metrics.inc(SHARED_STORE_ERRORS_TOTAL, { operation }))
+  const http = createHttpClientFactory({ config, log, metrics, userAgent, quota: shared.quota, breakerBus: shared.breakerBus })
+  const findings = shared.store === undefined ? memoryFindingStore() : sharedFindingStore(shared.store)
+  let runtime: SourceRuntime
+  try {
+    runtime = await SourceRuntime.start(sources, config, { log, http }, metrics, findings)
+  } catch (err) {
+    await shared.close()
+    throw err
+  }
   return {
     config,
     contract,
@@ -47,6 +59,7 @@ export const createEnrichmentContext = async (
     runtime,
     metrics,
     platform: createPlatformClientPool(http),
+    shared,
     meta: { appName, appVersion, userAgent },
     now,
   }

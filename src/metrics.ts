@@ -16,6 +16,8 @@ export const PLATFORM_FAILURES_TOTAL = 'enrich_platform_failures_total'
 export const PLATFORM_RETRIES_TOTAL = 'enrich_platform_retries_total'
 export const PLATFORM_THROTTLED_WAITS_TOTAL = 'enrich_platform_throttled_waits_total'
 
+export const SHARED_STORE_ERRORS_TOTAL = 'enrich_shared_store_errors_total'
+
 export const RUN_DURATION_SECONDS = 'enrich_run_duration_seconds'
 export const SOURCE_CALL_DURATION_SECONDS = 'enrich_source_call_duration_seconds'
 export const WRITEBACK_DURATION_SECONDS = 'enrich_writeback_duration_seconds'
@@ -47,6 +49,7 @@ export const SERVICE_METRICS: readonly MetricDefinition[] = [
   { name: PLATFORM_FAILURES_TOTAL, help: 'ThreatConnect API calls that ended without an answer, by failure kind.', labels: ['kind'] },
   { name: PLATFORM_RETRIES_TOTAL, help: 'Retried requests to the ThreatConnect API.', labels: [] },
   { name: PLATFORM_THROTTLED_WAITS_TOTAL, help: 'ThreatConnect API requests that waited for its rate limiter.', labels: [] },
+  { name: SHARED_STORE_ERRORS_TOTAL, help: 'Commands to the shared store (Redis) that failed or timed out, by operation; the service then used its in-process fallback.', labels: ['operation'] },
   { name: RUN_DURATION_SECONDS, help: 'Time to answer POST /run, by outcome (ok, failed, no_results).', labels: ['outcome'], buckets: LATENCY_BUCKETS },
   { name: SOURCE_CALL_DURATION_SECONDS, help: 'Time of one source lookup within a run (cache hits included), by source and status.', labels: ['source', 'status'], buckets: LATENCY_BUCKETS },
   { name: WRITEBACK_DURATION_SECONDS, help: 'Time of the write-back of one run.', labels: [], buckets: LATENCY_BUCKETS },

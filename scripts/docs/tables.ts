@@ -7,7 +7,7 @@ import type { AppConfig } from '../../src/contract/types.js'
 import type { Layout } from '../../src/contract/types.js'
 import { ERRORS } from '../../src/errors.js'
 import type { SourceDefinition } from '../../src/sources/types.js'
-import { formatRateLimit } from '../../src/config/rate-limit.js'
+import { formatRateLimits } from '../../src/config/rate-limit.js'
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 
@@ -71,6 +71,6 @@ export const sourcesTable = (sources: readonly SourceDefinition[]): string =>
     ...sources.map((src) => {
       const key = src.settings.find((s) => s.key === 'apiKey')
       const doc = src.kind === 'vendor' ? ` ([details](sources/${src.id}.md))` : ''
-      return `| \`${src.id}\` | ${src.kind} | ${src.supports.join(', ')} | ${key ? `\`${key.env}\`` : 'none'} | ${src.rateLimit ? formatRateLimit(src.rateLimit) : ''} | ${cell(src.description)}${doc} |`
+      return `| \`${src.id}\` | ${src.kind} | ${src.supports.join(', ')} | ${key ? `\`${key.env}\`` : 'none'} | ${src.rateLimits ? formatRateLimits(src.rateLimits) : ''} | ${cell(src.description)}${doc} |`
     }),
   ].join('\n')

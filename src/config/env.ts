@@ -5,6 +5,7 @@
 import { PLATFORM_ENV_SETTINGS, platformProfilesFromEnv, type PlatformProfiles } from './platform.js'
 import { Type, type StaticDecode, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
+import ipaddr from 'ipaddr.js'
 import { formatRateLimit, parseRateLimit, type RateLimit } from './rate-limit.js'
 
 /** A setting a source needs; read from env `env`, overridable per request by the param `param` when given. */
@@ -48,6 +49,25 @@ const rateLimitOrOff = Type.Codec(Type.String())
   .Decode((raw): RateLimit | undefined => (raw.toLowerCase() === 'off' ? undefined : parseRateLimit(raw)))
   .Encode((limit) => (limit === undefined ? 'off' : formatRateLimit(limit)))
 
+/** "10.0.0.0/8, 192.0.2.7" -> the list; each must be an IP address or a CIDR (Fastify's trustProxy takes both). */
+const isAddressOrCidr = (text: string): boolean => {
+  if (ipaddr.isValid(text)) return true
+  try {
+    ipaddr.parseCIDR(text)
+    return true
+  } catch {
+    return false
+  }
+}
+const trustProxyList = Type.Codec(Type.String({ minLength: 1 }))
+  .Decode((raw): string[] => {
+    const list = raw.split(',').map((a) => a.trim())
+    const bad = list.find((a) => !isAddressOrCidr(a))
+    if (bad !== undefined) throw new Error(`'${bad.slice(0, 60)}' is not an IP address or CIDR`)
+    return list
+  })
+  .Encode((list) => list.join(','))
+
 /**
  * The service's own settings: each a TypeBox schema (what a value must be), the variable it is read from, its
  * description and its default. ServiceConfig's fields are derived from this table, so a field without a row
@@ -86,6 +106,26 @@ export const SERVICE_SETTINGS = {
   tcProxyTc: setting(Type.Boolean(), { env: 'TC_PROXY_TC', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false' }),
   tcVerify: setting(Type.Boolean(), { env: 'TC_VERIFY', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true' }),
   runRateLimit: setting(rateLimitOrOff, { env: 'RUN_RATE_LIMIT', description: 'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.', default: '120/1m' }),
+  redisUrl: setting(Type.String({ pattern: '^rediss?://' }), {
+    env: 'REDIS_URL',
+    description:
+      'Redis shared by every replica, e.g. `redis://127.0.0.1:6379/0` (`rediss://` for TLS): vendor quotas, the finding cache, write-back locks, the /run limit and open circuits are then shared. Unset: all of it in process.',
+    default: undefined,
+    secret: true,
+  }),
+  redisPrefix: setting(Type.String({ minLength: 1, maxLength: 64 }), { env: 'REDIS_PREFIX', description: 'Prefix of every key the service writes in Redis.', default: 'tce:' }),
+  replicas: setting(wholeNumber(1, 1000), {
+    env: 'REPLICAS',
+    description:
+      "How many replicas share the vendor quotas. While Redis is unreachable each replica keeps to 1/REPLICAS of every quota (after the window that was running passes), so the fleet stays under the vendor's limit.",
+    default: '1',
+  }),
+  trustProxy: setting(trustProxyList, {
+    env: 'TRUST_PROXY',
+    description:
+      'Addresses or CIDRs of the load balancers in front of the service, comma-separated: a request from one of them is counted by its X-Forwarded-For client address. Unset: forwarded headers are ignored.',
+    default: undefined,
+  }),
   maxEventLoopDelayMs: setting(wholeNumber(0, 60_000), { env: 'MAX_EVENT_LOOP_DELAY_MS', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000' }),
 } as const
 

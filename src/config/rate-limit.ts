@@ -24,3 +24,17 @@ export const parseRateLimit = (text: string): RateLimit => {
   if (requests < 1 || perMs < 1) throw new Error(`'${text}' must allow at least 1 call per window`)
   return { requests, perMs }
 }
+
+/** Every window a vendor counts, comma-separated: "4/1m, 500/1d". */
+export const formatRateLimits = (limits: readonly RateLimit[]): string => limits.map(formatRateLimit).join(', ')
+
+/** "4/1m, 500/1d" -> one RateLimit per window; throws an Error naming the window that is wrong. */
+export const parseRateLimits = (text: string): RateLimit[] => {
+  const parts = text.split(',').map((p) => p.trim())
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new Error(`'${text}' is not a list of rate limits like 4/1m, 500/1d`)
+  return parts.map(parseRateLimit)
+}
+
+/** The window with the shortest span: the one the in-process limiter queues callers by. */
+export const shortestWindow = (limits: readonly RateLimit[]): RateLimit | undefined =>
+  [...limits].sort((a, b) => a.perMs - b.perMs)[0]

@@ -1,9 +1,9 @@
 /**
- * Findings cached per (source, indicator type, canonical value) with the source's TTL. Bounded in entries per
- * source and in bytes overall: the oldest entries go first. A change of a source's API key empties that source's
- * entries (the answer may differ by key).
+ * Findings cached in this process per (source, API key fingerprint, indicator type, canonical value) with the
+ * source's TTL. Bounded in entries per source and in bytes overall: the oldest entries go first. The key's
+ * fingerprint is part of the entry's key: a finding fetched with one key is never served to a request with another,
+ * and a request with another key leaves the first key's findings in place.
  */
-import { createHash } from 'node:crypto'
 import type { Finding } from '../sources/types.js'
 
 interface Entry {
@@ -23,7 +23,6 @@ export interface CachedFinding {
 
 export class FindingCache {
   private readonly entries = new Map<string, Map<string, Entry>>()
-  private readonly keyPrints = new Map<string, string>()
   private totalBytes = 0
 
   constructor(
@@ -44,39 +43,30 @@ export class FindingCache {
     bucket.delete(key)
   }
 
-  private static key(type: string, value: string): string {
-    return `${type}\u0000${value}`
+  private static key(type: string, value: string, keyPrint: string): string {
+    return `${keyPrint}\u0000${type}\u0000${value}`
   }
 
-  /** Call before each lookup with the API key in use; a different key than last time empties the source. */
-  noteApiKey(source: string, apiKey: string | undefined): void {
-    const print = apiKey === undefined ? '' : createHash('sha256').update(apiKey).digest('hex')
-    const previous = this.keyPrints.get(source)
-    if (previous !== undefined && previous !== print) {
-      for (const entry of this.entries.get(source)?.values() ?? []) this.totalBytes -= entry.bytes
-      this.entries.delete(source)
-    }
-    this.keyPrints.set(source, print)
-  }
-
-  get(source: string, type: string, value: string, ttlMs: number): CachedFinding | undefined {
+  /** `keyPrint`: the fingerprint of the API key the finding was (or would be) fetched with (src/state/key-print.ts). */
+  get(source: string, type: string, value: string, ttlMs: number, keyPrint = ''): CachedFinding | undefined {
+    const key = FindingCache.key(type, value, keyPrint)
     const bucket = this.entries.get(source)
-    const entry = bucket?.get(FindingCache.key(type, value))
+    const entry = bucket?.get(key)
     if (!bucket || !entry) return undefined
     const ageMs = this.now() - entry.storedAt
     if (ageMs >= ttlMs) {
-      this.remove(bucket, FindingCache.key(type, value))
+      this.remove(bucket, key)
       return undefined
     }
     return { finding: entry.finding, ageMs }
   }
 
   /** `bytes`: what the finding holds (boundFinding says); a finding larger than the whole budget is not kept. */
-  set(source: string, type: string, value: string, finding: Finding, bytes = 0): void {
+  set(source: string, type: string, value: string, finding: Finding, bytes = 0, keyPrint = ''): void {
     if (bytes > this.maxBytes) return
     let bucket = this.entries.get(source)
     if (!bucket) this.entries.set(source, (bucket = new Map()))
-    const key = FindingCache.key(type, value)
+    const key = FindingCache.key(type, value, keyPrint)
     this.remove(bucket, key)
     bucket.set(key, { finding, storedAt: this.now(), bytes })
     this.totalBytes += bytes

@@ -9,7 +9,8 @@ import type { Indicator } from '../indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
 import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS, SOURCE_CALL_DURATION_SECONDS } from '../metrics.js'
 import { boundFinding } from './bound-finding.js'
-import { FindingCache } from './finding-cache.js'
+import { keyPrint } from '../state/key-print.js'
+import { memoryFindingStore, type FindingRef, type FindingStore } from './finding-store.js'
 import type { SourceOutcome } from './types.js'
 
 export interface MetricsSink {
@@ -31,8 +32,6 @@ export interface SourceStatus extends SourceHealth {
   readonly supports: readonly string[]
 }
 
-const DEFAULT_CACHE_ENTRIES = 10_000
-
 const describeKind = (kind: SourceFailureKind): string => kind.replace(/_/g, ' ')
 
 export class SourceRuntime {
@@ -41,7 +40,7 @@ export class SourceRuntime {
   private constructor(
     private readonly started: ReadonlyMap<string, { def: SourceDefinition; instance: SourceInstance }>,
     private readonly config: ServiceConfig,
-    private readonly cache: FindingCache,
+    private readonly cache: FindingStore,
     private readonly metrics: MetricsSink,
   ) {}
 
@@ -51,6 +50,7 @@ export class SourceRuntime {
     config: ServiceConfig,
     deps: SourceDeps,
     metrics: MetricsSink,
+    cache: FindingStore = memoryFindingStore(),
   ): Promise<SourceRuntime> {
     const started = new Map<string, { def: SourceDefinition; instance: SourceInstance }>()
     for (const def of definitions) {
@@ -62,7 +62,7 @@ export class SourceRuntime {
         throw new Error(`source '${def.id}' could not start: ${(err as Error).message}`, { cause: err })
       }
     }
-    return new SourceRuntime(started, config, new FindingCache(DEFAULT_CACHE_ENTRIES), metrics)
+    return new SourceRuntime(started, config, cache, metrics)
   }
 
   ids(): string[] {
@@ -116,20 +116,20 @@ export class SourceRuntime {
     }
     const settings = this.settingsFor(def, opts.params)
     const ttl = def.cacheTtlMs ?? 0
-    if (def.settings.some((s) => s.key === 'apiKey')) this.cache.noteApiKey(id, settings['apiKey'])
+    const ref: FindingRef = { source: id, keyPrint: keyPrint(settings['apiKey']), type: indicator.type, value: indicator.value }
     if (ttl > 0 && !opts.forceRefresh) {
-      const hit = this.cache.get(id, indicator.type, indicator.value, ttl)
+      const hit = await this.cache.get(ref, ttl)
       if (hit) {
         this.metrics.inc(CACHE_HITS, { source: id })
         return { source: id, status: 'ok', finding: hit.finding, elapsedMs: elapsed(), cached: true, ageMs: hit.ageMs }
       }
     }
     try {
-      const key = `${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${settings['apiKey'] ?? ''}`
+      const key = `${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${ref.keyPrint}`
       const call = (): Promise<Finding> => instance.lookup(indicator, lookupContext(id, opts, settings))
       // Bounded before anything keeps it: a bad answer costs only this source its raw answer.
       const { finding, bytes } = boundFinding(await withDeadline(this.shared(key, call), opts.signal))
-      if (ttl > 0) this.cache.set(id, indicator.type, indicator.value, finding, bytes)
+      if (ttl > 0) await this.cache.set(ref, finding, bytes, ttl)
       return { source: id, status: 'ok', finding, elapsedMs: elapsed(), cached: false, ageMs: 0 }
     } catch (err) {
       if (err instanceof SourceError) {

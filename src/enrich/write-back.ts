@@ -7,6 +7,8 @@ import type { PlatformClientPool } from '../platform/client.js'
 import { platformSettingsFor, type PlatformProfiles } from '../config/platform.js'
 import { failedWriteback, skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
 import { mapConcurrent } from '../util/map-concurrent.js'
+import type { Locks } from '../state/locks.js'
+import { createHash } from 'node:crypto'
 import type { RunRequest } from './run-request.js'
 import type { IndicatorResult } from './types.js'
 
@@ -16,6 +18,8 @@ export interface WriteBackOptions {
   /** The run's deadline: write-back gets no time of its own; what it cannot finish by then is reported as failed. */
   readonly signal: AbortSignal
   readonly concurrency: number
+  /** One note per (ThreatConnect, owner, indicator, digest) even when runs race, here or on another replica. */
+  readonly locks: Locks
 }
 
 export const writeBackAll = async (
@@ -36,7 +40,11 @@ export const writeBackAll = async (
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {
     const a = r.assessment
-    return writeBack(client, {
+    const name = createHash('sha256')
+      .update([settings.apiPath, settings.owner ?? '', r.indicator.type, r.indicator.value, r.digest].join('\u0000'))
+      .digest('hex')
+    // Inside the lock a racing run finds the note the first one posted, and says "already present".
+    return opts.locks.withLock(`note:${name}`, opts.signal, () => writeBack(client, {
       indicator: r.indicator,
       owner: settings.owner,
       text: r.note,
@@ -46,7 +54,7 @@ export const writeBackAll = async (
       confidence: w.applyConfidence && a.verdict !== 'unknown' ? a.confidence : undefined,
       tags: w.applyTags ? a.tags : undefined,
       description: w.applyDescription ? `Enrichment verdict: ${a.verdict} (score ${a.score}/100, confidence ${a.confidence}/100)` : undefined,
-    })
+    })).catch((err: unknown) => failedWriteback(`not written: ${err instanceof Error ? err.message : String(err)}`))
   })
 }
 

@@ -15,6 +15,8 @@ export interface CircuitBreakerOptions {
   readonly coolDownMs?: number
   /** Monotonic clock in ms (injectable for tests). */
   readonly now?: () => number
+  /** Told when this breaker opens (not when held open from outside), with how long it stays open. */
+  readonly onOpen?: (openMs: number) => void
 }
 
 /** An admitted call; report its outcome with exactly one of success/failure/abandon. */
@@ -30,11 +32,22 @@ export class CircuitBreaker {
   #consecutiveFailures = 0
   #openedAt: number | undefined
   #trialInFlight = false
+  #heldFromOutside = false
+  readonly #onOpen: (openMs: number) => void
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.#threshold = Math.max(1, options.failureThreshold ?? DEFAULT_BREAKER.failureThreshold)
     this.#coolDownMs = Math.max(0, options.coolDownMs ?? DEFAULT_BREAKER.coolDownMs)
     this.#now = options.now ?? (() => performance.now())
+    this.#onOpen = options.onOpen ?? (() => undefined)
+  }
+
+  /** Another replica opened its circuit for this vendor: stay open for `ms` too (never shortens an open circuit). */
+  holdOpen(ms: number): void {
+    const openedAt = this.#now() - this.#coolDownMs + Math.max(0, ms)
+    if (this.#openedAt !== undefined && this.#openedAt >= openedAt) return
+    this.#openedAt = openedAt
+    this.#heldFromOutside = true
   }
 
   state(): CircuitState {
@@ -54,7 +67,8 @@ export class CircuitBreaker {
       state === 'open'
         ? `next trial in ${Math.ceil((this.#coolDownMs - (this.#now() - (this.#openedAt ?? 0))) / 1000)} s`
         : 'a trial call is in progress'
-    throw new SourceError('circuit_open', `circuit open after ${this.#consecutiveFailures} consecutive failures; ${next}`, {
+    const why = this.#heldFromOutside ? 'another replica found the vendor failing' : `${this.#consecutiveFailures} consecutive failures`
+    throw new SourceError('circuit_open', `circuit open after ${why}; ${next}`, {
       skipped: true,
     })
   }
@@ -64,16 +78,17 @@ export class CircuitBreaker {
     if (ticket.trial) this.#trialInFlight = false
     this.#consecutiveFailures = 0
     this.#openedAt = undefined
+    this.#heldFromOutside = false
   }
 
   /** The vendor is down or broken: count it; open (or re-open after a failed trial) at the threshold. */
   failure(ticket: BreakerTicket): void {
     this.#consecutiveFailures += 1
-    if (ticket.trial) {
-      this.#trialInFlight = false
+    if (ticket.trial) this.#trialInFlight = false
+    if (ticket.trial || (this.#openedAt === undefined && this.#consecutiveFailures >= this.#threshold)) {
       this.#openedAt = this.#now()
-    } else if (this.#openedAt === undefined && this.#consecutiveFailures >= this.#threshold) {
-      this.#openedAt = this.#now()
+      this.#heldFromOutside = false
+      this.#onOpen(this.#coolDownMs)
     }
   }
 

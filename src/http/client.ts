@@ -25,6 +25,10 @@ import { abortableDelay, cancelledError } from './abort.js'
 import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
 import { createClientAgents, type ClientAgents } from './proxy-agents.js'
 import { RateLimiter } from './rate-limiter.js'
+import { formatRateLimit, type RateLimit } from '../config/rate-limit.js'
+import { localBreakerBus, type BreakerBus } from '../state/breaker-bus.js'
+import { keyPrint } from '../state/key-print.js'
+import { MemoryQuota, type Quota } from '../state/quota.js'
 import { redactUrl, Scrubber, secretValuesOf } from './redact.js'
 import {
   backoffDelayMs,
@@ -50,12 +54,17 @@ export interface HttpClientFactoryOptions {
   readonly userAgent: string
   /** Jitter source for retry backoff (tests pass a fixed one). */
   readonly random?: () => number
+  /** Vendor quotas (every window, keyed by source and key fingerprint); shared through Redis when it is set. */
+  readonly quota?: Quota
+  /** Tells other replicas when a circuit opens, and hears when theirs do. */
+  readonly breakerBus?: BreakerBus
 }
 
-export const createHttpClientFactory =
-  (opts: HttpClientFactoryOptions): HttpClientFactory =>
-  (settings) =>
-    new InstrumentedHttpClient(settings, opts)
+export const createHttpClientFactory = (opts: HttpClientFactoryOptions): HttpClientFactory => {
+  // One quota for every client of the factory (one app instance), unless the app hands a shared one.
+  const withQuota = { ...opts, quota: opts.quota ?? new MemoryQuota() }
+  return (settings) => new InstrumentedHttpClient(settings, withQuota)
+}
 
 /** What one attempt produced: an HTTP answer of any status, or a failure before/while receiving one. */
 type Attempt =
@@ -106,6 +115,8 @@ export class InstrumentedHttpClient implements HttpClient {
   readonly #metrics: Metrics
   readonly #countAs: 'source' | 'platform'
   readonly #random: () => number
+  readonly #quota: Quota
+  readonly #quotaWindows: readonly RateLimit[]
 
   constructor(settings: HttpClientSettings, opts: HttpClientFactoryOptions) {
     const id = settings.sourceId
@@ -138,7 +149,11 @@ export class InstrumentedHttpClient implements HttpClient {
         ? { requests: settings.rateLimit.requests, perMs: settings.rateLimit.perMs, maxWaitMs: settings.rateLimit.maxWaitMs }
         : {}),
     })
-    this.#breaker = new CircuitBreaker(settings.breaker ?? {})
+    const bus = opts.breakerBus ?? localBreakerBus
+    this.#breaker = new CircuitBreaker({ ...settings.breaker, onOpen: (ms) => bus.announce(id, ms) })
+    bus.listen(id, (ms) => this.#breaker.holdOpen(ms))
+    this.#quota = opts.quota ?? new MemoryQuota()
+    this.#quotaWindows = settings.quotaWindows ?? (settings.rateLimit ? [settings.rateLimit] : [])
     this.#agents = createClientAgents(opts.config, settings.proxyScope ?? 'external')
     this.#log = opts.log
     this.#metrics = opts.metrics
@@ -200,14 +215,24 @@ export class InstrumentedHttpClient implements HttpClient {
     }
   }
 
-  /** Attempts with retries; every attempt takes a rate-limiter token. */
+  /** Attempts with retries; every attempt takes a rate-limiter token and a call of the vendor's quota. */
   async #call(req: HttpRequest, scrubber: Scrubber, stats: CallStats, started: number): Promise<HttpResponse> {
+    // Quotas are the API key's: keyed by its fingerprint, never by the key.
+    const quotaKey = `${this.#sourceId}:${keyPrint(secretValuesOf(req).join('\n'))}`
     for (let retry = 0; ; retry += 1) {
+      // A retry refused by the limiter or the quota was still a call that went out: not a skip.
+      const refused = (err: unknown): unknown =>
+        retry > 0 && err instanceof SourceError && err.skipped ? new SourceError(err.kind, err.message) : err
+      let ticket: string | undefined
       const permit = await this.#limiter.acquire(req.signal).catch((err: unknown) => {
-        // A retry refused by the limiter was still a call that went out: not a skip.
-        if (retry > 0 && err instanceof SourceError && err.skipped) throw new SourceError(err.kind, err.message)
-        throw err
+        throw refused(err)
       })
+      try {
+        ticket = await this.#takeQuota(quotaKey, req.signal, stats, permit.waitedMs)
+      } catch (err) {
+        permit.release()
+        throw refused(err)
+      }
       stats.rateLimitWaitMs += permit.waitedMs
       if (permit.waitedMs > 0) this.#count('throttled')
       stats.attempts += 1
@@ -217,6 +242,7 @@ export class InstrumentedHttpClient implements HttpClient {
         attempt = await this.#attempt(req, scrubber)
       } finally {
         permit.release()
+        if (ticket !== undefined) void this.#quota.settle(quotaKey, this.#quotaWindows, ticket).catch(() => undefined)
       }
       const canRetry = retry < this.#retry.limit
 
@@ -228,7 +254,7 @@ export class InstrumentedHttpClient implements HttpClient {
 
       stats.status = attempt.status
       const quotaWaitMs = quotaResetWaitMs(attempt.headers, Date.now())
-      if (quotaWaitMs !== undefined && quotaWaitMs > 0) this.#limiter.pauseFor(quotaWaitMs)
+      if (quotaWaitMs !== undefined && quotaWaitMs > 0) this.#pause(quotaKey, quotaWaitMs)
       if ((attempt.status >= 200 && attempt.status < 300) || req.answerStatuses?.includes(attempt.status)) {
         return this.#response(attempt, scrubber, stats, started)
       }
@@ -244,11 +270,42 @@ export class InstrumentedHttpClient implements HttpClient {
       if (attempt.status === 429 && vendorWaitMs !== undefined) {
         // A 429 speaks for the whole client: pause the limiter so every caller waits, this retry included
         // (its next token comes after the pause; the wait shows as rateLimitWaitMs).
-        this.#limiter.pauseFor(vendorWaitMs)
+        this.#pause(quotaKey, vendorWaitMs)
         this.#count('retries')
         continue
       }
       await this.#waitBeforeRetry(vendorWaitMs ?? backoffDelayMs(retry + 1, this.#retry, this.#random), req.signal)
+    }
+  }
+
+  /** A pause the vendor asked for holds this client's callers and, through the quota, every replica's. */
+  #pause(quotaKey: string, ms: number): void {
+    this.#limiter.pauseFor(ms)
+    void this.#quota.pause(quotaKey, ms).catch(() => undefined)
+  }
+
+  /**
+   * One call of the vendor's quota (all its windows, across replicas when shared). Waits while the wait fits in
+   * what the limiter allows and the run has left; otherwise the call is refused with rate_limited (skipped).
+   */
+  async #takeQuota(quotaKey: string, signal: AbortSignal | undefined, stats: CallStats, waitedMs: number): Promise<string | undefined> {
+    if (this.#quotaWindows.length === 0) return undefined
+    let waited = waitedMs
+    for (;;) {
+      const answer = await this.#quota.take(quotaKey, this.#quotaWindows, this.#timeouts.totalMs)
+      if (answer.granted) return answer.ticket
+      if (waited + answer.waitMs > this.#limiter.maxWaitMs || answer.waitMs > timeLeftMs(signal)) {
+        const limits = this.#quotaWindows.map(formatRateLimit).join(', ')
+        throw new SourceError(
+          'rate_limited',
+          `${this.#sourceId} quota (${limits}) is spent: the next call is free in ${secondsText(answer.waitMs)}, over the wait of ${this.#limiter.maxWaitMs} ms`,
+          { skipped: true },
+        )
+      }
+      this.#count('throttled')
+      await abortableDelay(answer.waitMs, signal)
+      waited += answer.waitMs
+      stats.rateLimitWaitMs += answer.waitMs
     }
   }
 

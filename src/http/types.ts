@@ -8,6 +8,8 @@ export interface HttpClientSettings {
   readonly baseUrl: string
   /** Token bucket: `requests` per `perMs`, shared by every caller of this client. Calls queue up to maxWaitMs. */
   readonly rateLimit?: { readonly requests: number; readonly perMs: number; readonly maxWaitMs?: number }
+  /** Every window the vendor counts (e.g. 4 a minute and 500 a day), kept through the quota; default: rateLimit's. */
+  readonly quotaWindows?: readonly { readonly requests: number; readonly perMs: number }[]
   readonly timeouts?: { readonly connectMs?: number; readonly responseMs?: number; readonly totalMs?: number }
   /** Retries on network errors and 408/429/500/502/503/504, exponential backoff with jitter. */
   readonly retry?: { readonly limit?: number; readonly baseDelayMs?: number; readonly maxDelayMs?: number }

@@ -5,11 +5,18 @@ import { Type } from 'typebox'
 import { runAuthWarning } from '../config/env.js'
 
 const HealthReply = Type.Object({
-  status: Type.Literal('ready'),
+  status: Type.Enum(['ready', 'degraded'], { description: 'degraded: the shared store (Redis) is unreachable and the in-process fallbacks are in use.' }),
   app: Type.String(),
   version: Type.String(),
   uptimeSeconds: Type.Number(),
   warnings: Type.Array(Type.String(), { description: 'Settings an operator should know are unsafe, e.g. RUN_AUTH=off off loopback.' }),
+  sharedStore: Type.Object(
+    {
+      status: Type.Enum(['off', 'ready', 'degraded']),
+      reason: Type.Optional(Type.String()),
+    },
+    { description: 'off: no REDIS_URL, state kept in this process; ready: shared through Redis; degraded: Redis unreachable.' },
+  ),
   sources: Type.Array(
     Type.Object({
       id: Type.String(),
@@ -26,12 +33,16 @@ export default async function healthRoute(app: FastifyInstance): Promise<void> {
   const startedAt = Date.now()
   const warnings = [runAuthWarning(ctx.config)].filter((w): w is string => w !== undefined)
   // Typed from the reply schema: a field the schema does not declare, or of another type, fails to compile.
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => ({
-    status: 'ready' as const,
-    app: ctx.meta.appName,
-    version: ctx.meta.appVersion,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    warnings,
-    sources: ctx.runtime.health().map((s) => ({ ...s, supports: [...s.supports] })),
-  }))
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => {
+    const sharedStore = ctx.shared.state()
+    return {
+      status: sharedStore.status === 'degraded' ? ('degraded' as const) : ('ready' as const),
+      sharedStore,
+      app: ctx.meta.appName,
+      version: ctx.meta.appVersion,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      warnings,
+      sources: ctx.runtime.health().map((s) => ({ ...s, supports: [...s.supports] })),
+    }
+  })
 }

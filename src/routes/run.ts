@@ -94,6 +94,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         })
         const writebackStartedAt = performance.now()
         const writebacks = await writeBackAll(results, run, {
+          locks: ctx.shared.locks,
           pool: ctx.platform,
           profiles: ctx.config.platform,
           signal: deadline.signal,

@@ -121,7 +121,7 @@ export const abuseipdbSource: SourceDefinition = defineVendorSource({
   description: "How confident AbuseIPDB's reporters are that an IP address is abusive (0-100), with its ISP, usage type and Tor status.",
   supports: ['Address'],
   baseUrl: 'https://api.abuseipdb.com/api/v2',
-  rateLimit: ABUSEIPDB_RATE_LIMIT,
+  rateLimits: [ABUSEIPDB_RATE_LIMIT],
   cacheTtlMs: CACHE_TTL_MS,
   key: 'required',
   outputs: [

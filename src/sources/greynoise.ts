@@ -127,7 +127,7 @@ export const greynoiseSource: SourceDefinition = defineVendorSource({
   description: 'Whether GreyNoise sees an IP address scanning the internet (noise) or as a known business service (RIOT), and its classification.',
   supports: ['Address'],
   baseUrl: 'https://api.greynoise.io',
-  rateLimit: GREYNOISE_RATE_LIMIT,
+  rateLimits: [GREYNOISE_RATE_LIMIT],
   cacheTtlMs: CACHE_TTL_MS,
   key: 'optional',
   // The community API answers without a key, under a smaller quota.

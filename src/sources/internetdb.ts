@@ -94,7 +94,7 @@ export const internetdbSource: SourceDefinition = defineVendorSource({
   description: "An IP address's open ports, known CVEs, hostnames and tags as last seen by Shodan (context only, no verdict).",
   supports: ['Address'],
   baseUrl: 'https://internetdb.shodan.io',
-  rateLimit: INTERNETDB_RATE_LIMIT,
+  rateLimits: [INTERNETDB_RATE_LIMIT],
   cacheTtlMs: CACHE_TTL_MS,
   key: 'none',
   outputs: [

@@ -134,7 +134,7 @@ export const otxSource: SourceDefinition = defineVendorSource({
   description: 'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
   supports: ['Address', 'Host', 'URL', 'File'],
   baseUrl: DEFAULT_BASE_URL,
-  rateLimit: DEFAULT_RATE_LIMIT,
+  rateLimits: [DEFAULT_RATE_LIMIT],
   cacheTtlMs: CACHE_TTL_MS,
   key: 'required',
   keyHint: 'free with an otx.alienvault.com account',

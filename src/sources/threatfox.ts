@@ -127,7 +127,7 @@ export const threatfoxSource: SourceDefinition = defineVendorSource({
   description: 'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
   supports: ['Address', 'Host', 'URL', 'File'],
   baseUrl: DEFAULT_BASE_URL,
-  rateLimit: DEFAULT_RATE_LIMIT,
+  rateLimits: [DEFAULT_RATE_LIMIT],
   cacheTtlMs: CACHE_TTL_MS,
   key: 'required',
   keyHint: 'free at auth.abuse.ch',

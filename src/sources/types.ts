@@ -74,7 +74,7 @@ export interface SourceDefinition {
   readonly outputs: readonly SourceOutput[]
   readonly settings: readonly SourceSetting[]
   /** Default rate limit (vendor sources): the whole service stays under it. */
-  readonly rateLimit?: RateLimit
+  readonly rateLimits?: readonly RateLimit[]
   /** How long a finding stays fresh in the cache (vendor sources), ms. */
   readonly cacheTtlMs?: number
   /** Load data / build clients once per app instance. A thrown error stops start-up with its message. */

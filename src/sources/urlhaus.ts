@@ -224,7 +224,7 @@ export const urlhausSource: SourceDefinition = defineVendorSource({
   description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
   supports: ['URL', 'Host', 'File'],
   baseUrl: DEFAULT_BASE_URL,
-  rateLimit: DEFAULT_RATE_LIMIT,
+  rateLimits: [DEFAULT_RATE_LIMIT],
   cacheTtlMs: CACHE_TTL_MS,
   key: 'required',
   keyHint: 'free at auth.abuse.ch',

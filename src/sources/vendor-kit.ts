@@ -2,7 +2,7 @@
 import { SourceError } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { HttpClient, HttpClientSettings } from '../http/types.js'
-import { formatRateLimit, parseRateLimit, type RateLimit } from '../config/rate-limit.js'
+import { formatRateLimits, parseRateLimits, shortestWindow, type RateLimit } from '../config/rate-limit.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceSetting } from './types.js'
 
@@ -23,11 +23,12 @@ export const baseUrlSetting = (id: string, defaultUrl: string): SourceSetting =>
   default: defaultUrl,
 })
 
-export const rateLimitSetting = (id: string, limit: RateLimit): SourceSetting => ({
+export const rateLimitSetting = (id: string, limits: readonly RateLimit[]): SourceSetting => ({
   key: 'rateLimit',
   env: `${envPrefix(id)}_RATE_LIMIT`,
-  description: 'Calls allowed per window for the whole service, e.g. `4/60s`, `1000/1d`, `20/1s`; calls over it queue.',
-  default: formatRateLimit(limit),
+  description:
+    'Calls allowed per window for the whole service (every replica together when REDIS_URL is set), one or more windows, e.g. `4/1m, 500/1d`, `20/1s`; calls over it queue up to the wait limit, then the source is skipped.',
+  default: formatRateLimits(limits),
 })
 
 /** The request's API key (param over env); a source with no key is skipped, saying how to set one. */
@@ -53,22 +54,23 @@ export const vendorHttpClient = (
   if (baseUrl === undefined || !/^https?:\/\//.test(baseUrl)) {
     throw new Error(`${envPrefix(id)}_BASE_URL: '${baseUrl ?? ''}' is not an http(s) URL`)
   }
-  let rateLimit: RateLimit | undefined
+  let windows: RateLimit[] = []
   if (own['rateLimit'] !== undefined) {
     try {
-      rateLimit = parseRateLimit(own['rateLimit'])
+      windows = parseRateLimits(own['rateLimit'])
     } catch (err) {
       throw new Error(`${envPrefix(id)}_RATE_LIMIT: ${(err as Error).message}`)
     }
   }
-  return deps.http({ sourceId: id, baseUrl, ...(rateLimit ? { rateLimit } : {}), ...extra })
+  const rateLimit = shortestWindow(windows)
+  return deps.http({ sourceId: id, baseUrl, ...(rateLimit ? { rateLimit, quotaWindows: windows } : {}), ...extra })
 }
 
 /** The settings every vendor declares: its key (unless it needs none), its base URL and its rate limit. */
-export const vendorSettings = (id: string, title: string, defaultBaseUrl: string, limit: RateLimit, withKey = true): SourceSetting[] => [
+export const vendorSettings = (id: string, title: string, defaultBaseUrl: string, limits: readonly RateLimit[], withKey = true): SourceSetting[] => [
   ...(withKey ? [apiKeySetting(id, title)] : []),
   baseUrlSetting(id, defaultBaseUrl),
-  rateLimitSetting(id, limit),
+  rateLimitSetting(id, limits),
 ]
 
 /**
@@ -93,7 +95,8 @@ export type VendorKey = 'required' | 'optional' | 'none'
 /** What one vendor source says about itself; defineVendorSource makes the rest the same for every vendor. */
 export interface VendorSourceSpec<K extends VendorKey> extends Pick<SourceDefinition, 'id' | 'title' | 'description' | 'supports' | 'outputs'> {
   readonly baseUrl: string
-  readonly rateLimit: RateLimit
+  /** Every window the vendor counts (its free plan's), e.g. 4 a minute and 500 a day. */
+  readonly rateLimits: readonly RateLimit[]
   readonly cacheTtlMs: number
   /** required: without one the source is skipped, saying how to set it; optional: asked without one; none: no key at all. */
   readonly key: K
@@ -110,8 +113,8 @@ export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K
   kind: 'vendor',
   description: spec.description,
   supports: spec.supports,
-  settings: vendorSettings(spec.id, spec.title, spec.baseUrl, spec.rateLimit, spec.key !== 'none'),
-  rateLimit: spec.rateLimit,
+  settings: vendorSettings(spec.id, spec.title, spec.baseUrl, spec.rateLimits, spec.key !== 'none'),
+  rateLimits: spec.rateLimits,
   cacheTtlMs: spec.cacheTtlMs,
   outputs: spec.outputs,
   async start(config, deps) {

@@ -21,8 +21,11 @@ export const VT_SCORE_FULL_AT_ENGINES = 10
 /** Vendor tags kept on a finding (files can carry dozens). */
 export const VT_MAX_TAGS = 20
 
-/** Public API: 4 requests a minute (and 500 a day). */
-export const VT_RATE_LIMIT: RateLimit = { requests: 4, perMs: 60_000 }
+/** Public API: 4 requests a minute and 500 a day, both counted. */
+export const VT_RATE_LIMITS: readonly RateLimit[] = [
+  { requests: 4, perMs: 60_000 },
+  { requests: 500, perMs: 86_400_000 },
+]
 const CACHE_TTL_MS = 6 * 3_600_000
 const GUI_BASE = 'https://www.virustotal.com/gui'
 
@@ -227,7 +230,7 @@ export const virustotalSource: SourceDefinition = defineVendorSource({
   description: 'How many antivirus engines and URL scanners flag an IP, domain, URL or file hash, and its community reputation.',
   supports: ['Address', 'Host', 'URL', 'File'],
   baseUrl: 'https://www.virustotal.com/api/v3',
-  rateLimit: VT_RATE_LIMIT,
+  rateLimits: VT_RATE_LIMITS,
   cacheTtlMs: CACHE_TTL_MS,
   key: 'required',
   outputs: [

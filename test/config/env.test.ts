@@ -74,3 +74,16 @@ t.test('off loopback, /run needs RUN_TOKEN unless RUN_AUTH=off says otherwise ex
   const bad = t.throws(() => loadServiceConfig({ RUN_AUTH: 'maybe' }, SOURCE_DEFINITIONS))
   t.match((bad as ConfigError).problems, [/^RUN_AUTH: 'maybe' is not one of on, off/])
 })
+
+t.test('shared-state settings: REDIS_URL (secret, redis:// only), REPLICAS, TRUST_PROXY addresses and CIDRs', async (t) => {
+  const c = loadServiceConfig({ REDIS_URL: 'redis://:pw-123@127.0.0.1:6379/0', REPLICAS: '3', TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,::1' }, SOURCE_DEFINITIONS)
+  t.equal(c.redisUrl, 'redis://:pw-123@127.0.0.1:6379/0')
+  t.equal(c.redisPrefix, 'tce:')
+  t.equal(c.replicas, 3)
+  t.same(c.trustProxy, ['10.0.0.0/8', '192.0.2.7', '::1'])
+  t.equal(loadServiceConfig({}, SOURCE_DEFINITIONS).redisUrl, undefined, 'unset: everything in process')
+  const err = t.throws(() => loadServiceConfig({ REDIS_URL: 'http://user:hunter2@host', TRUST_PROXY: '10.0.0.0/8, lb.internal', REPLICAS: '0' }, SOURCE_DEFINITIONS))
+  const problems = (err as ConfigError).problems
+  t.match(problems, [/^REDIS_URL: must match/, /^REPLICAS: '0' must be >= 1/, /^TRUST_PROXY: 'lb.internal' is not an IP address or CIDR/])
+  t.notMatch(problems.join('\n'), /hunter2/, 'the URL (it may carry a password) is not repeated')
+})

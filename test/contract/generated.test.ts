@@ -42,7 +42,7 @@ t.test('a new vendor source: its definition and a registry line give its param, 
     kind: 'vendor',
     description: 'test source',
     supports: ['Address'],
-    settings: vendorSettings('shodan', 'Shodan', 'http://127.0.0.1:9', { requests: 1, perMs: 1000 }),
+    settings: vendorSettings('shodan', 'Shodan', 'http://127.0.0.1:9', [{ requests: 1, perMs: 1000 }]),
     outputs: [
       { key: 'ports', type: 'StringArray', note: 'Shodan: open ports.' },
       { key: 'org', type: 'String', note: 'Shodan: organisation.' },

@@ -10,6 +10,7 @@ import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 import { startApp } from '../helpers/app.js'
 import { startFakeVendor, type FakeReply, type RecordedRequest } from '../helpers/fake-vendor.js'
 import { closedPortUrl } from '../platform/harness.js'
+import { startRedis } from '../helpers/redis-server.js'
 
 const rows = settingRows(SOURCE_DEFINITIONS)
 const secretEnvs = rows.filter((r) => r.secret).map((r) => r.env)
@@ -42,6 +43,8 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
   const vendor = await startFakeVendor(t)
   const env: Record<string, string> = { LOG_LEVEL: 'trace', RUN_TIMEOUT_MS: '3000', RUN_RATE_LIMIT: 'off' }
   for (const name of secretEnvs) env[name] = markerOf(name)
+  // REDIS_URL carries its password: a real Redis that asks for it, so the store works with the marker as password.
+  env['REDIS_URL'] = (await startRedis(t, { password: markerOf('REDIS_URL') })).url
   for (const name of baseUrlEnvs) env[name] = vendor.url
   env['TC_API_PATH'] = vendor.url
   env['TC_API_ACCESS_ID'] = 'access-id-not-secret'
@@ -90,6 +93,9 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
   t.ok(sent.includes(PARAM_KEY_MARKER), 'the per-request key was sent')
   t.ok(vendor.requests.some((r) => r.path.startsWith('/api/')), 'write-back reached the platform fake')
 
+  record(await app.inject({ method: 'GET', url: '/health' }))
+  record(await app.inject({ method: 'GET', url: '/metrics' }))
+
   t.ok(logs.length > 50, `captured ${logs.length} log lines`)
   t.same(leaksIn(replies.join('\n')), [], 'no marker in any reply body or header')
   const leakyLines = logs.map((l) => JSON.stringify(l)).filter((line) => leaksIn(line).length > 0)
@@ -100,6 +106,7 @@ t.test('no secret when the proxy (with a password) fails every call', async (t) 
   const closed = new URL(await closedPortUrl())
   const env: Record<string, string> = { LOG_LEVEL: 'trace', RUN_TIMEOUT_MS: '3000', RUN_RATE_LIMIT: 'off' }
   for (const name of secretEnvs) env[name] = markerOf(name)
+  delete env['REDIS_URL']
   Object.assign(env, {
     TC_PROXY_HOST: closed.hostname,
     TC_PROXY_PORT: closed.port,
@@ -120,4 +127,25 @@ t.test('no secret when the proxy (with a password) fails every call', async (t) 
   t.match(res.body, /network/, 'the vendor calls failed at the proxy')
   t.same(leaksIn(`${JSON.stringify(res.headers)} ${res.body}`), [])
   t.same(logs.map((l) => JSON.stringify(l)).filter((line) => leaksIn(line).length > 0).slice(0, 3), [])
+})
+
+t.test('no secret when the shared store (REDIS_URL with a password) cannot be reached', async (t) => {
+  const vendor = await startFakeVendor(t)
+  const env: Record<string, string> = { LOG_LEVEL: 'trace', RUN_TIMEOUT_MS: '3000', RUN_RATE_LIMIT: '100/1m' }
+  for (const name of secretEnvs) env[name] = markerOf(name)
+  for (const name of baseUrlEnvs) env[name] = vendor.url
+  env['REDIS_URL'] = `redis://:${markerOf('REDIS_URL')}@${new URL(await closedPortUrl()).host}/0`
+  const { app, logs } = await startApp(t, env)
+  const run = await app.inject({
+    method: 'POST',
+    url: '/run',
+    headers: { authorization: `Bearer ${markerOf('RUN_TOKEN')}` },
+    payload: { indicator: '8.8.8.8', sources: ALL_SOURCES, force_refresh: true, fail_on_error: false },
+  })
+  t.equal(run.statusCode, 200, 'the run is answered without Redis')
+  const health = await app.inject({ method: 'GET', url: '/health' })
+  t.match(health.json(), { status: 'degraded', sharedStore: { status: 'degraded' } }, 'the missing Redis is reported')
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' })
+  for (const res of [run, health, metrics]) t.same(leaksIn(`${JSON.stringify(res.headers)} ${res.body}`), [], `${res.statusCode}: no marker`)
+  t.same(logs.map((l) => JSON.stringify(l)).filter((line) => leaksIn(line).length > 0).slice(0, 3), [], 'no marker in the log')
 })

@@ -144,3 +144,25 @@ t.test('a cancelled call neither opens nor closes the breaker', async (t) => {
   t.equal(client.state().circuit, 'half_open', 'the next call may be the trial')
   t.equal((await failureOf(client.request({ method: 'GET', path: 'x' }))).kind, 'http_error', 'and it was')
 })
+
+t.test("every window the vendor counts holds: a daily quota refuses once spent, though the minute's has room", async (t) => {
+  const vendor = await startFakeVendor(t)
+  vendor.route('GET', '/check', { json: {} })
+  const { client } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    rateLimit: { requests: 100, perMs: 60_000, maxWaitMs: 500 },
+    quotaWindows: [
+      { requests: 100, perMs: 60_000 },
+      { requests: 2, perMs: 86_400_000 },
+    ],
+  })
+  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' } })
+  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' } })
+  const err = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' } }))
+  t.match(err, { kind: 'rate_limited', skipped: true, message: /quota \(100\/1m, 2\/1d\) is spent/ })
+  t.equal(vendor.requests.length, 2, 'the third call never reached the vendor')
+  t.notMatch(err.message, /key-one/, 'the key is not in the message')
+  // The quota is the key's: another key has its own day.
+  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-two' } })
+  t.equal(vendor.requests.length, 3, "another key's call goes out")
+})

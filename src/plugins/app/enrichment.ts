@@ -15,6 +15,7 @@ export default fp(
     app.addHook('onClose', async () => {
       opts.context.platform.close()
       await opts.context.runtime.close()
+      await opts.context.shared.close()
     })
   },
   { name: 'enrichment' },

@@ -158,7 +158,7 @@ t.test('health and definition', async (t) => {
   const { source } = await setup(t)
   t.same(source.health(), { state: 'ready', detail: 'API key set' })
   t.same(abuseipdbSource.supports, ['Address'])
-  t.same(abuseipdbSource.rateLimit, { requests: 1000, perMs: 86_400_000 })
+  t.same(abuseipdbSource.rateLimits, [{ requests: 1000, perMs: 86_400_000 }])
   t.same(
     abuseipdbSource.settings.map((s) => [s.env, s.default]),
     [

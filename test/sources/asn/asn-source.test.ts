@@ -37,7 +37,7 @@ t.test('the definition', async (t) => {
   t.equal(asnSource.id, 'asn')
   t.equal(asnSource.kind, 'embedded')
   t.same(asnSource.supports, ['Address', 'CIDR'])
-  t.equal(asnSource.rateLimit, undefined)
+  t.equal(asnSource.rateLimits, undefined)
   t.same(
     asnSource.settings.map((s) => [s.key, s.env]),
     [

@@ -132,7 +132,7 @@ t.test('a message-only body with 200 -> bad_answer', async (t) => {
 
 t.test('definition', async (t) => {
   t.same(greynoiseSource.supports, ['Address'])
-  t.same(greynoiseSource.rateLimit, { requests: 50, perMs: 86_400_000 })
+  t.same(greynoiseSource.rateLimits, [{ requests: 50, perMs: 86_400_000 }])
   t.same(
     greynoiseSource.settings.map((s) => [s.env, s.default]),
     [

@@ -101,7 +101,7 @@ t.test('401/403 (e.g. a proxy in front) -> auth failure', async (t) => {
 })
 
 t.test('definition', async (t) => {
-  t.same(internetdbSource.rateLimit, { requests: 1, perMs: 1000 })
+  t.same(internetdbSource.rateLimits, [{ requests: 1, perMs: 1000 }])
   t.same(
     internetdbSource.settings.map((s) => [s.env, s.default]),
     [

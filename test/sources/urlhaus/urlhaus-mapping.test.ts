@@ -26,7 +26,7 @@ t.test('definition', async (t) => {
   )
   t.equal(urlhausSource.settings.find((s) => s.key === 'baseUrl')?.default, 'https://urlhaus-api.abuse.ch')
   t.equal(urlhausSource.settings.find((s) => s.key === 'rateLimit')?.default, '10/1s')
-  t.same(urlhausSource.rateLimit, { requests: 10, perMs: 1000 })
+  t.same(urlhausSource.rateLimits, [{ requests: 10, perMs: 1000 }])
 })
 
 t.test('online URL is malicious', async (t) => {

@@ -175,13 +175,13 @@ t.test('a wrong base URL (404 without NotFoundError) -> bad_answer', async (t) =
 t.test('definition', async (t) => {
   t.equal(virustotalSource.kind, 'vendor')
   t.same(virustotalSource.supports, ['Address', 'Host', 'URL', 'File'])
-  t.same(virustotalSource.rateLimit, { requests: 4, perMs: 60_000 })
+  t.same(virustotalSource.rateLimits, [{ requests: 4, perMs: 60_000 }, { requests: 500, perMs: 86_400_000 }])
   t.same(
     virustotalSource.settings.map((s) => [s.env, s.default]),
     [
       ['VIRUSTOTAL_API_KEY', undefined],
       ['VIRUSTOTAL_BASE_URL', 'https://www.virustotal.com/api/v3'],
-      ['VIRUSTOTAL_RATE_LIMIT', '4/1m'],
+      ['VIRUSTOTAL_RATE_LIMIT', '4/1m, 500/1d'],
     ],
   )
 })

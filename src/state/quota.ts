@@ -1,0 +1,94 @@
+/**
+ * Vendor quotas: every window a vendor counts (VirusTotal public: 4 a minute and 500 a day), checked together.
+ * A call is recorded when it is let through, as if it ended at its latest possible end, and settled to its real end
+ * when it ends: the vendor's window holds a call from somewhere between send and answer, so counting from the end is
+ * the earliest moment we know it no longer holds it. A pause (429, Retry-After) holds every caller of the key.
+ *
+ * Two engines behind one interface: MemoryQuota (this process) and RedisQuota (src/state/redis-quota.ts, every
+ * replica sharing one count through Redis).
+ */
+import type { RateLimit } from '../config/rate-limit.js'
+import { systemClock, type Clock } from '../util/clock.js'
+
+/** What a quota said: go (with the call's ticket), or wait this long before asking again. */
+export type QuotaAnswer = { readonly granted: true; readonly ticket: string } | { readonly granted: false; readonly waitMs: number }
+
+export interface Quota {
+  /** Asks for one call under `key` (source and key fingerprint). `maxCallMs`: how long the call may take at most. */
+  take(key: string, windows: readonly RateLimit[], maxCallMs: number): Promise<QuotaAnswer>
+  /** The call ended now: its record moves from its latest possible end to now. */
+  settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void>
+  /** Nobody calls under `key` for `ms` (never shortens a pause already set). */
+  pause(key: string, ms: number): Promise<void>
+}
+
+interface Record {
+  readonly ticket: string
+  endsAt: number
+}
+
+/** How long until the window has room for one more call; 0 when it has room now. */
+export const windowWaitMs = (ends: readonly number[], limit: number, windowMs: number, now: number): number => {
+  const live = ends.filter((end) => end > now - windowMs).sort((a, b) => a - b)
+  if (live.length < limit) return 0
+  // Room comes when the (live - limit)th oldest call leaves the window.
+  return (live[live.length - limit] as number) + windowMs - now + 1
+}
+
+export class MemoryQuota implements Quota {
+  readonly #records = new Map<string, Record[]>()
+  readonly #pausedUntil = new Map<string, number>()
+  readonly #clock: Clock
+  #next = 0
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock
+  }
+
+  #bucket(key: string, windowMs: number): Record[] {
+    const id = `${key}\u0000${windowMs}`
+    let list = this.#records.get(id)
+    if (list === undefined) this.#records.set(id, (list = []))
+    return list
+  }
+
+  take(key: string, windows: readonly RateLimit[], maxCallMs: number): Promise<QuotaAnswer> {
+    const now = this.#clock.now()
+    const paused = (this.#pausedUntil.get(key) ?? 0) - now
+    if (paused > 0) return Promise.resolve({ granted: false, waitMs: Math.ceil(paused) })
+    let waitMs = 0
+    for (const w of windows) {
+      const list = this.#bucket(key, w.perMs)
+      // Forget what left the window: it can never count again.
+      for (let i = list.length - 1; i >= 0; i--) if ((list[i] as Record).endsAt <= now - w.perMs) list.splice(i, 1)
+      waitMs = Math.max(waitMs, windowWaitMs(list.map((r) => r.endsAt), w.requests, w.perMs, now))
+    }
+    if (waitMs > 0) return Promise.resolve({ granted: false, waitMs: Math.ceil(waitMs) })
+    const ticket = String(++this.#next)
+    for (const w of windows) this.#bucket(key, w.perMs).push({ ticket, endsAt: now + maxCallMs })
+    return Promise.resolve({ granted: true, ticket })
+  }
+
+  settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void> {
+    const now = this.#clock.now()
+    for (const w of windows) {
+      const record = this.#bucket(key, w.perMs).find((r) => r.ticket === ticket)
+      if (record !== undefined) record.endsAt = Math.min(record.endsAt, now)
+    }
+    return Promise.resolve()
+  }
+
+  pause(key: string, ms: number): Promise<void> {
+    const until = this.#clock.now() + Math.max(0, ms)
+    this.#pausedUntil.set(key, Math.max(this.#pausedUntil.get(key) ?? 0, until))
+    return Promise.resolve()
+  }
+
+  /** Counts every window as spent until `until` (a replica that lost the shared count assumes the worst). */
+  spendUntil(key: string, windows: readonly RateLimit[], until: number): void {
+    for (const w of windows) {
+      const list = this.#bucket(key, w.perMs)
+      for (let i = 0; i < w.requests; i++) list.push({ ticket: `spent-${i}`, endsAt: until })
+    }
+  }
+}
