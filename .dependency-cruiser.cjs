@@ -5,14 +5,14 @@
  *   ground    src/{indicators,datasets,config,util,state}, src/errors.ts, src/metrics.ts
  *   plumbing  src/{http,contract}
  *   platform  src/platform          (the ThreatConnect client; knows nothing of verdicts or sources)
- *   systems   src/{enrich,sources}  (on-demand enrichment and its sources)
- *   app       src/{routes,plugins,schemas}, src/app.ts, src/enrichment-context.ts, src/server.ts
+ *   systems   src/{enrich,sources}  (on-demand enrichment and its sources), src/{feeds,feed-job} (the feed job)
+ *   app       src/{routes,plugins,schemas}, src/app.ts, src/enrichment-context.ts, src/server.ts, src/feed-main.ts
  */
 const GROUND = '^src/(indicators|datasets|config|util|state)/|^src/(errors|metrics)\\.ts$'
 const PLUMBING = '^src/(http|contract)/'
 const PLATFORM = '^src/platform/'
-const SYSTEMS = '^src/(enrich|sources)/'
-const APP = '^src/(routes|plugins|schemas)/|^src/(app|enrichment-context|server)\\.ts$'
+const SYSTEMS = '^src/(enrich|sources|feeds|feed-job)/'
+const APP = '^src/(routes|plugins|schemas)/|^src/(app|enrichment-context|server|feed-main)\\.ts$'
 
 const above = (from, ...floors) => ({ from: { path: from }, to: { path: floors.join('|') } })
 

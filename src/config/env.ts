@@ -28,7 +28,7 @@ export interface SourceSettingsOwner {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-type Setting<T extends TSchema = TSchema, D extends string | undefined = string | undefined> = {
+export type Setting<T extends TSchema = TSchema, D extends string | undefined = string | undefined> = {
   readonly schema: T
   readonly env: string
   readonly description: string
@@ -37,13 +37,13 @@ type Setting<T extends TSchema = TSchema, D extends string | undefined = string 
   readonly secret: boolean
 }
 
-const setting = <T extends TSchema, const D extends string | undefined>(
+export const setting = <T extends TSchema, const D extends string | undefined>(
   schema: T,
   meta: { env: string; description: string; default: D; secret?: boolean },
 ): Setting<T, D> => ({ schema, ...meta, secret: meta.secret ?? false })
 
-const oneOf = <const V extends readonly string[]>(values: V) => Type.Unsafe<V[number]>(Type.Union(values.map((v) => Type.Literal(v))))
-const wholeNumber = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum })
+export const oneOf = <const V extends readonly string[]>(values: V) => Type.Unsafe<V[number]>(Type.Union(values.map((v) => Type.Literal(v))))
+export const wholeNumber = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum })
 /** A rate limit like `120/1m`, decoded into calls per window; `off` decodes to undefined. */
 const rateLimitOrOff = Type.Codec(Type.String())
   .Decode((raw): RateLimit | undefined => (raw.toLowerCase() === 'off' ? undefined : parseRateLimit(raw)))
@@ -129,7 +129,7 @@ export const SERVICE_SETTINGS = {
   maxEventLoopDelayMs: setting(wholeNumber(0, 60_000), { env: 'MAX_EVENT_LOOP_DELAY_MS', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000' }),
 } as const
 
-type SettingValue<S> = S extends Setting<infer T, infer D> ? StaticDecode<T> | (D extends string ? never : undefined) : never
+export type SettingValue<S> = S extends Setting<infer T, infer D> ? StaticDecode<T> | (D extends string ? never : undefined) : never
 /** The service's own settings, typed from their schemas. */
 export type ServiceSettings = { readonly [K in keyof typeof SERVICE_SETTINGS]: SettingValue<(typeof SERVICE_SETTINGS)[K]> }
 
@@ -153,7 +153,7 @@ const problemOf = (s: Setting, raw: string): string => {
 }
 
 /** One setting's value from the environment: converted, checked against its schema, decoded; or a problem. */
-const readSetting = (s: Setting, env: Readonly<Record<string, string | undefined>>): { value: unknown } | { problem: string } => {
+export const readSetting = (s: Setting, env: Readonly<Record<string, string | undefined>>): { value: unknown } | { problem: string } => {
   const given = env[s.env]
   const raw = given === undefined || given === '' ? s.default : given
   if (raw === undefined) return { value: undefined }

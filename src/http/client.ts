@@ -256,7 +256,7 @@ export class InstrumentedHttpClient implements HttpClient {
       const quotaWaitMs = quotaResetWaitMs(attempt.headers, Date.now())
       if (quotaWaitMs !== undefined && quotaWaitMs > 0) this.#pause(quotaKey, quotaWaitMs)
       if ((attempt.status >= 200 && attempt.status < 300) || req.answerStatuses?.includes(attempt.status)) {
-        return this.#response(attempt, scrubber, stats, started)
+        return this.#response(attempt, scrubber, stats, started, req.read ?? 'json')
       }
       if (!RETRYABLE_STATUSES.has(attempt.status)) throw this.#statusError(attempt, scrubber, undefined)
       const vendorWaitMs =
@@ -332,6 +332,7 @@ export class InstrumentedHttpClient implements HttpClient {
         ...(req.headers ? { headers: { ...req.headers } } : {}),
         ...(req.json !== undefined ? { json: req.json } : {}),
         ...(req.form ? { form: { ...req.form } } : {}),
+        ...(req.body !== undefined ? { body: req.body } : {}),
       })
       // on() hands back the same request promise, awaited below.
       void pending.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
@@ -378,9 +379,11 @@ export class InstrumentedHttpClient implements HttpClient {
     scrubber: Scrubber,
     stats: CallStats,
     started: number,
+    read: 'json' | 'text',
   ): HttpResponse {
     let body: unknown
-    if (answer.body.length > 0) {
+    if (read === 'text') body = scrubber.scrub(answer.body.toString('utf8'))
+    else if (answer.body.length > 0) {
       try {
         // Scrubbed before parsing: a vendor that echoes the key must not carry it into findings (raw) or replies.
         body = JSON.parse(scrubber.scrub(answer.body.toString('utf8')).replace(/^\uFEFF/, '')) as unknown

@@ -30,6 +30,10 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>
   readonly json?: unknown
   readonly form?: Readonly<Record<string, string>>
+  /** A raw body (say what it is in a content-type header), e.g. a v2 Batch upload. */
+  readonly body?: string
+  /** How the answer's body is read: parsed JSON (default), or the text as it came (a feed's CSV). */
+  readonly read?: 'json' | 'text'
   /** Statuses that are answers rather than failures (e.g. VirusTotal's 404 "not found"). 2xx always are. */
   readonly answerStatuses?: readonly number[]
   readonly signal?: AbortSignal

@@ -227,26 +227,41 @@ const fileProblem = (path: string, problems: readonly string[]): Error => {
   return new Error([`watchlist file ${path} has ${problems.length} bad entries:`, ...listed, ...more].join('\n'))
 }
 
-/** Pure: the entries of a file's text, or an Error naming the file, each bad line/index and its problem. */
-export const parseWatchlist = (text: string, format: WatchlistFormat, path: string): WatchlistEntry[] => {
+/** The rows of a file's text: the good entries, each bad row with its line (or index) and problem, or a fatal problem. */
+export interface WatchlistRows {
+  readonly entries: WatchlistEntry[]
+  readonly problems: { readonly line: number; readonly reason: string }[]
+  /** Nothing can be read (no header, not JSON, an unclosed quote...). */
+  readonly fatal: string | undefined
+}
+
+/** Pure, never throws on the file's content: what the watchlist and the feed job's file feed both read. */
+export const readWatchlistRows = (text: string, format: WatchlistFormat): WatchlistRows => {
   let rows: Row[]
   try {
     rows = format === 'csv' ? csvRows(text) : jsonRows(text)
   } catch (err) {
     // csv-parse's own errors (an unclosed quote...) already say which line.
     const csvError = String((err as { code?: unknown }).code).startsWith('CSV_')
-    if (err instanceof RowProblem || csvError) throw fileProblem(path, [(err as Error).message])
+    if (err instanceof RowProblem || csvError) return { entries: [], problems: [], fatal: (err as Error).message }
     throw err
   }
   const entries: WatchlistEntry[] = []
-  const problems: string[] = []
+  const problems: { line: number; reason: string }[] = []
   for (const row of rows) {
     const checked = toWatchlistEntry(row.raw, row.where)
     if (checked.ok) entries.push(checked.value)
-    else problems.push(checked.problem)
+    else problems.push({ line: Number(/\d+/.exec(row.where)?.[0] ?? 0), reason: checked.problem })
   }
-  if (problems.length > 0) throw fileProblem(path, problems)
-  return entries
+  return { entries, problems, fatal: undefined }
+}
+
+/** Pure: the entries of a file's text, or an Error naming the file, each bad line/index and its problem. */
+export const parseWatchlist = (text: string, format: WatchlistFormat, path: string): WatchlistEntry[] => {
+  const read = readWatchlistRows(text, format)
+  if (read.fatal !== undefined) throw fileProblem(path, [read.fatal])
+  if (read.problems.length > 0) throw fileProblem(path, read.problems.map((p) => p.reason))
+  return read.entries
 }
 
 /** Reads and parses the file at an absolute path; a missing or unreadable file is an Error naming the path. */

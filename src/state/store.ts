@@ -66,6 +66,20 @@ export class SharedStore {
     return { status: 'degraded', reason: this.#lastError ?? `connection ${this.#redis.status}` }
   }
 
+  /** Resolves once connected, or after `ms` (then commands fail and callers fall back). */
+  async whenReady(ms: number): Promise<void> {
+    if (this.ready) return
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#redis.off('ready', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#redis.once('ready', done)
+    })
+  }
+
   get ready(): boolean {
     return this.#redis.status === 'ready'
   }

@@ -18,6 +18,7 @@ import {
   type SandboxPost,
 } from './store.js'
 import { parseTql } from './tql.js'
+import { registerBatchRoutes, type SandboxBatchJob, type SandboxBatchOptions } from './batch.js'
 
 export interface SandboxSeedIndicator {
   readonly type: SandboxIndicatorType
@@ -40,6 +41,8 @@ export interface SandboxOptions extends SandboxCredentials {
   readonly seed?: readonly SandboxSeedIndicator[]
   /** Server clock (ms since epoch) for the Timestamp check and dates. */
   readonly now?: () => number
+  /** How the v2 Batch API behaves (polls until done, items it refuses). */
+  readonly batch?: SandboxBatchOptions
 }
 
 export interface SandboxRequestRecord {
@@ -50,6 +53,8 @@ export interface SandboxRequestRecord {
 
 export interface SandboxState {
   readonly store: SandboxStore
+  /** Every v2 Batch job, in order. */
+  readonly batches: SandboxBatchJob[]
   /** Every request answered, in order: for tests that check what went over the wire. */
   readonly requests: SandboxRequestRecord[]
 }
@@ -196,7 +201,7 @@ const requireId = (raw: string): number => {
 export const buildSandbox = (options: SandboxOptions): SandboxApp => {
   const now = options.now ?? Date.now
   const store = new SandboxStore(options.owners ?? ['Sandbox Organization'], now)
-  const state: SandboxState = { store, requests: [] }
+  const state: SandboxState = { store, requests: [], batches: [] }
   const creds: SandboxCredentials = { accessId: options.accessId, secretKey: options.secretKey, token: options.token }
 
   for (const s of options.seed ?? []) {
@@ -250,6 +255,8 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
     if (found === undefined) throw new HttpProblem(404, `No indicator with id '${raw}'`)
     return found
   }
+
+  registerBatchRoutes(app, store, state.batches, options.batch)
 
   app.get('/api/v3/security/owners', async (req) =>
     page(req, store.owners, (name) => ({ id: store.owners.indexOf(name) + 1, name, type: 'Organization' })),

@@ -37,6 +37,8 @@ export interface SandboxIndicator {
   confidence: number | null
   tags: string[]
   attributes: SandboxAttribute[]
+  /** False once deactivated (a batch with active: false). */
+  active: boolean
   readonly dateAdded: string
   lastModified: string
 }
@@ -175,6 +177,7 @@ export class SandboxStore {
       confidence: null,
       tags: [],
       attributes: [],
+      active: true,
       dateAdded: at,
       lastModified: at,
     }
@@ -208,6 +211,15 @@ export class SandboxStore {
       }
     }
     indicator.lastModified = this.stamp()
+  }
+
+  /** A v2 Batch Delete: removes the owner's indicator these values identify (and its posts). */
+  deleteMatching(owner: string, type: SandboxIndicatorType, values: Record<string, string>): boolean {
+    const found = this.existing(owner, type, values)
+    if (found === undefined) return false
+    this.indicators.delete(found.id)
+    for (let i = this.posts.length - 1; i >= 0; i--) if (this.posts[i]?.objectId === found.id) this.posts.splice(i, 1)
+    return true
   }
 
   postsFor(objectId: number): SandboxPost[] {

@@ -1,0 +1,111 @@
+/**
+ * The feed job: every enabled feed (FEEDS), or one, run once in turn; the exit code says how it went (tcex's: 0 all
+ * ok, 1 failed, 3 partly failed) and the last output line is the JSON summary (one object, or an array for several).
+ */
+import { pino } from 'pino'
+import { loadServiceConfig } from '../config/env.js'
+import { loadFeedSettings, type FeedSettings } from '../config/feed-settings.js'
+import { platformProfilesFromEnv } from '../config/platform.js'
+import { findProjectRoot } from '../contract/project-root.js'
+import { createHttpClientFactory } from '../http/client.js'
+import { Metrics } from '../metrics.js'
+import { feedDefinition, FEED_IDS, isFeedId } from '../feeds/registry.js'
+import { createBatchClient } from '../platform/batch.js'
+import { platformHttpSettings } from '../platform/client.js'
+import { SharedStore } from '../state/store.js'
+import { createFeedFetcher } from './fetch.js'
+import { runFeed, type FeedRunSummary, type FeedStatus } from './run-feed.js'
+import { fileStateStore, redisStateStore } from './state.js'
+
+export const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
+
+export interface FeedJobOptions {
+  /** One feed (--feed <id>), else every feed in FEEDS. */
+  readonly only?: string
+  readonly dryRun: boolean
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Where progress lines go (the summary line is returned, not written). */
+  readonly log: (line: string) => void
+  readonly now?: () => number
+  /** Between two polls of a batch (ms). */
+  readonly pollMs?: number
+  readonly ignoreMinInterval?: boolean
+}
+
+export interface FeedJobResult {
+  readonly summaries: readonly FeedRunSummary[]
+  readonly exitCode: number
+  /** The last output line: the summary as JSON (an array for several feeds). */
+  readonly summaryLine: string
+}
+
+/** 0 when every feed ran ok, 1 when every one failed, 3 otherwise. */
+export const jobExitCode = (statuses: readonly FeedStatus[]): number => {
+  if (statuses.every((s) => s === 'ok')) return EXIT_CODES.ok
+  if (statuses.every((s) => s === 'failed')) return EXIT_CODES.failed
+  return EXIT_CODES.partial
+}
+
+const failedJob = (why: string): FeedJobResult => {
+  const summary = { feed: '', fetched: 0, invalid: 0, added: 0, updated: 0, unchanged: 0, removed: 0, failed: 0, batches: [], status: 'failed' as const, dryRun: false, notes: [why] }
+  return { summaries: [summary], exitCode: EXIT_CODES.failed, summaryLine: JSON.stringify(summary) }
+}
+
+const selectFeeds = (settings: FeedSettings, only: string | undefined): string[] =>
+  only !== undefined ? [only] : [...new Set(settings.feeds.split(',').map((id) => id.trim()).filter((id) => id !== ''))]
+
+export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult> => {
+  let settings: FeedSettings
+  try {
+    settings = loadFeedSettings(options.env)
+  } catch (err) {
+    return failedJob((err as Error).message)
+  }
+  const ids = selectFeeds(settings, options.only)
+  const unknown = ids.filter((id) => !isFeedId(id))
+  if (unknown.length > 0) return failedJob(`unknown feed ${unknown.map((id) => `'${id}'`).join(', ')} (feeds: ${FEED_IDS.join(', ')})`)
+
+  const { profiles, problems } = platformProfilesFromEnv(options.env)
+  const platform = profiles.default
+  if (problems.length > 0 && !options.dryRun) return failedJob(problems.join('; '))
+  const owner = platform.owner
+  if (!options.dryRun && platform.configured && owner === undefined) return failedJob('TC_OWNER: the feed job needs the owner its indicators go to')
+
+  const config = loadServiceConfig({ ...options.env, HOST: '127.0.0.1' }, [])
+  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel })
+  const http = createHttpClientFactory({ config, log, metrics: new Metrics(), userAgent: 'tc-enrich-feed-job/1.0' })
+  const store = config.redisUrl === undefined ? undefined : new SharedStore({ url: config.redisUrl, prefix: config.redisPrefix })
+  const state = store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(store)
+  const batchHttp = platform.configured ? http(platformHttpSettings(platform.apiPath, 'writes')) : undefined
+  const batches =
+    platform.configured && batchHttp !== undefined
+      ? createBatchClient({ http: batchHttp, apiPath: platform.apiPath, credentials: platform.credentials, ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) })
+      : undefined
+  const fetch = createFeedFetcher({ http, env: options.env, root: findProjectRoot(), filePath: settings.filePath })
+  try {
+    if (store !== undefined) await store.whenReady(5_000)
+    const summaries: FeedRunSummary[] = []
+    for (const id of ids) {
+      const feed = feedDefinition(id as (typeof FEED_IDS)[number], settings.filePath)
+      const summary = await runFeed(
+        feed,
+        {
+          fetch,
+          submit: batches === undefined || owner === undefined ? undefined : (action, indicators) => batches.submit(owner, action, indicators),
+          state,
+          owner: owner ?? '(none)',
+          now: options.now ?? Date.now,
+          log: options.log,
+        },
+        { dryRun: options.dryRun, removal: settings.removal, maxRemovalPercent: settings.maxRemovalPercent, refreshDays: settings.refreshDays, ...(options.ignoreMinInterval ? { ignoreMinInterval: true } : {}) },
+      )
+      for (const note of summary.notes) options.log(`${id}: ${note}`)
+      summaries.push(summary)
+    }
+    const line = JSON.stringify(summaries.length === 1 ? summaries[0] : summaries)
+    return { summaries, exitCode: jobExitCode(summaries.map((s) => s.status)), summaryLine: line }
+  } finally {
+    batchHttp?.close()
+    await store?.close()
+  }
+}
