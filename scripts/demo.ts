@@ -8,6 +8,10 @@ import { buildApp } from '../src/app.js'
 import { loadServiceConfig } from '../src/config/env.js'
 import { buildSandbox } from '../tools/tc-sandbox/app.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
+import { runFeedJob } from '../src/feed-job/job.js'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const SANDBOX = { accessId: 'demo-access-id', secretKey: 'demo-secret-key', token: 'demo-token', owners: ['Demo Organization'] }
 
@@ -23,6 +27,22 @@ const main = async (): Promise<void> => {
     { ...process.env, TC_API_PATH: sandboxUrl, TC_API_ACCESS_ID: SANDBOX.accessId, TC_API_SECRET_KEY: SANDBOX.secretKey },
     SOURCE_DEFINITIONS,
   )
+  // The feed job's embedded default (FEEDS=file, the dated sample in data/) lands in the stand-in's owner.
+  const feedStateDir = mkdtempSync(join(tmpdir(), 'demo-feed-state-'))
+  const feed = await runFeedJob({
+    env: {
+      TC_API_PATH: sandboxUrl,
+      TC_API_ACCESS_ID: SANDBOX.accessId,
+      TC_API_SECRET_KEY: SANDBOX.secretKey,
+      TC_OWNER: SANDBOX.owners[0],
+      FEEDS: 'file',
+      FEED_STATE_DIR: feedStateDir,
+    },
+    dryRun: false,
+    log: (line) => process.stdout.write(`feed job: ${line}\n`),
+    pollMs: 50,
+  })
+  process.stdout.write(`feed job (exit ${feed.exitCode}): ${feed.summaryLine}\n`)
   const app = await buildApp({ config, logger: log.child({ app: 'service' }) })
   const serviceUrl = await app.listen({ host: config.host, port: config.port })
   process.stdout.write(
@@ -35,6 +55,10 @@ const main = async (): Promise<void> => {
       `  curl -s ${serviceUrl}/run -H 'content-type: application/json' -d '{"indicator": "203.0.113.9", "write_note": true, "apply_rating": true, "apply_tags": true}'`,
       'Then read the note on it (the reply\'s enrich.results.writeback.indicator_id is the objectId):',
       `  curl -s '${sandboxUrl}/api/v3/posts?objectId=1&objectType=Indicator' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
+      'The feed job put the sample feed into the owner (rating, confidence, tags, Source attribute):',
+      `  curl -s '${sandboxUrl}/api/v3/indicators?fields=tags&fields=attributes' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
+      'Run it again: nothing is uploaded the second time (-- --dry-run shows the plan without writing):',
+      `  FEED_STATE_DIR=${feedStateDir} TC_API_PATH=${sandboxUrl} TC_TOKEN=${SANDBOX.token} TC_OWNER='${SANDBOX.owners[0]}' npm run feed`,
       '',
     ].join('\n'),
   )

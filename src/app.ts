@@ -23,6 +23,14 @@ import metricsRoute from './routes/metrics.js'
 import runRoute from './routes/run.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { SourceDefinition } from './sources/types.js'
+import type { FeedSchedule } from './feed-job/schedule.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The feed job's schedule when FEED_SCHEDULE is set (npm start), else undefined. */
+    feedSchedule: Pick<FeedSchedule, 'status'> | undefined
+  }
+}
 
 export interface BuildAppOptions {
   readonly config: ServiceConfig
@@ -33,6 +41,8 @@ export interface BuildAppOptions {
   /** Defaults to a pino logger at config.logLevel on stdout. */
   readonly logger?: Logger
   readonly now?: () => Date
+  /** The feed job's schedule (FEED_SCHEDULE), for /health. */
+  readonly feedSchedule?: Pick<FeedSchedule, 'status'>
 }
 
 export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstance> => {
@@ -55,6 +65,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   })
   // JSON only: without this Fastify would take text/plain as a string body; a wrong content type is a 415.
   app.removeContentTypeParser('text/plain')
+  app.decorate('feedSchedule', options.feedSchedule)
   try {
     await app.register(enrichment, { context })
     await app.register(errorHandler)

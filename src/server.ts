@@ -3,6 +3,8 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
+import { startFeedSchedule, type FeedSchedule } from './feed-job/schedule.js'
+import { pino } from 'pino'
 
 const main = async (): Promise<void> => {
   let config
@@ -15,7 +17,18 @@ const main = async (): Promise<void> => {
     }
     throw err
   }
-  const app = await buildApp({ config })
+  // FEED_SCHEDULE: the feed job runs beside the service, on its cron, one run at a time.
+  const schedule = process.env['FEED_SCHEDULE']
+  let feedSchedule: FeedSchedule | undefined
+  if (schedule !== undefined && schedule.trim() !== '') {
+    try {
+      feedSchedule = startFeedSchedule({ schedule, env: process.env, log: pino({ level: config.logLevel }) })
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "The feed job")\n`)
+      process.exit(2)
+    }
+  }
+  const app = await buildApp({ config, ...(feedSchedule ? { feedSchedule } : {}) })
   const openWarning = runAuthWarning(config)
   if (openWarning !== undefined) app.log.warn(openWarning)
   // One deadline covers a whole run (sources and write-back); past it and 5 s to answer, something is stuck.
@@ -25,6 +38,7 @@ const main = async (): Promise<void> => {
   closeWithGrace({ delay: graceMs, logger: { error: (message: unknown) => app.log.error({ graceMs }, String(message)) } }, async ({ signal, err }) => {
     if (err !== undefined) app.log.fatal({ err }, 'uncaught error; closing')
     else app.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
+    await feedSchedule?.stop()
     await app.close()
     app.log.info('stopped')
   })

@@ -17,6 +17,27 @@ const HealthReply = Type.Object({
     },
     { description: 'off: no REDIS_URL, state kept in this process; ready: shared through Redis; degraded: Redis unreachable.' },
   ),
+  feeds: Type.Optional(
+    Type.Object(
+      {
+        schedule: Type.String(),
+        nextRun: Type.Optional(Type.String()),
+        lastRuns: Type.Array(
+          Type.Object({
+            feed: Type.String(),
+            status: Type.Enum(['ok', 'partial', 'failed']),
+            at: Type.String(),
+            added: Type.Number(),
+            updated: Type.Number(),
+            removed: Type.Number(),
+            failed: Type.Number(),
+            notes: Type.Array(Type.String()),
+          }),
+        ),
+      },
+      { description: "With FEED_SCHEDULE: the feed job's schedule and each feed's last run." },
+    ),
+  ),
   sources: Type.Array(
     Type.Object({
       id: Type.String(),
@@ -35,7 +56,9 @@ export default async function healthRoute(app: FastifyInstance): Promise<void> {
   // Typed from the reply schema: a field the schema does not declare, or of another type, fails to compile.
   app.withTypeProvider<TypeBoxTypeProvider>().get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => {
     const sharedStore = ctx.shared.state()
+    const feeds = app.feedSchedule?.status()
     return {
+      ...(feeds === undefined ? {} : { feeds: { ...feeds, lastRuns: feeds.lastRuns.map((r) => ({ ...r, notes: [...r.notes] })), ...(feeds.nextRun === undefined ? {} : { nextRun: feeds.nextRun }) } }),
       status: sharedStore.status === 'degraded' ? ('degraded' as const) : ('ready' as const),
       sharedStore,
       app: ctx.meta.appName,
