@@ -1,6 +1,6 @@
 /** Results -> a printed table and bench/results.md. Pure formatting. */
 import type { LoadResult } from './load.js'
-import type { BatchResult, EmbeddedResult, HostileResult, ReplicasResult, StartupResult, VendorResult } from './scenarios.js'
+import type { BatchResult, EmbeddedResult, FeedResult, HostileResult, ReplicasResult, StartupResult, VendorResult } from './scenarios.js'
 
 /** The RSS the service stays under whatever the vendors send (docs/user-guide.md, "Limits"). */
 export const RSS_CEILING_MB = 512
@@ -16,6 +16,7 @@ export interface BenchResults {
   readonly startup?: StartupResult
   readonly hostile?: HostileResult
   readonly replicas?: ReplicasResult
+  readonly feed?: FeedResult
 }
 
 interface Row {
@@ -130,8 +131,25 @@ export const rowsOf = (r: BenchResults): Row[] => {
       met: yes(ratio <= 1.05 && x.refused === 0 && x.answered === x.indicators),
     })
   }
+  if (r.feed) {
+    const f = r.feed
+    const line = (label: string, m: FeedResult['first'], target: string, met: boolean): Row => ({
+      scenario: `8${label}. feed job, ${f.rows.toLocaleString('en')} rows: ${label === 'a' ? 'first run' : 'unchanged re-run'} (exit ${m.exitCode}; fetched ${m.summary.fetched ?? '?'}, added ${m.summary.added ?? '?'}, unchanged ${m.summary.unchanged ?? '?'}, ${m.summary.batches?.length ?? '?'} batches)`,
+      rps: '-',
+      p50: '-',
+      p99: '-',
+      rss: n(m.peakRssMb),
+      measure: `${n(m.wallS, 2)} s`,
+      target,
+      met: yes(met),
+    })
+    rows.push(line('a', f.first, `<= ${FEED_RSS_GOAL_MB} MB`, f.first.exitCode === 0 && f.first.peakRssMb <= FEED_RSS_GOAL_MB))
+    rows.push(line('b', f.rerun, `<= 5 s, <= ${FEED_RSS_GOAL_MB} MB, nothing uploaded`, f.rerun.exitCode === 0 && f.rerun.wallS <= 5 && f.rerun.peakRssMb <= FEED_RSS_GOAL_MB && (f.rerun.summary.batches?.length ?? 1) === 0))
+  }
   return rows
 }
+
+const FEED_RSS_GOAL_MB = 250
 
 const HEAD = ['Scenario', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'Against ceiling / floor', 'Target', 'Met'] as const
 
@@ -171,6 +189,10 @@ machine: compare ratios within this run, not absolute numbers across runs.
   others with 256 KB; each finding keeps at most 16 KiB of it. 6a drives /run (classify + the vendor, force_refresh)
   under load; 6b-6d post one batch each; 6d is over MAX_VENDOR_LOOKUPS (2,000) and must be refused up front (413).
   The target is the documented RSS ceiling of ${RSS_CEILING_MB} MB.
+- Scenario 8 (issue 12): \`node dist/src/feed-main.js --feed spamhaus_drop\` as its own process against one helper serving a
+  100,000-row DROP-format feed and a v2 Batch API that completes every job at once; 8a is the first run (every
+  indicator uploaded, four 25,000-indicator jobs), 8b an unchanged re-run that downloads and parses the whole feed
+  again (the ETag is dropped from the state to force it) and uploads nothing. Time is the process's whole life.
 - Scenario 7 (issue 11): three service processes with REDIS_URL on one redis-server, REPLICAS=3, the same fake as
   scenario 4 (429 past ${s.batchPerSecond} in any 1 s window); the ${s.batch} indicators are split over the three and posted at once. One quota for
   the fleet: the floor is the same ${s.batch / s.batchPerSecond} s, and the fake should refuse none.

@@ -2,7 +2,7 @@
  * npm run bench: builds nothing itself (run after `npm run build`), starts each scenario's processes, drives load
  * with autocannon, prints a table and writes bench/results.md.
  *
- *   node dist/bench/run.js [--duration=10] [--connections=10] [--only=echo,embedded,vendor,batch,startup,hostile,replicas] [--cpu-prof]
+ *   node dist/bench/run.js [--duration=10] [--connections=10] [--only=echo,embedded,vendor,batch,startup,hostile,replicas,feed] [--cpu-prof]
  *
  * --cpu-prof runs the service with node --cpu-prof, writing .cpuprofile files to bench/profiles/.
  */
@@ -10,9 +10,9 @@ import { writeFileSync, mkdirSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { markdownReport, plainTable, rowsOf, type BenchResults } from './report.js'
-import { bareEcho, embedded, hostile, rateLimitedBatch, replicatedBatch, startup, vendor, type BenchOptions } from './scenarios.js'
+import { bareEcho, embedded, feedJob, hostile, rateLimitedBatch, replicatedBatch, startup, vendor, type BenchOptions } from './scenarios.js'
 
-const SCENARIOS = ['echo', 'embedded', 'vendor', 'batch', 'startup', 'hostile', 'replicas'] as const
+const SCENARIOS = ['echo', 'embedded', 'vendor', 'batch', 'startup', 'hostile', 'replicas', 'feed'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const FAKE_DELAY_MS = 50
@@ -25,7 +25,8 @@ const flag = (name: string): boolean => process.argv.includes(`--${name}`)
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
 // Compiled to dist/bench/: the service and helpers sit next to it in dist/, results go to the source bench/.
-const paths = { server: here('../src/server.js'), echo: here('./echo-server.js'), fake: here('./fake-vendor-server.js'), forwarder: here('./forwarder-server.js') }
+const FEED_ROWS = 100_000
+const paths = { server: here('../src/server.js'), feedJob: here('../src/feed-main.js'), feedPlatform: here('./fake-feed-platform.js'), echo: here('./echo-server.js'), fake: here('./fake-vendor-server.js'), forwarder: here('./forwarder-server.js') }
 const resultsFile = here('../../bench/results.md')
 const profileDir = here('../../bench/profiles')
 
@@ -63,6 +64,7 @@ const main = async (): Promise<void> => {
   results.replicas = await step('replicas', `${BATCH} indicators over 3 replicas sharing one Redis, fake at ${BATCH_PER_SECOND}/s`, () =>
     replicatedBatch(opts, BATCH, BATCH_PER_SECOND),
   )
+  results.feed = await step('feed', `the feed job on a ${FEED_ROWS.toLocaleString('en')}-row feed: first run, then an unchanged re-run`, () => feedJob(opts, FEED_ROWS))
   results.environment = { ...results.environment, loadAfter: os.loadavg() }
 
   const rows = rowsOf(results)

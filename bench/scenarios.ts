@@ -3,12 +3,18 @@
  * (warm code, connections, memory) never flatters another's.
  */
 import http from 'node:http'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { runLoad, type LoadResult } from './load.js'
 import { memoryMb, startHelper, startRedisServer, startService, watchPeakRss, type Child } from './processes.js'
 
 export interface BenchPaths {
   readonly server: string
+  readonly feedJob: string
+  readonly feedPlatform: string
   readonly echo: string
   readonly fake: string
   readonly forwarder: string
@@ -224,6 +230,68 @@ export const replicatedBatch = (o: BenchOptions, count: number, perSecond: numbe
       }
     }),
   )
+
+export interface FeedRunMeasure {
+  readonly wallS: number
+  readonly peakRssMb: number
+  readonly exitCode: number | null
+  readonly summary: { readonly fetched?: number; readonly added?: number; readonly unchanged?: number; readonly batches?: readonly unknown[] }
+}
+
+export interface FeedResult {
+  readonly rows: number
+  readonly first: FeedRunMeasure
+  readonly rerun: FeedRunMeasure
+}
+
+/** Runs `node dist/src/feed-main.js` once, watching its peak RSS; its last output line is the summary. */
+const runFeedProcess = (script: string, env: Record<string, string>): Promise<FeedRunMeasure> =>
+  new Promise((resolve, reject) => {
+    const startedAt = performance.now()
+    const child = spawn(process.execPath, [script, '--feed', 'spamhaus_drop'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const peak = child.pid === undefined ? () => 0 : watchPeakRss(child.pid, 20)
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()))
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '{}'
+      let summary: FeedRunMeasure['summary'] = {}
+      try {
+        summary = JSON.parse(last) as FeedRunMeasure['summary']
+      } catch {
+        reject(new Error(`the feed job printed no summary: ${out.slice(-500)}`))
+        return
+      }
+      resolve({ wallS: (performance.now() - startedAt) / 1000, peakRssMb: peak(), exitCode: code, summary })
+    })
+  })
+
+/** Issue 12: a feed of `rows` netblocks, first run (all uploaded) and an unchanged re-run (nothing uploaded). */
+export const feedJob = (o: BenchOptions, rows: number): Promise<FeedResult> =>
+  withChild(startHelper(o.paths.feedPlatform, { ROWS: String(rows) }), async (fake) => {
+    const base = `http://127.0.0.1:${fake.port}`
+    const stateDir = mkdtempSync(join(tmpdir(), 'bench-feed-state-'))
+    const env = {
+      LOG_LEVEL: 'warn',
+      TC_API_PATH: base,
+      TC_TOKEN: 'bench-token',
+      TC_OWNER: 'Bench Org',
+      FEED_STATE_DIR: stateDir,
+      FEED_SPAMHAUS_DROP_URL: `${base}/drop_v4.json`,
+    }
+    try {
+      const first = await runFeedProcess(o.paths.feedJob, env)
+      // Inside the feed's minimum interval the job would not fetch at all; step its state back past it.
+      const statePath = join(stateDir, 'spamhaus_drop.json')
+      const state = JSON.parse(readFileSync(statePath, 'utf8')) as { fetchedAt: number; etag?: string }
+      writeFileSync(statePath, JSON.stringify({ ...state, fetchedAt: state.fetchedAt - 2 * 3_600_000, etag: undefined }))
+      const rerun = await runFeedProcess(o.paths.feedJob, env)
+      return { rows, first, rerun }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true })
+    }
+  })
 
 export interface StartupResult {
   readonly runsMs: readonly number[]

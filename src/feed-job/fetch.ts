@@ -57,7 +57,7 @@ export const createFeedFetcher =
         read: 'text',
         headers: {
           accept: '*/*',
-          ...(etag !== undefined ? { 'if-none-match': etag } : {}),
+          ...(typeof etag === 'string' && etag !== '' ? { 'if-none-match': etag } : {}),
           ...(feed.auth !== undefined && key !== undefined && key !== '' ? { [feed.auth.header]: key } : {}),
         },
         answerStatuses: [304],

@@ -167,8 +167,9 @@ export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: 
   const outcomes: BatchOutcome[] = []
   let uploadError: string | undefined
   try {
-    const sending = [...diff.add, ...diff.update, ...diff.refresh].map(toBatchIndicator)
-    for (const part of chunks(sending, BATCH_MAX_INDICATORS)) outcomes.push(await deps.submit('Create', part))
+    // Mapped one job at a time: the batch form of 100,000 indicators need not all be in memory at once.
+    const sending = [...diff.add, ...diff.update, ...diff.refresh]
+    for (const part of chunks(sending, BATCH_MAX_INDICATORS)) outcomes.push(await deps.submit('Create', part.map(toBatchIndicator)))
     if (removing.length > 0) {
       const gone = removing.map((g) => ({ summary: g.summary, type: g.type }))
       for (const part of chunks(gone, BATCH_MAX_INDICATORS)) {
