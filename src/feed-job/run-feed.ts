@@ -6,7 +6,7 @@
 import type { FeedRemoval } from '../config/feed-settings.js'
 import type { FeedDefinition, FeedItem } from '../feeds/types.js'
 import { BATCH_MAX_INDICATORS, type BatchAction, type BatchIndicator, type BatchOutcome } from '../platform/batch.js'
-import { diffFeed, itemHash, type FeedDiff } from './diff.js'
+import { FeedDiffBuilder, itemHash, type FeedDiff } from './diff.js'
 import { FEED_STATE_VERSION, indicatorKey, type FeedState, type FeedStateStore, type SentIndicator } from './state.js'
 
 export type FeedStatus = 'ok' | 'partial' | 'failed'
@@ -85,15 +85,11 @@ const empty = (feed: string, status: FeedStatus, dryRun: boolean, notes: string[
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
 /** The state after a run whose every batch completed: what is in the feed now, and what could not be removed yet. */
-const nextState = (previous: FeedState | undefined, feed: string, owner: string, diff: FeedDiff, keepGone: boolean, now: number, etag: string | undefined): FeedState => {
+const nextState = (feed: string, owner: string, diff: FeedDiff, keepGone: boolean, now: number, etag: string | undefined): FeedState => {
   const indicators: Record<string, SentIndicator> = {}
   const sentNow = [...diff.add, ...diff.update, ...diff.refresh]
   for (const item of sentNow) indicators[indicatorKey(item.type, item.summary)] = { type: item.type, summary: item.summary, hash: itemHash(item), sentAt: now }
-  for (const item of diff.unchanged) {
-    const key = indicatorKey(item.type, item.summary)
-    const before = previous?.indicators[key]
-    indicators[key] = before ?? { type: item.type, summary: item.summary, hash: itemHash(item), sentAt: now }
-  }
+  for (const s of diff.unchanged) indicators[indicatorKey(s.type, s.summary)] = s
   if (keepGone) for (const g of diff.gone) indicators[indicatorKey(g.type, g.summary)] = g
   return { version: FEED_STATE_VERSION, feed, owner, fetchedAt: now, etag, indicators }
 }
@@ -131,16 +127,18 @@ export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: 
     return empty(feed.id, 'ok', options.dryRun, [...notes, 'not modified since the last download (ETag)'], { unchanged })
   }
 
-  const parsed = feed.parse(download.text)
+  // Diffed as it is read: items that need not be sent are not kept.
+  const builder = new FeedDiffBuilder(previous, { now, refreshMs: options.refreshDays * 86_400_000, maxRemovalPercent: options.maxRemovalPercent })
+  const parsed = feed.parse(download.text, builder.add)
   for (const row of parsed.invalid.slice(0, 20)) deps.log(`${feed.id}: line ${row.line}: ${row.reason}`)
   if (parsed.invalid.length > 20) deps.log(`${feed.id}: ... and ${parsed.invalid.length - 20} more invalid rows`)
-  const diff = diffFeed(previous, parsed, { now, refreshMs: options.refreshDays * 86_400_000, maxRemovalPercent: options.maxRemovalPercent })
+  const diff = builder.finish(parsed)
   if (diff.duplicates > 0) notes.push(`${diff.duplicates} rows repeat an indicator already in the feed (the last one counts)`)
   if (parsed.incomplete !== undefined) notes.push(`incomplete download: ${parsed.incomplete}`)
   const removing = diff.removalBlocked === undefined && options.removal !== 'keep' ? diff.gone : []
   if (diff.removalBlocked !== undefined) notes.push(`nothing removed: ${diff.removalBlocked}`)
   const counts = {
-    fetched: parsed.items.length,
+    fetched: parsed.count,
     invalid: parsed.invalid.length,
     added: diff.add.length,
     updated: diff.update.length + diff.refresh.length,
@@ -189,7 +187,7 @@ export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: 
     return { feed: feed.id, ...counts, removed: 0, failed: failed || counts.added + counts.updated, batches, status: anySucceeded ? 'partial' : 'failed', dryRun: false, notes: [...notes, `upload incomplete: ${why}; state not advanced, the next run sends it again`] }
   }
   try {
-    await deps.state.save(nextState(previous, feed.id, deps.owner, diff, diff.removalBlocked !== undefined, now, download.etag))
+    await deps.state.save(nextState(feed.id, deps.owner, diff, diff.removalBlocked !== undefined, now, download.etag))
   } catch (err) {
     return { feed: feed.id, ...counts, failed: 0, batches, status: 'partial', dryRun: false, notes: [...notes, `uploaded, but the state could not be saved in ${deps.state.where}: ${describe(err)}; the next run sends it again`] }
   }

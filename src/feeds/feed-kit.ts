@@ -1,7 +1,7 @@
 /** What every feed parser does the same way: normalise a value as /run does, collect items and invalid rows. */
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { RequestedType } from '../indicators/types.js'
-import type { FeedItem, InvalidRow, ParsedFeed } from './types.js'
+import type { FeedItem, InvalidRow, ItemSink, ParsedFeed } from './types.js'
 
 export type Mapping = Omit<FeedItem, 'type' | 'summary'>
 
@@ -9,6 +9,13 @@ export type Mapping = Omit<FeedItem, 'type' | 'summary'>
 export class FeedRows {
   readonly items: FeedItem[] = []
   readonly invalid: InvalidRow[] = []
+  #count = 0
+  readonly #sink: ItemSink
+
+  /** `sink`: where each item goes (the parser's caller); without one they are listed in `items`. */
+  constructor(sink?: ItemSink) {
+    this.#sink = sink ?? ((item) => void this.items.push(item))
+  }
 
   add(line: number, raw: string, requested: RequestedType, mapping: Mapping): void {
     const normalised = normaliseIndicator(raw, requested)
@@ -16,7 +23,8 @@ export class FeedRows {
       this.invalid.push({ line, reason: normalised.reason })
       return
     }
-    this.items.push({ type: normalised.indicator.type, summary: normalised.indicator.value, ...mapping })
+    this.#count += 1
+    this.#sink({ type: normalised.indicator.type, summary: normalised.indicator.value, ...mapping })
   }
 
   reject(line: number, reason: string): void {
@@ -24,7 +32,7 @@ export class FeedRows {
   }
 
   result(incomplete: string | undefined): ParsedFeed {
-    return { items: this.items, invalid: this.invalid, incomplete }
+    return { items: this.items, count: this.#count, invalid: this.invalid, incomplete }
   }
 }
 

@@ -20,8 +20,8 @@ export const feodoFeed: FeedDefinition = {
   defaultUrl: 'https://feodotracker.abuse.ch/downloads/ipblocklist.json',
   minIntervalMs: 5 * 60_000,
   licence: 'abuse.ch terms of use (CC0 for the data); credit "abuse.ch Feodo Tracker" (https://feodotracker.abuse.ch/).',
-  parse(body) {
-    const rows = new FeedRows()
+  parse(body, sink) {
+    const rows = new FeedRows(sink)
     const json = parseJson(body)
     if (!json.ok) return rows.result(json.why)
     if (!Array.isArray(json.value)) return rows.result('not the Feodo Tracker blocklist (a JSON array)')

@@ -22,26 +22,30 @@ export const fileFeed = (path: string): FeedDefinition => {
     defaultUrl: undefined,
     minIntervalMs: 0,
     licence: 'Yours.',
-    parse(text): ParsedFeed {
+    parse(text, sink): ParsedFeed {
       const read = readWatchlistRows(text, format)
-      if (read.fatal !== undefined) return { items: [], invalid: [], incomplete: read.fatal }
+      if (read.fatal !== undefined) return { items: [], count: 0, invalid: [], incomplete: read.fatal }
       const items: FeedItem[] = []
+      let count = 0
       const invalid = read.problems.map((p) => ({ line: p.line, reason: p.reason }))
       for (const e of read.entries) {
         if (e.wildcard) {
           invalid.push({ line: lineOf(e.where), reason: `${e.entry}: a wildcard is not a ThreatConnect indicator` })
           continue
         }
-        items.push({
+        const item: FeedItem = {
           type: e.indicator.type,
           summary: e.indicator.value,
           rating: FILE_RATING[e.verdict],
           confidence: e.confidence ?? FILE_DEFAULT_CONFIDENCE,
           tags: [...new Set([...e.tags, e.verdict])],
           attributes: [{ type: 'Source', value: `Own list (${path})` }, ...(e.comment ? [{ type: 'Description', value: e.comment }] : [])],
-        })
+        }
+        count += 1
+        if (sink) sink(item)
+        else items.push(item)
       }
-      return { items, invalid, incomplete: undefined }
+      return { items, count, invalid, incomplete: undefined }
     },
   }
 }

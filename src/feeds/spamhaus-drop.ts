@@ -16,8 +16,8 @@ export const spamhausDropFeed: FeedDefinition = {
   defaultUrl: 'https://www.spamhaus.org/drop/drop_v4.json',
   minIntervalMs: 60 * 60_000,
   licence: 'Spamhaus DROP terms (free for use; credit "The Spamhaus Project" when used in a product; https://www.spamhaus.org/drop/).',
-  parse(body) {
-    const rows = new FeedRows()
+  parse(body, sink) {
+    const rows = new FeedRows(sink)
     let declared: number | undefined
     let records = 0
     body.split('\n').forEach((text, i) => {

@@ -30,8 +30,8 @@ export const threatfoxFeed: FeedDefinition = {
   minIntervalMs: 5 * 60_000,
   licence: 'abuse.ch terms of use (CC0 for the data); credit "abuse.ch ThreatFox" (https://threatfox.abuse.ch/api/).',
   auth: { env: 'THREATFOX_API_KEY', header: 'Auth-Key' },
-  parse(body) {
-    const rows = new FeedRows()
+  parse(body, sink) {
+    const rows = new FeedRows(sink)
     const json = parseJson(body)
     if (!json.ok) return rows.result(json.why)
     if (typeof json.value !== 'object' || json.value === null || Array.isArray(json.value)) {

@@ -27,6 +27,8 @@ export interface FeedItem {
   readonly lastSeen?: string
 }
 
+export type ItemSink = (item: FeedItem) => void
+
 /** A row that could not be used: where it is and why. Counted and reported; the run goes on. */
 export interface InvalidRow {
   readonly line: number
@@ -34,7 +36,10 @@ export interface InvalidRow {
 }
 
 export interface ParsedFeed {
+  /** The items, unless the parser handed each one to a sink instead (then empty). */
   readonly items: readonly FeedItem[]
+  /** How many items the feed held (handed to the sink or listed). */
+  readonly count: number
   readonly invalid: readonly InvalidRow[]
   /**
    * Why the download cannot be trusted to be whole (a missing trailer, a record count that does not match, JSON that
@@ -55,6 +60,9 @@ export interface FeedDefinition {
   readonly licence: string
   /** The key the provider wants (abuse.ch's Auth-Key): the setting it comes from and the header it goes in. */
   readonly auth?: { readonly env: string; readonly header: string }
-  /** Pure: the downloaded text -> items, invalid rows, and whether it looks whole. */
-  parse(text: string): ParsedFeed
+  /**
+   * Pure: the downloaded text -> items, invalid rows, and whether it looks whole. With `sink`, each item is handed
+   * to it as it is read and none is kept, so a large feed need not be held whole (the feed job diffs as it goes).
+   */
+  parse(text: string, sink?: ItemSink): ParsedFeed
 }

@@ -23,8 +23,8 @@ export const urlhausFeed: FeedDefinition = {
   minIntervalMs: 5 * 60_000,
   licence: 'abuse.ch terms of use (CC0 for the data); credit "abuse.ch URLhaus" (https://urlhaus.abuse.ch/api/).',
   auth: { env: 'URLHAUS_API_KEY', header: 'Auth-Key' },
-  parse(text) {
-    const rows = new FeedRows()
+  parse(text, sink) {
+    const rows = new FeedRows(sink)
     let lastLine = 0
     const records = parse(text, {
       comment: '#',
