@@ -184,14 +184,9 @@ export const rateLimitedBatch = (o: BenchOptions, count: number, perSecond: numb
     })
   })
 
-export interface ReplicasResult {
+/** Scenario 4's measures, over several replicas (one HTTP status each, no one process's RSS). */
+export interface ReplicasResult extends Omit<BatchResult, 'status' | 'peakRssMb'> {
   readonly replicas: number
-  readonly indicators: number
-  readonly wallS: number
-  readonly floorS: number
-  readonly refused: number
-  readonly served: number
-  readonly answered: number
   readonly statuses: readonly number[]
 }
 

@@ -153,7 +153,7 @@ const problemOf = (s: Setting, raw: string): string => {
 }
 
 /** One setting's value from the environment: converted, checked against its schema, decoded; or a problem. */
-export const readSetting = (s: Setting, env: Readonly<Record<string, string | undefined>>): { value: unknown } | { problem: string } => {
+const readSetting = (s: Setting, env: Readonly<Record<string, string | undefined>>): { value: unknown } | { problem: string } => {
   const given = env[s.env]
   const raw = given === undefined || given === '' ? s.default : given
   if (raw === undefined) return { value: undefined }
@@ -204,6 +204,21 @@ export const runAuthWarning = (config: Pick<ServiceConfig, 'host' | 'runToken'>)
     ? `RUN_AUTH=off: POST /run accepts calls without a token on ${config.host}; anyone who reaches this address can use it`
     : undefined
 
+/** Every setting of a table read from the environment: the values by key, and each problem naming its variable. */
+export const readSettings = (
+  table: Readonly<Record<string, Setting>>,
+  env: Readonly<Record<string, string | undefined>>,
+): { values: Record<string, unknown>; problems: string[] } => {
+  const values: Record<string, unknown> = {}
+  const problems: string[] = []
+  for (const [key, s] of Object.entries(table)) {
+    const read = readSetting(s, env)
+    if ('problem' in read) problems.push(read.problem)
+    else values[key] = read.value
+  }
+  return { values, problems }
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid service settings:\n${problems.map((p) => `  ${p}`).join('\n')}`)
@@ -216,13 +231,7 @@ export const loadServiceConfig = (
   env: Readonly<Record<string, string | undefined>>,
   sources: readonly SourceSettingsOwner[],
 ): ServiceConfig => {
-  const problems: string[] = []
-  const values: Record<string, unknown> = {}
-  for (const [key, s] of Object.entries<Setting>(SERVICE_SETTINGS)) {
-    const read = readSetting(s, env)
-    if ('problem' in read) problems.push(read.problem)
-    else values[key] = read.value
-  }
+  const { values, problems } = readSettings(SERVICE_SETTINGS, env)
   const sourceValues: Record<string, Record<string, string | undefined>> = {}
   for (const src of sources) {
     const own: Record<string, string | undefined> = {}

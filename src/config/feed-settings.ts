@@ -3,7 +3,7 @@
  * made safe. Read through the same TypeBox rows as the service's settings; each feed's URL is FEED_<ID>_URL.
  */
 import { Type } from 'typebox'
-import { ConfigError, oneOf, readSetting, setting, wholeNumber, type Setting, type SettingValue } from './env.js'
+import { ConfigError, oneOf, readSettings, setting, wholeNumber, type Setting, type SettingValue } from './env.js'
 
 export const FEED_REMOVAL_MODES = ['delete', 'deactivate', 'keep'] as const
 export type FeedRemoval = (typeof FEED_REMOVAL_MODES)[number]
@@ -52,13 +52,7 @@ export type FeedSettings = { readonly [K in keyof typeof FEED_SETTINGS]: Setting
 export const feedUrlEnv = (id: string): string => `FEED_${id.toUpperCase()}_URL`
 
 export const loadFeedSettings = (env: Readonly<Record<string, string | undefined>>): FeedSettings => {
-  const problems: string[] = []
-  const values: Record<string, unknown> = {}
-  for (const [key, s] of Object.entries<Setting>(FEED_SETTINGS)) {
-    const read = readSetting(s, env)
-    if ('problem' in read) problems.push(read.problem)
-    else values[key] = read.value
-  }
+  const { values, problems } = readSettings(FEED_SETTINGS, env)
   if (problems.length > 0) throw new ConfigError(problems)
   // Every value was checked against its schema above.
   return values as FeedSettings

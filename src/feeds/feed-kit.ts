@@ -58,3 +58,6 @@ export const parseJson = (text: string): { ok: true; value: unknown } | { ok: fa
     return { ok: false, why: `not valid JSON (${(err as Error).message.slice(0, 120)}): the download is cut short or not the feed` }
   }
 }
+
+/** A field as text: strings as they are, numbers written out, anything else empty. */
+export const fieldText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '')

@@ -2,7 +2,7 @@
  * abuse.ch Feodo Tracker, the IP blocklist JSON: botnet C2 servers (Dridex, Emotet, QakBot, ...) seen in the last 30
  * days, `[{ip_address, port, status, as_number, as_name, country, first_seen, last_online, malware}]`.
  */
-import { FeedRows, parseJson, tagList, utcTime } from './feed-kit.js'
+import { fieldText as text, FeedRows, parseJson, tagList, utcTime } from './feed-kit.js'
 import type { FeedDefinition } from './types.js'
 
 /** A C2 answering now is Critical and Confirmed; one offline but listed in the last 30 days, High and Probable. */
@@ -10,8 +10,6 @@ export const FEODO_MAPPING = {
   online: { rating: 5, confidence: 95 },
   offline: { rating: 4, confidence: 75 },
 } as const
-
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '')
 
 export const feodoFeed: FeedDefinition = {
   id: 'feodo',

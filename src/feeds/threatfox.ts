@@ -3,7 +3,7 @@
  * `ioc_type`, `threat_type`, `malware_printable`, `confidence_level`, `first_seen_utc`, `last_seen_utc`, `tags`,
  * `reference`. The reporter's confidence is ThreatFox's own 0-100: kept as the confidence.
  */
-import { FeedRows, parseJson, tagList, utcTime } from './feed-kit.js'
+import { fieldText as text, FeedRows, parseJson, tagList, utcTime } from './feed-kit.js'
 import type { RequestedType } from '../indicators/types.js'
 import type { FeedDefinition } from './types.js'
 
@@ -19,8 +19,6 @@ const TYPE_OF: Readonly<Record<string, RequestedType>> = {
 /** Threat Rating by ThreatFox's threat type: a live C2 is High, a payload or its delivery Moderate. */
 export const THREATFOX_RATING: Readonly<Record<string, number>> = { botnet_cc: 4, payload: 3, payload_delivery: 3 }
 export const THREATFOX_DEFAULT_RATING = 2
-
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '')
 
 export const threatfoxFeed: FeedDefinition = {
   id: 'threatfox',
