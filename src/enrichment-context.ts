@@ -41,7 +41,7 @@ export const createEnrichmentContext = async (
   const appVersion = contract.config.programVersion
   const userAgent = `${appName}/${appVersion}`
   const metrics = new Metrics(SERVICE_METRICS, { processMetrics: true })
-  const shared = createSharedState(config, (operation) => metrics.inc(SHARED_STORE_ERRORS_TOTAL, { operation }))
+  const shared = await createSharedState(config, (operation) => metrics.inc(SHARED_STORE_ERRORS_TOTAL, { operation }))
   const http = createHttpClientFactory({ config, log, metrics, userAgent, quota: shared.quota, breakerBus: shared.breakerBus })
   const findings = shared.store === undefined ? memoryFindingStore() : sharedFindingStore(shared.store)
   let runtime: SourceRuntime

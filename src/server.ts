@@ -3,7 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
-import { startFeedSchedule, type FeedSchedule } from './feed-job/schedule.js'
+import type { FeedSchedule } from './feed-job/schedule.js'
 import { pino } from 'pino'
 
 const main = async (): Promise<void> => {
@@ -21,6 +21,8 @@ const main = async (): Promise<void> => {
   const schedule = process.env['FEED_SCHEDULE']
   let feedSchedule: FeedSchedule | undefined
   if (schedule !== undefined && schedule.trim() !== '') {
+    // Loaded only when scheduled: the service alone does not pay for the feed job at start-up.
+    const { startFeedSchedule } = await import('./feed-job/schedule.js')
     try {
       feedSchedule = startFeedSchedule({ schedule, env: process.env, log: pino({ level: config.logLevel }) })
     } catch (err) {

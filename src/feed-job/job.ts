@@ -12,7 +12,7 @@ import { Metrics } from '../metrics.js'
 import { feedDefinition, FEED_IDS, isFeedId } from '../feeds/registry.js'
 import { createBatchClient } from '../platform/batch.js'
 import { platformHttpSettings } from '../platform/client.js'
-import { SharedStore } from '../state/store.js'
+import type { SharedStore } from '../state/store.js'
 import { createFeedFetcher } from './fetch.js'
 import { runFeed, type FeedRunSummary, type FeedStatus } from './run-feed.js'
 import { fileStateStore, redisStateStore } from './state.js'
@@ -74,7 +74,8 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
   const config = loadServiceConfig({ ...options.env, HOST: '127.0.0.1' }, [])
   const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel })
   const http = createHttpClientFactory({ config, log, metrics: new Metrics(), userAgent: 'tc-enrich-feed-job/1.0' })
-  const store = config.redisUrl === undefined ? undefined : new SharedStore({ url: config.redisUrl, prefix: config.redisPrefix })
+  const store: SharedStore | undefined =
+    config.redisUrl === undefined ? undefined : new (await import('../state/store.js')).SharedStore({ url: config.redisUrl, prefix: config.redisPrefix })
   const state = store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(store)
   const batchHttp = platform.configured ? http(platformHttpSettings(platform.apiPath, 'writes')) : undefined
   const batches =

@@ -21,13 +21,15 @@ export interface AnswerShape<T extends TSchema> {
 }
 
 export const answerShape = <T extends TSchema>(title: string, schema: T): AnswerShape<T> => {
-  const validator = Compile(schema)
-  const fits = (value: unknown): value is Static<T> => validator.Check(value)
+  // Compiled on first use: start-up does not pay for the vendors a deployment never calls.
+  let compiled: { Check(value: unknown): boolean; Errors(value: unknown): { instancePath: string; message: string }[] } | undefined
+  const validator = () => (compiled ??= Compile(schema))
+  const fits = (value: unknown): value is Static<T> => validator().Check(value)
   return {
     fits,
     read(value, what) {
       if (fits(value)) return value
-      const first = validator.Errors(value)[0]
+      const first = validator().Errors(value)[0]
       const where = first === undefined || first.instancePath === '' ? 'the body' : first.instancePath
       throw new SourceError('bad_answer', `${title} answered ${what} out of shape: ${where} ${first?.message ?? 'does not fit'}`)
     },

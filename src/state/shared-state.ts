@@ -8,7 +8,7 @@ import { FallbackQuota } from './fallback-quota.js'
 import { MemoryLocks, SharedLocks, type Locks } from './locks.js'
 import { MemoryQuota, type Quota } from './quota.js'
 import { RedisQuota } from './redis-quota.js'
-import { SharedStore, type StoreState } from './store.js'
+import type { SharedStore, StoreState } from './store.js'
 
 export interface SharedStateSettings {
   readonly redisUrl: string | undefined
@@ -27,7 +27,7 @@ export interface SharedState {
   close(): Promise<void>
 }
 
-export const createSharedState = (settings: SharedStateSettings, onError: (operation: string) => void): SharedState => {
+export const createSharedState = async (settings: SharedStateSettings, onError: (operation: string) => void): Promise<SharedState> => {
   if (settings.redisUrl === undefined) {
     return {
       store: undefined,
@@ -38,6 +38,8 @@ export const createSharedState = (settings: SharedStateSettings, onError: (opera
       close: () => Promise.resolve(),
     }
   }
+  // Loaded only when Redis is used: a single instance does not pay for the client at start-up.
+  const { SharedStore } = await import('./store.js')
   const store = new SharedStore({ url: settings.redisUrl, prefix: settings.redisPrefix, onError })
   return {
     store,
