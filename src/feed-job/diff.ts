@@ -106,10 +106,3 @@ export class FeedDiffBuilder {
     }
   }
 }
-
-/** The diff of a parsed feed's listed items (the builder, fed all at once). */
-export const diffFeed = (previous: FeedState | undefined, parsed: ParsedFeed, options: DiffOptions): FeedDiff => {
-  const builder = new FeedDiffBuilder(previous, options)
-  for (const item of parsed.items) builder.add(item)
-  return builder.finish(parsed)
-}

@@ -15,7 +15,7 @@ import type { Download } from './run-feed.js'
 export const FEED_MAX_BYTES = 256 * 1024 * 1024
 
 /** Base URL (up to the last '/') and the rest, as the request client takes them. */
-export const splitUrl = (url: string): { baseUrl: string; path: string } => {
+const baseAndPath = (url: string): { baseUrl: string; path: string } => {
   const u = new URL(url)
   const cut = u.pathname.lastIndexOf('/') + 1
   return { baseUrl: `${u.origin}${u.pathname.slice(0, cut)}`, path: `${u.pathname.slice(cut)}${u.search}` }
@@ -41,7 +41,7 @@ export const createFeedFetcher =
       }
     }
     const url = options.env[feedUrlEnv(feed.id)] ?? feed.defaultUrl
-    const { baseUrl, path } = splitUrl(url)
+    const { baseUrl, path } = baseAndPath(url)
     const client = options.http({
       sourceId: `feed_${feed.id}`,
       baseUrl,
