@@ -1,7 +1,8 @@
 /**
  * Downloading a feed politely through the one instrumented request client (its proxy settings, retries,
- * Retry-After, size cap and redacted logs): the provider's key in its header, If-None-Match with the last ETag
- * (304: nothing changed), a clear error on 401/403. The file feed reads its file.
+ * Retry-After, size cap and redacted logs): the provider's key in its header, If-None-Match with the last ETag and
+ * If-Modified-Since with its Last-Modified (304: nothing changed), a clear error on 401/403. The file feed reads its
+ * file.
  */
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
@@ -9,7 +10,7 @@ import { SourceError } from '../errors.js'
 import { feedUrlEnv } from '../config/feed-settings.js'
 import type { HttpClientFactory } from '../http/types.js'
 import type { FeedDefinition } from '../feeds/types.js'
-import type { Download } from './run-feed.js'
+import type { Download, DownloadVersion } from './run-feed.js'
 
 /** The largest feed download accepted (URLhaus's full dump is about 100 MB of CSV). */
 export const FEED_MAX_BYTES = 256 * 1024 * 1024
@@ -31,11 +32,11 @@ export interface FetcherOptions {
 
 export const createFeedFetcher =
   (options: FetcherOptions) =>
-  async (feed: FeedDefinition, etag: string | undefined): Promise<Download> => {
+  async (feed: FeedDefinition, since: DownloadVersion | undefined): Promise<Download> => {
     if (feed.defaultUrl === undefined) {
       const path = isAbsolute(options.filePath) ? options.filePath : join(options.root, options.filePath)
       try {
-        return { notModified: false, text: await readFile(path, 'utf8'), etag: undefined }
+        return { notModified: false, text: await readFile(path, 'utf8') }
       } catch (err) {
         throw new Error(`cannot read ${path} (FEED_FILE_PATH): ${(err as Error).message}`, { cause: err })
       }
@@ -57,14 +58,18 @@ export const createFeedFetcher =
         read: 'text',
         headers: {
           accept: '*/*',
-          ...(typeof etag === 'string' && etag !== '' ? { 'if-none-match': etag } : {}),
+          ...(typeof since?.etag === 'string' && since.etag !== '' ? { 'if-none-match': since.etag } : {}),
+          ...(typeof since?.lastModified === 'string' && since.lastModified !== '' ? { 'if-modified-since': since.lastModified } : {}),
           ...(feed.auth !== undefined && key !== undefined && key !== '' ? { [feed.auth.header]: key } : {}),
         },
         answerStatuses: [304],
       })
       if (res.status === 304) return { notModified: true }
-      const tag = res.headers['etag']
-      return { notModified: false, text: String(res.body ?? ''), etag: typeof tag === 'string' ? tag : undefined }
+      const text = (name: string): string | undefined => {
+        const value = res.headers[name]
+        return typeof value === 'string' && value !== '' ? value : undefined
+      }
+      return { notModified: false, text: String(res.body ?? ''), etag: text('etag'), lastModified: text('last-modified') }
     } catch (err) {
       if (err instanceof SourceError && err.kind === 'auth') {
         const hint = feed.auth === undefined ? '' : key === undefined || key === '' ? `; set ${feed.auth.env} (${feed.title} needs a key)` : `; check ${feed.auth.env}`

@@ -27,10 +27,16 @@ export interface FeedRunSummary {
   readonly notes: readonly string[]
 }
 
-export type Download = { readonly notModified: true } | { readonly notModified: false; readonly text: string; readonly etag: string | undefined }
+/** What the last download said of its version: sent back (If-None-Match, If-Modified-Since) so an unchanged feed is a 304. */
+export interface DownloadVersion {
+  readonly etag?: string | undefined
+  readonly lastModified?: string | undefined
+}
+
+export type Download = { readonly notModified: true } | ({ readonly notModified: false; readonly text: string } & DownloadVersion)
 
 export interface FeedRunDeps {
-  readonly fetch: (feed: FeedDefinition, etag: string | undefined) => Promise<Download>
+  readonly fetch: (feed: FeedDefinition, since: DownloadVersion | undefined) => Promise<Download>
   /** Undefined when no ThreatConnect API is configured (a dry run needs none). */
   readonly submit: ((action: BatchAction, indicators: readonly BatchIndicator[]) => Promise<BatchOutcome>) | undefined
   readonly state: FeedStateStore
@@ -85,13 +91,13 @@ const empty = (feed: string, status: FeedStatus, dryRun: boolean, notes: string[
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
 /** The state after a run whose every batch completed: what is in the feed now, and what could not be removed yet. */
-const nextState = (feed: string, owner: string, diff: FeedDiff, keepGone: boolean, now: number, etag: string | undefined): FeedState => {
+const nextState = (feed: string, owner: string, diff: FeedDiff, keepGone: boolean, now: number, version: DownloadVersion): FeedState => {
   const indicators: Record<string, SentIndicator> = {}
   const sentNow = [...diff.add, ...diff.update, ...diff.refresh]
   for (const item of sentNow) indicators[indicatorKey(item.type, item.summary)] = { type: item.type, summary: item.summary, hash: itemHash(item), sentAt: now }
   for (const s of diff.unchanged) indicators[indicatorKey(s.type, s.summary)] = s
   if (keepGone) for (const g of diff.gone) indicators[indicatorKey(g.type, g.summary)] = g
-  return { version: FEED_STATE_VERSION, feed, owner, fetchedAt: now, etag, indicators }
+  return { version: FEED_STATE_VERSION, feed, owner, fetchedAt: now, etag: version.etag, lastModified: version.lastModified, indicators }
 }
 
 export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: FeedRunOptions): Promise<FeedRunSummary> => {
@@ -117,14 +123,14 @@ export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: 
 
   let download: Download
   try {
-    download = await deps.fetch(feed, previous?.etag)
+    download = await deps.fetch(feed, previous === undefined ? undefined : { etag: previous.etag, lastModified: previous.lastModified })
   } catch (err) {
     return empty(feed.id, 'failed', options.dryRun, [...notes, `download failed: ${describe(err)}`])
   }
   if (download.notModified) {
     const unchanged = Object.keys(previous?.indicators ?? {}).length
     if (!options.dryRun && previous !== undefined) await deps.state.save({ ...previous, fetchedAt: now }).catch(() => undefined)
-    return empty(feed.id, 'ok', options.dryRun, [...notes, 'not modified since the last download (ETag)'], { unchanged })
+    return empty(feed.id, 'ok', options.dryRun, [...notes, 'not modified since the last download (ETag / Last-Modified)'], { unchanged })
   }
 
   // Diffed as it is read: items that need not be sent are not kept.
@@ -187,7 +193,7 @@ export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: 
     return { feed: feed.id, ...counts, removed: 0, failed: failed || counts.added + counts.updated, batches, status: anySucceeded ? 'partial' : 'failed', dryRun: false, notes: [...notes, `upload incomplete: ${why}; state not advanced, the next run sends it again`] }
   }
   try {
-    await deps.state.save(nextState(feed.id, deps.owner, diff, diff.removalBlocked !== undefined, now, download.etag))
+    await deps.state.save(nextState(feed.id, deps.owner, diff, diff.removalBlocked !== undefined, now, download))
   } catch (err) {
     return { feed: feed.id, ...counts, failed: 0, batches, status: 'partial', dryRun: false, notes: [...notes, `uploaded, but the state could not be saved in ${deps.state.where}: ${describe(err)}; the next run sends it again`] }
   }

@@ -25,6 +25,8 @@ export interface FeedState {
   readonly owner: string
   readonly fetchedAt: number
   readonly etag: string | undefined
+  /** The last download's Last-Modified, sent back as If-Modified-Since. */
+  readonly lastModified?: string | undefined
   /** By indicatorKey(type, summary). */
   readonly indicators: Readonly<Record<string, SentIndicator>>
 }

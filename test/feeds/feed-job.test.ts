@@ -110,6 +110,17 @@ t.test('unchanged second run uploads nothing; a 304 to If-None-Match too', async
   t.match(JSON.parse(third.summaryLine), { fetched: 0, unchanged: 3, batches: [], notes: [/not modified/] })
 })
 
+t.test('a feed that says Last-Modified (and no ETag) is asked If-Modified-Since, and a 304 uploads nothing', async (t) => {
+  const s = await setup(t)
+  const stamp = 'Tue, 01 Dec 2026 10:00:00 GMT'
+  s.feeds.route('GET', '/drop_v4.json', (req) => (req.headers['if-modified-since'] === stamp ? { status: 304 } : { body: body('spamhaus_drop.json'), headers: { 'last-modified': stamp } }))
+  await s.run({ only: 'spamhaus_drop' })
+  const second = await s.run({ only: 'spamhaus_drop' })
+  t.equal(s.feeds.requests[1]?.headers['if-modified-since'], stamp)
+  t.match(JSON.parse(second.summaryLine), { fetched: 0, unchanged: 3, batches: [], notes: [/not modified/] })
+  t.equal(s.sandbox.app.sandbox.batches.length, 1)
+})
+
 t.test('a changed feed sends only the difference; one that left it is deleted', async (t) => {
   const s = await setup(t)
   let rows = TEN
