@@ -5,7 +5,7 @@ import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
-import { answerShape, Maybe } from './answer-shape.js'
+import { answerShape, textOrNull as stringOrNull, Maybe } from './answer-shape.js'
 
 const ID = 'abuseipdb'
 const TITLE = 'AbuseIPDB'
@@ -44,7 +44,6 @@ const CHECK_ANSWER = answerShape(
 /** 422: `{"errors":[{"detail":...}]}`. */
 const REFUSAL = answerShape(TITLE, Type.Object({ errors: Type.Array(Type.Object({ detail: Maybe(Type.String()) })) }))
 
-const stringOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 
 /** The query string of GET /check. */
 export const abuseipdbCheckParams = (indicator: Indicator): Record<string, string | number> => ({

@@ -13,6 +13,9 @@ export const Maybe = <T extends TSchema>(schema: T) => Type.Optional(Type.Union(
 /** A list of strings (vendors' tags, hostnames, ...). */
 export const Strings = () => Type.Array(Type.String())
 
+/** An optional text field as a finding keeps it: absent, null or empty is null. */
+export const textOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
+
 export interface AnswerShape<T extends TSchema> {
   /** True when the value has the shape (for answers with more than one legal shape). */
   readonly fits: (value: unknown) => value is Static<T>

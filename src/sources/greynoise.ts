@@ -5,7 +5,7 @@ import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
-import { answerShape, Maybe } from './answer-shape.js'
+import { answerShape, textOrNull as stringOrNull, Maybe } from './answer-shape.js'
 
 const ID = 'greynoise'
 const TITLE = 'GreyNoise'
@@ -38,7 +38,6 @@ const COMMUNITY_ANSWER = answerShape(
 /** What GreyNoise sends with a 400 or a "not observed" 404: `{"ip"?, "message"}`. */
 const MESSAGE = answerShape(TITLE, Type.Object({ ip: Type.Optional(Type.String()), message: Maybe(Type.String()) }))
 
-const stringOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const messageOf = (body: unknown): string | null => (MESSAGE.fits(body) ? stringOrNull(body.message) : null)
 
 // IPv6 colons are legal in a path segment; everything else unusual is escaped.

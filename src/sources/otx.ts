@@ -8,7 +8,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
-import { answerShape, Maybe, Strings } from './answer-shape.js'
+import { answerShape, textOrNull as str, Maybe, Strings } from './answer-shape.js'
 
 const ID = 'otx'
 const TITLE = 'AlienVault OTX'
@@ -78,7 +78,6 @@ const GENERAL_ANSWER = answerShape(
   }),
 )
 
-const str = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
 const capped = (values: readonly string[]): string[] => values.slice(0, OTX_MAX_LISTED)
 

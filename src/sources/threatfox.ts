@@ -7,7 +7,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
-import { answerShape, Maybe, Strings } from './answer-shape.js'
+import { answerShape, textOrNull as str, Maybe, Strings } from './answer-shape.js'
 
 const ID = 'threatfox'
 const TITLE = 'abuse.ch ThreatFox'
@@ -38,7 +38,6 @@ type Entry = Static<typeof IocEntry>
 const SEARCH_ANSWER = answerShape(TITLE, Type.Object({ query_status: Type.String(), data: Type.Optional(Type.Unknown()) }))
 const IOC_LIST = answerShape(TITLE, Type.Array(IocEntry))
 
-const str = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
 const confidenceOf = (e: Entry): number | null => {
   const c = e.confidence_level

@@ -7,7 +7,7 @@ import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
 import type { FactValue, Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
-import { answerShape, Maybe, Strings, type AnswerShape } from './answer-shape.js'
+import { answerShape, textOrNull as str, Maybe, Strings, type AnswerShape } from './answer-shape.js'
 
 const ID = 'urlhaus'
 const TITLE = 'abuse.ch URLhaus'
@@ -73,7 +73,6 @@ const PAYLOAD_ANSWER = answerShape(
   }),
 )
 
-const str = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const count = (v: number | string | null | undefined): number | null => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
   return Number.isFinite(n) ? n : null

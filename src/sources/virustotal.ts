@@ -5,7 +5,7 @@ import type { Indicator } from '../indicators/types.js'
 import type { HttpResponse } from '../http/types.js'
 import type { FactValue, Finding, RateLimit, SourceDefinition, Verdict } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
-import { answerShape, Maybe, Strings } from './answer-shape.js'
+import { answerShape, textOrNull as stringOrNull, Maybe, Strings } from './answer-shape.js'
 
 const ID = 'virustotal'
 const TITLE = 'VirusTotal'
@@ -96,7 +96,6 @@ const ERROR_ANSWER = answerShape(TITLE, Type.Object({ error: Type.Object({ code:
 
 const count = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0)
 const numberOrNull = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
-const stringOrNull = (v: string | null | undefined): string | null => (v === undefined || v === '' ? null : v)
 const epochToIso = (v: number | null | undefined): string | null =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v * 1000).toISOString() : null
 
