@@ -24,6 +24,12 @@ import runRoute from './routes/run.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { SourceDefinition } from './sources/types.js'
 import type { FeedSchedule } from './feed-job/schedule.js'
+import { openAlertService, type AlertConfig } from './alerts/open.js'
+import type { AlertService } from './alerts/alert-service.js'
+import { findProjectRoot } from './contract/project-root.js'
+import { createHttpClientFactory } from './http/client.js'
+import alertsPlugin from './plugins/app/alerts.js'
+import alertsRoute from './routes/alerts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,6 +49,15 @@ export interface BuildAppOptions {
   readonly now?: () => Date
   /** The feed job's schedule (FEED_SCHEDULE), for /health. */
   readonly feedSchedule?: Pick<FeedSchedule, 'status'>
+  /** The alert service (ALERTS_CONFIG): its settings and rules, and the environment its notifiers and platform client read. */
+  readonly alerts?: {
+    readonly config: AlertConfig
+    readonly env: Readonly<Record<string, string | undefined>>
+    /** Wall-clock ms for the outbox (tests). */
+    readonly now?: () => number
+    readonly tickMs?: number
+    readonly leaseMs?: number
+  }
 }
 
 export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstance> => {
@@ -51,6 +66,31 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] })
   const contract = options.contract ?? loadContract({ sources })
   const context = await createEnrichmentContext(config, contract, sources, logger, options.now)
+  let alerts: AlertService | undefined
+  if (options.alerts !== undefined) {
+    const a = options.alerts
+    // Notifiers call out through the same instrumented client as the sources; their calls count as a notifier's.
+    const http = createHttpClientFactory({ config, log: logger, metrics: context.metrics, userAgent: context.meta.userAgent, quota: context.shared.quota })
+    try {
+      alerts = openAlertService({
+        config: a.config,
+        env: a.env,
+        root: findProjectRoot(),
+        http,
+        store: context.shared.store,
+        quota: context.shared.quota,
+        metrics: context.metrics,
+        log: logger,
+        product: contract.config.displayName,
+        ...(a.now !== undefined ? { now: a.now } : {}),
+        ...(a.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}),
+      })
+    } catch (err) {
+      await context.runtime.close()
+      await context.shared.close()
+      throw err
+    }
+  }
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -68,6 +108,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('feedSchedule', options.feedSchedule)
   try {
     await app.register(enrichment, { context })
+    await app.register(alertsPlugin, { service: alerts, schedule: options.alerts?.config.settings.schedule, ...(options.alerts?.tickMs !== undefined ? { tickMs: options.alerts.tickMs } : {}) })
     await app.register(errorHandler)
     await app.register(jsonBody)
     await app.register(gracefulClose)
@@ -83,9 +124,11 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(healthRoute)
     await app.register(contractRoute)
     await app.register(metricsRoute)
+    await app.register(alertsRoute)
     await app.ready()
   } catch (err) {
     await app.close().catch(() => undefined)
+    await alerts?.close().catch(() => undefined)
     await context.runtime.close()
     await context.shared.close()
     throw err

@@ -12,6 +12,7 @@ export const ERRORS = {
   UNKNOWN_PROFILE: { status: 400, help: '`tc_profile` names a ThreatConnect profile the service is not configured with (TC_PROFILES); leave it empty for the default one.' },
   UNAUTHORIZED: { status: 401, help: 'RUN_TOKEN is set and the request has no or a wrong `Authorization: Bearer` token.' },
   NOT_FOUND: { status: 404, help: 'No such route; see GET /docs.' },
+  ALERTS_OFF: { status: 404, help: 'The alert service (or the notifier asked for) is not configured: ALERTS_CONFIG, and for e-mail SMTP_URL and ALERT_EMAIL_FROM; see docs/user-guide.md, "Alerts".' },
   METHOD_NOT_ALLOWED: { status: 405, help: 'The route exists but not for this method.' },
   PAYLOAD_TOO_LARGE: { status: 413, help: 'The body is over BODY_LIMIT bytes; send fewer indicators per call or raise the limit.' },
   BATCH_TOO_LARGE: { status: 413, help: 'The run would make more vendor lookups (indicators x vendor sources) than MAX_VENDOR_LOOKUPS; the message says how many indicators fit.' },

@@ -1,7 +1,11 @@
 /**
  * `npm run feed [-- --feed <id>] [-- --dry-run]`: runs the enabled feeds (FEEDS) once into the ThreatConnect owner
- * (TC_OWNER) and exits 0 (all ok), 1 (failed) or 3 (partly failed); the last line is the JSON summary.
+ * (TC_OWNER) and exits 0 (all ok), 1 (failed) or 3 (partly failed); the last line is the JSON summary. With
+ * ALERTS_CONFIG, the newly added indicators go to the alert service's `feed` rules (into its outbox).
  */
+import { loadAlertConfig } from './alerts/open.js'
+import { openStandaloneAlerts, type StandaloneAlerts } from './alerts/run-once.js'
+import { findProjectRoot } from './contract/project-root.js'
 import { runFeedJob } from './feed-job/job.js'
 
 const args = process.argv.slice(2)
@@ -11,11 +15,25 @@ if (feedAt >= 0 && (only === undefined || only.startsWith('--'))) {
   process.stderr.write('--feed needs a feed id, e.g. --feed urlhaus\n')
   process.exit(1)
 }
-const result = await runFeedJob({
-  ...(only !== undefined ? { only } : {}),
-  dryRun: args.includes('--dry-run'),
-  env: process.env,
-  log: (line) => process.stdout.write(`${line}\n`),
-})
-process.stdout.write(`${result.summaryLine}\n`)
-process.exitCode = result.exitCode
+const dryRun = args.includes('--dry-run')
+let alerts: StandaloneAlerts | undefined
+try {
+  const config = dryRun ? undefined : loadAlertConfig(process.env, findProjectRoot())
+  if (config !== undefined) alerts = await openStandaloneAlerts({ config, env: process.env, root: findProjectRoot() })
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "Alerts")\n`)
+  process.exit(1)
+}
+try {
+  const result = await runFeedJob({
+    ...(only !== undefined ? { only } : {}),
+    dryRun,
+    env: process.env,
+    log: (line) => process.stdout.write(`${line}\n`),
+    ...(alerts !== undefined ? { onAdded: async (feed: string, items: readonly { type: string; summary: string; rating: number; confidence: number; tags: readonly string[] }[]) => void (await alerts?.service.observeFeed({ feed, items })) } : {}),
+  })
+  process.stdout.write(`${result.summaryLine}\n`)
+  process.exitCode = result.exitCode
+} finally {
+  await alerts?.close()
+}

@@ -18,6 +18,12 @@ export const PLATFORM_THROTTLED_WAITS_TOTAL = 'enrich_platform_throttled_waits_t
 
 export const SHARED_STORE_ERRORS_TOTAL = 'enrich_shared_store_errors_total'
 
+export const NOTIFIER_REQUESTS_TOTAL = 'alerts_notifier_requests_total'
+export const NOTIFIER_FAILURES_TOTAL = 'alerts_notifier_failures_total'
+export const ALERTS_RAISED_TOTAL = 'alerts_raised_total'
+export const ALERTS_DELIVERIES_TOTAL = 'alerts_deliveries_total'
+export const ALERTS_ERRORS_TOTAL = 'alerts_errors_total'
+
 export const RUN_DURATION_SECONDS = 'enrich_run_duration_seconds'
 export const SOURCE_CALL_DURATION_SECONDS = 'enrich_source_call_duration_seconds'
 export const WRITEBACK_DURATION_SECONDS = 'enrich_writeback_duration_seconds'
@@ -50,6 +56,11 @@ export const SERVICE_METRICS: readonly MetricDefinition[] = [
   { name: PLATFORM_RETRIES_TOTAL, help: 'Retried requests to the ThreatConnect API.', labels: [] },
   { name: PLATFORM_THROTTLED_WAITS_TOTAL, help: 'ThreatConnect API requests that waited for its rate limiter.', labels: [] },
   { name: SHARED_STORE_ERRORS_TOTAL, help: 'Commands to the shared store (Redis) that failed or timed out, by operation; the service then used its in-process fallback.', labels: ['operation'] },
+  { name: NOTIFIER_REQUESTS_TOTAL, help: 'HTTP requests sent by an alert notifier (slack, slack_webhook, webhook).', labels: ['notifier'] },
+  { name: NOTIFIER_FAILURES_TOTAL, help: "Alert notifiers' HTTP calls that ended without an answer, by failure kind.", labels: ['notifier', 'kind'] },
+  { name: ALERTS_RAISED_TOTAL, help: 'Outbox entries added (one alert for one destination), by service; repeats of a dedup key are not counted.', labels: ['service'] },
+  { name: ALERTS_DELIVERIES_TOTAL, help: 'Messages a notifier tried to deliver, by notifier and outcome (sent, retry, dead).', labels: ['notifier', 'outcome'] },
+  { name: ALERTS_ERRORS_TOTAL, help: 'Alert service failures that are not a delivery (an outbox write, a watchlist poll), by operation.', labels: ['operation'] },
   { name: RUN_DURATION_SECONDS, help: 'Time to answer POST /run, by outcome (ok, failed, no_results).', labels: ['outcome'], buckets: LATENCY_BUCKETS },
   { name: SOURCE_CALL_DURATION_SECONDS, help: 'Time of one source lookup within a run (cache hits included), by source and status.', labels: ['source', 'status'], buckets: LATENCY_BUCKETS },
   { name: WRITEBACK_DURATION_SECONDS, help: 'Time of the write-back of one run.', labels: [], buckets: LATENCY_BUCKETS },

@@ -5,6 +5,9 @@ import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { FeedSchedule } from './feed-job/schedule.js'
 import { pino } from 'pino'
+import type { FastifyInstance } from 'fastify'
+import { loadAlertConfig, type AlertConfig } from './alerts/open.js'
+import { findProjectRoot } from './contract/project-root.js'
 
 const main = async (): Promise<void> => {
   let config
@@ -17,6 +20,18 @@ const main = async (): Promise<void> => {
     }
     throw err
   }
+  // ALERTS_CONFIG: the alert service runs inside the service (verdict rules hear /run; polling on ALERTS_SCHEDULE).
+  let alertConfig: AlertConfig | undefined
+  try {
+    alertConfig = loadAlertConfig(process.env, findProjectRoot())
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}
+(see docs/user-guide.md, "Alerts")
+`)
+    process.exit(2)
+  }
+  // The feed schedule starts before the app; it hands new indicators to the app's alert service once there is one.
+  let app: FastifyInstance | undefined
   // FEED_SCHEDULE: the feed job runs beside the service, on its cron, one run at a time.
   const schedule = process.env['FEED_SCHEDULE']
   let feedSchedule: FeedSchedule | undefined
@@ -24,27 +39,33 @@ const main = async (): Promise<void> => {
     // Loaded only when scheduled: the service alone does not pay for the feed job at start-up.
     const { startFeedSchedule } = await import('./feed-job/schedule.js')
     try {
-      feedSchedule = startFeedSchedule({ schedule, env: process.env, log: pino({ level: config.logLevel }) })
+      feedSchedule = startFeedSchedule({
+        schedule,
+        env: process.env,
+        log: pino({ level: config.logLevel }),
+        onAdded: async (feed, items) => void (await app?.alerts?.observeFeed({ feed, items })),
+      })
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "The feed job")\n`)
       process.exit(2)
     }
   }
-  const app = await buildApp({ config, ...(feedSchedule ? { feedSchedule } : {}) })
+  app = await buildApp({ config, ...(feedSchedule ? { feedSchedule } : {}), ...(alertConfig !== undefined ? { alerts: { config: alertConfig, env: process.env } } : {}) })
+  const started = app
   const openWarning = runAuthWarning(config)
-  if (openWarning !== undefined) app.log.warn(openWarning)
+  if (openWarning !== undefined) started.log.warn(openWarning)
   // One deadline covers a whole run (sources and write-back); past it and 5 s to answer, something is stuck.
   const graceMs = config.runTimeoutMs + 5_000
   // On SIGTERM/SIGINT, or an uncaught error (logged at fatal), close gracefully: no new connections, the runs in
   // flight finish (their write-backs included), then the sources close. Past the grace, exit 1 anyway.
-  closeWithGrace({ delay: graceMs, logger: { error: (message: unknown) => app.log.error({ graceMs }, String(message)) } }, async ({ signal, err }) => {
-    if (err !== undefined) app.log.fatal({ err }, 'uncaught error; closing')
-    else app.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
+  closeWithGrace({ delay: graceMs, logger: { error: (message: unknown) => started.log.error({ graceMs }, String(message)) } }, async ({ signal, err }) => {
+    if (err !== undefined) started.log.fatal({ err }, 'uncaught error; closing')
+    else started.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
     await feedSchedule?.stop()
-    await app.close()
-    app.log.info('stopped')
+    await started.close()
+    started.log.info('stopped')
   })
-  await app.listen({ host: config.host, port: config.port })
+  await started.listen({ host: config.host, port: config.port })
 }
 
 main().catch((err: unknown) => {

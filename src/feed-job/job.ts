@@ -14,7 +14,7 @@ import { createBatchClient } from '../platform/batch.js'
 import { platformHttpSettings } from '../platform/client.js'
 import type { SharedStore } from '../state/store.js'
 import { createFeedFetcher } from './fetch.js'
-import { runFeed, type FeedRunSummary, type FeedStatus } from './run-feed.js'
+import { runFeed, type FeedRunDeps, type FeedRunSummary, type FeedStatus } from './run-feed.js'
 import { fileStateStore, redisStateStore } from './state.js'
 
 export const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
@@ -30,6 +30,8 @@ export interface FeedJobOptions {
   /** Between two polls of a batch (ms). */
   readonly pollMs?: number
   readonly ignoreMinInterval?: boolean
+  /** Hears each feed's newly added indicators (the alert service's feed rules). */
+  readonly onAdded?: FeedRunDeps['onAdded']
 }
 
 export interface FeedJobResult {
@@ -97,6 +99,7 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
           owner: owner ?? '(none)',
           now: options.now ?? Date.now,
           log: options.log,
+          ...(options.onAdded !== undefined ? { onAdded: options.onAdded } : {}),
         },
         { dryRun: options.dryRun, removal: settings.removal, maxRemovalPercent: settings.maxRemovalPercent, refreshDays: settings.refreshDays, ...(options.ignoreMinInterval ? { ignoreMinInterval: true } : {}) },
       )

@@ -43,6 +43,11 @@ export interface FeedRunDeps {
   readonly owner: string
   readonly now: () => number
   readonly log: (line: string) => void
+  /**
+   * Hears the indicators a run newly added, once their batches landed and before the state moves on (the alert
+   * service's `feed` rules): if it fails, the state is not advanced and the next run tells it again.
+   */
+  readonly onAdded?: (feed: string, items: readonly FeedItem[]) => Promise<void>
 }
 
 export interface FeedRunOptions {
@@ -191,6 +196,13 @@ export const runFeed = async (feed: FeedDefinition, deps: FeedRunDeps, options: 
     const why = uploadError ?? `${failed} indicator${failed === 1 ? '' : 's'} refused by ThreatConnect`
     const anySucceeded = batches.some((b) => b.succeeded > 0)
     return { feed: feed.id, ...counts, removed: 0, failed: failed || counts.added + counts.updated, batches, status: anySucceeded ? 'partial' : 'failed', dryRun: false, notes: [...notes, `upload incomplete: ${why}; state not advanced, the next run sends it again`] }
+  }
+  if (deps.onAdded !== undefined && diff.add.length > 0) {
+    try {
+      await deps.onAdded(feed.id, diff.add)
+    } catch (err) {
+      return { feed: feed.id, ...counts, failed: 0, batches, status: 'partial', dryRun: false, notes: [...notes, `uploaded, but its new indicators could not be handed to the alert service: ${describe(err)}; state not advanced, the next run tells it again`] }
+    }
   }
   try {
     await deps.state.save(nextState(feed.id, deps.owner, diff, diff.removalBlocked !== undefined, now, download))

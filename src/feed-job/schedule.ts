@@ -3,7 +3,7 @@
  * a run is going is skipped and said), and keeps each feed's last run for /health. croner does the cron arithmetic.
  */
 import { Cron } from 'croner'
-import { runFeedJob } from './job.js'
+import { runFeedJob, type FeedJobOptions } from './job.js'
 import type { FeedStatus } from './run-feed.js'
 
 export interface FeedLastRun {
@@ -30,6 +30,8 @@ export interface FeedScheduleOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
   readonly now?: () => Date
+  /** Hears each feed's newly added indicators (the alert service's feed rules). */
+  readonly onAdded?: FeedJobOptions['onAdded']
 }
 
 /** Throws an Error naming FEED_SCHEDULE when the expression is not a cron pattern. */
@@ -37,7 +39,12 @@ export const startFeedSchedule = (options: FeedScheduleOptions): FeedSchedule =>
   const lastRuns = new Map<string, FeedLastRun>()
   let running: Promise<void> | undefined
   const runOnce = async (): Promise<void> => {
-    const result = await runFeedJob({ env: options.env, dryRun: false, log: (line) => options.log.info({ feedJob: true }, line) })
+    const result = await runFeedJob({
+      env: options.env,
+      dryRun: false,
+      log: (line) => options.log.info({ feedJob: true }, line),
+      ...(options.onAdded !== undefined ? { onAdded: options.onAdded } : {}),
+    })
     const at = (options.now?.() ?? new Date()).toISOString()
     for (const s of result.summaries) {
       lastRuns.set(s.feed, { feed: s.feed, status: s.status, at, added: s.added, updated: s.updated, removed: s.removed, failed: s.failed, notes: s.notes })

@@ -14,6 +14,8 @@ import {
   PLATFORM_REQUESTS_TOTAL,
   PLATFORM_RETRIES_TOTAL,
   PLATFORM_THROTTLED_WAITS_TOTAL,
+  NOTIFIER_FAILURES_TOTAL,
+  NOTIFIER_REQUESTS_TOTAL,
   SOURCE_FAILURES_TOTAL,
   SOURCE_REQUESTS_TOTAL,
   SOURCE_RETRIES_TOTAL,
@@ -113,7 +115,7 @@ export class InstrumentedHttpClient implements HttpClient {
   readonly #maxResponseBytes: number
   readonly #log: Logger
   readonly #metrics: Metrics
-  readonly #countAs: 'source' | 'platform'
+  readonly #countAs: 'source' | 'platform' | 'notifier'
   readonly #random: () => number
   readonly #quota: Quota
   readonly #quotaWindows: readonly RateLimit[]
@@ -192,7 +194,7 @@ export class InstrumentedHttpClient implements HttpClient {
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now()
-    const scrubber = new Scrubber(secretValuesOf(req))
+    const scrubber = new Scrubber([...secretValuesOf(req), ...(req.secrets ?? [])])
     const stats: CallStats = { attempts: 0, rateLimitWaitMs: 0, status: undefined }
     const url = scrubber.scrub(redactUrl(this.#urlOf(req)))
     let ticket: BreakerTicket | undefined
@@ -405,6 +407,11 @@ export class InstrumentedHttpClient implements HttpClient {
 
   /** One count for this client's calls: a source's counters, labelled by its id, or the platform's. */
   #count(what: 'requests' | 'retries' | 'throttled' | 'failures', kind?: string): void {
+    if (this.#countAs === 'notifier') {
+      if (what === 'requests') this.#metrics.inc(NOTIFIER_REQUESTS_TOTAL, { notifier: this.#sourceId })
+      if (what === 'failures') this.#metrics.inc(NOTIFIER_FAILURES_TOTAL, { notifier: this.#sourceId, kind: kind ?? 'unknown' })
+      return
+    }
     if (this.#countAs === 'platform') {
       const name = { requests: PLATFORM_REQUESTS_TOTAL, retries: PLATFORM_RETRIES_TOTAL, throttled: PLATFORM_THROTTLED_WAITS_TOTAL, failures: PLATFORM_FAILURES_TOTAL }[what]
       this.#metrics.inc(name, kind === undefined ? {} : { kind })

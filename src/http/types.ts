@@ -17,8 +17,8 @@ export interface HttpClientSettings {
   readonly maxResponseBytes?: number
   /** Which proxy flag applies: vendor calls use tc_proxy_external, platform calls tc_proxy_tc. */
   readonly proxyScope?: 'external' | 'tc'
-  /** Whose counters the calls go to: a source's (labelled by sourceId) or the ThreatConnect platform's. */
-  readonly countAs?: 'source' | 'platform'
+  /** Whose counters the calls go to: a source's (labelled by sourceId), the ThreatConnect platform's, or an alert notifier's. */
+  readonly countAs?: 'source' | 'platform' | 'notifier'
 }
 
 export interface HttpRequest {
@@ -37,6 +37,8 @@ export interface HttpRequest {
   /** Statuses that are answers rather than failures (e.g. VirusTotal's 404 "not found"). 2xx always are. */
   readonly answerStatuses?: readonly number[]
   readonly signal?: AbortSignal
+  /** More values to keep out of logs and errors: a webhook's path, where the URL itself is the credential. */
+  readonly secrets?: readonly string[]
 }
 
 export interface HttpResponse {

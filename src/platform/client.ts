@@ -28,6 +28,10 @@ export interface PlatformIndicator {
   readonly attributes: readonly PlatformAttribute[]
   /** File indicators only: the hashes the platform knows. */
   readonly hashes: readonly string[]
+  /** ISO 8601, when the platform says (listings). */
+  readonly lastModified?: string
+  /** The indicator's page in ThreatConnect. */
+  readonly webLink?: string
 }
 
 export interface PlatformPost {
@@ -55,6 +59,11 @@ export interface PlatformClient {
   listPosts(indicatorId: number): Promise<PlatformPost[]>
   createPost(indicatorId: number, text: string): Promise<PlatformPost>
   updateIndicator(indicatorId: number, update: IndicatorUpdate): Promise<PlatformIndicator>
+  /**
+   * One page of indicators matching a TQL query, oldest lastModified first (`sorting=lastModified asc`), with their
+   * tags; `start` pages on. `more`: there is a next page.
+   */
+  queryIndicators(tql: string, options: { readonly owner?: string; readonly start: number; readonly limit: number }): Promise<{ items: PlatformIndicator[]; more: boolean }>
 }
 
 export interface PlatformClientOptions {
@@ -188,6 +197,8 @@ export const parseIndicator = (v: unknown): PlatformIndicator => {
         : [],
     ),
     hashes,
+    ...(typeof v['lastModified'] === 'string' ? { lastModified: v['lastModified'] } : {}),
+    ...(typeof v['webLink'] === 'string' ? { webLink: v['webLink'] } : {}),
   }
 }
 
@@ -300,6 +311,17 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
 
     async createPost(indicatorId, text) {
       return parsePost(single(await call('POST', '/api/v3/posts', { objectId: indicatorId, objectType: 'Indicator', text })))
+    },
+
+    async queryIndicators(tql, { owner, start, limit }) {
+      const path = `/api/v3/indicators?${query([
+        ['tql', tql],
+        ['sorting', 'lastModified asc'],
+        ['resultStart', start],
+        ['resultLimit', limit],
+      ])}&fields=tags${ownerQuery(owner)}`
+      const { items, next } = list(await call('GET', path))
+      return { items: items.map(parseIndicator), more: next !== undefined && items.length > 0 }
     },
 
     async updateIndicator(indicatorId, update) {

@@ -19,9 +19,30 @@ import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
 import { makeRunAuth } from '../plugins/app/run-auth.js'
-import { RUN_DURATION_SECONDS, WRITEBACK_DURATION_SECONDS } from '../metrics.js'
+import { ALERTS_ERRORS_TOTAL, RUN_DURATION_SECONDS, WRITEBACK_DURATION_SECONDS } from '../metrics.js'
+import type { VerdictEvent } from '../alerts/services/verdict.js'
+import type { IndicatorResult } from '../enrich/types.js'
 import { ErrorReply } from '../schemas/error.js'
 import { deriveRunReplySchema } from '../schemas/run.js'
+
+/** /run results -> the verdict service. An outbox failure is logged and counted; it never fails the run. */
+const raiseVerdictAlerts = async (app: FastifyInstance, results: readonly IndicatorResult[], log: Logger): Promise<void> => {
+  const events: VerdictEvent[] = results.map((r) => ({
+    indicator: { type: r.indicator.type, value: r.indicator.value },
+    verdict: r.assessment.verdict,
+    score: r.assessment.score,
+    rating: r.assessment.threatRating,
+    confidence: r.assessment.confidence,
+    tags: r.assessment.tags,
+    because: r.outcomes.flatMap((o) => (o.status === 'ok' && (o.finding.verdict === 'malicious' || o.finding.verdict === 'suspicious') ? [`${o.source}: ${o.finding.verdict}`] : [])),
+  }))
+  try {
+    await app.alerts?.observeRun(events)
+  } catch (err) {
+    app.enrichment.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'raise' })
+    log.error({ err: (err as Error).message }, 'verdict alerts could not be put in the outbox')
+  }
+}
 
 /** A run's outcome -> HTTP status: the one place it is decided. 502: the sources or ThreatConnect failed it. */
 export const RUN_STATUS: Readonly<Record<RunOutcome, 200 | 404 | 502>> = { ok: 200, failed: 502, no_results: 404 }
@@ -103,6 +124,8 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         if (run.writeNote) ctx.metrics.observe(WRITEBACK_DURATION_SECONDS, {}, (performance.now() - writebackStartedAt) / 1000)
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
         const exit = exitStatus(results, writebackFailure(writebacks), run)
+        // The verdict service hears the run before the caller does: once the reply is out the alert is in the outbox.
+        if (app.alerts !== undefined) await raiseVerdictAlerts(app, results, request.log as unknown as Logger)
         ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, (performance.now() - startedAt) / 1000)
         return reply.code(RUN_STATUS[exit.outcome]).send({ exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs })
       } finally {

@@ -240,6 +240,7 @@ t.test('failures after lookup keep what is known and never throw', async (t) => 
     listPosts: async () => [],
     createPost: async () => ({ id: 70, text: '' }),
     updateIndicator: async () => indicator,
+    queryIndicators: async () => ({ items: [], more: false }),
     ...over,
   })
   const updateFails = await writeBack(

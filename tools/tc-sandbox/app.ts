@@ -148,6 +148,7 @@ const renderIndicator = (i: SandboxIndicator, fields: readonly string[]): Record
   privateFlag: false,
   active: true,
   ...i.values,
+  webLink: `https://app.threatconnect.com/auth/indicators/details/indicator.xhtml?id=${i.id}`,
   ...(fields.includes('tags') ? { tags: i.tags.length === 0 ? {} : { data: i.tags.map((name) => ({ name })) } } : {}),
   ...(fields.includes('attributes')
     ? {
@@ -269,6 +270,16 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
     const parsed = tql === null ? { ok: true as const, matches: () => true } : parseTql(tql)
     if (!parsed.ok) throw new HttpProblem(400, parsed.problem)
     const items = store.allIndicators().filter((i) => (owner === undefined || i.ownerName === owner) && parsed.matches(i))
+    const sorting = q.get('sorting')
+    if (sorting !== null) {
+      // `sorting=<field> asc|desc` (v3 "Sort Results"); the sandbox sorts on the date fields and id.
+      const m = /^\s*(lastModified|dateAdded|id)\s+(asc|desc)\s*$/i.exec(sorting)
+      if (m === null) throw new HttpProblem(400, `Invalid sorting '${sorting}' (the sandbox sorts by lastModified, dateAdded or id, asc or desc)`)
+      const field = (m[1] as string).toLowerCase()
+      const key = (i: SandboxIndicator): number => (field === 'id' ? i.id : Date.parse(field === 'lastmodified' ? i.lastModified : i.dateAdded))
+      const sign = (m[2] as string).toLowerCase() === 'asc' ? 1 : -1
+      items.sort((a, b) => sign * (key(a) - key(b) || a.id - b.id))
+    }
     const fields = q.getAll('fields')
     return page(req, items, (i) => renderIndicator(i, fields))
   })

@@ -1,16 +1,13 @@
 /**
  * The small part of ThreatConnect Query Language the sandbox understands:
- * `<field> EQ|NE "<text>"|<number>` joined by AND, e.g. `typeName EQ "Address" AND summary EQ "8.8.8.8"`.
+ * `<field> EQ|NE|GT|GEQ|LT|LEQ "<text>"|<number>` joined by AND / OR, with parentheses, e.g.
+ * `typeName EQ "Address" AND (rating GEQ 3 OR lastModified GT "2026-01-01T00:00:00Z")`.
  * Anything else is refused so a client bug shows up as a 400 rather than as a silent full listing.
  */
 import { summaryOf, VALUE_FIELDS, type SandboxIndicator } from './store.js'
 
 type Operand = string | number
-interface Clause {
-  readonly field: string
-  readonly op: 'EQ' | 'NE'
-  readonly value: Operand
-}
+type Op = 'EQ' | 'NE' | 'GT' | 'GEQ' | 'LT' | 'LEQ'
 
 export type TqlResult = { ok: true; matches: (i: SandboxIndicator) => boolean } | { ok: false; problem: string }
 
@@ -21,11 +18,15 @@ const FIELDS: Readonly<Record<string, (i: SandboxIndicator) => Operand | undefin
   id: (i) => i.id,
   rating: (i) => i.rating ?? 0,
   confidence: (i) => i.confidence ?? 0,
+  lastmodified: (i) => i.lastModified,
+  dateadded: (i) => i.dateAdded,
   // value1..3 are the type's value fields in order (a File's md5, sha1, sha256).
   value1: (i) => i.values[VALUE_FIELDS[i.type][0]],
   value2: (i) => (VALUE_FIELDS[i.type].length > 1 ? i.values[VALUE_FIELDS[i.type][1] as string] : undefined),
   value3: (i) => (VALUE_FIELDS[i.type].length > 2 ? i.values[VALUE_FIELDS[i.type][2] as string] : undefined),
 }
+const DATE_FIELDS = new Set(['lastmodified', 'dateadded'])
+const OPERATORS: Readonly<Record<string, Op>> = { EQ: 'EQ', '=': 'EQ', NE: 'NE', '!=': 'NE', GT: 'GT', '>': 'GT', GEQ: 'GEQ', '>=': 'GEQ', LT: 'LT', '<': 'LT', LEQ: 'LEQ', '<=': 'LEQ' }
 
 /** Splits into identifiers, operators, quoted strings (with backslash escapes) and numbers. */
 const tokenize = (tql: string): Array<{ kind: 'word' | 'string' | 'number'; text: string }> | string => {
@@ -46,6 +47,14 @@ const tokenize = (tql: string): Array<{ kind: 'word' | 'string' | 'number'; text
       if (i >= tql.length) return 'unterminated string'
       i++
       tokens.push({ kind: 'string', text })
+    } else if (c === '(' || c === ')') {
+      tokens.push({ kind: 'word', text: c })
+      i++
+    } else if (/[<>=!]/.test(c)) {
+      const m = /^(>=|<=|!=|=|>|<)/.exec(tql.slice(i))
+      if (m === null) return `unexpected character '${c}' at ${i}`
+      tokens.push({ kind: 'word', text: m[0] })
+      i += m[0].length
     } else if (/[0-9]/.test(c)) {
       const m = /^\d+/.exec(tql.slice(i)) as RegExpExecArray
       tokens.push({ kind: 'number', text: m[0] })
@@ -61,37 +70,83 @@ const tokenize = (tql: string): Array<{ kind: 'word' | 'string' | 'number'; text
   return tokens
 }
 
+type Matcher = (i: SandboxIndicator) => boolean
+type Token = { kind: 'word' | 'string' | 'number'; text: string }
+
+const compare = (field: string, a: Operand | undefined, op: Op, b: Operand): boolean => {
+  if (a === undefined) return op === 'NE'
+  let diff: number
+  if (DATE_FIELDS.has(field)) diff = Date.parse(String(a)) - Date.parse(String(b))
+  else if (typeof a === 'number' || typeof b === 'number') diff = Number(a) - Number(b)
+  else diff = a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0
+  switch (op) {
+    case 'EQ':
+      return diff === 0
+    case 'NE':
+      return diff !== 0
+    case 'GT':
+      return diff > 0
+    case 'GEQ':
+      return diff >= 0
+    case 'LT':
+      return diff < 0
+    case 'LEQ':
+      return diff <= 0
+  }
+}
+
+/** expression := term (OR term)*; term := factor (AND factor)*; factor := '(' expression ')' | field op value */
 export const parseTql = (tql: string): TqlResult => {
   const tokens = tokenize(tql)
   if (typeof tokens === 'string') return { ok: false, problem: `Invalid TQL: ${tokens}` }
-  const clauses: Clause[] = []
   let i = 0
-  for (;;) {
+  const peek = (): Token | undefined => tokens[i]
+  const isWord = (t: Token | undefined, w: string): boolean => t?.kind === 'word' && t.text.toUpperCase() === w
+  const factor = (): Matcher | string => {
+    if (isWord(peek(), '(')) {
+      i++
+      const inner = expression()
+      if (typeof inner === 'string') return inner
+      if (!isWord(peek(), ')')) return `expected ')', found '${peek()?.text ?? 'the end'}'`
+      i++
+      return inner
+    }
     const [field, op, value] = [tokens[i], tokens[i + 1], tokens[i + 2]]
-    if (field?.kind !== 'word' || FIELDS[field.text.toLowerCase()] === undefined) {
-      return { ok: false, problem: `Invalid TQL: unknown or missing field '${field?.text ?? ''}'` }
-    }
-    const opName = op?.text.toUpperCase()
-    if (op?.kind !== 'word' || (opName !== 'EQ' && opName !== 'NE')) {
-      return { ok: false, problem: `Invalid TQL: unsupported operator '${op?.text ?? ''}' (the sandbox knows EQ and NE)` }
-    }
-    if (value === undefined || value.kind === 'word') return { ok: false, problem: `Invalid TQL: missing value after ${field.text} ${opName}` }
-    clauses.push({ field: field.text.toLowerCase(), op: opName, value: value.kind === 'number' ? Number(value.text) : value.text })
+    const name = field?.text.toLowerCase() ?? ''
+    const read = FIELDS[name]
+    if (field?.kind !== 'word' || read === undefined) return `unknown or missing field '${field?.text ?? ''}'`
+    const opName = op?.kind === 'word' ? OPERATORS[op.text.toUpperCase()] : undefined
+    if (opName === undefined) return `unsupported operator '${op?.text ?? ''}' (the sandbox knows EQ, NE, GT, GEQ, LT, LEQ)`
+    if (value === undefined || value.kind === 'word') return `missing value after ${field.text} ${opName}`
+    if (DATE_FIELDS.has(name) && Number.isNaN(Date.parse(value.text))) return `'${value.text}' is not a date for ${field.text}`
     i += 3
-    if (i === tokens.length) break
-    if (tokens[i]?.kind !== 'word' || tokens[i]?.text.toUpperCase() !== 'AND') {
-      return { ok: false, problem: `Invalid TQL: expected AND, found '${tokens[i]?.text ?? ''}'` }
+    const operand: Operand = value.kind === 'number' ? Number(value.text) : value.text
+    return (ind) => compare(name, read(ind), opName, operand)
+  }
+  const term = (): Matcher | string => {
+    const parts: Matcher[] = []
+    for (;;) {
+      const f = factor()
+      if (typeof f === 'string') return f
+      parts.push(f)
+      if (!isWord(peek(), 'AND')) break
+      i++
     }
-    i++
+    return (ind) => parts.every((p) => p(ind))
   }
-  const equal = (a: Operand | undefined, b: Operand): boolean =>
-    a !== undefined && (typeof a === 'number' || typeof b === 'number' ? Number(a) === Number(b) : a.toLowerCase() === b.toLowerCase())
-  return {
-    ok: true,
-    matches: (ind) =>
-      clauses.every((c) => {
-        const eq = equal((FIELDS[c.field] as (i: SandboxIndicator) => Operand | undefined)(ind), c.value)
-        return c.op === 'EQ' ? eq : !eq
-      }),
+  const expression = (): Matcher | string => {
+    const parts: Matcher[] = []
+    for (;;) {
+      const t = term()
+      if (typeof t === 'string') return t
+      parts.push(t)
+      if (!isWord(peek(), 'OR')) break
+      i++
+    }
+    return (ind) => parts.some((p) => p(ind))
   }
+  const matcher = expression()
+  if (typeof matcher === 'string') return { ok: false, problem: `Invalid TQL: ${matcher}` }
+  if (i !== tokens.length) return { ok: false, problem: `Invalid TQL: expected AND or OR, found '${tokens[i]?.text ?? ''}'` }
+  return { ok: true, matches: matcher }
 }

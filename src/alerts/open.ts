@@ -1,0 +1,98 @@
+/**
+ * Opens the alert service from its settings: the rules (ALERTS_CONFIG, checked against what is configured), the
+ * outbox (Redis when a shared store is given, else the file), the notifiers that have credentials, and the platform
+ * client the watchlist polls through. Used by `npm start` (src/app.ts), `npm run alerts` and `npm run feed`.
+ */
+import { isAbsolute, resolve } from 'node:path'
+import { Cron } from 'croner'
+import type { Logger } from 'pino'
+import { loadAlertSettings, type AlertSettings } from '../config/alert-settings.js'
+import { ConfigError } from '../config/env.js'
+import { platformProfilesFromEnv } from '../config/platform.js'
+import type { HttpClientFactory } from '../http/types.js'
+import type { Metrics } from '../metrics.js'
+import { createPlatformClient, platformHttpSettings } from '../platform/client.js'
+import type { Quota } from '../state/quota.js'
+import type { SharedStore } from '../state/store.js'
+import { createAlertService, type AlertNotifiers, type AlertService } from './alert-service.js'
+import { createEmailNotifier } from './notifiers/email.js'
+import { createSlackApiNotifier } from './notifiers/slack-api.js'
+import { createSlackWebhookNotifier } from './notifiers/slack-webhook.js'
+import { createWebhookNotifier } from './notifiers/webhook.js'
+import { createOutbox } from './outbox.js'
+import { openFileEntryStore } from './outbox-file.js'
+import { openRedisEntryStore } from './outbox-redis.js'
+import { loadAlertRules, type AlertRule } from './rules.js'
+
+export interface AlertConfig {
+  readonly settings: AlertSettings
+  readonly rules: readonly AlertRule[]
+}
+
+/** The settings and the rules, or undefined when ALERTS_CONFIG is unset; throws ConfigError / AlertConfigError naming each problem. */
+export const loadAlertConfig = (env: Readonly<Record<string, string | undefined>>, root: string): AlertConfig | undefined => {
+  const settings = loadAlertSettings(env)
+  if (settings.configPath === undefined) return undefined
+  if (settings.schedule !== undefined) {
+    try {
+      new Cron(settings.schedule, { paused: true }).stop()
+    } catch (err) {
+      throw new ConfigError([`ALERTS_SCHEDULE: '${settings.schedule.slice(0, 60)}' is not a cron expression (${(err as Error).message})`])
+    }
+  }
+  const path = isAbsolute(settings.configPath) ? settings.configPath : resolve(root, settings.configPath)
+  const rules = loadAlertRules(path, {
+    slackBotToken: settings.slackBotToken !== undefined,
+    slackWebhookUrl: settings.slackWebhookUrl !== undefined,
+    smtp: settings.smtpUrl !== undefined && settings.emailFrom !== undefined,
+  })
+  return { settings, rules }
+}
+
+export interface OpenAlertServiceOptions {
+  readonly config: AlertConfig
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly root: string
+  readonly http: HttpClientFactory
+  readonly store: SharedStore | undefined
+  readonly quota: Quota
+  readonly metrics: Metrics
+  readonly log: Logger
+  readonly product: string
+  readonly now?: () => number
+  readonly leaseMs?: number
+}
+
+export const notifiersOf = (settings: AlertSettings, http: HttpClientFactory): AlertNotifiers => ({
+  ...(settings.slackBotToken !== undefined ? { slack: createSlackApiNotifier({ token: settings.slackBotToken, apiUrl: settings.slackApiUrl }, http) } : {}),
+  ...(settings.slackWebhookUrl !== undefined ? { slackWebhook: createSlackWebhookNotifier(settings.slackWebhookUrl, http) } : {}),
+  ...(settings.smtpUrl !== undefined && settings.emailFrom !== undefined ? { email: createEmailNotifier({ smtpUrl: settings.smtpUrl, from: settings.emailFrom }) } : {}),
+  webhook: createWebhookNotifier(settings.webhookSecret, http),
+})
+
+export const openAlertService = (o: OpenAlertServiceOptions): AlertService => {
+  const { settings, rules } = o.config
+  const entries = o.store !== undefined ? openRedisEntryStore(o.store) : openFileEntryStore(isAbsolute(settings.outboxPath) ? settings.outboxPath : resolve(o.root, settings.outboxPath))
+  const { profiles } = platformProfilesFromEnv(o.env)
+  const platform = profiles.default
+  return createAlertService({
+    settings,
+    rules,
+    outbox: createOutbox(entries),
+    notifiers: notifiersOf(settings, o.http),
+    ...(platform.configured
+      ? {
+          platform: {
+            client: createPlatformClient({ http: o.http(platformHttpSettings(platform.apiPath, 'reads')), apiPath: platform.apiPath, credentials: platform.credentials }),
+            owner: platform.owner,
+          },
+        }
+      : {}),
+    quota: o.quota,
+    metrics: o.metrics,
+    log: o.log,
+    product: o.product,
+    ...(o.now !== undefined ? { now: o.now } : {}),
+    ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+  })
+}

@@ -1,0 +1,94 @@
+/**
+ * The outbox in Redis (REDIS_URL), shared by every replica. Each entry is a JSON string under its dedup key; a sorted
+ * set orders what is due (score: notBefore, or a claim's lease end), and one sorted set per state lists entries newest
+ * first. Inserting is SET NX; every other change is a compare-and-set in one Lua script, so two replicas can never
+ * both claim one entry. Entries are kept without expiry: a dedup key is remembered for good.
+ */
+import type { SharedStore } from '../state/store.js'
+import { emptyCounts, dueAt, type EntryStore } from './outbox.js'
+import { OUTBOX_STATES, type OutboxEntry, type OutboxState } from './types.js'
+
+/** KEYS: due, meta prefix unused; ARGV: entry-key prefix, state-set prefix, then (key, expected|'', next, due|'', state, score) groups. */
+const SWAP = `
+local out = {}
+local n = (#ARGV - 2) / 6
+for i = 0, n - 1 do
+  local key, expected, nextv, due, state, score = ARGV[3 + i*6], ARGV[4 + i*6], ARGV[5 + i*6], ARGV[6 + i*6], ARGV[7 + i*6], ARGV[8 + i*6]
+  local ek = ARGV[1] .. key
+  local current = redis.call('GET', ek)
+  local ok
+  if expected == '' then ok = (current == false) else ok = (current == expected) end
+  if ok then
+    redis.call('SET', ek, nextv)
+    if due == '' then redis.call('ZREM', KEYS[1], key) else redis.call('ZADD', KEYS[1], tonumber(due), key) end
+    for _, s in ipairs({'pending', 'sending', 'sent', 'failed', 'dead'}) do
+      if s ~= state then redis.call('ZREM', ARGV[2] .. s, key) end
+    end
+    redis.call('ZADD', ARGV[2] .. state, tonumber(score), key)
+    table.insert(out, key)
+  end
+end
+return out
+`
+
+export const openRedisEntryStore = (store: SharedStore): EntryStore => {
+  const entryPrefix = store.key('alerts', 'entry', '')
+  const statePrefix = store.key('alerts', 'state', '')
+  const dueKey = store.key('alerts', 'due')
+  const client = store.client
+  const parse = (raw: string | null): OutboxEntry | undefined => (raw === null ? undefined : (JSON.parse(raw) as OutboxEntry))
+  // What was read, byte for byte: the compare-and-set compares against it.
+  const readAs = new WeakMap<OutboxEntry, string>()
+
+  const write = async (groups: ReadonlyArray<{ readonly expected: string; readonly next: OutboxEntry }>): Promise<string[]> => {
+    if (groups.length === 0) return []
+    const args = groups.flatMap(({ expected, next }) => {
+      const due = dueAt(next)
+      return [next.key, expected, JSON.stringify(next), due === undefined ? '' : String(due), next.state, String(next.sentAt ?? next.createdAt)]
+    })
+    return (await store.eval(SWAP, [dueKey], [entryPrefix, statePrefix, ...args])) as string[]
+  }
+
+  const getMany = async (keys: readonly string[]): Promise<Array<OutboxEntry | undefined>> => {
+    if (keys.length === 0) return []
+    const raws = await client.mget(...keys.map((k) => entryPrefix + k))
+    return raws.map((raw) => {
+      const e = parse(raw)
+      if (e !== undefined && raw !== null) readAs.set(e, raw)
+      return e
+    })
+  }
+
+  return {
+    where: `redis ${store.key('alerts')}`,
+    insert: (entries) => write(entries.map((next) => ({ expected: '', next }))),
+    getMany,
+    swap: (changes) =>
+      write(
+        changes.map(({ expected, next }) => {
+          const raw = readAs.get(expected)
+          if (raw === undefined) throw new Error('outbox: an entry changed that was not read from Redis')
+          return { expected: raw, next }
+        }),
+      ),
+    dueKeys: (now, limit) => client.zrangebyscore(dueKey, '-inf', String(now), 'LIMIT', 0, limit),
+    keysIn: async (state: OutboxState | undefined, limit) => {
+      if (state !== undefined) return client.zrevrange(statePrefix + state, 0, limit - 1)
+      const all = await Promise.all(OUTBOX_STATES.map((s) => client.zrevrange(statePrefix + s, 0, limit - 1, 'WITHSCORES')))
+      const scored: Array<[string, number]> = []
+      for (const list of all) for (let i = 0; i < list.length; i += 2) scored.push([list[i] as string, Number(list[i + 1])])
+      return scored.sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k]) => k)
+    },
+    async counts() {
+      const counts = emptyCounts()
+      const sizes = await Promise.all(OUTBOX_STATES.map((s) => client.zcard(statePrefix + s)))
+      OUTBOX_STATES.forEach((s, i) => (counts[s] = sizes[i] ?? 0))
+      return counts
+    },
+    getMeta: async (name) => (await client.get(store.key('alerts', 'meta', name))) ?? undefined,
+    async setMeta(name, value) {
+      await client.set(store.key('alerts', 'meta', name), value)
+    },
+    close: () => Promise.resolve(),
+  }
+}

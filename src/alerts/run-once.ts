@@ -1,0 +1,114 @@
+/**
+ * `npm run alerts [-- --dry-run]`: every polling service once (the watchlist rules), then everything pending in the
+ * outbox delivered at once (no group wait: the run is the group), then exit 0 (all ok), 1 (nothing could be done)
+ * or 3 (partly). `--dry-run` prints the messages it would send and changes nothing. The last line is a JSON summary.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pino } from 'pino'
+import { loadServiceConfig } from '../config/env.js'
+import { createHttpClientFactory } from '../http/client.js'
+import { Metrics, SERVICE_METRICS } from '../metrics.js'
+import { createSharedState } from '../state/shared-state.js'
+import type { AlertService, DeliveryReport, PollReport } from './alert-service.js'
+import { loadAlertConfig, openAlertService, type AlertConfig } from './open.js'
+
+export const ALERT_EXIT_CODES = { ok: 0, failed: 1, partial: 3 } as const
+
+export interface AlertsRunResult {
+  readonly exitCode: number
+  readonly summaryLine: string
+}
+
+export interface AlertsRunOptions {
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly root: string
+  readonly dryRun: boolean
+  /** Progress and dry-run messages. */
+  readonly print: (text: string) => void
+  readonly now?: () => number
+}
+
+/** 0: nothing failed; 1: something failed and nothing succeeded; 3: some of each. */
+export const alertsExitCode = (polls: readonly PollReport[], deliveries: readonly DeliveryReport[]): number => {
+  const failed = polls.filter((p) => p.error !== undefined).length + deliveries.filter((d) => d.outcome === 'retry' || d.outcome === 'dead' || d.outcome === 'waiting').length
+  const succeeded = polls.filter((p) => p.error === undefined).length + deliveries.filter((d) => d.outcome === 'sent' || d.outcome === 'dry_run').length
+  if (failed === 0) return ALERT_EXIT_CODES.ok
+  return succeeded === 0 ? ALERT_EXIT_CODES.failed : ALERT_EXIT_CODES.partial
+}
+
+const failed = (why: string): AlertsRunResult => ({ exitCode: ALERT_EXIT_CODES.failed, summaryLine: JSON.stringify({ status: 'failed', error: why }) })
+
+export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRunResult> => {
+  let config
+  try {
+    config = loadAlertConfig(options.env, options.root)
+  } catch (err) {
+    return failed((err as Error).message)
+  }
+  if (config === undefined) return failed('ALERTS_CONFIG is not set: nothing to run (docs/user-guide.md, "Alerts")')
+  let opened: StandaloneAlerts
+  try {
+    opened = await openStandaloneAlerts({ config, env: options.env, root: options.root, ...(options.now ? { now: options.now } : {}) })
+  } catch (err) {
+    return failed((err as Error).message)
+  }
+  const alerts = opened.service
+  try {
+    const polls = await alerts.pollWatchlists({ dryRun: options.dryRun })
+    for (const p of polls) {
+      options.print(p.error !== undefined ? `watchlist ${p.rule}: failed: ${p.error}` : `watchlist ${p.rule}: ${p.found} found, ${p.added} new`)
+      for (const line of p.preview ?? []) options.print(`  would raise: ${line}`)
+    }
+    let deliveries: DeliveryReport[] = []
+    // A Slack channel takes one message a second: a run waits for its pacing a few times rather than leave it pending.
+    for (let round = 0; round < 5; round++) {
+      const reports = await alerts.deliverDue({ flush: true, dryRun: options.dryRun, print: options.print })
+      deliveries = [...deliveries.filter((d) => d.outcome !== 'waiting'), ...reports]
+      const waits = reports.filter((r) => r.outcome === 'waiting')
+      if (waits.length === 0) break
+      await sleep(1_100)
+    }
+    for (const d of deliveries) if (d.outcome !== 'dry_run') options.print(`${d.destination}: ${d.outcome} (${d.alerts} alert${d.alerts === 1 ? '' : 's'}): ${d.detail}`)
+    const listing = await alerts.outbox.list({ limit: 0 })
+    const exitCode = alertsExitCode(polls, deliveries)
+    const count = (o: DeliveryReport['outcome']) => deliveries.filter((d) => d.outcome === o).length
+    const summary = {
+      status: exitCode === 0 ? 'ok' : exitCode === 1 ? 'failed' : 'partial',
+      dryRun: options.dryRun,
+      polls,
+      messages: { sent: count('sent'), retry: count('retry'), dead: count('dead'), waiting: count('waiting'), dryRun: count('dry_run') },
+      outbox: listing.counts,
+    }
+    return { exitCode, summaryLine: JSON.stringify(summary) }
+  } finally {
+    await opened.close()
+  }
+}
+
+export interface StandaloneAlerts {
+  readonly service: AlertService
+  close(): Promise<void>
+}
+
+/** The alert service outside `npm start` (npm run alerts, npm run feed): its own client, quota and outbox connection. */
+export const openStandaloneAlerts = async (o: { readonly config: AlertConfig; readonly env: Readonly<Record<string, string | undefined>>; readonly root: string; readonly now?: () => number }): Promise<StandaloneAlerts> => {
+  const service = loadServiceConfig({ ...o.env, HOST: '127.0.0.1' }, [])
+  const log = pino({ level: service.logLevel === 'info' ? 'warn' : service.logLevel }, pino.destination(2))
+  const metrics = new Metrics(SERVICE_METRICS)
+  const shared = await createSharedState(service, () => undefined)
+  const http = createHttpClientFactory({ config: service, log, metrics, userAgent: 'tc-enrich-alerts/1.0', quota: shared.quota })
+  try {
+    if (shared.store !== undefined) await shared.store.whenReady(5_000)
+    const alerts = openAlertService({ config: o.config, env: o.env, root: o.root, http, store: shared.store, quota: shared.quota, metrics, log, product: 'tc-enrich', ...(o.now ? { now: o.now } : {}) })
+    return {
+      service: alerts,
+      close: async () => {
+        await alerts.close()
+        await shared.close()
+      },
+    }
+  } catch (err) {
+    await shared.close()
+    throw err
+  }
+}

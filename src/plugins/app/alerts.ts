@@ -1,0 +1,66 @@
+/**
+ * The alert service inside `npm start` (ALERTS_CONFIG): `app.alerts` for the routes and /run's verdict events; a
+ * delivery loop (every second: what is due, grouped by ALERTS_GROUP_WAIT); the polling services on ALERTS_SCHEDULE
+ * (croner, one poll at a time). On close the loop stops, a delivery in flight finishes, and the outbox is closed.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { AlertService } from '../../alerts/alert-service.js'
+import { ALERTS_ERRORS_TOTAL } from '../../metrics.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The alert service when ALERTS_CONFIG is set, else undefined. */
+    alerts: AlertService | undefined
+  }
+}
+
+export interface AlertsPluginOptions {
+  readonly service: AlertService | undefined
+  readonly schedule: string | undefined
+  /** How often the delivery loop looks at the outbox (ms). */
+  readonly tickMs?: number
+}
+
+export default fp(
+  async function alerts(app: FastifyInstance, opts: AlertsPluginOptions) {
+    app.decorate('alerts', opts.service)
+    const service = opts.service
+    if (service === undefined) return
+    let delivering: Promise<unknown> | undefined
+    const tick = (): void => {
+      if (delivering !== undefined) return
+      delivering = service
+        .deliverDue()
+        .catch((err: unknown) => {
+          app.enrichment.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'deliver' })
+          app.log.warn({ err: (err as Error).message }, 'alert delivery round failed; the next one tries again')
+        })
+        .finally(() => (delivering = undefined))
+    }
+    let timer: NodeJS.Timeout | undefined
+    let cron: { stop(): void } | undefined
+    let polling: Promise<void> | undefined
+    app.addHook('onReady', async () => {
+      timer = setInterval(tick, opts.tickMs ?? 1_000)
+      timer.unref()
+      if (opts.schedule !== undefined && service.hasWatchlists) {
+        const { Cron } = await import('croner')
+        cron = new Cron(opts.schedule, { protect: true }, () => {
+          polling = service.pollWatchlists().then(
+            () => undefined,
+            (err: unknown) => app.log.warn({ err: (err as Error).message }, 'watchlist polling failed'),
+          ).finally(() => (polling = undefined))
+          return polling
+        })
+      }
+    })
+    app.addHook('onClose', async () => {
+      clearInterval(timer)
+      cron?.stop()
+      await Promise.allSettled([delivering, polling])
+      await service.close()
+    })
+  },
+  { name: 'alerts', dependencies: ['enrichment'] },
+)
