@@ -7,6 +7,7 @@
  * answers. A crash between the two leaves it `sending`; once its lease passes it is sent again. That crash between the
  * third party's acceptance and the record is the one way a message can go out twice.
  */
+import { hostname } from 'node:os'
 import type { DeliveryOutcome, OutboxEntry, OutboxState } from './types.js'
 
 export type NewEntry = Pick<OutboxEntry, 'key' | 'destination'> & Partial<Pick<OutboxEntry, 'alert' | 'email' | 'notBefore'>>
@@ -68,7 +69,7 @@ export const emptyCounts = (): Record<OutboxState, number> => ({ pending: 0, sen
 
 /** Applies a settlement to one entry (both engines share it). */
 export const settled = (entry: OutboxEntry, result: Settlement): OutboxEntry => {
-  const { leaseUntil: _lease, ...rest } = entry
+  const { leaseUntil: _lease, claimedBy: _holder, ...rest } = entry
   switch (result.state) {
     case 'sent':
       return { ...rest, state: 'sent', attempts: entry.attempts + 1, sentAt: result.at, receipt: result.receipt, groupSize: result.groupSize }
@@ -79,8 +80,26 @@ export const settled = (entry: OutboxEntry, result: Settlement): OutboxEntry => 
   }
 }
 
-export const isDue = (e: OutboxEntry, now: number): boolean =>
-  ((e.state === 'pending' || e.state === 'failed') && e.notBefore <= now) || (e.state === 'sending' && (e.leaseUntil ?? 0) <= now)
+export const isDue = (e: OutboxEntry, now: number, holderGone: (claimedBy: string) => boolean = () => false): boolean =>
+  ((e.state === 'pending' || e.state === 'failed') && e.notBefore <= now) ||
+  (e.state === 'sending' && ((e.leaseUntil ?? 0) <= now || (e.claimedBy !== undefined && holderGone(e.claimedBy))))
+
+/** This process, as a claim names it. */
+export const HOLDER = `${hostname()}:${process.pid}`
+
+/** A claim by a process on this machine that is no longer running: its send died with it. */
+export const holderGoneOnThisHost = (claimedBy: string): boolean => {
+  const at = claimedBy.lastIndexOf(':')
+  if (claimedBy.slice(0, at) !== hostname()) return false
+  const pid = Number(claimedBy.slice(at + 1))
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
 
 /** When an entry next wants attention (the due index's score), or undefined once it is final. */
 export const dueAt = (e: OutboxEntry): number | undefined =>
@@ -124,9 +143,15 @@ export const createOutbox = (store: EntryStore): Outbox => {
     where: store.where,
     add: (entries, now) =>
       store.insert(entries.map((e) => ({ ...e, state: 'pending' as const, createdAt: now, notBefore: e.notBefore ?? now, attempts: 0 }))),
-    due: async (now) => present(await store.getMany(await store.dueKeys(now, MAX_DUE))).filter((e) => isDue(e, now)),
+    async due(now) {
+      // The due index holds what is due by time; a claim whose process died on this machine is due at once.
+      const byTime = await store.dueKeys(now, MAX_DUE)
+      const sending = await store.keysIn('sending', MAX_DUE)
+      const keys = [...new Set([...byTime, ...sending])]
+      return present(await store.getMany(keys)).filter((e) => isDue(e, now, holderGoneOnThisHost))
+    },
     async claim(keys, now, leaseUntil) {
-      const taken = new Set(await change(keys, (e) => (isDue(e, now) ? { ...e, state: 'sending', leaseUntil } : undefined)))
+      const taken = new Set(await change(keys, (e) => (isDue(e, now, holderGoneOnThisHost) ? { ...e, state: 'sending', leaseUntil, claimedBy: HOLDER } : undefined)))
       return present(await store.getMany([...taken]))
     },
     async settle(keys, result) {
@@ -135,7 +160,7 @@ export const createOutbox = (store: EntryStore): Outbox => {
     async release(keys, notBefore) {
       await change(keys, (e) => {
         if (e.state !== 'sending') return undefined
-        const { leaseUntil: _lease, ...rest } = e
+        const { leaseUntil: _lease, claimedBy: _holder, ...rest } = e
         return { ...rest, state: e.attempts === 0 ? 'pending' : 'failed', notBefore }
       })
     },

@@ -63,6 +63,8 @@ export interface OutboxEntry {
   readonly receipt?: string
   /** While `sending`: who holds it, and until when (after that another worker may take it: at-least-once). */
   readonly leaseUntil?: number
+  /** While `sending`: `<host>:<pid>` of the process that claimed it (a dead process's claim lapses at once). */
+  readonly claimedBy?: string
   /** The keys of the other entries that went out in the same message. */
   readonly groupSize?: number
 }

@@ -1,0 +1,223 @@
+/**
+ * Test parts for the alert service, all on 127.0.0.1: a fake Slack (Web API methods and an incoming webhook, Slack's
+ * real answers scripted per test) on the fake-vendor server, a real SMTP server (smtp-server) whose messages are
+ * parsed with mailparser, a log capture, and a service built from real parts with a clock the test moves.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { simpleParser, type ParsedMail } from 'mailparser'
+import { pino, type Logger } from 'pino'
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
+import type { AddressInfo } from 'node:net'
+import { createAlertService, type AlertNotifiers, type AlertService } from '../../src/alerts/alert-service.js'
+import { createEmailNotifier } from '../../src/alerts/notifiers/email.js'
+import { createSlackApiNotifier } from '../../src/alerts/notifiers/slack-api.js'
+import { createSlackWebhookNotifier } from '../../src/alerts/notifiers/slack-webhook.js'
+import { createWebhookNotifier } from '../../src/alerts/notifiers/webhook.js'
+import { createOutbox, type Outbox } from '../../src/alerts/outbox.js'
+import { openFileEntryStore } from '../../src/alerts/outbox-file.js'
+import type { AlertRule } from '../../src/alerts/rules.js'
+import { loadServiceConfig } from '../../src/config/env.js'
+import { createHttpClientFactory } from '../../src/http/client.js'
+import type { HttpClientFactory } from '../../src/http/types.js'
+import { Metrics, SERVICE_METRICS } from '../../src/metrics.js'
+import { MemoryQuota } from '../../src/state/quota.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { startFakeVendor, type FakeReply, type FakeVendor, type RecordedRequest } from '../helpers/fake-vendor.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export const SLACK_TOKEN = 'xoxb-1111-2222-secret-token-value'
+export const WEBHOOK_PATH = '/services/T0001/B0002/webhooksecretpart'
+export const WEBHOOK_SECRET = 'webhook-signing-secret-0123456789'
+
+export const tempDir = (t: Teardown, prefix = 'alerts-'): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Log lines as text, for "no secret in a log" checks; and a pino logger writing to it. */
+export const captureLog = (): { log: Logger; text: () => string } => {
+  let out = ''
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out += chunk.toString()
+      done()
+    },
+  })
+  return { log: pino({ level: 'debug' }, sink), text: () => out }
+}
+
+/** Slack's answers, as its Web API gives them. */
+export const slackOk = (channel = 'C0123'): FakeReply => ({ json: { ok: true, channel, ts: `17000000${Math.floor(Math.random() * 1e6)}.000100`, message: {} } })
+export const slackError = (error: string): FakeReply => ({ json: { ok: false, error } })
+
+export interface FakeSlack {
+  readonly vendor: FakeVendor
+  readonly url: string
+  /** chat.postMessage calls Slack answered ok:true (what was really posted). */
+  accepted(): RecordedRequest[]
+  posts(): RecordedRequest[]
+  /** Scripts chat.postMessage: the n-th call gets the n-th answer ('ok' posts it), the last one repeats. */
+  answerPosts(...answers: Array<FakeReply | 'ok'>): void
+}
+
+/** A fake Slack: chat.postMessage answers ok unless a test scripts otherwise; users by e-mail resolve to U1/D1. */
+export const startFakeSlack = async (t: Teardown): Promise<FakeSlack> => {
+  const vendor = await startFakeVendor(t)
+  const accepted = new Set<RecordedRequest>()
+  const ok = (req: RecordedRequest): FakeReply => {
+    accepted.add(req)
+    const channel = (req.json as { channel?: string } | undefined)?.channel ?? 'C0123'
+    return slackOk(channel)
+  }
+  vendor.route('POST', '/api/chat.postMessage', ok)
+  vendor.route('POST', '/api/users.lookupByEmail', (req) =>
+    req.form?.['email'] === 'analyst@example.com' ? { json: { ok: true, user: { id: 'U0ANALYST', profile: {} } } } : slackError('users_not_found'),
+  )
+  vendor.route('POST', '/api/conversations.open', { json: { ok: true, channel: { id: 'D0ANALYST' } } })
+  vendor.route('POST', WEBHOOK_PATH, (req) => {
+    accepted.add(req)
+    return { body: 'ok', headers: { 'content-type': 'text/html' } }
+  })
+  return {
+    vendor,
+    url: `${vendor.url}/api`,
+    accepted: () => vendor.requests.filter((r) => accepted.has(r)),
+    posts: () => vendor.requestsTo('/api/chat.postMessage'),
+    answerPosts: (...answers) => vendor.route('POST', '/api/chat.postMessage', ...answers.map((a) => (a === 'ok' ? ok : a))),
+  }
+}
+
+export interface SmtpSink {
+  readonly url: string
+  readonly messages: ParsedMail[]
+  /** Raw messages as received (headers included). */
+  readonly raw: string[]
+  /** RCPT TO addresses that get this reply (e.g. 452 or 550). */
+  refuse(address: string, code: number, message: string): void
+}
+
+/** A real SMTP server on 127.0.0.1 (smtp-server), no TLS, no auth (or auth when `user` is given); messages parsed. */
+export const startSmtp = async (t: Teardown, opts: { user?: string; pass?: string } = {}): Promise<SmtpSink> => {
+  const messages: ParsedMail[] = []
+  const raw: string[] = []
+  const refusals = new Map<string, { code: number; message: string }>()
+  const options: SMTPServerOptions = {
+    disabledCommands: opts.user === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'],
+    allowInsecureAuth: true,
+    authOptional: opts.user === undefined,
+    logger: false,
+    onAuth(auth, _session, cb) {
+      if (auth.username === opts.user && auth.password === opts.pass) cb(null, { user: auth.username })
+      else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }))
+    },
+    onRcptTo(address, _session, cb) {
+      const refusal = refusals.get(address.address.toLowerCase())
+      if (refusal !== undefined) cb(Object.assign(new Error(refusal.message), { responseCode: refusal.code }))
+      else cb()
+    },
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('end', () => {
+        const text = Buffer.concat(chunks).toString()
+        raw.push(text)
+        simpleParser(text)
+          .then((m) => {
+            messages.push(m)
+            cb()
+          })
+          .catch((err: Error) => cb(err))
+      })
+    },
+  }
+  const server = new SMTPServer(options)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const port = (server.server.address() as AddressInfo).port
+  const auth = opts.user === undefined ? '' : `${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.pass ?? '')}@`
+  return {
+    url: `smtp://${auth}127.0.0.1:${port}`,
+    messages,
+    raw,
+    refuse: (address, code, message) => refusals.set(address.toLowerCase(), { code, message }),
+  }
+}
+
+/** Waits until `check` holds (polling), or fails after `ms`. */
+export const until = async (check: () => boolean, ms = 10_000): Promise<void> => {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+export const httpFactory = (log: Logger, metrics: Metrics): HttpClientFactory =>
+  createHttpClientFactory({ config: loadServiceConfig({}, []), log, metrics, userAgent: 'alerts-test/1.0' })
+
+export interface TestService {
+  readonly service: AlertService
+  readonly outbox: Outbox
+  readonly clock: FakeClock
+  /** Wall-clock ms the outbox sees; moved with `advance`. */
+  now(): number
+  advance(ms: number): Promise<void>
+  readonly log: () => string
+  readonly metrics: Metrics
+}
+
+export interface TestServiceOptions {
+  readonly rules: readonly AlertRule[]
+  readonly outboxPath: string
+  readonly slackUrl?: string
+  readonly slackWebhookUrl?: string
+  readonly smtpUrl?: string
+  readonly groupWaitMs?: number
+  readonly start?: number
+}
+
+/** The alert service on real notifiers, a file outbox and a fake clock (outbox time and Slack pacing). */
+export const testService = (o: TestServiceOptions): TestService => {
+  const { log, text } = captureLog()
+  const metrics = new Metrics(SERVICE_METRICS)
+  const http = httpFactory(log, metrics)
+  const clock = new FakeClock()
+  let wall = o.start ?? Date.parse('2026-12-01T12:00:00Z')
+  const notifiers: AlertNotifiers = {
+    ...(o.slackUrl !== undefined ? { slack: createSlackApiNotifier({ token: SLACK_TOKEN, apiUrl: o.slackUrl }, http, () => wall) } : {}),
+    ...(o.slackWebhookUrl !== undefined ? { slackWebhook: createSlackWebhookNotifier(o.slackWebhookUrl, http, () => wall) } : {}),
+    ...(o.smtpUrl !== undefined ? { email: createEmailNotifier({ smtpUrl: o.smtpUrl, from: 'TC alerts <alerts@example.com>' }) } : {}),
+    webhook: createWebhookNotifier(WEBHOOK_SECRET, http, () => wall),
+  }
+  const outbox = createOutbox(openFileEntryStore(o.outboxPath))
+  const service = createAlertService({
+    settings: { groupWaitMs: o.groupWaitMs ?? 30_000, maxAgeMs: 24 * 3_600_000 },
+    rules: o.rules,
+    outbox,
+    notifiers,
+    quota: new MemoryQuota(clock),
+    metrics,
+    log,
+    now: () => wall,
+    product: 'tc-enrich',
+  })
+  return {
+    service,
+    outbox,
+    clock,
+    now: () => wall,
+    advance: async (ms) => {
+      wall += ms
+      await clock.advance(ms)
+    },
+    log: text,
+    metrics,
+  }
+}
