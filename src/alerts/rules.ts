@@ -62,6 +62,33 @@ const validatorFor = (service: (typeof ALERT_SERVICES)[number]) => {
   return v
 }
 
+interface SchemaError {
+  readonly keyword: string
+  readonly instancePath: string
+  readonly params: unknown
+  readonly message: string
+}
+
+/** Schema errors in a person's words: one per field, "is required", "must be one of a, b", "unknown field". */
+const schemaProblems = (errors: readonly SchemaError[]): string[] => {
+  const byField = new Map<string, string>()
+  const allowed = new Map<string, unknown[]>()
+  const put = (field: string, text: string): void => {
+    if (!byField.has(field)) byField.set(field, text)
+  }
+  for (const e of errors) {
+    const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    const params = (e.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[]; allowedValue?: unknown }
+    if (e.keyword === 'required') for (const p of params.requiredProperties ?? []) put(field === '' ? p : `${field}.${p}`, 'is required')
+    else if (e.keyword === 'additionalProperties') for (const p of params.additionalProperties ?? []) put(field === '' ? p : `${field}.${p}`, 'is not a field of this rule (a typo?)')
+    else if (e.keyword === 'const') allowed.set(field, [...(allowed.get(field) ?? []), params.allowedValue])
+    else if (e.keyword === 'boolean') continue
+    else if (e.keyword === 'anyOf' && allowed.has(field)) put(field, `must be one of ${(allowed.get(field) ?? []).join(', ')}`)
+    else put(field, e.message)
+  }
+  return [...byField].map(([field, text]) => `${field === '' ? '(the rule)' : field}: ${text}`)
+}
+
 export class AlertConfigError extends Error {
   constructor(
     readonly where: string,
@@ -149,11 +176,7 @@ export const parseAlertRules = (text: string, where: string, available: Destinat
     }
     const validator = validatorFor(service as (typeof ALERT_SERVICES)[number])
     if (!validator.Check(raw)) {
-      for (const e of validator.Errors(raw).slice(0, 5)) {
-        const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
-        const extraField = (e.params as { additionalProperties?: string[] } | undefined)?.additionalProperties
-        problems.push(`${name}: ${field === '' ? '' : `${field}: `}${e.message}${extraField ? ` (${extraField.join(', ')})` : ''}`)
-      }
+      problems.push(...schemaProblems(validator.Errors(raw)).map((p) => `${name}: ${p}`))
       return
     }
     const rule = raw as AlertRule
