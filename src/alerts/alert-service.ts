@@ -175,7 +175,7 @@ export const createAlertService = (options: AlertServiceOptions) => {
     }
     const settledAt = now()
     // Each entry settles on its own attempts and age (a retry's backoff); they went out as one message.
-    for (const entry of claimed) await outbox.settle([entry.key], settlementOf(outcome, entry, settledAt, policy, claimed.length))
+    for (const entry of claimed) await outbox.settle([entry], settlementOf(outcome, entry, settledAt, policy, claimed.length))
     metrics.inc(ALERTS_DELIVERIES_TOTAL, { notifier: out.notifier, outcome: outcome.outcome })
     const detail = outcome.outcome === 'sent' ? outcome.detail : outcome.reason
     const line = { destination: label, alerts: claimed.length, outcome: outcome.outcome, detail }

@@ -27,10 +27,11 @@ export interface Outbox {
   due(now: number): Promise<OutboxEntry[]>
   /** Takes these keys for sending until `leaseUntil`; answers the entries it took (another worker may have some). */
   claim(keys: readonly string[], now: number, leaseUntil: number): Promise<OutboxEntry[]>
-  /** Records what the delivery of these (claimed) keys came to. */
-  settle(keys: readonly string[], result: Settlement): Promise<void>
-  /** Puts claimed entries back untouched (not an attempt: a pacing wait, a dry run). */
-  release(keys: readonly string[], notBefore: number): Promise<void>
+  /**
+   * Records what the delivery of these claimed entries came to; only while the claim is still this one (same holder,
+   * same lease): a worker whose lease lapsed and was taken over changes nothing.
+   */
+  settle(claimed: readonly OutboxEntry[], result: Settlement): Promise<void>
   list(options: { readonly state?: OutboxState; readonly limit: number }): Promise<OutboxListing>
   get(key: string): Promise<OutboxEntry | undefined>
   /** A service's checkpoint (the watchlist's last lastModified), kept with the outbox. */
@@ -154,15 +155,13 @@ export const createOutbox = (store: EntryStore): Outbox => {
       const taken = new Set(await change(keys, (e) => (isDue(e, now, holderGoneOnThisHost) ? { ...e, state: 'sending', leaseUntil, claimedBy: HOLDER } : undefined)))
       return present(await store.getMany([...taken]))
     },
-    async settle(keys, result) {
-      await change(keys, (e) => (e.state === 'sending' ? settled(e, result) : undefined))
-    },
-    async release(keys, notBefore) {
-      await change(keys, (e) => {
-        if (e.state !== 'sending') return undefined
-        const { leaseUntil: _lease, claimedBy: _holder, ...rest } = e
-        return { ...rest, state: e.attempts === 0 ? 'pending' : 'failed', notBefore }
-      })
+    async settle(claimed, result) {
+      const claims = new Map(claimed.map((c) => [c.key, c]))
+      const stillOurs = (e: OutboxEntry): boolean => {
+        const c = claims.get(e.key)
+        return e.state === 'sending' && c !== undefined && e.leaseUntil === c.leaseUntil && e.claimedBy === c.claimedBy
+      }
+      await change([...claims.keys()], (e) => (stillOurs(e) ? settled(e, result) : undefined))
     },
     async list({ state, limit }) {
       const [counts, keys] = await Promise.all([store.counts(), store.keysIn(state, limit)])

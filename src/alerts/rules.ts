@@ -32,7 +32,7 @@ const Common = {
 
 const RuleSchema = Type.Union([
   Type.Object({ ...Common, service: Type.Literal('watchlist'), tql: Text(2000) }, { additionalProperties: false }),
-  Type.Object({ ...Common, service: Type.Literal('verdict'), minVerdict: Type.Union(ALERT_VERDICTS.map((v) => Type.Literal(v))) }, { additionalProperties: false }),
+  Type.Object({ ...Common, service: Type.Literal('verdict'), minVerdict: Type.Union([Type.Literal(ALERT_VERDICTS[0]), Type.Literal(ALERT_VERDICTS[1])]) }, { additionalProperties: false }),
   Type.Object(
     {
       ...Common,

@@ -16,7 +16,7 @@ import { createEmailNotifier } from '../../src/alerts/notifiers/email.js'
 import { createSlackApiNotifier } from '../../src/alerts/notifiers/slack-api.js'
 import { createSlackWebhookNotifier } from '../../src/alerts/notifiers/slack-webhook.js'
 import { createWebhookNotifier } from '../../src/alerts/notifiers/webhook.js'
-import { createOutbox, type Outbox } from '../../src/alerts/outbox.js'
+import { createOutbox, type EntryStore, type Outbox } from '../../src/alerts/outbox.js'
 import { openFileEntryStore } from '../../src/alerts/outbox-file.js'
 import type { AlertRule } from '../../src/alerts/rules.js'
 import { loadServiceConfig } from '../../src/config/env.js'
@@ -176,6 +176,8 @@ export interface TestService {
 export interface TestServiceOptions {
   readonly rules: readonly AlertRule[]
   readonly outboxPath: string
+  /** Instead of the file at outboxPath (e.g. the Redis store). */
+  readonly entryStore?: EntryStore
   readonly slackUrl?: string
   readonly slackWebhookUrl?: string
   readonly smtpUrl?: string
@@ -196,7 +198,7 @@ export const testService = (o: TestServiceOptions): TestService => {
     ...(o.smtpUrl !== undefined ? { email: createEmailNotifier({ smtpUrl: o.smtpUrl, from: 'TC alerts <alerts@example.com>' }) } : {}),
     webhook: createWebhookNotifier(WEBHOOK_SECRET, http, () => wall),
   }
-  const outbox = createOutbox(openFileEntryStore(o.outboxPath))
+  const outbox = createOutbox(o.entryStore ?? openFileEntryStore(o.outboxPath))
   const service = createAlertService({
     settings: { groupWaitMs: o.groupWaitMs ?? 30_000, maxAgeMs: 24 * 3_600_000 },
     rules: o.rules,

@@ -1,0 +1,68 @@
+/**
+ * The outbox in a real redis-server, shared by replicas: a dedup key is added once whoever raises it; two replicas
+ * delivering at the same moment send one message (the claim is a compare-and-set); a sent key survives a new
+ * connection; a lapsed claim is taken over.
+ */
+import t from 'tap'
+import { createOutbox } from '../../src/alerts/outbox.js'
+import { openRedisEntryStore } from '../../src/alerts/outbox-redis.js'
+import type { AlertRule } from '../../src/alerts/rules.js'
+import { SharedStore } from '../../src/state/store.js'
+import { startRedis } from '../helpers/redis-server.js'
+import { startFakeSlack, testService } from './helpers.js'
+
+const rule: AlertRule = { id: 'soc', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#soc'] } }
+const event = (value: string) => ({ indicator: { type: 'Host', value }, verdict: 'malicious', score: 90, rating: 4, confidence: 80, tags: [], because: [] })
+
+const connect = async (t: { teardown(fn: () => unknown): void }, url: string): Promise<SharedStore> => {
+  const store = new SharedStore({ url, prefix: 'alerts-test:' })
+  t.teardown(() => store.close())
+  await store.whenReady(5_000)
+  return store
+}
+
+t.test('two replicas on one Redis: a key is added once, and delivered once even when both try at the same moment', async (t) => {
+  const redis = await startRedis(t)
+  const slack = await startFakeSlack(t)
+  slack.answerPosts({ delayMs: 200, json: { ok: true, channel: '#soc', ts: '1.1' } })
+  const [a, b] = await Promise.all([connect(t, redis.url), connect(t, redis.url)])
+  const one = testService({ rules: [rule], outboxPath: '', entryStore: openRedisEntryStore(a), slackUrl: slack.url, groupWaitMs: 0 })
+  const two = testService({ rules: [rule], outboxPath: '', entryStore: openRedisEntryStore(b), slackUrl: slack.url, groupWaitMs: 0 })
+  const added = await Promise.all([one.service.observeRun([event('a.evil.test')]), two.service.observeRun([event('a.evil.test')])])
+  t.same(added.sort(), [0, 1], 'one replica added it; the other found the key')
+  const reports = await Promise.all([one.service.deliverDue(), two.service.deliverDue()])
+  const outcomes = reports.flat().map((r) => r.outcome).sort()
+  t.same(outcomes.filter((o) => o === 'sent'), ['sent'], 'one replica sent it')
+  t.equal(slack.posts().length, 1, 'Slack got one message')
+  const listing = await one.outbox.list({ limit: 10 })
+  t.equal(listing.counts.sent, 1)
+  t.equal(listing.counts.pending, 0)
+  t.equal(listing.entries[0]?.receipt, '#soc/1.1')
+})
+
+t.test('what Redis holds outlives the connection; a claim whose lease lapsed is taken over', async (t) => {
+  const redis = await startRedis(t)
+  const first = createOutbox(openRedisEntryStore(await connect(t, redis.url)))
+  const entry = { key: 'k1', destination: { kind: 'email' as const, target: 'soc@example.com' } }
+  t.same(await first.add([entry], 1_000), ['k1'])
+  const claimed = await first.claim(['k1'], 1_000, 61_000)
+  t.equal(claimed[0]?.state, 'sending')
+  t.same(await first.claim(['k1'], 2_000, 62_000), [], 'a live claim cannot be taken twice')
+
+  const second = createOutbox(openRedisEntryStore(await connect(t, redis.url)))
+  t.same(await second.add([entry], 5_000), [], 'the key is remembered')
+  t.same((await second.due(30_000)).map((e) => e.key), [], 'the lease still runs (this process holds it)')
+  t.same((await second.due(61_000)).map((e) => e.key), ['k1'], 'due once the lease lapsed')
+  const again = await second.claim(['k1'], 61_000, 121_000)
+  t.equal(again.length, 1)
+  await first.settle(claimed, { state: 'dead', at: 62_000, reason: 'late' })
+  t.equal((await first.get('k1'))?.state, 'sending', 'the first claim lapsed and was taken over: its settle changes nothing')
+  await second.settle(again, { state: 'sent', at: 62_000, receipt: 'm1', groupSize: 1 })
+  await first.settle(claimed, { state: 'dead', at: 63_000, reason: 'late' })
+  const final = await first.get('k1')
+  t.equal(final?.state, 'sent', 'a settle on an entry no longer in sending changes nothing')
+  t.equal(final?.attempts, 1)
+  t.same((await first.list({ limit: 10 })).counts, { pending: 0, sending: 0, sent: 1, failed: 0, dead: 0 })
+  await first.setCheckpoint('watchlist:x', '2026-12-01T00:00:00Z')
+  t.equal(await second.checkpoint('watchlist:x'), '2026-12-01T00:00:00Z')
+})
