@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, httpStatusOf, type ErrorCode } from '../../errors.js'
-import { validationToAppError } from './validation-errors.js'
+import { genericValidationError, validationToAppError } from './validation-errors.js'
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
@@ -27,6 +27,7 @@ const FASTIFY_MESSAGES: Partial<Record<ErrorCode, (req: FastifyRequest, limit: n
 export const toAppError = (error: FastifyError | AppError | Error, request: FastifyRequest, app: FastifyInstance): AppError => {
   if (error instanceof AppError) return error
   const fe = error as FastifyError
+  if (fe.validation && request.routeOptions.url !== '/run') return genericValidationError(fe.validation)
   if (fe.validation && fe.validationContext === 'body') {
     const ctx = app.enrichment
     return validationToAppError(fe.validation, request.body, ctx.contract.config, ctx.config)

@@ -117,3 +117,22 @@ export const validationToAppError = (
   if (!param) return new AppError('INVALID_PARAM', `${field || 'body'} ${first.message ?? 'is not valid'}`, field)
   return describeParam(param, (body as Record<string, unknown>)[name], config, limits)
 }
+
+/**
+ * Any route but /run (whose messages come from the contract's params): the first failure, naming the field as the
+ * request has it (`to[1]`, `subject`, `state`), with the schema's own words.
+ */
+export const genericValidationError = (errors: readonly FastifySchemaValidationError[]): AppError => {
+  const first = errors[0]
+  if (!first) return new AppError('INVALID_PARAM', 'the request does not match its schema', '')
+  const params = first.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] }
+  if (first.keyword === 'required' && params.missingProperty !== undefined) {
+    return new AppError('MISSING_PARAM', `${params.missingProperty} is required`, params.missingProperty)
+  }
+  if (first.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
+    return new AppError('UNKNOWN_PARAM', `'${params.additionalProperty}' is not a field of this request`, params.additionalProperty)
+  }
+  const field = fieldOf(first)
+  const allowed = params.allowedValues !== undefined ? ` (one of ${params.allowedValues.map(String).join(', ')})` : ''
+  return new AppError('INVALID_PARAM', `${field || 'the request'} ${first.message ?? 'is not valid'}${allowed}`, field)
+}
