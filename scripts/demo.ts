@@ -1,6 +1,8 @@
 /**
  * `npm run demo`: the ThreatConnect sandbox and the service together, wired to each other, embedded sources only.
- * Try it with one curl (see README "Demo"), then read the note on the indicator from the sandbox.
+ * Try it with one curl (see README "Demo"), then read the note on the indicator from the sandbox. The alert service
+ * runs too, with one rule: a malicious verdict is e-mailed to a local inbox (tools/local-inbox.ts), and the demo shows
+ * the first one landing there.
  * A development aid: the sandbox is a stand-in, not ThreatConnect.
  */
 import { pino } from 'pino'
@@ -9,7 +11,10 @@ import { loadServiceConfig } from '../src/config/env.js'
 import { buildSandbox } from '../tools/tc-sandbox/app.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 import { runFeedJob } from '../src/feed-job/job.js'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { loadAlertConfig } from '../src/alerts/open.js'
+import { findProjectRoot } from '../src/contract/project-root.js'
+import { startLocalInbox } from '../tools/local-inbox.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -43,8 +48,34 @@ const main = async (): Promise<void> => {
     pollMs: 50,
   })
   process.stdout.write(`feed job (exit ${feed.exitCode}): ${feed.summaryLine}\n`)
-  const app = await buildApp({ config, logger: log.child({ app: 'service' }) })
+  // The alert service: a verdict rule e-mails malicious indicators to a local inbox, at once (no group wait).
+  const inbox = await startLocalInbox({ port: Number(process.env['INBOX_PORT'] ?? 2525) })
+  const alertsDir = mkdtempSync(join(tmpdir(), 'demo-alerts-'))
+  const rules = join(alertsDir, 'rules.json')
+  writeFileSync(rules, JSON.stringify({ rules: [{ id: 'soc-malicious', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@demo.example'] } }] }, null, 2))
+  const alertEnv = { ALERTS_CONFIG: rules, ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.json'), ALERTS_GROUP_WAIT: '0', SMTP_URL: inbox.url, ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>' }
+  const alertConfig = loadAlertConfig(alertEnv, findProjectRoot())
+  const app = await buildApp({
+    config,
+    logger: log.child({ app: 'service' }),
+    ...(alertConfig !== undefined ? { alerts: { config: alertConfig, env: { ...alertEnv, TC_API_PATH: sandboxUrl, TC_API_ACCESS_ID: SANDBOX.accessId, TC_API_SECRET_KEY: SANDBOX.secretKey } } } : {}),
+  })
   const serviceUrl = await app.listen({ host: config.host, port: config.port })
+  // A watchlisted indicator enriched as malicious: the verdict service raises an alert, the e-mail lands in the inbox.
+  const run = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'evil[.]example', sources: 'watchlist' } })
+  const verdict = (run.json() as { outputs?: Record<string, unknown> }).outputs?.['enrich.results.verdict']
+  process.stdout.write(`\nalert: /run evil[.]example answered ${run.statusCode} (verdict ${String(verdict)}); waiting for the e-mail...\n`)
+  const mail = await inbox.next(15_000)
+  process.stdout.write(
+    [
+      `inbox ${inbox.url} received:`,
+      `  From:    ${mail.from?.text ?? ''}`,
+      `  To:      ${Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '')}`,
+      `  Subject: ${mail.subject ?? ''}`,
+      ...(mail.text ?? '').trim().split('\n').map((line) => `  | ${line}`),
+      '',
+    ].join('\n'),
+  )
   process.stdout.write(
     [
       '',
@@ -57,13 +88,16 @@ const main = async (): Promise<void> => {
       `  curl -s '${sandboxUrl}/api/v3/posts?objectId=1&objectType=Indicator' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
       'The feed job put the sample feed into the owner (rating, confidence, tags, Source attribute):',
       `  curl -s '${sandboxUrl}/api/v3/indicators?fields=tags&fields=attributes' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
+      'The alert outbox (the e-mail above is "sent"); POST /alerts/test sends a sample to the inbox:',
+      `  curl -s ${serviceUrl}/alerts`,
+      `  curl -s ${serviceUrl}/alerts/test -H 'content-type: application/json' -d '{"email": "soc@demo.example"}'`,
       'Run it again: nothing is uploaded the second time (-- --dry-run shows the plan without writing):',
       `  FEED_STATE_DIR=${feedStateDir} TC_API_PATH=${sandboxUrl} TC_TOKEN=${SANDBOX.token} TC_OWNER='${SANDBOX.owners[0]}' npm run feed`,
       '',
     ].join('\n'),
   )
   const stop = (): void => {
-    void Promise.allSettled([app.close(), sandbox.close()]).then(() => process.exit(0))
+    void Promise.allSettled([app.close(), sandbox.close(), inbox.close()]).then(() => process.exit(0))
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

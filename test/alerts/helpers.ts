@@ -7,10 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { simpleParser, type ParsedMail } from 'mailparser'
 import { pino, type Logger } from 'pino'
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
-import type { AddressInfo } from 'node:net'
 import { createAlertService, type AlertNotifiers, type AlertService } from '../../src/alerts/alert-service.js'
 import { createEmailNotifier } from '../../src/alerts/notifiers/email.js'
 import { createSlackApiNotifier } from '../../src/alerts/notifiers/slack-api.js'
@@ -24,6 +21,7 @@ import { createHttpClientFactory } from '../../src/http/client.js'
 import type { HttpClientFactory } from '../../src/http/types.js'
 import { Metrics, SERVICE_METRICS } from '../../src/metrics.js'
 import { MemoryQuota } from '../../src/state/quota.js'
+import { startLocalInbox, type LocalInbox } from '../../tools/local-inbox.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { startFakeVendor, type FakeReply, type FakeVendor, type RecordedRequest } from '../helpers/fake-vendor.js'
 
@@ -94,60 +92,13 @@ export const startFakeSlack = async (t: Teardown): Promise<FakeSlack> => {
   }
 }
 
-export interface SmtpSink {
-  readonly url: string
-  readonly messages: ParsedMail[]
-  /** Raw messages as received (headers included). */
-  readonly raw: string[]
-  /** RCPT TO addresses that get this reply (e.g. 452 or 550). */
-  refuse(address: string, code: number, message: string): void
-}
+export type SmtpSink = LocalInbox
 
-/** A real SMTP server on 127.0.0.1 (smtp-server), no TLS, no auth (or auth when `user` is given); messages parsed. */
+/** A real SMTP server on 127.0.0.1 (tools/local-inbox.ts), closed at teardown. */
 export const startSmtp = async (t: Teardown, opts: { user?: string; pass?: string } = {}): Promise<SmtpSink> => {
-  const messages: ParsedMail[] = []
-  const raw: string[] = []
-  const refusals = new Map<string, { code: number; message: string }>()
-  const options: SMTPServerOptions = {
-    disabledCommands: opts.user === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'],
-    allowInsecureAuth: true,
-    authOptional: opts.user === undefined,
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === opts.user && auth.password === opts.pass) cb(null, { user: auth.username })
-      else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }))
-    },
-    onRcptTo(address, _session, cb) {
-      const refusal = refusals.get(address.address.toLowerCase())
-      if (refusal !== undefined) cb(Object.assign(new Error(refusal.message), { responseCode: refusal.code }))
-      else cb()
-    },
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        const text = Buffer.concat(chunks).toString()
-        raw.push(text)
-        simpleParser(text)
-          .then((m) => {
-            messages.push(m)
-            cb()
-          })
-          .catch((err: Error) => cb(err))
-      })
-    },
-  }
-  const server = new SMTPServer(options)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  const port = (server.server.address() as AddressInfo).port
-  const auth = opts.user === undefined ? '' : `${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.pass ?? '')}@`
-  return {
-    url: `smtp://${auth}127.0.0.1:${port}`,
-    messages,
-    raw,
-    refuse: (address, code, message) => refusals.set(address.toLowerCase(), { code, message }),
-  }
+  const inbox = await startLocalInbox(opts)
+  t.teardown(() => inbox.close())
+  return inbox
 }
 
 /** Waits until `check` holds (polling), or fails after `ms`. */
