@@ -202,8 +202,27 @@ t.test('TQL parser', async (t) => {
   t.notOk(parseTql('summary EQ "open').ok)
   t.notOk(parseTql('summary EQ').ok)
   t.notOk(parseTql('nosuch EQ "x"').ok)
-  t.notOk(parseTql('summary EQ "x" OR summary EQ "y"').ok)
   t.notOk(parseTql('summary EQ "x" (').ok)
+  t.notOk(parseTql('(summary EQ "x"').ok)
+  t.notOk(parseTql('lastModified GT "yesterday"').ok, 'a date field takes a date')
+  t.notOk(parseTql('summary CONTAINS "x"').ok)
+})
+
+t.test('TQL: OR, parentheses, comparisons and dates, as the watchlist service sends them', async (t) => {
+  const at = (lastModified: string, rating: number, summary: string) =>
+    ({ id: 1, type: 'Host', ownerName: 'o', values: { hostName: summary }, rating, confidence: 50, tags: [], attributes: [], active: true, dateAdded: lastModified, lastModified }) as const
+  const old = at('2026-12-01T10:00:00Z', 4, 'old.test')
+  const fresh = at('2026-12-01T12:00:00Z', 2, 'fresh.test')
+  const q = (tql: string) => {
+    const parsed = parseTql(tql)
+    if (!parsed.ok) throw new Error(parsed.problem)
+    return [old, fresh].filter((i) => parsed.matches(i as never)).map((i) => i.values.hostName)
+  }
+  t.same(q('summary EQ "old.test" OR summary EQ "fresh.test"'), ['old.test', 'fresh.test'])
+  t.same(q('(rating GEQ 3) AND lastModified GT "2026-12-01T11:00:00Z"'), [])
+  t.same(q('(rating GEQ 3 OR rating LT 3) AND lastModified GT "2026-12-01T11:00:00Z"'), ['fresh.test'])
+  t.same(q('rating > 3'), ['old.test'])
+  t.same(q('lastModified LEQ "2026-12-01T10:00:00Z"'), ['old.test'])
 })
 
 t.test('seed with an unknown owner is refused', async (t) => {

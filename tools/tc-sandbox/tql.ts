@@ -123,28 +123,20 @@ export const parseTql = (tql: string): TqlResult => {
     const operand: Operand = value.kind === 'number' ? Number(value.text) : value.text
     return (ind) => compare(name, read(ind), opName, operand)
   }
-  const term = (): Matcher | string => {
+  /** `part (word part)*`: AND joins factors into a term, OR joins terms into an expression. */
+  const chain = (part: () => Matcher | string, word: 'AND' | 'OR'): Matcher | string => {
     const parts: Matcher[] = []
     for (;;) {
-      const f = factor()
-      if (typeof f === 'string') return f
-      parts.push(f)
-      if (!isWord(peek(), 'AND')) break
+      const p = part()
+      if (typeof p === 'string') return p
+      parts.push(p)
+      if (!isWord(peek(), word)) break
       i++
     }
-    return (ind) => parts.every((p) => p(ind))
+    return word === 'AND' ? (ind) => parts.every((p) => p(ind)) : (ind) => parts.some((p) => p(ind))
   }
-  const expression = (): Matcher | string => {
-    const parts: Matcher[] = []
-    for (;;) {
-      const t = term()
-      if (typeof t === 'string') return t
-      parts.push(t)
-      if (!isWord(peek(), 'OR')) break
-      i++
-    }
-    return (ind) => parts.some((p) => p(ind))
-  }
+  const term = (): Matcher | string => chain(factor, 'AND')
+  const expression = (): Matcher | string => chain(term, 'OR')
   const matcher = expression()
   if (typeof matcher === 'string') return { ok: false, problem: `Invalid TQL: ${matcher}` }
   if (i !== tokens.length) return { ok: false, problem: `Invalid TQL: expected AND or OR, found '${tokens[i]?.text ?? ''}'` }
