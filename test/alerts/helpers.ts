@@ -134,6 +134,7 @@ export interface TestServiceOptions {
   readonly smtpUrl?: string
   readonly groupWaitMs?: number
   readonly start?: number
+  readonly slackTimeouts?: { readonly connectMs: number; readonly responseMs: number; readonly totalMs: number }
 }
 
 /** The alert service on real notifiers, a file outbox and a fake clock (outbox time and Slack pacing). */
@@ -144,7 +145,7 @@ export const testService = (o: TestServiceOptions): TestService => {
   const clock = new FakeClock()
   let wall = o.start ?? Date.parse('2026-12-01T12:00:00Z')
   const notifiers: AlertNotifiers = {
-    ...(o.slackUrl !== undefined ? { slack: createSlackApiNotifier({ token: SLACK_TOKEN, apiUrl: o.slackUrl }, http, () => wall) } : {}),
+    ...(o.slackUrl !== undefined ? { slack: createSlackApiNotifier({ token: SLACK_TOKEN, apiUrl: o.slackUrl, ...(o.slackTimeouts ? { timeouts: o.slackTimeouts } : {}) }, http, () => wall) } : {}),
     ...(o.slackWebhookUrl !== undefined ? { slackWebhook: createSlackWebhookNotifier(o.slackWebhookUrl, http, () => wall) } : {}),
     ...(o.smtpUrl !== undefined ? { email: createEmailNotifier({ smtpUrl: o.smtpUrl, from: 'TC alerts <alerts@example.com>' }) } : {}),
     webhook: createWebhookNotifier(WEBHOOK_SECRET, http, () => wall),

@@ -13,12 +13,19 @@ import { ALL_STATUSES, NOTIFIER_HTTP, type Notifier } from './notifier.js'
 export interface SlackApiSettings {
   readonly token: string
   readonly apiUrl: string
+  /** Tests shorten them; the defaults are NOTIFIER_HTTP's. */
+  readonly timeouts?: { readonly connectMs: number; readonly responseMs: number; readonly totalMs: number }
 }
 
 type SlackAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; outcome: DeliveryOutcome }
 
 export const createSlackApiNotifier = (settings: SlackApiSettings, http: HttpClientFactory, now: () => number = Date.now): Notifier<SlackMessage> => {
-  const client: HttpClient = http({ sourceId: 'slack', baseUrl: `${settings.apiUrl.replace(/\/+$/, '')}/`, ...NOTIFIER_HTTP })
+  const client: HttpClient = http({
+    sourceId: 'slack',
+    baseUrl: `${settings.apiUrl.replace(/\/+$/, '')}/`,
+    ...NOTIFIER_HTTP,
+    ...(settings.timeouts !== undefined ? { timeouts: settings.timeouts } : {}),
+  })
   const dmChannels = new Map<string, string>()
   const auth = { authorization: `Bearer ${settings.token}` }
 
