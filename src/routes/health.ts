@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { AlertService } from '../alerts/alert-service.js'
 import { runAuthWarning } from '../config/env.js'
 
 const HealthReply = Type.Object({
@@ -38,6 +39,18 @@ const HealthReply = Type.Object({
       { description: "With FEED_SCHEDULE: the feed job's schedule and each feed's last run." },
     ),
   ),
+  alerts: Type.Optional(
+    Type.Object(
+      {
+        pending: Type.Number(),
+        failed: Type.Number(),
+        dead: Type.Number(),
+        sent: Type.Number(),
+        error: Type.Optional(Type.String()),
+      },
+      { description: 'With ALERTS_CONFIG: the outbox. failed: retried later; dead: given up (GET /alerts says why).' },
+    ),
+  ),
   sources: Type.Array(
     Type.Object({
       id: Type.String(),
@@ -49,6 +62,16 @@ const HealthReply = Type.Object({
   ),
 })
 
+/** The outbox's counts; an outbox that cannot be read is said, not thrown (health must answer). */
+const outboxHealth = async (alerts: AlertService) => {
+  try {
+    const { counts } = await alerts.outbox.list({ limit: 0 })
+    return { pending: counts.pending + counts.sending, failed: counts.failed, dead: counts.dead, sent: counts.sent }
+  } catch (err) {
+    return { pending: 0, failed: 0, dead: 0, sent: 0, error: `the outbox cannot be read: ${(err as Error).message.slice(0, 200)}` }
+  }
+}
+
 export default async function healthRoute(app: FastifyInstance): Promise<void> {
   const ctx = app.enrichment
   const startedAt = Date.now()
@@ -57,7 +80,9 @@ export default async function healthRoute(app: FastifyInstance): Promise<void> {
   app.withTypeProvider<TypeBoxTypeProvider>().get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => {
     const sharedStore = ctx.shared.state()
     const feeds = app.feedSchedule?.status()
+    const alerts = app.alerts === undefined ? undefined : await outboxHealth(app.alerts)
     return {
+      ...(alerts === undefined ? {} : { alerts }),
       ...(feeds === undefined ? {} : { feeds: { ...feeds, lastRuns: feeds.lastRuns.map((r) => ({ ...r, notes: [...r.notes] })), ...(feeds.nextRun === undefined ? {} : { nextRun: feeds.nextRun }) } }),
       status: sharedStore.status === 'degraded' ? ('degraded' as const) : ('ready' as const),
       sharedStore,

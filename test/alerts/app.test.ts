@@ -46,6 +46,8 @@ t.test('a watchlisted indicator enriched as malicious lands in Slack, once; a be
   const json = listing.json() as { counts: { sent: number }; entries: Array<{ destination: string; indicator: { value: string }; rule: string; state: string }> }
   t.equal(json.counts.sent, 1)
   t.same([json.entries[0]?.destination, json.entries[0]?.indicator.value, json.entries[0]?.rule, json.entries[0]?.state], ['slack channel #soc', 'evil.example', 'soc', 'sent'])
+  const health = await app.inject({ method: 'GET', url: '/health' })
+  t.match(health.json(), { alerts: { pending: 0, failed: 0, dead: 0, sent: 1 } })
   const metrics = await app.inject({ method: 'GET', url: '/metrics' })
   t.match(metrics.body, /alerts_deliveries_total\{notifier="slack",outcome="sent"\} 1/)
   t.match(metrics.body, /alerts_raised_total\{service="verdict"\} 1/)

@@ -63,6 +63,7 @@ t.test('what Redis holds outlives the connection; a claim whose lease lapsed is 
   t.equal(final?.state, 'sent', 'a settle on an entry no longer in sending changes nothing')
   t.equal(final?.attempts, 1)
   t.same((await first.list({ limit: 10 })).counts, { pending: 0, sending: 0, sent: 1, failed: 0, dead: 0 })
+  t.same((await first.list({ limit: 0 })).entries, [], 'a limit of 0 lists no entry (the counts only)')
   await first.setCheckpoint('watchlist:x', '2026-12-01T00:00:00Z')
   t.equal(await second.checkpoint('watchlist:x'), '2026-12-01T00:00:00Z')
 })
