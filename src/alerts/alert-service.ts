@@ -25,7 +25,7 @@ import { ruleDestinations, type AlertRule, type FeedRule, type VerdictRule, type
 import { feedAlerts, type FeedEvent } from './services/feed.js'
 import { verdictAlerts, type VerdictEvent } from './services/verdict.js'
 import { pollWatchlist } from './services/watchlist.js'
-import type { Alert, AlertServiceId, DeliveryOutcome, Destination, FreeFormEmail, OutboxEntry } from './types.js'
+import { ALERT_SERVICES, type Alert, type AlertServiceId, type DeliveryOutcome, type Destination, type FreeFormEmail, type OutboxEntry } from './types.js'
 
 export interface AlertNotifiers {
   readonly slack?: Notifier<SlackMessage>
@@ -97,16 +97,51 @@ export const createAlertService = (options: AlertServiceOptions) => {
   const watchlistRules = rulesOf('watchlist') as WatchlistRule[]
   const ruleById = new Map(options.rules.map((r) => [r.id, r]))
 
-  /** Alerts -> one outbox entry per destination of their rule; answers how many were new. */
+  // Entries the outbox could not take (Redis away): kept here, bounded, and offered again before each delivery round.
+  const backlog: NewEntry[] = []
+  const MAX_BACKLOG = 10_000
+
+  const addToOutbox = async (entries: readonly NewEntry[], service: AlertServiceId): Promise<number> => {
+    const added = await outbox.add(entries, now())
+    if (added.length > 0) metrics.inc(ALERTS_RAISED_TOTAL, { service }, added.length)
+    return added.length
+  }
+
+  /** Alerts -> one outbox entry per destination of their rule; answers how many were new. Throws if the outbox did not take them (they wait in memory). */
   const raise = async (alerts: readonly Alert[], service: AlertServiceId): Promise<number> => {
     const entries: NewEntry[] = alerts.flatMap((alert) => {
       const rule = ruleById.get(alert.ruleId)
       return rule === undefined ? [] : ruleDestinations(rule).map((destination) => ({ key: dedupKey(alert, destination), destination, alert }))
     })
     if (entries.length === 0) return 0
-    const added = await outbox.add(entries, now())
-    if (added.length > 0) metrics.inc(ALERTS_RAISED_TOTAL, { service }, added.length)
-    return added.length
+    try {
+      return await addToOutbox(entries, service)
+    } catch (err) {
+      backlog.push(...entries)
+      const over = backlog.length - MAX_BACKLOG
+      if (over > 0) {
+        backlog.splice(0, over)
+        metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'backlog_overflow' }, over)
+        log.error({ dropped: over }, 'alert backlog full while the outbox is unreachable: the oldest alerts were dropped')
+      }
+      throw new Error(`the outbox (${outbox.where}) did not take ${entries.length} alert(s); kept in memory until it answers: ${(err as Error).message}`)
+    }
+  }
+
+  /** Offers the backlog to the outbox again (dedup makes a repeat harmless). */
+  const flushBacklog = async (): Promise<void> => {
+    if (backlog.length === 0) return
+    const entries = backlog.splice(0)
+    try {
+      for (const service of ALERT_SERVICES) {
+        const own = entries.filter((e) => (e.alert?.service ?? 'verdict') === service)
+        if (own.length > 0) await addToOutbox(own, service)
+      }
+      log.info({ alerts: entries.length }, 'alerts kept in memory are in the outbox now')
+    } catch (err) {
+      backlog.unshift(...entries)
+      throw err
+    }
   }
 
   type Outgoing = { notifier: 'slack' | 'slackWebhook'; message: SlackMessage } | { notifier: 'email'; message: OutgoingEmail } | { notifier: 'webhook'; message: WebhookBody }
@@ -186,6 +221,7 @@ export const createAlertService = (options: AlertServiceOptions) => {
 
   /** Everything due now, grouped by destination; groups younger than ALERTS_GROUP_WAIT wait unless `flush`. */
   const deliverDue = async (opts: { readonly flush?: boolean; readonly dryRun?: boolean; readonly print?: (text: string) => void } = {}): Promise<DeliveryReport[]> => {
+    await flushBacklog()
     const at = now()
     const due = await outbox.due(at)
     const groups = new Map<string, { destination: Destination; entries: OutboxEntry[] }>()
@@ -253,6 +289,8 @@ export const createAlertService = (options: AlertServiceOptions) => {
     /** The feed service: a feed's newly added indicators. */
     observeFeed: (event: FeedEvent) => (feedRules.length === 0 ? Promise.resolve(0) : raise(feedAlerts(feedRules, event, new Date(now()).toISOString()), 'feed')),
     hasWatchlists: watchlistRules.length > 0,
+    /** Alerts raised while the outbox was unreachable, waiting in memory. */
+    backlog: () => backlog.length,
     canEmail: notifiers.email !== undefined,
     pollWatchlists,
     deliverDue,

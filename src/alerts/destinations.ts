@@ -32,12 +32,16 @@ export const destinationLabel = (d: Destination): string => {
 /** One string per destination (messages are grouped by it); a webhook's URL is kept out of it. */
 export const destinationId = (d: Destination): string => (d.kind === 'webhook' ? `webhook:${fingerprint(d.target)}` : `${d.kind}:${d.target}`)
 
+/** What makes an alert news again: a verdict alert's verdict (not its score's rating), else the rating. */
+const bucketOf = (alert: Alert): [string, string | number | null] =>
+  alert.verdict !== undefined ? ['verdict', alert.verdict] : ['rating', alert.rating ?? null]
+
 /**
  * The dedup key: one per (rule, indicator, verdict or rating, destination). A later alert with the same key is the
  * same news and is not sent again; a worse verdict or another rating is news and is.
  */
 export const dedupKey = (alert: Alert, d: Destination): string =>
   createHash('sha256')
-    .update(JSON.stringify([alert.ruleId, alert.indicator.type, alert.indicator.value.toLowerCase(), alert.verdict ?? null, alert.rating ?? null, d.kind, d.target]))
+    .update(JSON.stringify([alert.ruleId, alert.indicator.type, alert.indicator.value.toLowerCase(), ...bucketOf(alert), d.kind, d.target]))
     .digest('hex')
     .slice(0, 32)

@@ -40,7 +40,7 @@ const raiseVerdictAlerts = async (app: FastifyInstance, results: readonly Indica
     await app.alerts?.observeRun(events)
   } catch (err) {
     app.enrichment.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'raise' })
-    log.error({ err: (err as Error).message }, 'verdict alerts could not be put in the outbox')
+    log.error({ err: (err as Error).message }, 'verdict alerts could not be put in the outbox yet')
   }
 }
 

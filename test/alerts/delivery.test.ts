@@ -37,6 +37,7 @@ t.test('malicious verdicts reach Slack once, grouped after ALERTS_GROUP_WAIT int
   await s.advance(10_000)
   t.equal(await s.service.observeRun([malicious('c.evil.test'), malicious('a.evil.test')]), 1, 'a repeat of a dedup key is not added again')
   t.equal(await s.service.observeRun([{ ...malicious('d.evil.test'), verdict: 'suspicious' }]), 0, 'below minVerdict: no alert')
+  t.equal(await s.service.observeRun([{ ...malicious('a.evil.test'), rating: 5, score: 99 }]), 0, 'the same verdict with another score is not news')
 
   t.same(await s.service.deliverDue(), [], 'the group waits 30 s from its first alert')
   t.equal(slack.posts().length, 0)

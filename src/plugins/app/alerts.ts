@@ -28,13 +28,23 @@ export default fp(
     const service = opts.service
     if (service === undefined) return
     let delivering: Promise<unknown> | undefined
+    // A failing round (the outbox unreachable) is logged when its reason changes or once a minute, not every second.
+    let lastProblem: { message: string; at: number } | undefined
     const tick = (): void => {
       if (delivering !== undefined) return
       delivering = service
         .deliverDue()
+        .then(() => {
+          if (lastProblem !== undefined) app.log.info('alert delivery works again')
+          lastProblem = undefined
+        })
         .catch((err: unknown) => {
           app.enrichment.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'deliver' })
-          app.log.warn({ err: (err as Error).message }, 'alert delivery round failed; the next one tries again')
+          const message = (err as Error).message
+          if (lastProblem?.message !== message || Date.now() - lastProblem.at > 60_000) {
+            app.log.warn({ err: message, backlog: service.backlog() }, 'alert delivery round failed; the next one tries again')
+            lastProblem = { message, at: Date.now() }
+          }
         })
         .finally(() => (delivering = undefined))
     }
