@@ -53,7 +53,7 @@ const main = async (): Promise<void> => {
   const alertsDir = mkdtempSync(join(tmpdir(), 'demo-alerts-'))
   const rules = join(alertsDir, 'rules.json')
   writeFileSync(rules, JSON.stringify({ rules: [{ id: 'soc-malicious', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@demo.example'] } }] }, null, 2))
-  const alertEnv = { ALERTS_CONFIG: rules, ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.json'), ALERTS_GROUP_WAIT: '0', SMTP_URL: inbox.url, ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>' }
+  const alertEnv = { ALERTS_CONFIG: rules, ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.jsonl'), ALERTS_GROUP_WAIT: '0', SMTP_URL: inbox.url, ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>' }
   const alertConfig = loadAlertConfig(alertEnv, findProjectRoot())
   const app = await buildApp({
     config,

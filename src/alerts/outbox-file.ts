@@ -1,25 +1,26 @@
 /**
- * The outbox in one JSON file (the default without Redis). Every change is made under a lock file (so the service,
- * `npm run alerts` and `npm run feed` can share it), against the file as it is on disk, and written before it is
- * acknowledged: to a temporary file, synced, then renamed over the old one, so a crash leaves the old or the new
- * file, never half of one. Reads take the file as it is (a rename is atomic) and reuse the parse while it is unchanged.
+ * The outbox in a file (the default without Redis): a journal of JSON lines, one per change (an entry as it now is, or
+ * a checkpoint), appended and synced before the change is acknowledged, so a change costs what it writes, not the
+ * whole outbox. Every process that opens it (the service, `npm run alerts`, `npm run feed`) keeps the entries in
+ * memory and reads what the others appended since; changes are made under a lock file, against the entries as they
+ * are on disk. When the journal holds many more lines than entries it is compacted: the live entries are written to
+ * a temporary file, synced, and renamed over it (readers see the new file and read it whole). A line cut short by a
+ * crash is cut off before the next append.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { emptyCounts, dueAt, type EntryStore } from './outbox.js'
 import type { OutboxEntry, OutboxState } from './types.js'
 
-interface FileShape {
-  readonly version: 1
-  readonly entries: Record<string, OutboxEntry>
-  readonly meta: Record<string, string>
-}
+/** One journal line: an entry as it now is, or a named value (a watchlist checkpoint). */
+type JournalLine = { readonly e: OutboxEntry } | { readonly m: readonly [string, string] }
 
-const EMPTY: FileShape = { version: 1, entries: {}, meta: {} }
 /** A lock older than this was left by a crash (a change takes milliseconds). */
 const STALE_LOCK_MS = 30_000
 const LOCK_WAIT_MS = 10_000
+/** Compact when the journal has this many lines more than twice the entries. */
+const COMPACT_SLACK = 1_000
 
 const pidAlive = (pid: number): boolean => {
   try {
@@ -33,39 +34,55 @@ const pidAlive = (pid: number): boolean => {
 export const openFileEntryStore = (path: string): EntryStore => {
   mkdirSync(dirname(path), { recursive: true })
   const lockPath = `${path}.lock`
-  let cache: { stamp: string; shape: FileShape } | undefined
+  const entries = new Map<string, OutboxEntry>()
+  const meta = new Map<string, string>()
+  /** The journal as last read: its inode, the bytes read (whole lines only), and its line count. */
+  let seen = { ino: -1, offset: 0, lines: 0 }
 
-  const read = (): FileShape => {
-    let stamp: string
-    try {
-      const st = statSync(path)
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY
-      throw err
+  const apply = (text: string): number => {
+    let lines = 0
+    for (const line of text.split('\n')) {
+      if (line === '') continue
+      let record: JournalLine
+      try {
+        record = JSON.parse(line) as JournalLine
+      } catch {
+        continue // a line cut short by a crash (only ever the last one): it never acknowledged a change
+      }
+      if ('e' in record) entries.set(record.e.key, record.e)
+      else meta.set(record.m[0], record.m[1])
+      lines++
     }
-    if (cache?.stamp === stamp) return cache.shape
-    let shape: FileShape
-    try {
-      shape = JSON.parse(readFileSync(path, 'utf8')) as FileShape
-    } catch (err) {
-      throw new Error(`the alert outbox ${path} cannot be read (${(err as Error).message}); move it aside to start a new one`)
-    }
-    cache = { stamp, shape }
-    return shape
+    return lines
   }
 
-  const write = (shape: FileShape): void => {
-    const tmp = `${path}.${process.pid}.tmp`
-    const fd = openSync(tmp, 'w')
+  /** Reads what was appended since the last read, or the whole file when it was replaced (compacted). */
+  const sync = (): void => {
+    let fd: number
     try {
-      writeSync(fd, JSON.stringify(shape))
-      fsyncSync(fd)
+      fd = openSync(path, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      entries.clear()
+      meta.clear()
+      seen = { ino: -1, offset: 0, lines: 0 }
+      return
+    }
+    try {
+      const st = fstatSync(fd)
+      if (st.ino !== seen.ino || st.size < seen.offset) {
+        entries.clear()
+        meta.clear()
+        seen = { ino: st.ino, offset: 0, lines: 0 }
+      }
+      if (st.size === seen.offset) return
+      const buffer = Buffer.alloc(st.size - seen.offset)
+      readSync(fd, buffer, 0, buffer.length, seen.offset)
+      const whole = buffer.lastIndexOf(0x0a) + 1
+      seen = { ...seen, offset: seen.offset + whole, lines: seen.lines + apply(buffer.subarray(0, whole).toString('utf8')) }
     } finally {
       closeSync(fd)
     }
-    renameSync(tmp, path)
-    cache = undefined
   }
 
   const lock = async (): Promise<void> => {
@@ -91,16 +108,51 @@ export const openFileEntryStore = (path: string): EntryStore => {
     }
   }
 
+  const append = (records: readonly JournalLine[]): void => {
+    const fd = openSync(path, 'a+')
+    try {
+      // A crash mid-append leaves a line without its newline: cut it off so the next line starts clean.
+      const size = fstatSync(fd).size
+      if (size > seen.offset) ftruncateSync(fd, seen.offset)
+      const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n'
+      writeSync(fd, text)
+      fsyncSync(fd)
+      const st = fstatSync(fd)
+      seen = { ino: st.ino, offset: st.size, lines: seen.lines + records.length }
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  const compact = (): void => {
+    const tmp = `${path}.${process.pid}.tmp`
+    const records: JournalLine[] = [...[...meta].map(([k, v]) => ({ m: [k, v] as const })), ...[...entries.values()].map((e) => ({ e }))]
+    const fd = openSync(tmp, 'w')
+    try {
+      writeSync(fd, records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : ''))
+      fsyncSync(fd)
+      const st = fstatSync(fd)
+      seen = { ino: st.ino, offset: st.size, lines: records.length }
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+  }
+
   // Changes in this process queue behind one another; the lock file orders them with other processes.
   let chain: Promise<unknown> = Promise.resolve()
-  const change = <T>(fn: (shape: { entries: Record<string, OutboxEntry>; meta: Record<string, string> }) => { result: T; changed: boolean }): Promise<T> => {
+  const change = <T>(fn: () => { result: T; records: JournalLine[] }): Promise<T> => {
     const run = chain.then(async () => {
       await lock()
       try {
-        const current = read()
-        const draft = { entries: { ...current.entries }, meta: { ...current.meta } }
-        const { result, changed } = fn(draft)
-        if (changed) write({ version: 1, ...draft })
+        sync()
+        const { result, records } = fn()
+        if (records.length > 0) {
+          append(records)
+          for (const r of records) if ('e' in r) entries.set(r.e.key, r.e)
+          else meta.set(r.m[0], r.m[1])
+          if (seen.lines > 2 * (entries.size + meta.size) + COMPACT_SLACK) compact()
+        }
         return result
       } finally {
         unlinkSync(lockPath)
@@ -112,53 +164,65 @@ export const openFileEntryStore = (path: string): EntryStore => {
 
   const newestFirst = (a: OutboxEntry, b: OutboxEntry): number => (b.sentAt ?? b.createdAt) - (a.sentAt ?? a.createdAt)
   const same = (a: OutboxEntry | undefined, b: OutboxEntry): boolean => a !== undefined && JSON.stringify(a) === JSON.stringify(b)
+  const current = (): IterableIterator<OutboxEntry> => {
+    sync()
+    return entries.values()
+  }
 
   return {
     where: path,
     insert: (list) =>
-      change((s) => {
-        const added = list.filter((e) => s.entries[e.key] === undefined)
-        for (const e of added) s.entries[e.key] = e
-        return { result: added.map((e) => e.key), changed: added.length > 0 }
+      change(() => {
+        const keys = new Set<string>()
+        const added = list.filter((e) => !entries.has(e.key) && !keys.has(e.key) && keys.add(e.key) !== undefined)
+        return { result: added.map((e) => e.key), records: added.map((e) => ({ e })) }
       }),
     getMany: async (keys) => {
-      const { entries } = read()
-      return keys.map((k) => entries[k])
+      sync()
+      return keys.map((k) => entries.get(k))
     },
     swap: (changes) =>
-      change((s) => {
-        const done = changes.filter((c) => same(s.entries[c.expected.key], c.expected))
-        for (const c of done) s.entries[c.next.key] = c.next
-        return { result: done.map((c) => c.next.key), changed: done.length > 0 }
+      change(() => {
+        const done = changes.filter((c) => same(entries.get(c.expected.key), c.expected))
+        return { result: done.map((c) => c.next.key), records: done.map((c) => ({ e: c.next })) }
       }),
     dueKeys: async (now, limit) =>
-      Object.values(read().entries)
+      [...current()]
         .filter((e) => (dueAt(e) ?? Infinity) <= now)
         .sort((a, b) => a.createdAt - b.createdAt)
         .slice(0, limit)
         .map((e) => e.key),
     keysIn: async (state: OutboxState | undefined, limit) =>
-      Object.values(read().entries)
+      [...current()]
         .filter((e) => state === undefined || e.state === state)
         .sort(newestFirst)
         .slice(0, limit)
         .map((e) => e.key),
     async counts() {
       const counts = emptyCounts()
-      for (const e of Object.values(read().entries)) counts[e.state]++
+      for (const e of current()) counts[e.state]++
       return counts
     },
-    getMeta: async (name) => read().meta[name],
-    setMeta: (name, value) =>
-      change((s) => {
-        s.meta[name] = value
-        return { result: undefined, changed: true }
-      }),
+    getMeta: async (name) => {
+      sync()
+      return meta.get(name)
+    },
+    setMeta: (name, value) => change(() => ({ result: undefined, records: [{ m: [name, value] }] })),
     close: async () => {
       await chain
     },
   }
 }
 
-/** For tests and tools: the file as it is on disk. */
-export const readOutboxFile = (path: string): FileShape => JSON.parse(readFileSync(path, 'utf8')) as FileShape
+/** For tests and tools: the outbox as it is on disk (the journal replayed). */
+export const readOutboxFile = (path: string): { entries: Record<string, OutboxEntry>; meta: Record<string, string> } => {
+  const entries: Record<string, OutboxEntry> = {}
+  const meta: Record<string, string> = {}
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line === '') continue
+    const record = JSON.parse(line) as JournalLine
+    if ('e' in record) entries[record.e.key] = record.e
+    else meta[record.m[0]] = record.m[1]
+  }
+  return { entries, meta }
+}

@@ -45,8 +45,8 @@ export const ALERT_SETTINGS = {
   }),
   outboxPath: setting(Type.String({ minLength: 1 }), {
     env: 'ALERTS_OUTBOX_PATH',
-    description: 'The outbox file (pending, sent, failed and dead messages, and the watchlist checkpoint); in Redis instead when REDIS_URL is set.',
-    default: 'var/alerts/outbox.json',
+    description: 'The outbox file, a journal of JSON lines (pending, sent, failed and dead messages, and the watchlist checkpoints); in Redis instead when REDIS_URL is set.',
+    default: 'var/alerts/outbox.jsonl',
   }),
   slackBotToken: setting(Type.String({ pattern: '^xox[a-z]-\\S+$' }), {
     env: 'SLACK_BOT_TOKEN',
