@@ -35,7 +35,14 @@ export const openFileEntryStore = (path: string): EntryStore => {
   mkdirSync(dirname(path), { recursive: true })
   const lockPath = `${path}.lock`
   const entries = new Map<string, OutboxEntry>()
+  /** Keys not yet final (pending, sending, failed): what a delivery round looks at, most entries being sent. */
+  const open = new Set<string>()
   const meta = new Map<string, string>()
+  const put = (e: OutboxEntry): void => {
+    entries.set(e.key, e)
+    if (dueAt(e) === undefined) open.delete(e.key)
+    else open.add(e.key)
+  }
   /** The journal as last read: its inode, the bytes read (whole lines only), and its line count. */
   let seen = { ino: -1, offset: 0, lines: 0 }
 
@@ -49,7 +56,7 @@ export const openFileEntryStore = (path: string): EntryStore => {
       } catch {
         continue // a line cut short by a crash (only ever the last one): it never acknowledged a change
       }
-      if ('e' in record) entries.set(record.e.key, record.e)
+      if ('e' in record) put(record.e)
       else meta.set(record.m[0], record.m[1])
       lines++
     }
@@ -64,6 +71,7 @@ export const openFileEntryStore = (path: string): EntryStore => {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
       entries.clear()
+      open.clear()
       meta.clear()
       seen = { ino: -1, offset: 0, lines: 0 }
       return
@@ -72,6 +80,7 @@ export const openFileEntryStore = (path: string): EntryStore => {
       const st = fstatSync(fd)
       if (st.ino !== seen.ino || st.size < seen.offset) {
         entries.clear()
+        open.clear()
         meta.clear()
         seen = { ino: st.ino, offset: 0, lines: 0 }
       }
@@ -149,7 +158,7 @@ export const openFileEntryStore = (path: string): EntryStore => {
         const { result, records } = fn()
         if (records.length > 0) {
           append(records)
-          for (const r of records) if ('e' in r) entries.set(r.e.key, r.e)
+          for (const r of records) if ('e' in r) put(r.e)
           else meta.set(r.m[0], r.m[1])
           if (seen.lines > 2 * (entries.size + meta.size) + COMPACT_SLACK) compact()
         }
@@ -167,6 +176,10 @@ export const openFileEntryStore = (path: string): EntryStore => {
   const current = (): IterableIterator<OutboxEntry> => {
     sync()
     return entries.values()
+  }
+  const openEntries = (): OutboxEntry[] => {
+    sync()
+    return [...open].map((k) => entries.get(k) as OutboxEntry)
   }
 
   return {
@@ -187,13 +200,13 @@ export const openFileEntryStore = (path: string): EntryStore => {
         return { result: done.map((c) => c.next.key), records: done.map((c) => ({ e: c.next })) }
       }),
     dueKeys: async (now, limit) =>
-      [...current()]
+      openEntries()
         .filter((e) => (dueAt(e) ?? Infinity) <= now)
         .sort((a, b) => a.createdAt - b.createdAt)
         .slice(0, limit)
         .map((e) => e.key),
     keysIn: async (state: OutboxState | undefined, limit) =>
-      [...current()]
+      (state === 'pending' || state === 'sending' || state === 'failed' ? [...openEntries()] : [...current()])
         .filter((e) => state === undefined || e.state === state)
         .sort(newestFirst)
         .slice(0, limit)
