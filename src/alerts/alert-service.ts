@@ -167,7 +167,7 @@ export const createAlertService = (options: AlertServiceOptions) => {
     return (n as Notifier<SlackMessage>).deliver(destination, out.message, { idempotencyKey })
   }
 
-  /** Slack's pacing: undefined to go, else how long to wait. The ticket is settled when the call ends. */
+  /** Slack's pacing: how long to wait, or go (and settle the ticket when the call ends). */
   const pace = async (destination: Destination): Promise<{ waitMs: number } | { settle: () => Promise<void> }> => {
     if (destination.kind !== 'slackChannel' && destination.kind !== 'slackUser') return { settle: async () => undefined }
     const workspace = await quota.take(WORKSPACE_KEY, [], MAX_CALL_MS)

@@ -36,6 +36,8 @@ export interface WritebackResult {
   readonly noteId: number | null
   /** Set when the note was already there: the id of that earlier post. */
   readonly duplicateOf?: number
+  /** The indicator's page in ThreatConnect, when the platform gave it (an alert links to it). */
+  readonly webLink?: string
 }
 
 
@@ -142,6 +144,7 @@ export const writeBack = async (client: PlatformClient, req: WritebackRequest): 
       indicatorId,
       noteId,
       ...(existing ? { duplicateOf: existing.id } : {}),
+      ...(indicator.webLink !== undefined ? { webLink: indicator.webLink } : {}),
     }
   } catch (err) {
     const reason = failureReason(err)

@@ -22,12 +22,13 @@ import { makeRunAuth } from '../plugins/app/run-auth.js'
 import { ALERTS_ERRORS_TOTAL, RUN_DURATION_SECONDS, WRITEBACK_DURATION_SECONDS } from '../metrics.js'
 import type { VerdictEvent } from '../alerts/services/verdict.js'
 import type { IndicatorResult } from '../enrich/types.js'
+import type { WritebackResult } from '../platform/writeback.js'
 import { ErrorReply } from '../schemas/error.js'
 import { deriveRunReplySchema } from '../schemas/run.js'
 
 /** /run results -> the verdict service. An outbox failure is logged and counted; it never fails the run. */
-const raiseVerdictAlerts = async (app: FastifyInstance, results: readonly IndicatorResult[], log: Logger): Promise<void> => {
-  const events: VerdictEvent[] = results.map((r) => ({
+const raiseVerdictAlerts = async (app: FastifyInstance, results: readonly IndicatorResult[], writebacks: readonly WritebackResult[], log: Logger): Promise<void> => {
+  const events: VerdictEvent[] = results.map((r, i) => ({
     indicator: { type: r.indicator.type, value: r.indicator.value },
     verdict: r.assessment.verdict,
     score: r.assessment.score,
@@ -35,6 +36,7 @@ const raiseVerdictAlerts = async (app: FastifyInstance, results: readonly Indica
     confidence: r.assessment.confidence,
     tags: r.assessment.tags,
     because: r.outcomes.flatMap((o) => (o.status === 'ok' && (o.finding.verdict === 'malicious' || o.finding.verdict === 'suspicious') ? [`${o.source}: ${o.finding.verdict}`] : [])),
+    ...(writebacks[i]?.webLink !== undefined ? { link: writebacks[i]?.webLink as string } : {}),
   }))
   try {
     await app.alerts?.observeRun(events)
@@ -125,7 +127,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
         const exit = exitStatus(results, writebackFailure(writebacks), run)
         // The verdict service hears the run before the caller does: once the reply is out the alert is in the outbox.
-        if (app.alerts !== undefined) await raiseVerdictAlerts(app, results, request.log as unknown as Logger)
+        if (app.alerts !== undefined) await raiseVerdictAlerts(app, results, writebacks, request.log as unknown as Logger)
         ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, (performance.now() - startedAt) / 1000)
         return reply.code(RUN_STATUS[exit.outcome]).send({ exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs })
       } finally {

@@ -7,20 +7,21 @@ import { join } from 'node:path'
 import t from 'tap'
 import { loadAlertConfig } from '../../src/alerts/open.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
+import { ACCESS_ID, SECRET_KEY, startSandbox } from '../platform/harness.js'
 import { startApp } from '../helpers/app.js'
 import { SLACK_TOKEN, slackError, startFakeSlack, startSmtp, tempDir, until } from './helpers.js'
 
 const TOKEN = 'run-token-0123456789'
 const auth = { authorization: `Bearer ${TOKEN}` }
 
-const alertApp = async (t: Parameters<typeof startApp>[0], rules: unknown[], env: Record<string, string>) => {
+const alertApp = async (t: Parameters<typeof startApp>[0], rules: unknown[], env: Record<string, string>, serviceEnv: Record<string, string> = {}) => {
   const dir = tempDir(t)
   const path = join(dir, 'rules.json')
   writeFileSync(path, JSON.stringify({ rules }))
   const alertEnv = { ALERTS_CONFIG: path, ALERTS_OUTBOX_PATH: join(dir, 'outbox.json'), ALERTS_GROUP_WAIT: '0', ...env }
   const config = loadAlertConfig(alertEnv, process.cwd())
   if (config === undefined) throw new Error('no alert config')
-  return startApp(t, { RUN_TOKEN: TOKEN }, { alerts: { config, env: alertEnv, tickMs: 20 } })
+  return startApp(t, { RUN_TOKEN: TOKEN, ...serviceEnv }, { alerts: { config, env: alertEnv, tickMs: 20 } })
 }
 
 t.test('a watchlisted indicator enriched as malicious lands in Slack, once; a benign one raises nothing', async (t) => {
@@ -52,6 +53,22 @@ t.test('a watchlisted indicator enriched as malicious lands in Slack, once; a be
   t.match(metrics.body, /alerts_deliveries_total\{notifier="slack",outcome="sent"\} 1/)
   t.match(metrics.body, /alerts_raised_total\{service="verdict"\} 1/)
   t.notMatch(metrics.body + JSON.stringify(logs) + listing.body, SLACK_TOKEN)
+})
+
+t.test("a run that wrote back links its alert to the indicator's page in ThreatConnect", async (t) => {
+  const sandbox = await startSandbox(t, { seed: [{ type: 'Host', value: 'evil.example' }] })
+  const slack = await startFakeSlack(t)
+  const { app } = await alertApp(
+    t,
+    [{ id: 'soc', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#soc'] } }],
+    { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_API_URL: slack.url },
+    { TC_API_PATH: sandbox.url, TC_API_ACCESS_ID: ACCESS_ID, TC_API_SECRET_KEY: SECRET_KEY },
+  )
+  const res = await app.inject({ method: 'POST', url: '/run', headers: auth, payload: { indicator: 'evil.example', sources: 'watchlist', write_note: true } })
+  t.equal(res.statusCode, 200)
+  await until(() => slack.accepted().length === 1)
+  const body = slack.posts()[0]?.json as { blocks: Array<{ accessory?: { url: string } }> }
+  t.match(body.blocks[1]?.accessory?.url, /^https:\/\/app\.threatconnect\.com\/auth\/indicators\/details\/indicator\.xhtml\?id=\d+$/)
 })
 
 t.test('the alert endpoints take the /run token', async (t) => {

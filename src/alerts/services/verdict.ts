@@ -15,6 +15,8 @@ export interface VerdictEvent {
   readonly tags: readonly string[]
   /** The sources whose findings made the verdict, e.g. "virustotal: malicious (14 engines)". */
   readonly because: readonly string[]
+  /** The indicator's page in ThreatConnect, when the run wrote back. */
+  readonly link?: string
 }
 
 const SEVERITY: Readonly<Record<string, number>> = { suspicious: 1, malicious: 2 }
@@ -33,5 +35,6 @@ export const verdictAlerts = (rules: readonly VerdictRule[], events: readonly Ve
         reason: e.because.length > 0 ? e.because.slice(0, 5).join('; ') : `verdict ${e.verdict}, score ${e.score}`,
         tags: e.tags,
         observedAt,
+        ...(e.link !== undefined ? { link: e.link } : {}),
       })),
   )
