@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { processAlive } from '../util/process-alive.js'
 import { emptyCounts, dueAt, type EntryStore } from './outbox.js'
 import type { OutboxEntry, OutboxState } from './types.js'
 
@@ -21,15 +22,6 @@ const STALE_LOCK_MS = 30_000
 const LOCK_WAIT_MS = 10_000
 /** Compact when the journal has this many lines more than twice the entries. */
 const COMPACT_SLACK = 1_000
-
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export const openFileEntryStore = (path: string): EntryStore => {
   mkdirSync(dirname(path), { recursive: true })
@@ -108,7 +100,7 @@ export const openFileEntryStore = (path: string): EntryStore => {
       try {
         const holder = Number(readFileSync(lockPath, 'utf8').trim())
         const age = Date.now() - statSync(lockPath).mtimeMs
-        if ((Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) || age > STALE_LOCK_MS) unlinkSync(lockPath)
+        if ((Number.isInteger(holder) && holder > 0 && !processAlive(holder)) || age > STALE_LOCK_MS) unlinkSync(lockPath)
       } catch {
         // it went away meanwhile: try again
       }

@@ -8,6 +8,7 @@
  * third party's acceptance and the record is the one way a message can go out twice.
  */
 import { hostname } from 'node:os'
+import { processAlive } from '../util/process-alive.js'
 import type { DeliveryOutcome, OutboxEntry, OutboxState } from './types.js'
 
 export type NewEntry = Pick<OutboxEntry, 'key' | 'destination'> & Partial<Pick<OutboxEntry, 'alert' | 'email' | 'notBefore'>>
@@ -93,13 +94,7 @@ export const holderGoneOnThisHost = (claimedBy: string): boolean => {
   const at = claimedBy.lastIndexOf(':')
   if (claimedBy.slice(0, at) !== hostname()) return false
   const pid = Number(claimedBy.slice(at + 1))
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return Number.isInteger(pid) && pid > 0 && !processAlive(pid)
 }
 
 /** When an entry next wants attention (the due index's score), or undefined once it is final. */
