@@ -3,9 +3,8 @@
  * credential, so only its host and a fingerprint of the rest); `destinationId` groups entries into one message.
  */
 import { createHash } from 'node:crypto'
+import { keyPrint } from '../state/key-print.js'
 import type { Alert, Destination } from './types.js'
-
-const fingerprint = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8)
 
 export const destinationLabel = (d: Destination): string => {
   switch (d.kind) {
@@ -24,13 +23,13 @@ export const destinationLabel = (d: Destination): string => {
       } catch {
         // label it as invalid; the notifier refuses it
       }
-      return `webhook ${host} #${fingerprint(d.target)}`
+      return `webhook ${host} #${keyPrint(d.target)}`
     }
   }
 }
 
 /** One string per destination (messages are grouped by it); a webhook's URL is kept out of it. */
-export const destinationId = (d: Destination): string => (d.kind === 'webhook' ? `webhook:${fingerprint(d.target)}` : `${d.kind}:${d.target}`)
+export const destinationId = (d: Destination): string => (d.kind === 'webhook' ? `webhook:${keyPrint(d.target)}` : `${d.kind}:${d.target}`)
 
 /** What makes an alert news again: a verdict alert's verdict (not its score's rating), else the rating. */
 const bucketOf = (alert: Alert): [string, string | number | null] =>

@@ -4,8 +4,7 @@
  */
 import { Type } from 'typebox'
 import { ConfigError, readSettings, setting, type Setting, type SettingValue } from './env.js'
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+import { UNIT_MS } from './rate-limit.js'
 
 /** "30s", "2m", "1h", "0", or a number of seconds, decoded into ms. */
 const duration = (maxMs: number) =>

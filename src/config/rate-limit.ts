@@ -6,7 +6,8 @@ export interface RateLimit {
   readonly perMs: number
 }
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+/** The units a setting's time may be written in (`30s`, `1m`, `1d`): rate-limit windows and durations alike. */
+export const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
 export const formatRateLimit = (limit: RateLimit): string => {
   for (const unit of ['d', 'h', 'm', 's'] as const) {
