@@ -26,7 +26,7 @@ export interface OutgoingEmail extends EmailMessage {
 const HEADER_BREAK = /[\r\n\0]/
 
 /** Why a message cannot be sent as it is (header injection, a bad recipient), or undefined. */
-export const emailProblem = (to: readonly string[], subject: string, from: string): string | undefined => {
+const emailProblem = (to: readonly string[], subject: string, from: string): string | undefined => {
   if (to.length === 0) return 'no recipient'
   for (const address of to) {
     if (HEADER_BREAK.test(address)) return 'a recipient holds a line break (refused: header injection)'
