@@ -73,8 +73,6 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
       ),
     dueKeys: (now, limit) => client.zrangebyscore(dueKey, '-inf', String(now), 'LIMIT', 0, limit),
     keysIn: async (state: OutboxState | undefined, limit) => {
-      // ZREVRANGE's stop -1 means "to the end": a limit of 0 must not list everything.
-      if (limit <= 0) return []
       if (state !== undefined) return client.zrevrange(statePrefix + state, 0, limit - 1)
       const all = await Promise.all(OUTBOX_STATES.map((s) => client.zrevrange(statePrefix + s, 0, limit - 1, 'WITHSCORES')))
       const scored: Array<[string, number]> = []

@@ -159,7 +159,8 @@ export const createOutbox = (store: EntryStore): Outbox => {
       await change([...claims.keys()], (e) => (stillOurs(e) ? settled(e, result) : undefined))
     },
     async list({ state, limit }) {
-      const [counts, keys] = await Promise.all([store.counts(), store.keysIn(state, limit)])
+      // A limit of 0 asks for the counts only (/health, a run's summary): no listing is read.
+      const [counts, keys] = await Promise.all([store.counts(), limit > 0 ? store.keysIn(state, limit) : []])
       return { counts, entries: present(await store.getMany(keys)) }
     },
     get: async (key) => (await store.getMany([key]))[0],
