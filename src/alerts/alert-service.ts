@@ -20,12 +20,12 @@ import { formatSlack, type SlackMessage } from './formatters/slack.js'
 import { formatWebhook, type WebhookBody } from './formatters/webhook.js'
 import type { OutgoingEmail } from './notifiers/email.js'
 import type { Notifier } from './notifiers/notifier.js'
-import { DEFAULT_RETRY_POLICY, settlementOf, type NewEntry, type Outbox, type RetryPolicy } from './outbox.js'
-import { ruleDestinations, type AlertRule, type FeedRule, type VerdictRule, type WatchlistRule } from './rules.js'
+import { DEFAULT_RETRY_POLICY, settlementOf, type NewEntry, type Outbox, type RetryPolicy, type Settlement } from './outbox.js'
+import { ruleDestinations, type AlertRule } from './rules.js'
 import { feedAlerts, type FeedEvent } from './services/feed.js'
 import { verdictAlerts, type VerdictEvent } from './services/verdict.js'
 import { pollWatchlist } from './services/watchlist.js'
-import { ALERT_SERVICES, type Alert, type AlertServiceId, type DeliveryOutcome, type Destination, type FreeFormEmail, type OutboxEntry } from './types.js'
+import { type Alert, type AlertServiceId, type DeliveryOutcome, type Destination, type FreeFormEmail, type OutboxEntry } from './types.js'
 
 export interface AlertNotifiers {
   readonly slack?: Notifier<SlackMessage>
@@ -92,30 +92,31 @@ export const createAlertService = (options: AlertServiceOptions) => {
   const leaseMs = options.leaseMs ?? 60_000
   const policy: RetryPolicy = { ...(options.retryPolicy ?? DEFAULT_RETRY_POLICY), maxAgeMs: options.settings.maxAgeMs }
   const rulesOf = <S extends AlertServiceId>(service: S) => options.rules.filter((r): r is Extract<AlertRule, { service: S }> => r.service === service)
-  const verdictRules = rulesOf('verdict') as VerdictRule[]
-  const feedRules = rulesOf('feed') as FeedRule[]
-  const watchlistRules = rulesOf('watchlist') as WatchlistRule[]
+  const verdictRules = rulesOf('verdict')
+  const feedRules = rulesOf('feed')
+  const watchlistRules = rulesOf('watchlist')
   const ruleById = new Map(options.rules.map((r) => [r.id, r]))
 
   // Entries the outbox could not take (Redis away): kept here, bounded, and offered again before each delivery round.
   const backlog: NewEntry[] = []
   const MAX_BACKLOG = 10_000
 
-  const addToOutbox = async (entries: readonly NewEntry[], service: AlertServiceId): Promise<number> => {
-    const added = await outbox.add(entries, now())
-    if (added.length > 0) metrics.inc(ALERTS_RAISED_TOTAL, { service }, added.length)
-    return added.length
+  /** Into the outbox; counted by each new entry's own service. */
+  const addToOutbox = async (entries: readonly NewEntry[]): Promise<number> => {
+    const added = new Set(await outbox.add(entries, now()))
+    for (const e of entries) if (added.has(e.key) && e.alert !== undefined) metrics.inc(ALERTS_RAISED_TOTAL, { service: e.alert.service })
+    return added.size
   }
 
   /** Alerts -> one outbox entry per destination of their rule; answers how many were new. Throws if the outbox did not take them (they wait in memory). */
-  const raise = async (alerts: readonly Alert[], service: AlertServiceId): Promise<number> => {
+  const raise = async (alerts: readonly Alert[]): Promise<number> => {
     const entries: NewEntry[] = alerts.flatMap((alert) => {
       const rule = ruleById.get(alert.ruleId)
       return rule === undefined ? [] : ruleDestinations(rule).map((destination) => ({ key: dedupKey(alert, destination), destination, alert }))
     })
     if (entries.length === 0) return 0
     try {
-      return await addToOutbox(entries, service)
+      return await addToOutbox(entries)
     } catch (err) {
       backlog.push(...entries)
       const over = backlog.length - MAX_BACKLOG
@@ -133,10 +134,7 @@ export const createAlertService = (options: AlertServiceOptions) => {
     if (backlog.length === 0) return
     const entries = backlog.splice(0)
     try {
-      for (const service of ALERT_SERVICES) {
-        const own = entries.filter((e) => (e.alert?.service ?? 'verdict') === service)
-        if (own.length > 0) await addToOutbox(own, service)
-      }
+      await addToOutbox(entries)
       log.info({ alerts: entries.length }, 'alerts kept in memory are in the outbox now')
     } catch (err) {
       backlog.unshift(...entries)
@@ -209,8 +207,17 @@ export const createAlertService = (options: AlertServiceOptions) => {
       await quota.pause(WORKSPACE_KEY, outcome.retryAfterMs)
     }
     const settledAt = now()
-    // Each entry settles on its own attempts and age (a retry's backoff); they went out as one message.
-    for (const entry of claimed) await outbox.settle([entry], settlementOf(outcome, entry, settledAt, policy, claimed.length))
+    // They went out as one message; each entry settles on its own attempts and age (a retry's backoff), and entries
+    // that settle alike (every one, when sent or dead) are recorded in one write.
+    const alike = new Map<string, { result: Settlement; entries: OutboxEntry[] }>()
+    for (const entry of claimed) {
+      const result = settlementOf(outcome, entry, settledAt, policy, claimed.length)
+      const id = JSON.stringify(result)
+      const group = alike.get(id) ?? { result, entries: [] }
+      group.entries.push(entry)
+      alike.set(id, group)
+    }
+    for (const { result, entries } of alike.values()) await outbox.settle(entries, result)
     metrics.inc(ALERTS_DELIVERIES_TOTAL, { notifier: out.notifier, outcome: outcome.outcome })
     const detail = outcome.outcome === 'sent' ? outcome.detail : outcome.reason
     const line = { destination: label, alerts: claimed.length, outcome: outcome.outcome, detail }
@@ -250,7 +257,7 @@ export const createAlertService = (options: AlertServiceOptions) => {
           reports.push({ rule: rule.id, found: poll.alerts.length, added: 0, preview: poll.alerts.map(alertLine) })
           continue
         }
-        const added = await raise(poll.alerts, 'watchlist')
+        const added = await raise(poll.alerts)
         // Only once its alerts are in the outbox: a crash before this re-reads them (and dedup drops the repeats).
         if (poll.checkpoint !== undefined && poll.checkpoint !== checkpoint) await outbox.setCheckpoint(`watchlist:${rule.id}`, poll.checkpoint)
         reports.push({ rule: rule.id, found: poll.alerts.length, added })
@@ -285,9 +292,9 @@ export const createAlertService = (options: AlertServiceOptions) => {
     outbox,
     raise,
     /** The verdict service: /run results that meet a rule. */
-    observeRun: (events: readonly VerdictEvent[]) => (verdictRules.length === 0 ? Promise.resolve(0) : raise(verdictAlerts(verdictRules, events, new Date(now()).toISOString()), 'verdict')),
+    observeRun: (events: readonly VerdictEvent[]) => (verdictRules.length === 0 ? Promise.resolve(0) : raise(verdictAlerts(verdictRules, events, new Date(now()).toISOString()))),
     /** The feed service: a feed's newly added indicators. */
-    observeFeed: (event: FeedEvent) => (feedRules.length === 0 ? Promise.resolve(0) : raise(feedAlerts(feedRules, event, new Date(now()).toISOString()), 'feed')),
+    observeFeed: (event: FeedEvent) => (feedRules.length === 0 ? Promise.resolve(0) : raise(feedAlerts(feedRules, event, new Date(now()).toISOString()))),
     hasWatchlists: watchlistRules.length > 0,
     /** Alerts raised while the outbox was unreachable, waiting in memory. */
     backlog: () => backlog.length,

@@ -83,14 +83,14 @@ t.test('a 429 with Retry-After holds every Slack call for that long; then the me
   const rules = [slackRule(['#soc']), slackRule(['#other'], 'second')]
   const s = testService({ rules, outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
   t.teardown(() => s.service.close())
-  await s.service.raise([{ ruleId: 'soc-malicious', service: 'verdict', indicator: { type: 'Host', value: 'x.evil.test' }, verdict: 'malicious', reason: 'r', observedAt: '' }], 'verdict')
+  await s.service.raise([{ ruleId: 'soc-malicious', service: 'verdict', indicator: { type: 'Host', value: 'x.evil.test' }, verdict: 'malicious', reason: 'r', observedAt: '' }])
   const [first] = await s.service.deliverDue()
   t.equal(first?.outcome, 'retry')
   const entry = (await s.outbox.list({ limit: 1 })).entries[0]
   t.equal(entry?.state, 'failed')
   t.ok((entry?.notBefore ?? 0) >= s.now() + 20_000, 'not tried again before Retry-After')
   // Another channel in the same workspace waits too.
-  await s.service.raise([{ ruleId: 'second', service: 'verdict', indicator: { type: 'Host', value: 'y.evil.test' }, verdict: 'malicious', reason: 'r', observedAt: '' }], 'verdict')
+  await s.service.raise([{ ruleId: 'second', service: 'verdict', indicator: { type: 'Host', value: 'y.evil.test' }, verdict: 'malicious', reason: 'r', observedAt: '' }])
   await s.advance(5_000)
   const held = await s.service.deliverDue()
   t.same(held.map((r) => r.outcome), ['waiting'], 'the workspace is paused')
