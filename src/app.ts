@@ -82,6 +82,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
         metrics: context.metrics,
         log: logger,
         product: contract.config.displayName,
+        platformPool: context.platform,
         ...(a.now !== undefined ? { now: a.now } : {}),
         ...(a.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}),
       })

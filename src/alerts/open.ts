@@ -11,7 +11,7 @@ import { ConfigError } from '../config/env.js'
 import { platformProfilesFromEnv } from '../config/platform.js'
 import type { HttpClientFactory } from '../http/types.js'
 import type { Metrics } from '../metrics.js'
-import { createPlatformClient, platformHttpSettings } from '../platform/client.js'
+import { createPlatformClientPool, type PlatformClientPool } from '../platform/client.js'
 import type { Quota } from '../state/quota.js'
 import type { SharedStore } from '../state/store.js'
 import { createAlertService, type AlertNotifiers, type AlertService } from './alert-service.js'
@@ -61,6 +61,8 @@ export interface OpenAlertServiceOptions {
   readonly product: string
   readonly now?: () => number
   readonly leaseMs?: number
+  /** The app's ThreatConnect clients (one breaker and limiter per instance, shared with write-back); else its own. */
+  readonly platformPool?: PlatformClientPool
 }
 
 export const notifiersOf = (settings: AlertSettings, http: HttpClientFactory): AlertNotifiers => ({
@@ -82,10 +84,7 @@ export const openAlertService = (o: OpenAlertServiceOptions): AlertService => {
     notifiers: notifiersOf(settings, o.http),
     ...(platform.configured
       ? {
-          platform: {
-            client: createPlatformClient({ http: o.http(platformHttpSettings(platform.apiPath, 'reads')), apiPath: platform.apiPath, credentials: platform.credentials }),
-            owner: platform.owner,
-          },
+          platform: { client: (o.platformPool ?? createPlatformClientPool(o.http)).clientFor(platform), owner: platform.owner },
         }
       : {}),
     quota: o.quota,
