@@ -12,7 +12,7 @@ import { buildSandbox } from '../tools/tc-sandbox/app.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 import { runFeedJob } from '../src/feed-job/job.js'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { loadAlertConfig } from '../src/alerts/open.js'
+import { loadAlertConfig } from '../src/alerts/config.js'
 import { findProjectRoot } from '../src/contract/project-root.js'
 import { startLocalInbox } from '../tools/local-inbox.js'
 import { tmpdir } from 'node:os'
@@ -54,7 +54,7 @@ const main = async (): Promise<void> => {
   const rules = join(alertsDir, 'rules.json')
   writeFileSync(rules, JSON.stringify({ rules: [{ id: 'soc-malicious', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@demo.example'] } }] }, null, 2))
   const alertEnv = { ALERTS_CONFIG: rules, ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.jsonl'), ALERTS_GROUP_WAIT: '0', SMTP_URL: inbox.url, ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>' }
-  const alertConfig = loadAlertConfig(alertEnv, findProjectRoot())
+  const alertConfig = await loadAlertConfig(alertEnv, findProjectRoot())
   const app = await buildApp({
     config,
     logger: log.child({ app: 'service' }),

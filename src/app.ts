@@ -24,7 +24,7 @@ import runRoute from './routes/run.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { SourceDefinition } from './sources/types.js'
 import type { FeedSchedule } from './feed-job/schedule.js'
-import { openAlertService, type AlertConfig } from './alerts/open.js'
+import type { AlertConfig } from './alerts/config.js'
 import type { AlertService } from './alerts/alert-service.js'
 import { findProjectRoot } from './contract/project-root.js'
 import { createHttpClientFactory } from './http/client.js'
@@ -70,6 +70,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   if (options.alerts !== undefined) {
     const a = options.alerts
     // Notifiers call out through the same instrumented client as the sources; their calls count as a notifier's.
+    const { openAlertService } = await import('./alerts/open.js')
     const http = createHttpClientFactory({ config, log: logger, metrics: context.metrics, userAgent: context.meta.userAgent, quota: context.shared.quota })
     try {
       alerts = openAlertService({

@@ -3,8 +3,8 @@
  * (TC_OWNER) and exits 0 (all ok), 1 (failed) or 3 (partly failed); the last line is the JSON summary. With
  * ALERTS_CONFIG, the newly added indicators go to the alert service's `feed` rules (into its outbox).
  */
-import { loadAlertConfig } from './alerts/open.js'
-import { openStandaloneAlerts, type StandaloneAlerts } from './alerts/run-once.js'
+import { loadAlertConfig } from './alerts/config.js'
+import type { StandaloneAlerts } from './alerts/run-once.js'
 import { findProjectRoot } from './contract/project-root.js'
 import { runFeedJob } from './feed-job/job.js'
 
@@ -18,8 +18,9 @@ if (feedAt >= 0 && (only === undefined || only.startsWith('--'))) {
 const dryRun = args.includes('--dry-run')
 let alerts: StandaloneAlerts | undefined
 try {
-  const config = dryRun ? undefined : loadAlertConfig(process.env, findProjectRoot())
-  if (config !== undefined) alerts = await openStandaloneAlerts({ config, env: process.env, root: findProjectRoot() })
+  const config = dryRun ? undefined : await loadAlertConfig(process.env, findProjectRoot())
+  // Loaded only with ALERTS_CONFIG: a feed run without alerts does not pay for the notifiers.
+  if (config !== undefined) alerts = await (await import('./alerts/run-once.js')).openStandaloneAlerts({ config, env: process.env, root: findProjectRoot() })
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "Alerts")\n`)
   process.exit(1)

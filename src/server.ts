@@ -6,7 +6,7 @@ import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { FeedSchedule } from './feed-job/schedule.js'
 import { pino } from 'pino'
 import type { FastifyInstance } from 'fastify'
-import { loadAlertConfig, type AlertConfig } from './alerts/open.js'
+import { loadAlertConfig, type AlertConfig } from './alerts/config.js'
 import { findProjectRoot } from './contract/project-root.js'
 
 const main = async (): Promise<void> => {
@@ -23,7 +23,7 @@ const main = async (): Promise<void> => {
   // ALERTS_CONFIG: the alert service runs inside the service (verdict rules hear /run; polling on ALERTS_SCHEDULE).
   let alertConfig: AlertConfig | undefined
   try {
-    alertConfig = loadAlertConfig(process.env, findProjectRoot())
+    alertConfig = await loadAlertConfig(process.env, findProjectRoot())
   } catch (err) {
     process.stderr.write(`${(err as Error).message}
 (see docs/user-guide.md, "Alerts")

@@ -1,13 +1,12 @@
 /**
- * Opens the alert service from its settings: the rules (ALERTS_CONFIG, checked against what is configured), the
- * outbox (Redis when a shared store is given, else the file), the notifiers that have credentials, and the platform
- * client the watchlist polls through. Used by `npm start` (src/app.ts), `npm run alerts` and `npm run feed`.
+ * Opens the alert service from its checked settings and rules (src/alerts/config.ts): the outbox (Redis when a shared
+ * store is given, else the file), the notifiers that have credentials, and the platform client the watchlist polls
+ * through. Used by `npm start` (src/app.ts), `npm run alerts` and `npm run feed`; loaded only when ALERTS_CONFIG is
+ * set, so a service without alerts does not pay for nodemailer and the notifiers at start-up.
  */
 import { isAbsolute, resolve } from 'node:path'
-import { Cron } from 'croner'
 import type { Logger } from 'pino'
-import { loadAlertSettings, type AlertSettings } from '../config/alert-settings.js'
-import { ConfigError } from '../config/env.js'
+import type { AlertSettings } from '../config/alert-settings.js'
 import { platformProfilesFromEnv } from '../config/platform.js'
 import type { HttpClientFactory } from '../http/types.js'
 import type { Metrics } from '../metrics.js'
@@ -22,32 +21,7 @@ import { createWebhookNotifier } from './notifiers/webhook.js'
 import { createOutbox } from './outbox.js'
 import { openFileEntryStore } from './outbox-file.js'
 import { openRedisEntryStore } from './outbox-redis.js'
-import { loadAlertRules, type AlertRule } from './rules.js'
-
-export interface AlertConfig {
-  readonly settings: AlertSettings
-  readonly rules: readonly AlertRule[]
-}
-
-/** The settings and the rules, or undefined when ALERTS_CONFIG is unset; throws ConfigError / AlertConfigError naming each problem. */
-export const loadAlertConfig = (env: Readonly<Record<string, string | undefined>>, root: string): AlertConfig | undefined => {
-  const settings = loadAlertSettings(env)
-  if (settings.configPath === undefined) return undefined
-  if (settings.schedule !== undefined) {
-    try {
-      new Cron(settings.schedule, { paused: true }).stop()
-    } catch (err) {
-      throw new ConfigError([`ALERTS_SCHEDULE: '${settings.schedule.slice(0, 60)}' is not a cron expression (${(err as Error).message})`])
-    }
-  }
-  const path = isAbsolute(settings.configPath) ? settings.configPath : resolve(root, settings.configPath)
-  const rules = loadAlertRules(path, {
-    slackBotToken: settings.slackBotToken !== undefined,
-    slackWebhookUrl: settings.slackWebhookUrl !== undefined,
-    smtp: settings.smtpUrl !== undefined && settings.emailFrom !== undefined,
-  })
-  return { settings, rules }
-}
+import type { AlertConfig } from './config.js'
 
 export interface OpenAlertServiceOptions {
   readonly config: AlertConfig

@@ -10,7 +10,8 @@ import { createHttpClientFactory } from '../http/client.js'
 import { Metrics, SERVICE_METRICS } from '../metrics.js'
 import { createSharedState } from '../state/shared-state.js'
 import type { AlertService, DeliveryReport, PollReport } from './alert-service.js'
-import { loadAlertConfig, openAlertService, type AlertConfig } from './open.js'
+import { loadAlertConfig, type AlertConfig } from './config.js'
+import { openAlertService } from './open.js'
 
 export const ALERT_EXIT_CODES = { ok: 0, failed: 1, partial: 3 } as const
 
@@ -41,7 +42,7 @@ const failed = (why: string): AlertsRunResult => ({ exitCode: ALERT_EXIT_CODES.f
 export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRunResult> => {
   let config
   try {
-    config = loadAlertConfig(options.env, options.root)
+    config = await loadAlertConfig(options.env, options.root)
   } catch (err) {
     return failed((err as Error).message)
   }

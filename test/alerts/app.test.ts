@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { loadAlertConfig } from '../../src/alerts/open.js'
+import { loadAlertConfig } from '../../src/alerts/config.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
 import { ACCESS_ID, SECRET_KEY, startSandbox } from '../platform/harness.js'
 import { startApp } from '../helpers/app.js'
@@ -19,7 +19,7 @@ const alertApp = async (t: Parameters<typeof startApp>[0], rules: unknown[], env
   const path = join(dir, 'rules.json')
   writeFileSync(path, JSON.stringify({ rules }))
   const alertEnv = { ALERTS_CONFIG: path, ALERTS_OUTBOX_PATH: join(dir, 'outbox.json'), ALERTS_GROUP_WAIT: '0', ...env }
-  const config = loadAlertConfig(alertEnv, process.cwd())
+  const config = await loadAlertConfig(alertEnv, process.cwd())
   if (config === undefined) throw new Error('no alert config')
   return startApp(t, { RUN_TOKEN: TOKEN, ...serviceEnv }, { alerts: { config, env: alertEnv, tickMs: 20 } })
 }
