@@ -126,7 +126,14 @@ export class SharedStore {
     list.push(handler)
     this.#handlers.set(name, list)
     if (this.#subscriber === undefined) {
-      this.#subscriber = this.#redis.duplicate({ enableOfflineQueue: true })
+      // Resubscribed here rather than by ioredis: its own resubscribe leaves the promise unhandled, so a connection
+      // that drops again during it (Redis flapping, or closing) raised an unhandled rejection.
+      const subscriber = (this.#subscriber = this.#redis.duplicate({ enableOfflineQueue: true, autoResubscribe: false }))
+      let connectedBefore = false
+      subscriber.on('ready', () => {
+        if (connectedBefore) for (const known of this.#handlers.keys()) subscriber.subscribe(known).catch(() => this.#onError('subscribe'))
+        connectedBefore = true
+      })
       this.#subscriber.on('error', () => undefined)
       this.#subscriber.on('message', (ch: string, message: string) => {
         for (const h of this.#handlers.get(ch) ?? []) h(message)

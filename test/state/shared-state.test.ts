@@ -136,3 +136,22 @@ t.test('a circuit opened on one replica is heard by the others, not by itself', 
   t.same(heardB, [30_000])
   t.same(heardA, [], 'the announcer does not hold itself')
 })
+
+t.test('after Redis restarts the circuit messages are heard again (the store resubscribes by itself)', async (t) => {
+  const redis = await startRedis(t)
+  const [a, b] = [storeOn(t, redis.url), storeOn(t, redis.url)]
+  await Promise.all([untilReady(a!), untilReady(b!)])
+  const heard: number[] = []
+  sharedBreakerBus(b!).listen('virustotal', (ms) => heard.push(ms))
+  const busA = sharedBreakerBus(a!)
+  await sleep(200)
+  await redis.stop()
+  await redis.restart()
+  await Promise.all([untilReady(a!), untilReady(b!)])
+  // The subscriber reconnects on its own schedule: announce until it hears (each announce is one publish).
+  for (let i = 0; i < 100 && heard.length === 0; i++) {
+    busA.announce('virustotal', 20_000)
+    await sleep(50)
+  }
+  t.ok(heard.length > 0 && heard.every((ms) => ms === 20_000), 'the listener hears again after the restart')
+})
