@@ -22,18 +22,48 @@ export interface FindingBounds {
 export const DEFAULT_FINDING_BOUNDS: FindingBounds = { maxRawDepth: 32, maxRawBytes: 16 * 1024, maxTextChars: 1024, maxListItems: 50, maxItemChars: 256 }
 
 /** How deep `value` nests (a scalar is 0), stopping once past `limit`. */
-export const depthOf = (value: unknown, limit: number): number => {
+export const depthOf = (value: unknown, limit: number): number => measureRaw(value, limit).depth
+
+/**
+ * One walk over a raw answer: how deep it nests (stopping once past `maxDepth`) and an upper bound on its JSON
+ * length. The bound counts every character as if escaped (6 bytes) and every number as 24, so an answer under it is
+ * certainly within the byte limit without being serialised; only one near or over it is measured exactly, and only
+ * once the walk has found it shallow enough to serialise. Iterative: any depth is safe.
+ */
+export const measureRaw = (value: unknown, maxDepth: number): { depth: number; boundBytes: number } => {
   let deepest = 0
-  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }]
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop() as { node: unknown; depth: number }
-    if (typeof node !== 'object' || node === null) continue
-    const here = depth + 1
-    if (here > deepest) deepest = here
-    if (deepest > limit) return deepest
-    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push({ node: child, depth: here })
+  let bytes = 0
+  const nodes: unknown[] = [value]
+  const depths: number[] = [0]
+  while (nodes.length > 0) {
+    const node = nodes.pop()
+    const depth = depths.pop() as number
+    if (typeof node === 'string') bytes += 2 + 6 * node.length
+    else if (typeof node !== 'object' || node === null) bytes += 24
+    else {
+      const here = depth + 1
+      if (here > deepest) deepest = here
+      if (deepest > maxDepth) return { depth: deepest, boundBytes: bytes }
+      bytes += 2
+      // Something that serialises itself (a Date) has no bound here: the answer is then measured exactly.
+      if (typeof (node as { toJSON?: unknown }).toJSON === 'function') bytes = Infinity
+      if (Array.isArray(node)) {
+        for (const child of node as unknown[]) {
+          bytes += 1
+          nodes.push(child)
+          depths.push(here)
+        }
+      } else {
+        for (const key in node) {
+          if (!Object.hasOwn(node, key)) continue
+          bytes += 4 + 6 * key.length
+          nodes.push((node as Record<string, unknown>)[key])
+          depths.push(here)
+        }
+      }
+    }
   }
-  return deepest
+  return { depth: deepest, boundBytes: bytes }
 }
 
 /**
@@ -51,33 +81,49 @@ const boundFact = (value: FactValue, b: FindingBounds): FactValue => {
 }
 
 /** The raw answer as kept: itself when within bounds, else a note saying what was dropped and why. */
-const boundRaw = (raw: unknown, b: FindingBounds): { raw: unknown; bytes: number } => {
-  if (raw === null || raw === undefined) return { raw: null, bytes: 4 }
-  const depth = depthOf(raw, b.maxRawDepth)
-  if (depth > b.maxRawDepth) {
-    const note = { truncated: `the answer nests deeper than ${b.maxRawDepth} levels; not kept` }
-    return { raw: note, bytes: JSON.stringify(note).length }
-  }
+const boundRaw = (raw: unknown, b: FindingBounds): unknown => {
+  if (raw === null || raw === undefined) return null
+  const { depth, boundBytes } = measureRaw(raw, b.maxRawDepth)
+  if (depth > b.maxRawDepth) return { truncated: `the answer nests deeper than ${b.maxRawDepth} levels; not kept` }
+  if (boundBytes <= b.maxRawBytes) return raw
   const text = JSON.stringify(raw) ?? 'null'
-  if (text.length > b.maxRawBytes) {
-    const note = { truncated: `the answer is ${text.length} bytes, over the ${b.maxRawBytes} kept`, start: ownCopy(text.slice(0, 512)) }
-    return { raw: note, bytes: JSON.stringify(note).length }
-  }
-  return { raw, bytes: text.length }
+  if (text.length > b.maxRawBytes) return { truncated: `the answer is ${text.length} bytes, over the ${b.maxRawBytes} kept`, start: ownCopy(text.slice(0, 512)) }
+  return raw
 }
 
-/** The finding as kept, and about how many bytes it holds (for the cache's byte budget). */
-export const boundFinding = (finding: Finding, b: FindingBounds = DEFAULT_FINDING_BOUNDS): { finding: Finding; bytes: number } => {
+/** Is every fact, tag and the summary already within bounds? Then the finding is kept as it came (no copy). */
+const withinBounds = (finding: Finding, b: FindingBounds): boolean => {
+  if (finding.summary.length > b.maxTextChars || finding.tags.length > b.maxListItems) return false
+  for (const tag of finding.tags) if (tag.length > 64) return false
+  let count = 0
+  for (const key in finding.facts) {
+    if (!Object.hasOwn(finding.facts, key)) continue
+    if (++count > b.maxListItems || key.length > 64) return false
+    const v = finding.facts[key]
+    if (typeof v === 'string' && v.length > b.maxTextChars) return false
+    if (Array.isArray(v)) {
+      if (v.length > b.maxListItems) return false
+      for (const item of v as unknown[]) if (typeof item !== 'string' || item.length > b.maxItemChars) return false
+    }
+  }
+  return true
+}
+
+/** The finding as kept: long texts and lists cut, and a raw answer too deep or too large replaced by a note. */
+export const boundFinding = (finding: Finding, b: FindingBounds = DEFAULT_FINDING_BOUNDS): Finding => {
   const raw = boundRaw(finding.raw, b)
+  if (withinBounds(finding, b)) return raw === finding.raw ? finding : { ...finding, raw }
   const facts = Object.fromEntries(Object.entries(finding.facts).slice(0, b.maxListItems).map(([k, v]) => [cut(k, 64), boundFact(v, b)]))
-  const bounded: Finding = {
+  return {
     verdict: finding.verdict,
     score: finding.score,
     confidence: finding.confidence,
     tags: finding.tags.slice(0, b.maxListItems).map((tag) => cut(tag, 64)),
     summary: cut(finding.summary, b.maxTextChars),
     facts,
-    raw: raw.raw,
+    raw,
   }
-  return { finding: bounded, bytes: raw.bytes + JSON.stringify({ ...bounded, raw: null }).length }
 }
+
+/** About how many bytes a kept finding holds, as JSON (the finding cache's byte budget). */
+export const findingBytes = (finding: Finding): number => (JSON.stringify(finding) ?? '').length

@@ -8,7 +8,7 @@ import type { ServiceConfig } from '../config/env.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
 import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS, SOURCE_CALL_DURATION_SECONDS } from '../metrics.js'
-import { boundFinding } from './bound-finding.js'
+import { boundFinding, findingBytes } from './bound-finding.js'
 import { keyPrint } from '../state/key-print.js'
 import { memoryFindingStore, type FindingRef, type FindingStore } from './finding-store.js'
 import type { SourceOutcome } from './types.js'
@@ -19,7 +19,8 @@ export interface MetricsSink {
 }
 
 export interface LookupOptions {
-  readonly signal: AbortSignal
+  /** The run's deadline. Its signal is read only by what can wait (a vendor call), so it may be made on first read. */
+  readonly deadline: { readonly signal: AbortSignal }
   readonly forceRefresh: boolean
   /** Request params that override a source's settings, by param name (e.g. virustotal_api_key). */
   readonly params: Readonly<Record<string, unknown>>
@@ -34,15 +35,36 @@ export interface SourceStatus extends SourceHealth {
 
 const describeKind = (kind: SourceFailureKind): string => kind.replace(/_/g, ' ')
 
+/** A started source, and what every lookup of it would otherwise work out again. */
+interface StartedSource {
+  readonly def: SourceDefinition
+  readonly instance: SourceInstance
+  /** The service's own settings for it; a lookup copies them only when a request overrides one. */
+  readonly settings: Readonly<Record<string, string | undefined>>
+  /** keyPrint of settings.apiKey, worked out once (a SHA-256 per lookup otherwise). */
+  readonly keyPrint: string
+  /** The settings a request may override, by the param that overrides them. */
+  readonly overridable: readonly { readonly key: string; readonly param: string }[]
+}
+
 export class SourceRuntime {
   private readonly inFlight = new Map<string, Promise<Finding>>()
+  private readonly started: ReadonlyMap<string, StartedSource>
 
   private constructor(
-    private readonly started: ReadonlyMap<string, { def: SourceDefinition; instance: SourceInstance }>,
+    started: ReadonlyMap<string, { def: SourceDefinition; instance: SourceInstance }>,
     private readonly config: ServiceConfig,
     private readonly cache: FindingStore,
     private readonly metrics: MetricsSink,
-  ) {}
+  ) {
+    this.started = new Map(
+      [...started].map(([id, { def, instance }]) => {
+        const settings = Object.freeze({ ...(config.sources[def.id] ?? {}) })
+        const overridable = def.settings.flatMap((s) => (s.param === undefined ? [] : [{ key: s.key, param: s.param }]))
+        return [id, { def, instance, settings, keyPrint: keyPrint(settings['apiKey']), overridable }]
+      }),
+    )
+  }
 
   /** Starts every source once; a source that cannot start stops start-up with a message naming it. */
   static async start(
@@ -83,66 +105,77 @@ export class SourceRuntime {
   }
 
   /** Settings for one request: the request's params override the service's env defaults for that request only. */
-  settingsFor(def: SourceDefinition, params: Readonly<Record<string, unknown>>): Record<string, string | undefined> {
-    const own: Record<string, string | undefined> = { ...(this.config.sources[def.id] ?? {}) }
-    for (const s of def.settings) {
-      const v = s.param === undefined ? undefined : params[s.param]
-      if (typeof v === 'string' && v !== '') own[s.key] = v
+  settingsFor(def: SourceDefinition, params: Readonly<Record<string, unknown>>): Readonly<Record<string, string | undefined>> {
+    const source = this.started.get(def.id)
+    const own = source?.settings ?? (this.config.sources[def.id] ?? {})
+    let merged: Record<string, string | undefined> | undefined
+    for (const s of source?.overridable ?? def.settings.flatMap((d) => (d.param === undefined ? [] : [{ key: d.key, param: d.param }]))) {
+      const v = params[s.param]
+      if (typeof v === 'string' && v !== '') (merged ??= { ...own })[s.key] = v
     }
-    return own
+    return merged ?? own
   }
 
-  /** Never rejects: every failure becomes an outcome with its reason. Timed per source and status. */
-  async lookup(id: string, indicator: Indicator, opts: LookupOptions): Promise<SourceOutcome> {
-    const outcome = await this.#lookup(id, indicator, opts)
-    this.metrics.observe(SOURCE_CALL_DURATION_SECONDS, { source: id, status: outcome.status }, outcome.elapsedMs / 1000)
-    return outcome
-  }
-
-  async #lookup(id: string, indicator: Indicator, opts: LookupOptions): Promise<SourceOutcome> {
+  /**
+   * Never rejects and never throws: every failure becomes an outcome with its reason. Timed per source and status.
+   * A source that answers from memory (`answer`, nothing cached) is asked at once and its outcome is returned as it
+   * is; every other lookup returns a promise. A run of embedded sources alone then needs no promise per lookup.
+   */
+  lookup(id: string, indicator: Indicator, opts: LookupOptions): SourceOutcome | Promise<SourceOutcome> {
     const startedAt = performance.now()
-    const elapsed = (): number => Math.round(performance.now() - startedAt)
     const entry = this.started.get(id)
-    if (!entry) return { source: id, status: 'skipped', kind: 'not_configured', reason: 'not a source of this service', elapsedMs: 0 }
+    if (!entry) return this.#timed({ source: id, status: 'skipped', kind: 'not_configured', reason: 'not a source of this service', elapsedMs: 0 })
     const { def, instance } = entry
     if (!def.supports.includes(indicator.type)) {
-      return {
+      return this.#timed({
         source: id,
         status: 'skipped',
         kind: 'unsupported_type',
         reason: `does not support ${indicator.type} indicators (supports ${def.supports.join(', ')})`,
         elapsedMs: 0,
+      })
+    }
+    if (instance.answer !== undefined && (def.cacheTtlMs ?? 0) === 0) {
+      try {
+        const answer = instance.answer(indicator, new SourceLookupContext(id, opts, this.settingsFor(def, opts.params)))
+        return this.#timed(answered(id, boundFinding(answer), startedAt))
+      } catch (err) {
+        return this.#timed(failedOutcome(id, err, startedAt, opts.log))
       }
     }
+    return this.#lookupLater(entry, indicator, opts, startedAt).then((outcome) => this.#timed(outcome))
+  }
+
+  #timed(outcome: SourceOutcome): SourceOutcome {
+    this.metrics.observe(SOURCE_CALL_DURATION_SECONDS, { source: outcome.source, status: outcome.status }, outcome.elapsedMs / 1000)
+    return outcome
+  }
+
+  /** A lookup that waits: on the cache, or on a vendor (shared while in flight, ended by the run's deadline). */
+  async #lookupLater(entry: StartedSource, indicator: Indicator, opts: LookupOptions, startedAt: number): Promise<SourceOutcome> {
+    const { def, instance } = entry
+    const id = def.id
     const settings = this.settingsFor(def, opts.params)
     const ttl = def.cacheTtlMs ?? 0
-    const ref: FindingRef = { source: id, keyPrint: keyPrint(settings['apiKey']), type: indicator.type, value: indicator.value }
+    const print = settings === entry.settings ? entry.keyPrint : keyPrint(settings['apiKey'])
+    const ref: FindingRef = { source: id, keyPrint: print, type: indicator.type, value: indicator.value }
     if (ttl > 0 && !opts.forceRefresh) {
       const hit = await this.cache.get(ref, ttl)
       if (hit) {
         this.metrics.inc(CACHE_HITS, { source: id })
-        return { source: id, status: 'ok', finding: hit.finding, elapsedMs: elapsed(), cached: true, ageMs: hit.ageMs }
+        return { source: id, status: 'ok', finding: hit.finding, elapsedMs: msSince(startedAt), cached: true, ageMs: hit.ageMs }
       }
     }
     try {
-      const key = `${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${ref.keyPrint}`
-      const call = (): Promise<Finding> => instance.lookup(indicator, lookupContext(id, opts, settings))
+      const context = new SourceLookupContext(id, opts, settings)
+      const call = (): Promise<Finding> => instance.lookup(indicator, context)
+      const answer = await withDeadline(this.shared(`${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${print}`, call), opts.deadline.signal)
       // Bounded before anything keeps it: a bad answer costs only this source its raw answer.
-      const { finding, bytes } = boundFinding(await withDeadline(this.shared(key, call), opts.signal))
-      if (ttl > 0) await this.cache.set(ref, finding, bytes, ttl)
-      return { source: id, status: 'ok', finding, elapsedMs: elapsed(), cached: false, ageMs: 0 }
+      const finding = boundFinding(answer)
+      if (ttl > 0) await this.cache.set(ref, finding, findingBytes(finding), ttl)
+      return answered(id, finding, startedAt)
     } catch (err) {
-      if (err instanceof SourceError) {
-        return {
-          source: id,
-          status: err.skipped ? 'skipped' : 'failed',
-          kind: err.kind,
-          reason: `${describeKind(err.kind)} - ${err.message}`,
-          elapsedMs: elapsed(),
-        }
-      }
-      opts.log.error({ err, source: id }, 'source lookup failed unexpectedly')
-      return { source: id, status: 'failed', kind: 'internal', reason: 'internal - unexpected error in the source (see the service log)', elapsedMs: elapsed() }
+      return failedOutcome(id, err, startedAt, opts.log)
     }
   }
 
@@ -160,16 +193,48 @@ export class SourceRuntime {
   }
 }
 
-/** The source's child logger is made only if the source logs: most lookups never do, and it showed in profiles. */
-const lookupContext = (id: string, opts: LookupOptions, settings: Readonly<Record<string, string | undefined>>): LookupContext => {
-  let log: Logger | undefined
-  return {
-    signal: opts.signal,
-    forceRefresh: opts.forceRefresh,
-    settings,
-    get log(): Logger {
-      return (log ??= opts.log.child({ source: id }))
-    },
+const msSince = (startedAt: number): number => Math.round(performance.now() - startedAt)
+
+const answered = (source: string, finding: Finding, startedAt: number): SourceOutcome => ({
+  source,
+  status: 'ok',
+  finding,
+  elapsedMs: msSince(startedAt),
+  cached: false,
+  ageMs: 0,
+})
+
+/** A SourceError says why, in its kind's words; anything else is the source's own bug, logged and reported as such. */
+const failedOutcome = (source: string, err: unknown, startedAt: number, log: Logger): SourceOutcome => {
+  if (err instanceof SourceError) {
+    return { source, status: err.skipped ? 'skipped' : 'failed', kind: err.kind, reason: `${describeKind(err.kind)} - ${err.message}`, elapsedMs: msSince(startedAt) }
+  }
+  log.error({ err, source }, 'source lookup failed unexpectedly')
+  return { source, status: 'failed', kind: 'internal', reason: 'internal - unexpected error in the source (see the service log)', elapsedMs: msSince(startedAt) }
+}
+
+/**
+ * What a source sees of the run. Its child logger is made only if the source logs, and the run's deadline signal
+ * only if the source asks for it: most lookups do neither, and both showed in profiles.
+ */
+class SourceLookupContext implements LookupContext {
+  #log: Logger | undefined
+  readonly forceRefresh: boolean
+
+  constructor(
+    private readonly id: string,
+    private readonly opts: LookupOptions,
+    readonly settings: Readonly<Record<string, string | undefined>>,
+  ) {
+    this.forceRefresh = opts.forceRefresh
+  }
+
+  get signal(): AbortSignal {
+    return this.opts.deadline.signal
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.opts.log.child({ source: this.id }))
   }
 }
 

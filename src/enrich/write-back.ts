@@ -8,7 +8,7 @@ import { platformSettingsFor, type PlatformProfiles } from '../config/platform.j
 import { failedWriteback, skippedWriteback, writeBack, type WritebackResult } from '../platform/writeback.js'
 import { mapConcurrent } from '../util/map-concurrent.js'
 import type { Locks } from '../state/locks.js'
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { RunRequest } from './run-request.js'
 import type { IndicatorResult } from './types.js'
 
@@ -16,7 +16,7 @@ export interface WriteBackOptions {
   readonly pool: PlatformClientPool
   readonly profiles: PlatformProfiles
   /** The run's deadline: write-back gets no time of its own; what it cannot finish by then is reported as failed. */
-  readonly signal: AbortSignal
+  readonly deadline: { readonly signal: AbortSignal }
   readonly concurrency: number
   /** One note per (ThreatConnect, owner, indicator, digest) even when runs race, here or on another replica. */
   readonly locks: Locks
@@ -32,19 +32,18 @@ export const writeBackAll = async (
   const settings = platformSettingsFor(opts.profiles, run.profile, run.owner)
   if (settings === undefined) return results.map(() => skippedWriteback(`no ThreatConnect profile named '${run.profile ?? ''}'`))
   if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into the outputs`))
-  if (opts.signal.aborted) {
-    const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : 'the run was cancelled'
+  const signal = opts.deadline.signal
+  if (signal.aborted) {
+    const why = signal.reason instanceof Error ? signal.reason.message : 'the run was cancelled'
     return results.map(() => failedWriteback(`not written: ${why}`))
   }
-  const client = opts.pool.clientFor(settings, { signal: opts.signal })
+  const client = opts.pool.clientFor(settings, { signal })
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {
     const a = r.assessment
-    const name = createHash('sha256')
-      .update([settings.apiPath, settings.owner ?? '', r.indicator.type, r.indicator.value, r.digest].join('\u0000'))
-      .digest('hex')
+    const name = hash('sha256', [settings.apiPath, settings.owner ?? '', r.indicator.type, r.indicator.value, r.digest].join('\u0000'), 'hex')
     // Inside the lock a racing run finds the note the first one posted, and says "already present".
-    return opts.locks.withLock(`note:${name}`, opts.signal, () => writeBack(client, {
+    return opts.locks.withLock(`note:${name}`, signal, () => writeBack(client, {
       indicator: r.indicator,
       owner: settings.owner,
       text: r.note,

@@ -4,7 +4,6 @@
  * A failed run (exitCode 1) answers a non-2xx status carrying the same reply, so a playbook's HTTP Client step
  * fails through its own failure handling.
  */
-import { setMaxListeners } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { AppError, SourceError } from '../errors.js'
@@ -91,14 +90,12 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         return result.indicator
       })
 
-      // One deadline for the whole run: sources, their retries and waits, and write-back all end with it.
+      // One deadline for the whole run: sources, their retries and waits, and write-back all end with it. Its
+      // signal and timer are made only if something reads `signal` (a vendor call, write-back).
       const deadline = startDeadline(
         ctx.config.runTimeoutMs,
         () => new SourceError('timeout', `the run's deadline of ${ctx.config.runTimeoutMs} ms passed before it answered`),
       )
-      // Every source lookup of the run listens on it: past Node's default of 10 listeners, lift the warning's limit
-      // (an array of indicators can mean thousands at once). Only then: the call itself showed in profiles.
-      if (indicators.length * run.sources.length > 10) setMaxListeners(0, deadline.signal)
       const onClientGone = (): void => {
         if (!reply.raw.writableFinished) deadline.abort(new SourceError('cancelled', 'the caller went away before the run answered'))
       }
@@ -109,7 +106,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
           forceRefresh: run.forceRefresh,
           params: run.params,
           concurrency: ctx.config.indicatorConcurrency,
-          signal: deadline.signal,
+          deadline,
           // The app's logger is pino (buildApp passes a pino instance), so request.log is a pino child.
           log: request.log as unknown as Logger,
           meta: ctx.meta,
@@ -120,7 +117,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
           locks: ctx.shared.locks,
           pool: ctx.platform,
           profiles: ctx.config.platform,
-          signal: deadline.signal,
+          deadline,
           concurrency: ctx.config.indicatorConcurrency,
         })
         if (run.writeNote) ctx.metrics.observe(WRITEBACK_DURATION_SECONDS, {}, (performance.now() - writebackStartedAt) / 1000)

@@ -292,6 +292,7 @@ export const asnSource: SourceDefinition = {
     )
     return {
       health: () => ({ state: 'ready', detail }),
+      answer: (indicator) => asnFinding(data, indicator),
       lookup: async (indicator) => asnFinding(data, indicator),
     }
   },

@@ -315,6 +315,17 @@ export const classifyIndicator = (indicator: Indicator): Finding => {
   return { verdict: 'unknown', score: null, confidence: null, tags, summary, facts, raw: null }
 }
 
+/** The classification, or a SourceError naming the indicator it could not classify. */
+const classifyOrExplain = (indicator: Indicator): Finding => {
+  try {
+    return classifyIndicator(indicator)
+  } catch (err) {
+    throw new SourceError('internal', `cannot classify ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+}
+
 export const classifySource: SourceDefinition = {
   id: 'classify',
   title: 'Local classification',
@@ -331,14 +342,7 @@ export const classifySource: SourceDefinition = {
   settings: [],
   start: async (): Promise<SourceInstance> => ({
     health: () => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }),
-    lookup: async (indicator) => {
-      try {
-        return classifyIndicator(indicator)
-      } catch (err) {
-        throw new SourceError('internal', `cannot classify ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
-          cause: err,
-        })
-      }
-    },
+    answer: classifyOrExplain,
+    lookup: async (indicator) => classifyOrExplain(indicator),
   }),
 }

@@ -46,6 +46,11 @@ export interface SourceInstance {
   health(): SourceHealth
   /** Resolves with a finding, or rejects with a SourceError saying why the source could not answer. */
   lookup(indicator: Indicator, ctx: LookupContext): Promise<Finding>
+  /**
+   * The same answer at once, for a source that holds its data in memory (the embedded ones): a finding, or a thrown
+   * SourceError. The runtime prefers it, sparing a run a round of promises per lookup.
+   */
+  answer?(indicator: Indicator, ctx: LookupContext): Finding
   close?(): Promise<void>
 }
 

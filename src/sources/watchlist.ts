@@ -267,17 +267,19 @@ export const watchlistSource: SourceDefinition = {
   start: async (config): Promise<SourceInstance> => {
     const list = await loadWatchlist(resolveWatchlistPath(config.sources['watchlist']?.['path']))
     const detail = describeWatchlist(list)
+    const answer = (indicator: Indicator): Finding => {
+      try {
+        return toFinding(matchWatchlist(list, indicator), list.size)
+      } catch (err) {
+        throw new SourceError('internal', `cannot match ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
+          cause: err,
+        })
+      }
+    }
     return {
       health: () => ({ state: 'ready', detail }),
-      lookup: async (indicator) => {
-        try {
-          return toFinding(matchWatchlist(list, indicator), list.size)
-        } catch (err) {
-          throw new SourceError('internal', `cannot match ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
-            cause: err,
-          })
-        }
-      },
+      answer,
+      lookup: async (indicator) => answer(indicator),
     }
   },
 }

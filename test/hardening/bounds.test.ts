@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { connect, type Socket } from 'node:net'
-import { boundFinding } from '../../src/enrich/bound-finding.js'
+import { boundFinding, findingBytes } from '../../src/enrich/bound-finding.js'
 import { FindingCache } from '../../src/enrich/finding-cache.js'
 import type { Finding } from '../../src/sources/types.js'
 import { startApp } from '../helpers/app.js'
@@ -164,7 +164,8 @@ t.test('the finding cache is bounded in bytes: the oldest findings go first', as
 
 t.test('boundFinding measures depth without recursion, at any depth', async (t) => {
   const deep = deeplyNested(200_000)
-  const { finding, bytes } = boundFinding(finding_('unknown', deep))
+  const finding = boundFinding(finding_('unknown', deep))
+  const bytes = findingBytes(finding)
   t.match(finding.raw, { truncated: /nests deeper than 32 levels/ })
   t.ok(bytes < 2_000)
 })
