@@ -46,12 +46,14 @@ export interface NestedOutputs {
 /** Sets `value` at the output's path, creating the objects on the way. */
 export const setOutput = (target: NestedOutputs, path: readonly string[], value: string | readonly (string | null)[]): void => {
   let node = target
-  for (const segment of path.slice(0, -1)) {
+  const last = path.length - 1
+  for (let i = 0; i < last; i++) {
+    const segment = path[i] as string
     const next = node[segment]
     if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as NestedOutputs
     else node = node[segment] = {}
   }
-  node[path[path.length - 1] as string] = value
+  node[path[last] as string] = value
 }
 
 /** The flat view `{ "enrich.results.verdict": ... }` of a nested outputs object (for docs, the demo and tests). */

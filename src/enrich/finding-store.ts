@@ -3,7 +3,7 @@
  * replica's answer serves every replica. A shared store that does not answer is a miss (and a write that does not
  * land is dropped): the lookup goes to the source, never fails because of the cache.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Finding } from '../sources/types.js'
 import type { SharedStore } from '../state/store.js'
 import { DEFAULT_CACHE_MAX_BYTES, FindingCache, type CachedFinding } from './finding-cache.js'
@@ -38,7 +38,7 @@ interface StoredFinding {
 export const sharedFindingStore = (store: SharedStore, now: () => number = Date.now): FindingStore => {
   // The value is hashed: a URL may be long and hold anything; the key stays short and safe.
   const keyOf = (ref: FindingRef): string =>
-    store.key('finding', ref.source, ref.keyPrint, ref.type, createHash('sha256').update(ref.value).digest('hex').slice(0, 32))
+    store.key('finding', ref.source, ref.keyPrint, ref.type, hash('sha256', ref.value, 'hex').slice(0, 32))
   return {
     async get(ref, ttlMs) {
       const text = await store.get(keyOf(ref)).catch(() => null)

@@ -2,7 +2,7 @@
  * The Markdown note written on the indicator. Pure: time and app identity come in as arguments.
  * The digest covers what was found (not when), so a retried run with the same findings yields the same digest.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Indicator } from '../indicators/types.js'
 import type { Assessment, SourceOutcome } from './types.js'
 
@@ -12,7 +12,10 @@ export interface NoteMeta {
   readonly at: Date
 }
 
-const cell = (text: string): string => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').trim()
+const NEEDS_ESCAPE = /[\n|]/
+
+/** One table cell: on one line, pipes escaped. Most texts need neither, and are only trimmed. */
+const cell = (text: string): string => (NEEDS_ESCAPE.test(text) ? text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|') : text).trim()
 
 const outcomeText = (o: SourceOutcome): string => {
   if (o.status !== 'ok') return o.reason
@@ -31,7 +34,8 @@ export const findingsDigest = (indicator: Indicator, assessment: Assessment, out
         : [o.source, o.status, o.kind],
     ),
   })
-  return createHash('sha256').update(material).digest('hex').slice(0, 12)
+  // One-shot hash: no Hash object per indicator (each is a native object the collector has to finalise).
+  return hash('sha256', material, 'hex').slice(0, 12)
 }
 
 export const renderNote = (

@@ -10,49 +10,61 @@ import type { IndicatorResult } from './types.js'
 
 export type Outputs = NestedOutputs
 
-type PerIndicator = Map<string, string | readonly string[] | null>
+type OutputValue = string | readonly string[] | null
 
-const factToOutput = (value: FactValue | undefined): string | readonly string[] | null => {
+/** Receives each output of one indicator, by name, in reply order. */
+type Emit = (name: string, value: OutputValue) => void
+
+const factToOutput = (value: FactValue | undefined): OutputValue => {
   if (value === undefined || value === null) return null
   if (Array.isArray(value)) return value
   return String(value)
 }
 
-/** Every output of one indicator, by name, before shaping for one-or-many. */
-export const indicatorOutputs = (
+/**
+ * Every output of one indicator, handed to `emit` one by one (no intermediate map: this runs once per indicator per
+ * run, and the map showed in profiles). `responses`: sources whose raw answer is a declared output
+ * (enrich.response.<id>.json); only those are serialised.
+ */
+const emitIndicatorOutputs = (
   r: IndicatorResult,
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
-  writeback?: WritebackResult,
-  /** Sources whose raw answer is a declared output (enrich.response.<id>.json); only those are serialised. */
-  responses: ReadonlySet<string> = new Set(),
-): PerIndicator => {
+  writeback: WritebackResult | undefined,
+  responses: ReadonlySet<string>,
+  emit: Emit,
+): void => {
   const a = r.assessment
-  const values: PerIndicator = new Map<string, string | readonly string[] | null>([
-    ['enrich.results.indicator', r.indicator.value],
-    ['enrich.results.indicator_type', r.indicator.type],
-    ['enrich.results.verdict', a.verdict],
-    ['enrich.results.score', String(a.score)],
-    ['enrich.results.threat_rating', String(a.threatRating)],
-    ['enrich.results.confidence', String(a.confidence)],
-    ['enrich.results.tags', a.tags],
-    ['enrich.results.sources.ok', r.outcomes.filter((o) => o.status === 'ok').map((o) => o.source)],
-    ['enrich.results.sources.failed', r.outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.source}: ${o.reason}`] : []))],
-    ['enrich.results.sources.skipped', r.outcomes.flatMap((o) => (o.status === 'skipped' ? [`${o.source}: ${o.reason}`] : []))],
-    ['enrich.results.note', r.note],
-    ['enrich.results.json', JSON.stringify(resultsDocument(r))],
-  ])
+  const ok: string[] = []
+  const failed: string[] = []
+  const skipped: string[] = []
+  for (const o of r.outcomes) {
+    if (o.status === 'ok') ok.push(o.source)
+    else (o.status === 'failed' ? failed : skipped).push(`${o.source}: ${o.reason}`)
+  }
+  emit('enrich.results.indicator', r.indicator.value)
+  emit('enrich.results.indicator_type', r.indicator.type)
+  emit('enrich.results.verdict', a.verdict)
+  emit('enrich.results.score', String(a.score))
+  emit('enrich.results.threat_rating', String(a.threatRating))
+  emit('enrich.results.confidence', String(a.confidence))
+  emit('enrich.results.tags', a.tags)
+  emit('enrich.results.sources.ok', ok)
+  emit('enrich.results.sources.failed', failed)
+  emit('enrich.results.sources.skipped', skipped)
+  emit('enrich.results.note', r.note)
+  emit('enrich.results.json', JSON.stringify(resultsDocument(r)))
   if (writeback) {
-    values.set('enrich.results.writeback.status', writeback.status)
-    values.set('enrich.results.writeback.reason', writeback.reason)
-    values.set('enrich.results.writeback.indicator_id', writeback.indicatorId === null ? null : String(writeback.indicatorId))
-    values.set('enrich.results.writeback.note_id', writeback.noteId === null ? null : String(writeback.noteId))
+    emit('enrich.results.writeback.status', writeback.status)
+    emit('enrich.results.writeback.reason', writeback.reason)
+    emit('enrich.results.writeback.indicator_id', writeback.indicatorId === null ? null : String(writeback.indicatorId))
+    emit('enrich.results.writeback.note_id', writeback.noteId === null ? null : String(writeback.noteId))
   }
   for (const o of r.outcomes) {
     if (o.status !== 'ok') continue
-    for (const key of sourceOutputs.get(o.source) ?? []) values.set(`enrich.results.${o.source}.${key}`, factToOutput(o.finding.facts[key]))
-    if (responses.has(o.source) && o.finding.raw !== null && o.finding.raw !== undefined) values.set(`enrich.response.${o.source}.json`, JSON.stringify(o.finding.raw))
+    const facts = o.finding.facts
+    for (const key of sourceOutputs.get(o.source) ?? []) emit(`enrich.results.${o.source}.${key}`, factToOutput(facts[key]))
+    if (responses.has(o.source) && o.finding.raw !== null && o.finding.raw !== undefined) emit(`enrich.response.${o.source}.json`, JSON.stringify(o.finding.raw))
   }
-  return values
 }
 
 /** Everything about one indicator, nothing dropped: the input as sent, each source's status and full finding. */
@@ -70,23 +82,33 @@ export const buildOutputs = (
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
   writebacks: readonly WritebackResult[] = [],
 ): Outputs => {
-  const perIndicator = results.map((r, i) => indicatorOutputs(r, sourceOutputs, writebacks[i], index.responseSources))
-  // Only names some indicator has a value for: walking every declared output showed in profiles.
-  const names = new Set<string>()
-  for (const m of perIndicator) for (const name of m.keys()) names.add(name)
   const outputs: Outputs = {}
-  for (const name of names) {
+  if (!batch) {
+    // One indicator (the usual run): each declared value goes straight to its place; a missing one is left out.
+    const [r] = results
+    if (r === undefined) return outputs
+    emitIndicatorOutputs(r, sourceOutputs, writebacks[0], index.responseSources, (name, value) => {
+      const declared = index.byName.get(name)
+      if (declared === undefined || value === null) return
+      if (declared.shape === 'scalar' ? typeof value === 'string' : Array.isArray(value)) setOutput(outputs, declared.path, value)
+    })
+    return outputs
+  }
+  // An array: each declared output becomes an array aligned with the input, null where an indicator has no value;
+  // only names some indicator has a value for (walking every declared output showed in profiles).
+  const columns = new Map<string, OutputValue[]>()
+  results.forEach((r, i) =>
+    emitIndicatorOutputs(r, sourceOutputs, writebacks[i], index.responseSources, (name, value) => {
+      if (value === null || !index.byName.has(name)) return
+      let column = columns.get(name)
+      if (column === undefined) columns.set(name, (column = new Array<OutputValue>(results.length).fill(null)))
+      column[i] = value
+    }),
+  )
+  for (const [name, column] of columns) {
     const declared = index.byName.get(name)
     if (declared === undefined) continue
-    const values = perIndicator.map((m) => m.get(name) ?? null)
-    if (values.every((v) => v === null)) continue
-    if (!batch) {
-      const v = values[0]
-      if (declared.shape === 'scalar' && typeof v === 'string') setOutput(outputs, declared.path, v)
-      else if (declared.shape === 'list' && Array.isArray(v)) setOutput(outputs, declared.path, v)
-      continue
-    }
-    setOutput(outputs, declared.path, values.map((v) => (v === null ? null : typeof v === 'string' ? v : v.join(index.listDelimiter))))
+    setOutput(outputs, declared.path, column.map((v) => (v === null ? null : typeof v === 'string' ? v : v.join(index.listDelimiter))))
   }
   return outputs
 }

@@ -31,24 +31,31 @@ export const uniqueTags = (findings: readonly Finding[]): string[] => {
 }
 
 export const assess = (outcomes: readonly SourceOutcome[]): Assessment => {
-  const findings = outcomes.flatMap((o) => (o.status === 'ok' ? [o.finding] : []))
+  // Plain loops: this runs once per indicator per run, and the array helpers' copies showed in profiles.
+  const findings: Finding[] = []
+  for (const o of outcomes) if (o.status === 'ok') findings.push(o.finding)
   const tags = uniqueTags(findings)
-  const opinions = findings.filter((f) => f.verdict !== 'unknown')
-  if (opinions.length === 0) return { verdict: 'unknown', score: 0, threatRating: 0, confidence: 0, tags }
-
   // The worst opinion wins: a SOC would rather look at a false positive than miss a true one.
-  const verdict = opinions.reduce<Verdict>((worst, f) => (SEVERITY[f.verdict] > SEVERITY[worst] ? f.verdict : worst), 'benign')
-  const agreeing = opinions.filter((f) => f.verdict === verdict)
-  const score = clamp(Math.max(...agreeing.map((f) => f.score ?? DEFAULT_SCORE[verdict])), 0, 100)
+  let verdict: Verdict | undefined
+  for (const f of findings) if (f.verdict !== 'unknown' && (verdict === undefined || SEVERITY[f.verdict] > SEVERITY[verdict])) verdict = f.verdict
+  if (verdict === undefined) return { verdict: 'unknown', score: 0, threatRating: 0, confidence: 0, tags }
 
-  // Opposite side: benign against malicious/suspicious and the reverse; suspicious vs malicious is not a conflict.
-  const opposed = opinions.filter((f) => (verdict === 'benign') !== (f.verdict === 'benign'))
-  const base = Math.max(...agreeing.map((f) => f.confidence ?? DEFAULT_CONFIDENCE))
-  const confidence = clamp(
-    base + AGREEMENT_BONUS * (agreeing.length - 1) - DISAGREEMENT_PENALTY * opposed.length,
-    MIN_CONFIDENCE,
-    100,
-  )
+  let agreeing = 0
+  let opposed = 0
+  let score = -Infinity
+  let base = -Infinity
+  for (const f of findings) {
+    if (f.verdict === 'unknown') continue
+    if (f.verdict === verdict) {
+      agreeing += 1
+      score = Math.max(score, f.score ?? DEFAULT_SCORE[verdict])
+      base = Math.max(base, f.confidence ?? DEFAULT_CONFIDENCE)
+    }
+    // Opposite side: benign against malicious/suspicious and the reverse; suspicious vs malicious is not a conflict.
+    if ((verdict === 'benign') !== (f.verdict === 'benign')) opposed += 1
+  }
+  score = clamp(score, 0, 100)
+  const confidence = clamp(base + AGREEMENT_BONUS * (agreeing - 1) - DISAGREEMENT_PENALTY * opposed, MIN_CONFIDENCE, 100)
   return { verdict, score, threatRating: threatRatingOf(verdict, score), confidence, tags }
 }
 
