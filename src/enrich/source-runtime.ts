@@ -215,7 +215,8 @@ const failedOutcome = (source: string, err: unknown, startedAt: number, log: Log
 
 /**
  * What a source sees of the run. Its child logger is made only if the source logs, and the run's deadline signal
- * only if the source asks for it: most lookups do neither, and both showed in profiles.
+ * only if the source asks for it: most lookups do neither, and both showed in profiles. Both are getters on the
+ * class, so pass the context on rather than spreading it (a spread drops them).
  */
 class SourceLookupContext implements LookupContext {
   #log: Logger | undefined

@@ -106,6 +106,34 @@ export interface VendorSourceSpec<K extends VendorKey> extends Pick<SourceDefini
   lookup(client: HttpClient, indicator: Indicator, ctx: LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined }): Promise<Finding>
 }
 
+/**
+ * The run's context plus the key the call uses. It reads through to the run's context rather than copying it: the
+ * runtime makes the deadline signal and the child logger only when read, and a spread would read (or, for getters
+ * on a class, silently drop) them.
+ */
+class KeyedLookupContext<Key> implements LookupContext {
+  constructor(
+    private readonly base: LookupContext,
+    readonly apiKey: Key,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.base.signal
+  }
+
+  get log(): LookupContext['log'] {
+    return this.base.log
+  }
+
+  get forceRefresh(): boolean {
+    return this.base.forceRefresh
+  }
+
+  get settings(): LookupContext['settings'] {
+    return this.base.settings
+  }
+}
+
 /** A vendor source from its spec: its settings, its one instrumented client, its health, and the key handling. */
 export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K>): SourceDefinition => ({
   id: spec.id,
@@ -126,7 +154,7 @@ export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K
         const given = ctx.settings['apiKey']
         const apiKey = spec.key === 'required' ? requireApiKey(spec.id, ctx) : given === undefined || given === '' ? undefined : given
         // A required key is there by now (requireApiKey skipped the source otherwise): the type says so for K.
-        return spec.lookup(client, indicator, { ...ctx, apiKey } as LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined })
+        return spec.lookup(client, indicator, new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined))
       },
       close: async () => client.close(),
     }

@@ -1,0 +1,121 @@
+/**
+ * The source runtime's two paths: an embedded source that answers at once (no promise, the run's deadline never
+ * made), and a vendor source that waits, shared while in flight and given the run's deadline signal, through the
+ * vendor kit as every real vendor source is.
+ */
+import t, { type Test } from 'tap'
+import { pino } from 'pino'
+import { loadServiceConfig } from '../../src/config/env.js'
+import { SourceRuntime, type LookupOptions } from '../../src/enrich/source-runtime.js'
+import { SourceError } from '../../src/errors.js'
+import { Deadline, timeLeftMs } from '../../src/http/deadline.js'
+import { createHttpClientFactory } from '../../src/http/client.js'
+import { Metrics } from '../../src/metrics.js'
+import type { Indicator } from '../../src/indicators/types.js'
+import type { Finding, LookupContext, SourceDefinition } from '../../src/sources/types.js'
+import { defineVendorSource } from '../../src/sources/vendor-kit.js'
+
+const log = pino({ level: 'silent' })
+const ip: Indicator = { input: '198.51.100.7', value: '198.51.100.7', type: 'Address' }
+const finding = (summary: string): Finding => ({ verdict: 'unknown', score: null, confidence: null, tags: [], summary, facts: {}, raw: null })
+
+/** A deadline that counts how often its signal is read. */
+const countingDeadline = (t: Test, ms = 60_000): { deadline: Deadline; reads: () => number } => {
+  const deadline = new Deadline(ms, () => new SourceError('timeout', 'deadline passed'))
+  t.teardown(() => deadline.clear())
+  let reads = 0
+  const counted = {
+    get signal() {
+      reads += 1
+      return deadline.signal
+    },
+  }
+  return { deadline: counted as unknown as Deadline, reads: () => reads }
+}
+
+const embedded: SourceDefinition = {
+  id: 'local',
+  title: 'Local',
+  kind: 'embedded',
+  description: 'answers from memory',
+  supports: ['Address'],
+  outputs: [],
+  settings: [],
+  start: async () => ({
+    health: () => ({ state: 'ready', detail: '' }),
+    answer: (indicator) => {
+      if (indicator.value.endsWith('.66')) throw new SourceError('internal', 'cannot read it')
+      return finding(`local ${indicator.value}`)
+    },
+    lookup: async (indicator) => finding(`local ${indicator.value}`),
+  }),
+}
+
+const seen: { signal: AbortSignal | undefined; apiKey: string | undefined }[] = []
+const vendor = defineVendorSource({
+  id: 'remote',
+  title: 'Remote',
+  description: 'a vendor through the kit',
+  supports: ['Address'],
+  outputs: [],
+  baseUrl: 'http://127.0.0.1:9',
+  rateLimits: [{ requests: 100, perMs: 1000 }],
+  cacheTtlMs: 0,
+  key: 'optional',
+  lookup: async (_client, indicator, ctx: LookupContext & { readonly apiKey: string | undefined }) => {
+    seen.push({ signal: ctx.signal, apiKey: ctx.apiKey })
+    return finding(`remote ${indicator.value}`)
+  },
+})
+
+const start = async (t: Test): Promise<SourceRuntime> => {
+  const config = loadServiceConfig({}, [embedded, vendor])
+  const metrics = new Metrics()
+  const http = createHttpClientFactory({ config, log, metrics, userAgent: 'tc-enrich-test/1.0' })
+  const runtime = await SourceRuntime.start([embedded, vendor], config, { log, http }, metrics)
+  t.teardown(() => runtime.close())
+  return runtime
+}
+
+const options = (deadline: Deadline, params: Record<string, unknown> = {}): LookupOptions => ({ deadline, forceRefresh: false, params, log })
+
+t.test('an embedded source answers at once: an outcome, not a promise, and the deadline is never made', async (t) => {
+  const runtime = await start(t)
+  const { deadline, reads } = countingDeadline(t)
+  const outcome = runtime.lookup('local', ip, options(deadline))
+  t.notOk(outcome instanceof Promise, 'no promise')
+  t.match(outcome, { source: 'local', status: 'ok', finding: { summary: 'local 198.51.100.7' } })
+  const failed = runtime.lookup('local', { ...ip, value: '198.51.100.66' }, options(deadline))
+  t.match(failed, { status: 'failed', kind: 'internal', reason: 'internal - cannot read it' }, 'a thrown SourceError is an outcome too')
+  t.equal(reads(), 0, 'nothing read the deadline signal')
+})
+
+t.test("a vendor source through the kit gets the run's deadline signal and the request's key", async (t) => {
+  const runtime = await start(t)
+  seen.length = 0
+  const { deadline, reads } = countingDeadline(t, 30_000)
+  const outcome = await runtime.lookup('remote', ip, options(deadline, { remote_api_key: 'request-key-1' }))
+  t.match(outcome, { status: 'ok', finding: { summary: 'remote 198.51.100.7' } })
+  t.equal(seen.length, 1)
+  t.equal(seen[0]?.signal, deadline.signal, 'the very signal of the run')
+  const left = timeLeftMs(seen[0]?.signal)
+  t.ok(left > 25_000 && left <= 30_000, `it knows the time left (${left} ms), so a Retry-After past it is not waited`)
+  t.ok(reads() > 0)
+  t.equal(seen[0]?.apiKey, 'request-key-1', "the request's key overrides the service's")
+})
+
+t.test('a deadline made after the caller went away is born aborted, with that reason', async (t) => {
+  const deadline = new Deadline(60_000, () => new SourceError('timeout', 'deadline passed'))
+  deadline.abort(new SourceError('cancelled', 'the caller went away'))
+  t.teardown(() => deadline.clear())
+  t.ok(deadline.signal.aborted)
+  t.match(deadline.signal.reason, { kind: 'cancelled' })
+  const late = new Deadline(10, () => new SourceError('timeout', 'deadline passed'), () => 0)
+  const past = new Deadline(10, () => new SourceError('timeout', 'deadline passed'), (() => {
+    let calls = 0
+    return () => (calls++ === 0 ? 0 : 50)
+  })())
+  t.notOk(late.signal.aborted, 'not yet passed: a live signal')
+  late.clear()
+  t.match(past.signal.reason, { kind: 'timeout' }, 'already passed when first read: aborted at once')
+})
