@@ -23,7 +23,6 @@ export interface Quota {
 }
 
 interface Record {
-  readonly ticket: string
   endsAt: number
 }
 
@@ -35,8 +34,40 @@ export const windowWaitMs = (ends: readonly number[], limit: number, windowMs: n
   return (live[live.length - limit] as number) + windowMs - now + 1
 }
 
+/**
+ * The calls one window of one key holds, by ticket, oldest first. Each take and settle is O(1) amortised: calls are
+ * forgotten from the oldest end, and the window is only sorted when it is full (a paid plan's 1,000 a minute made a
+ * sort of every recorded call on every call).
+ */
+class WindowCalls {
+  readonly #calls = new Map<string, Record>()
+
+  /** Forgets the oldest calls that left the window. One settled early behind a newer one waits its turn. */
+  forgetBefore(cutoff: number): void {
+    for (const [ticket, call] of this.#calls) {
+      if (call.endsAt > cutoff) return
+      this.#calls.delete(ticket)
+    }
+  }
+
+  /** 0 when below the limit by count alone (even counting calls not yet forgotten); else worked out exactly. */
+  waitMs(limit: number, windowMs: number, now: number): number {
+    if (this.#calls.size < limit) return 0
+    return windowWaitMs(Array.from(this.#calls.values(), (c) => c.endsAt), limit, windowMs, now)
+  }
+
+  add(ticket: string, endsAt: number): void {
+    this.#calls.set(ticket, { endsAt })
+  }
+
+  settle(ticket: string, now: number): void {
+    const call = this.#calls.get(ticket)
+    if (call !== undefined) call.endsAt = Math.min(call.endsAt, now)
+  }
+}
+
 export class MemoryQuota implements Quota {
-  readonly #records = new Map<string, Record[]>()
+  readonly #windows = new Map<string, WindowCalls>()
   readonly #pausedUntil = new Map<string, number>()
   readonly #clock: Clock
   #next = 0
@@ -45,11 +76,11 @@ export class MemoryQuota implements Quota {
     this.#clock = clock
   }
 
-  #bucket(key: string, windowMs: number): Record[] {
+  #window(key: string, windowMs: number): WindowCalls {
     const id = `${key}\u0000${windowMs}`
-    let list = this.#records.get(id)
-    if (list === undefined) this.#records.set(id, (list = []))
-    return list
+    let calls = this.#windows.get(id)
+    if (calls === undefined) this.#windows.set(id, (calls = new WindowCalls()))
+    return calls
   }
 
   take(key: string, windows: readonly RateLimit[], maxCallMs: number): Promise<QuotaAnswer> {
@@ -58,23 +89,20 @@ export class MemoryQuota implements Quota {
     if (paused > 0) return Promise.resolve({ granted: false, waitMs: Math.ceil(paused) })
     let waitMs = 0
     for (const w of windows) {
-      const list = this.#bucket(key, w.perMs)
+      const calls = this.#window(key, w.perMs)
       // Forget what left the window: it can never count again.
-      for (let i = list.length - 1; i >= 0; i--) if ((list[i] as Record).endsAt <= now - w.perMs) list.splice(i, 1)
-      waitMs = Math.max(waitMs, windowWaitMs(list.map((r) => r.endsAt), w.requests, w.perMs, now))
+      calls.forgetBefore(now - w.perMs)
+      waitMs = Math.max(waitMs, calls.waitMs(w.requests, w.perMs, now))
     }
     if (waitMs > 0) return Promise.resolve({ granted: false, waitMs: Math.ceil(waitMs) })
     const ticket = String(++this.#next)
-    for (const w of windows) this.#bucket(key, w.perMs).push({ ticket, endsAt: now + maxCallMs })
+    for (const w of windows) this.#window(key, w.perMs).add(ticket, now + maxCallMs)
     return Promise.resolve({ granted: true, ticket })
   }
 
   settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void> {
     const now = this.#clock.now()
-    for (const w of windows) {
-      const record = this.#bucket(key, w.perMs).find((r) => r.ticket === ticket)
-      if (record !== undefined) record.endsAt = Math.min(record.endsAt, now)
-    }
+    for (const w of windows) this.#window(key, w.perMs).settle(ticket, now)
     return Promise.resolve()
   }
 
@@ -87,8 +115,8 @@ export class MemoryQuota implements Quota {
   /** Counts every window as spent until `until` (a replica that lost the shared count assumes the worst). */
   spendUntil(key: string, windows: readonly RateLimit[], until: number): void {
     for (const w of windows) {
-      const list = this.#bucket(key, w.perMs)
-      for (let i = 0; i < w.requests; i++) list.push({ ticket: `spent-${i}`, endsAt: until })
+      const calls = this.#window(key, w.perMs)
+      for (let i = 0; i < w.requests; i++) calls.add(`spent-${++this.#next}`, until)
     }
   }
 }

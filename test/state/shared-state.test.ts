@@ -102,6 +102,26 @@ t.test('the in-process quota counts the same way (every window, settle, pause) w
   t.same(await q.take('k', w, 500), { granted: false, waitMs: 300 })
 })
 
+t.test('the in-process quota with a large window (a paid plan): exact at the limit, calls settled out of order', async (t) => {
+  const clock = new FakeClock()
+  const q = new MemoryQuota(clock)
+  const w = [{ requests: 1000, perMs: 60_000 }]
+  const tickets: string[] = []
+  for (let i = 0; i < 1000; i++) {
+    const answer = await q.take('paid', w, 10_000)
+    if (answer.granted) tickets.push(answer.ticket)
+    await clock.advance(10)
+  }
+  t.equal(tickets.length, 1000, 'all 1,000 granted')
+  // Now 10 s in. Settle the second call (at 10 s), not the first (its end stays 0 + 10 s: the same moment).
+  await q.settle('paid', w, tickets[1] as string)
+  t.same(await q.take('paid', w, 10_000), { granted: false, waitMs: 60_001 }, 'full: room when the oldest end (10 s) leaves, 60 s on')
+  await clock.advance(60_001)
+  t.ok((await q.take('paid', w, 10_000)).granted, 'the two ended at 10 s have left the window: room again')
+  t.ok((await q.take('paid', w, 10_000)).granted)
+  t.notOk((await q.take('paid', w, 10_000)).granted, 'and only for those two')
+})
+
 t.test('a lock by name: two replicas racing take turns', async (t) => {
   const redis = await startRedis(t)
   const [a, b] = [storeOn(t, redis.url), storeOn(t, redis.url)]
