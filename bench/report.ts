@@ -10,6 +10,8 @@ export interface BenchResults {
   readonly environment: { readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly loadBefore: readonly number[]; readonly loadAfter: readonly number[] }
   readonly settings: { readonly durationS: number; readonly connections: number; readonly fakeDelayMs: number; readonly batch: number; readonly batchPerSecond: number }
   readonly echo?: LoadResult
+  /** req/s of each echo measurement; the ceiling (echo) is the best of them. */
+  readonly echoRuns?: readonly number[]
   readonly embedded?: EmbeddedResult
   readonly vendor?: VendorResult
   readonly batch?: BatchResult
@@ -47,12 +49,16 @@ const loadRow = (scenario: string, r: LoadResult, extra: Pick<Row, 'measure' | '
 export const rowsOf = (r: BenchResults): Row[] => {
   const rows: Row[] = []
   const none = { measure: '', target: '', met: '' }
-  if (r.echo) rows.push(loadRow('1. bare Fastify echo (ceiling)', r.echo, { measure: '100% (ceiling)', target: '', met: '' }))
+  if (r.echo) {
+    const runs = r.echoRuns !== undefined && r.echoRuns.length > 1 ? ` (best of ${r.echoRuns.map((x) => n(x)).join(', ')})` : ''
+    rows.push(loadRow(`1. bare Fastify echo (ceiling)${runs}`, r.echo, { measure: '100% (ceiling)', target: '', met: '' }))
+  }
   if (r.embedded) {
     const ceiling = r.echo?.rps ?? Number.NaN
     rows.push(loadRow('2a. /run embedded, cold (first 500 after start)', r.embedded.cold, { measure: `${pct(r.embedded.cold.rps / ceiling)} of (1) req/s`, target: '', met: '' }))
     const ratio = r.embedded.warm.rps / ceiling
-    rows.push(loadRow('2b. /run embedded, warm (steady state)', r.embedded.warm, { measure: `${pct(ratio)} of (1) req/s`, target: '>= 50%', met: yes(ratio >= 0.5) }))
+    // Issue 10's goal: at least 0.40 of the echo in the same run.
+    rows.push(loadRow('2b. /run embedded, warm (steady state)', r.embedded.warm, { measure: `${pct(ratio)} of (1) req/s`, target: '>= 40%', met: yes(ratio >= 0.4) }))
   }
   for (const [i, v] of (r.vendor ?? []).entries()) {
     const c = `${v.connections} connection${v.connections === 1 ? '' : 's'}`
@@ -63,8 +69,9 @@ export const rowsOf = (r: BenchResults): Row[] => {
     rows.push(
       loadRow(`${id(2)}. /run internetdb via the fake, ${c} (${v.fakeServed} calls reached it)`, v.run, {
         measure: `app overhead p50 ${ms(v.overheadP50Ms)} ms (${ms(v.overheadP50Ms - machine)} ms over the baseline)`,
-        target: '<= 2 ms',
-        met: yes(v.overheadP50Ms <= 2),
+        // Issue 10's goal: at most 1.0 ms over what a bare forwarder adds, at p50.
+        target: '<= 1.0 ms over the baseline',
+        met: yes(v.overheadP50Ms - machine <= 1.0),
       }),
     )
   }
@@ -172,6 +179,8 @@ machine: compare ratios within this run, not absolute numbers across runs.
 - autocannon in the bench process; the service (\`node dist/src/server.js\`), the echo server and the fake vendor each in
   their own child process on 127.0.0.1. ${s.connections} connections, ${s.durationS} s per measured scenario (after a 2 s warm-up where noted).
 - The service runs with LOG_LEVEL=warn (no per-request log lines) and RUN_RATE_LIMIT=off; everything else default.
+- The echo (1) is measured before and after /run (2a/2b) and the better of the two is the ceiling, so one low draw
+  of the echo on a busy machine cannot flatter /run's ratio.
 - Latency percentiles are computed from every 2xx response time autocannon reports (sub-millisecond), not its
   whole-millisecond histogram. Peak RSS is the highest VmRSS sampled every 100 ms during the scenario.
 - "Cold" vs "warm" (2a/2b): the embedded sources (asn, watchlist, classify) keep no cache, so "cold" means the first

@@ -53,8 +53,14 @@ const main = async (): Promise<void> => {
     opts.log(`- ${what} ...`)
     return run()
   }
-  results.echo = await step('echo', 'bare Fastify echo', () => bareEcho(opts))
+  const echoBefore = await step('echo', 'bare Fastify echo', () => bareEcho(opts))
   results.embedded = await step('embedded', '/run on the embedded sources (cold, then warm)', () => embedded(opts))
+  // The echo again after /run, and the better of the two as the ceiling: on a shared machine one low draw of the
+  // echo would otherwise flatter /run's ratio.
+  const echoAfter = echoBefore !== undefined && results.embedded !== undefined ? await step('echo', 'bare Fastify echo again', () => bareEcho(opts)) : undefined
+  const echoes = [echoBefore, echoAfter].filter((e) => e !== undefined)
+  results.echo = echoes.reduce<typeof echoBefore>((best, e) => (best === undefined || e.rps > best.rps ? e : best), undefined)
+  results.echoRuns = echoes.map((e) => e.rps)
   results.vendor = await step('vendor', `/run on internetdb via a ${FAKE_DELAY_MS} ms fake`, () => vendor(opts, FAKE_DELAY_MS))
   results.batch = await step('batch', `${BATCH} indicators against a ${BATCH_PER_SECOND}/s fake (about ${BATCH / BATCH_PER_SECOND} s)`, () =>
     rateLimitedBatch(opts, BATCH, BATCH_PER_SECOND),
