@@ -296,6 +296,8 @@ export const createAlertService = (options: AlertServiceOptions) => {
     /** The feed service: a feed's newly added indicators. */
     observeFeed: (event: FeedEvent) => (feedRules.length === 0 ? Promise.resolve(0) : raise(feedAlerts(feedRules, event, new Date(now()).toISOString()))),
     hasWatchlists: watchlistRules.length > 0,
+    /** Whether any rule listens to /run verdicts: without one, /run builds no events at all. */
+    hasVerdictRules: verdictRules.length > 0,
     /** Alerts raised while the outbox was unreachable, waiting in memory. */
     backlog: () => backlog.length,
     canEmail: notifiers.email !== undefined,

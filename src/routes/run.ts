@@ -124,7 +124,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
         const outputs = buildOutputs(results, run.batch, ctx.outputs, ctx.sourceOutputs, writebacks)
         const exit = exitStatus(results, writebackFailure(writebacks), run)
         // The verdict service hears the run before the caller does: once the reply is out the alert is in the outbox.
-        if (app.alerts !== undefined) await raiseVerdictAlerts(app, results, writebacks, request.log as unknown as Logger)
+        if (app.alerts?.hasVerdictRules === true) await raiseVerdictAlerts(app, results, writebacks, request.log as unknown as Logger)
         ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, (performance.now() - startedAt) / 1000)
         return reply.code(RUN_STATUS[exit.outcome]).send({ exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs })
       } finally {

@@ -29,10 +29,21 @@ interface Posted {
 }
 const posted = (json: unknown): Posted => json as Posted
 
+t.test('without a verdict rule the service says so (and /run then builds no verdict events)', async (t) => {
+  const s = testService({
+    rules: [{ id: 'watch', service: 'watchlist', tql: 'rating >= 4', destinations: { slackChannels: ['#soc'] } }],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+  })
+  t.teardown(() => s.service.close())
+  t.equal(s.service.hasVerdictRules, false)
+  t.equal(await s.service.observeRun([malicious('a.evil.test')]), 0, 'and a verdict handed over anyway raises nothing')
+})
+
 t.test('malicious verdicts reach Slack once, grouped after ALERTS_GROUP_WAIT into one message', async (t) => {
   const slack = await startFakeSlack(t)
   const s = testService({ rules: [slackRule(['#soc'])], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url })
   t.teardown(() => s.service.close())
+  t.ok(s.service.hasVerdictRules, 'a verdict rule: /run hands its verdicts over')
   t.equal(await s.service.observeRun([malicious('a.evil.test'), malicious('b.evil.test')]), 2)
   await s.advance(10_000)
   t.equal(await s.service.observeRun([malicious('c.evil.test'), malicious('a.evil.test')]), 1, 'a repeat of a dedup key is not added again')
