@@ -21,9 +21,6 @@ export interface FindingBounds {
 
 export const DEFAULT_FINDING_BOUNDS: FindingBounds = { maxRawDepth: 32, maxRawBytes: 16 * 1024, maxTextChars: 1024, maxListItems: 50, maxItemChars: 256 }
 
-/** How deep `value` nests (a scalar is 0), stopping once past `limit`. */
-export const depthOf = (value: unknown, limit: number): number => measureRaw(value, limit).depth
-
 /**
  * One walk over a raw answer: how deep it nests (stopping once past `maxDepth`) and an upper bound on its JSON
  * length. The bound counts every character as if escaped (6 bytes) and every number as 24, so an answer under it is

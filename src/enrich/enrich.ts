@@ -30,5 +30,5 @@ export const enrichIndicator = (indicator: Indicator, runtime: SourceRuntime, op
   return resultOf(indicator, outcomes as SourceOutcome[], opts)
 }
 
-export const enrichAll = async (indicators: readonly Indicator[], runtime: SourceRuntime, opts: EnrichOptions): Promise<IndicatorResult[]> =>
+export const enrichAll = (indicators: readonly Indicator[], runtime: SourceRuntime, opts: EnrichOptions): Promise<IndicatorResult[]> =>
   mapConcurrent(indicators, opts.concurrency, async (indicator) => enrichIndicator(indicator, runtime, opts))

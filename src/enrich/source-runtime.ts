@@ -53,7 +53,7 @@ export class SourceRuntime {
 
   private constructor(
     started: ReadonlyMap<string, { def: SourceDefinition; instance: SourceInstance }>,
-    private readonly config: ServiceConfig,
+    config: ServiceConfig,
     private readonly cache: FindingStore,
     private readonly metrics: MetricsSink,
   ) {
@@ -105,15 +105,13 @@ export class SourceRuntime {
   }
 
   /** Settings for one request: the request's params override the service's env defaults for that request only. */
-  settingsFor(def: SourceDefinition, params: Readonly<Record<string, unknown>>): Readonly<Record<string, string | undefined>> {
-    const source = this.started.get(def.id)
-    const own = source?.settings ?? (this.config.sources[def.id] ?? {})
+  #settingsFor(source: StartedSource, params: Readonly<Record<string, unknown>>): Readonly<Record<string, string | undefined>> {
     let merged: Record<string, string | undefined> | undefined
-    for (const s of source?.overridable ?? def.settings.flatMap((d) => (d.param === undefined ? [] : [{ key: d.key, param: d.param }]))) {
+    for (const s of source.overridable) {
       const v = params[s.param]
-      if (typeof v === 'string' && v !== '') (merged ??= { ...own })[s.key] = v
+      if (typeof v === 'string' && v !== '') (merged ??= { ...source.settings })[s.key] = v
     }
-    return merged ?? own
+    return merged ?? source.settings
   }
 
   /**
@@ -137,7 +135,7 @@ export class SourceRuntime {
     }
     if (instance.answer !== undefined && (def.cacheTtlMs ?? 0) === 0) {
       try {
-        const answer = instance.answer(indicator, new SourceLookupContext(id, opts, this.settingsFor(def, opts.params)))
+        const answer = instance.answer(indicator, new SourceLookupContext(id, opts, this.#settingsFor(entry, opts.params)))
         return this.#timed(answered(id, boundFinding(answer), startedAt))
       } catch (err) {
         return this.#timed(failedOutcome(id, err, startedAt, opts.log))
@@ -155,7 +153,7 @@ export class SourceRuntime {
   async #lookupLater(entry: StartedSource, indicator: Indicator, opts: LookupOptions, startedAt: number): Promise<SourceOutcome> {
     const { def, instance } = entry
     const id = def.id
-    const settings = this.settingsFor(def, opts.params)
+    const settings = this.#settingsFor(entry, opts.params)
     const ttl = def.cacheTtlMs ?? 0
     const print = settings === entry.settings ? entry.keyPrint : keyPrint(settings['apiKey'])
     const ref: FindingRef = { source: id, keyPrint: print, type: indicator.type, value: indicator.value }
