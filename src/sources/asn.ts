@@ -19,6 +19,7 @@ import { loadRangeFile } from '../datasets/range-csv.js'
 import { findRangeIndex, rangeAt } from '../datasets/range-lookup.js'
 import { StringTable } from '../datasets/string-table.js'
 import type { FactValue, Finding, SourceDefinition, SourceSetting } from './types.js'
+import { answeringInstance } from './answering-instance.js'
 
 const require = createRequire(import.meta.url)
 const PACKAGE = '@ip-location-db/asn'
@@ -290,10 +291,6 @@ export const asnSource: SourceDefinition = {
       { ipv4Ranges: ipv4.size, ipv6Ranges: ipv6.size, organisations: orgs.size, fromSnapshot, ms: Math.round(performance.now() - startedAt) },
       'asn data loaded',
     )
-    return {
-      health: () => ({ state: 'ready', detail }),
-      answer: (indicator) => asnFinding(data, indicator),
-      lookup: async (indicator) => asnFinding(data, indicator),
-    }
+    return answeringInstance(() => ({ state: 'ready', detail }), (indicator) => asnFinding(data, indicator))
   },
 }

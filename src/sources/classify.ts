@@ -8,6 +8,7 @@ import { parse as parseDomain } from 'tldts'
 import { SourceError } from '../errors.js'
 import { INDICATOR_TYPES, type Indicator } from '../indicators/types.js'
 import type { FactValue, Finding, SourceDefinition, SourceInstance } from './types.js'
+import { answeringInstance } from './answering-instance.js'
 
 type Ip = ipaddr.IPv4 | ipaddr.IPv6
 type Facts = Record<string, FactValue>
@@ -340,9 +341,6 @@ export const classifySource: SourceDefinition = {
     { key: 'hash_kind', type: 'String', note: 'Classify: md5, sha1, sha256 or sha512.' },
   ],
   settings: [],
-  start: async (): Promise<SourceInstance> => ({
-    health: () => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }),
-    answer: classifyOrExplain,
-    lookup: async (indicator) => classifyOrExplain(indicator),
-  }),
+  start: async (): Promise<SourceInstance> =>
+    answeringInstance(() => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }), classifyOrExplain),
 }

@@ -11,6 +11,7 @@ import { normaliseIndicator } from '../indicators/normalise.js'
 import { INDICATOR_TYPES, type Indicator, type IndicatorType } from '../indicators/types.js'
 import { splitUrl } from './classify.js'
 import type { Finding, SourceDefinition, SourceInstance, Verdict } from './types.js'
+import { answeringInstance } from './answering-instance.js'
 import { readWatchlistFile, type WatchlistEntry } from './watchlist-file.js'
 
 /** The WATCHLIST_PATH default: the sample shipped in the repo, relative to the project root (not the cwd). */
@@ -267,19 +268,17 @@ export const watchlistSource: SourceDefinition = {
   start: async (config): Promise<SourceInstance> => {
     const list = await loadWatchlist(resolveWatchlistPath(config.sources['watchlist']?.['path']))
     const detail = describeWatchlist(list)
-    const answer = (indicator: Indicator): Finding => {
-      try {
-        return toFinding(matchWatchlist(list, indicator), list.size)
-      } catch (err) {
-        throw new SourceError('internal', `cannot match ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
-          cause: err,
-        })
-      }
-    }
-    return {
-      health: () => ({ state: 'ready', detail }),
-      answer,
-      lookup: async (indicator) => answer(indicator),
-    }
+    return answeringInstance(
+      () => ({ state: 'ready', detail }),
+      (indicator) => {
+        try {
+          return toFinding(matchWatchlist(list, indicator), list.size)
+        } catch (err) {
+          throw new SourceError('internal', `cannot match ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
+            cause: err,
+          })
+        }
+      },
+    )
   },
 }
