@@ -1,10 +1,9 @@
 /**
- * The one instrumented request client every vendor source (and the platform client) calls out through: one got
- * instance per client, with its own rate limiter, circuit breaker, retry policy, size cap, proxy agents, one log
+ * The one instrumented request client every vendor source (and the platform client) calls out through: one
+ * keep-alive exchange (./exchange.ts) per attempt, with the client's own rate limiter, circuit breaker, retry policy, size cap, proxy agents, one log
  * line per call (secrets scrubbed) and per-source metrics. Failures reject with SourceError.
  */
 import { performance } from 'node:perf_hooks'
-import got, { RequestError, TimeoutError, type Got } from 'got'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from '../config/env.js'
 import { SourceError } from '../errors.js'
@@ -25,6 +24,7 @@ import { timeLeftMs } from './deadline.js'
 import { failureKindOfStatus } from './failure-kind.js'
 import { abortableDelay, cancelledError } from './abort.js'
 import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
+import { exchange, type ExchangeResult } from './exchange.js'
 import { createClientAgents, type ClientAgents } from './proxy-agents.js'
 import { RateLimiter } from './rate-limiter.js'
 import { formatRateLimit, type RateLimit } from '../config/rate-limit.js'
@@ -106,7 +106,8 @@ const secondsText = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))
 export class InstrumentedHttpClient implements HttpClient {
   readonly #sourceId: string
   readonly #baseUrl: URL
-  readonly #got: Got
+  /** Sent with every call; a request's own headers are laid over them. */
+  readonly #headers: Readonly<Record<string, string>>
   readonly #agents: ClientAgents
   readonly #limiter: RateLimiter
   readonly #breaker: CircuitBreaker
@@ -162,21 +163,9 @@ export class InstrumentedHttpClient implements HttpClient {
     this.#countAs = settings.countAs ?? 'source'
     this.#random = opts.random ?? Math.random
 
-    const origin = base.origin
-    this.#got = got.extend({
-      prefixUrl: base.toString(),
-      timeout: { connect: this.#timeouts.connectMs, response: this.#timeouts.responseMs, request: this.#timeouts.totalMs },
-      agent: { http: this.#agents.http, https: this.#agents.https },
-      https: { rejectUnauthorized: opts.config.tcVerify },
-      headers: { 'user-agent': opts.userAgent, accept: 'application/json' },
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      // Our own status handling and JSON parse; and no redirects to another host, which would carry the API key there.
-      followRedirect: (response) => {
-        const location = response.headers.location
-        return location !== undefined && new URL(location, response.url).origin === origin
-      },
-    })
+    // Certificate checks (tc_verify) live in the agents; redirects to another origin are never followed
+    // (./exchange.ts), so the API key headers stay with their own host.
+    this.#headers = { 'user-agent': opts.userAgent, accept: 'application/json', 'accept-encoding': 'gzip, deflate, br' }
     if (this.#agents.proxy !== undefined) {
       this.#log.debug({ source: id, proxy: this.#agents.proxy }, 'http client uses a proxy')
     }
@@ -318,62 +307,55 @@ export class InstrumentedHttpClient implements HttpClient {
 
   /** One HTTP exchange. Rejects only with SourceError('cancelled'); everything else is an Attempt. */
   async #attempt(req: HttpRequest, scrubber: Scrubber): Promise<Attempt> {
-    const callerSignal = req.signal
-    if (callerSignal?.aborted) throw cancelledError(callerSignal)
-    // Our own controller: aborted by the caller's signal, or by us when the body outgrows the cap.
-    const controller = new AbortController()
-    const onCallerAbort = (): void => controller.abort()
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
-    let tooLarge = false
-    try {
-      const pending = this.#got(req.path.replace(/^\/+/, ''), {
-        method: req.method,
-        responseType: 'buffer',
-        signal: controller.signal,
-        ...(req.searchParams ? { searchParams: { ...req.searchParams } } : {}),
-        ...(req.headers ? { headers: { ...req.headers } } : {}),
-        ...(req.json !== undefined ? { json: req.json } : {}),
-        ...(req.form ? { form: { ...req.form } } : {}),
-        ...(req.body !== undefined ? { body: req.body } : {}),
-      })
-      // on() hands back the same request promise, awaited below.
-      void pending.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
-        const declared = progress.total ?? 0
-        if (!tooLarge && (progress.transferred > this.#maxResponseBytes || declared > this.#maxResponseBytes)) {
-          tooLarge = true
-          controller.abort()
-        }
-      })
-      const res = await pending
-      return { kind: 'answer', status: res.statusCode, headers: res.headers, body: res.body }
-    } catch (err) {
-      if (tooLarge) {
-        const error = new SourceError('too_large', `answer from ${this.#sourceId} is over the limit of ${this.#maxResponseBytes} bytes`)
-        return { kind: 'failed', error, retryable: false }
-      }
-      if (callerSignal?.aborted) throw cancelledError(callerSignal)
-      return this.#failedAttempt(err, scrubber)
-    } finally {
-      callerSignal?.removeEventListener('abort', onCallerAbort)
-    }
+    const signal = req.signal
+    if (signal?.aborted) throw cancelledError(signal)
+    const { headers, body } = this.#payloadOf(req)
+    const result = await exchange({
+      method: req.method,
+      url: this.#urlOf(req),
+      headers,
+      body,
+      agents: this.#agents,
+      timeouts: this.#timeouts,
+      maxResponseBytes: this.#maxResponseBytes,
+      signal,
+    })
+    if (result.kind === 'answer') return result
+    if (result.kind === 'cancelled') throw cancelledError(signal)
+    return { kind: 'failed', error: this.#failureOf(result, scrubber), retryable: result.kind === 'network' && RETRYABLE_NETWORK_CODES.has(result.code) }
   }
 
-  #failedAttempt(err: unknown, scrubber: Scrubber): Attempt {
-    if (err instanceof TimeoutError) {
-      const connecting = ['lookup', 'connect', 'secureConnect', 'socket'].includes(err.event)
-      const ms = connecting ? this.#timeouts.connectMs : err.event === 'response' ? this.#timeouts.responseMs : this.#timeouts.totalMs
-      const what = connecting ? 'no connection' : 'no answer'
-      return { kind: 'failed', error: new SourceError('timeout', `${what} within ${ms} ms`), retryable: false }
+  /** The headers and body of a request: JSON, a form or a raw body, over the client's own headers. */
+  #payloadOf(req: HttpRequest): { headers: Readonly<Record<string, string>>; body: string | undefined } {
+    let body: string | undefined
+    let type: string | undefined
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json)
+      type = 'application/json'
+    } else if (req.form !== undefined) {
+      body = new URLSearchParams(req.form).toString()
+      type = 'application/x-www-form-urlencoded'
+    } else body = req.body
+    if (body === undefined && req.headers === undefined) return { headers: this.#headers, body }
+    const headers: Record<string, string> = { ...this.#headers }
+    if (type !== undefined) headers['content-type'] = type
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
+    // Names are case-insensitive: a caller's 'Accept' replaces the client's 'accept' rather than joining it.
+    for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value
+    return { headers, body }
+  }
+
+  #failureOf(result: Exclude<ExchangeResult, { kind: 'answer' | 'cancelled' }>, scrubber: Scrubber): SourceError {
+    switch (result.kind) {
+      case 'too_large':
+        return new SourceError('too_large', `answer from ${this.#sourceId} is over the limit of ${this.#maxResponseBytes} bytes`)
+      case 'timeout': {
+        const ms = result.phase === 'connect' ? this.#timeouts.connectMs : result.phase === 'response' ? this.#timeouts.responseMs : this.#timeouts.totalMs
+        return new SourceError('timeout', `${result.phase === 'connect' ? 'no connection' : 'no answer'} within ${ms} ms`)
+      }
+      case 'network':
+        return new SourceError('network', `connection to ${this.#sourceId} failed: ${result.code} (${scrubber.scrub(result.message)})`)
     }
-    if (err instanceof RequestError) {
-      const causeCode = (err.cause as { code?: unknown } | undefined)?.code
-      const code = err.code === 'ERR_GOT_REQUEST_ERROR' && typeof causeCode === 'string' ? causeCode : err.code
-      // No `cause`: got errors carry the request options, API key headers included.
-      const error = new SourceError('network', `connection to ${this.#sourceId} failed: ${code} (${scrubber.scrub(err.message)})`)
-      return { kind: 'failed', error, retryable: RETRYABLE_NETWORK_CODES.has(code) }
-    }
-    const message = err instanceof Error ? err.message : String(err)
-    return { kind: 'failed', error: new SourceError('internal', scrubber.scrub(message)), retryable: false }
   }
 
   #response(

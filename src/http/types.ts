@@ -1,6 +1,6 @@
 /**
  * The one instrumented request client every vendor source (and later the platform client) calls out through.
- * Implementation: src/http/client.ts (got + pino). Failures reject with SourceError (src/errors.ts).
+ * Implementation: src/http/client.ts over src/http/exchange.ts (node:http). Failures reject with SourceError (src/errors.ts).
  */
 export interface HttpClientSettings {
   /** Source id, used in logs and metrics labels. */

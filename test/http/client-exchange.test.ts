@@ -1,0 +1,115 @@
+/**
+ * The client's HTTP exchange (src/http/exchange.ts) against a raw local server: compressed answers and the cap on
+ * their decoded size, a body cut short, redirects that change or keep the method, redirect loops, header names.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import zlib from 'node:zlib'
+import t, { type Test } from 'tap'
+import { clientUnderTest, failureOf } from './client-harness.js'
+
+interface Seen {
+  readonly method: string
+  readonly url: string
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void
+
+const startServer = async (t: Test, handler: Handler): Promise<{ url: string; seen: Seen[] }> => {
+  const seen: Seen[] = []
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      handler(req, res, body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+}
+
+const json = (res: http.ServerResponse, value: unknown, encode?: 'gzip' | 'br' | 'deflate'): void => {
+  const text = Buffer.from(JSON.stringify(value))
+  const body = encode === 'gzip' ? zlib.gzipSync(text) : encode === 'br' ? zlib.brotliCompressSync(text) : encode === 'deflate' ? zlib.deflateSync(text) : text
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, ...(encode ? { 'content-encoding': encode } : {}) })
+  res.end(body)
+}
+
+t.test('compressed answers are asked for and decoded (gzip, deflate, br)', async (t) => {
+  const server = await startServer(t, (req, res) => json(res, { via: req.url }, req.url?.slice(1) as 'gzip' | 'br' | 'deflate'))
+  const { client } = clientUnderTest(t, { baseUrl: server.url })
+  for (const encoding of ['gzip', 'deflate', 'br']) {
+    const res = await client.request({ method: 'GET', path: encoding })
+    t.same(res.body, { via: `/${encoding}` }, encoding)
+  }
+  t.match(server.seen[0]?.headers['accept-encoding'], /gzip/)
+})
+
+t.test('the size cap counts decoded bytes: a small compressed body cannot inflate past it', async (t) => {
+  const server = await startServer(t, (_req, res) => json(res, { pad: 'x'.repeat(200_000) }, 'gzip'))
+  const { client } = clientUnderTest(t, { baseUrl: server.url, maxResponseBytes: 10_000 })
+  const err = await failureOf(client.request({ method: 'GET', path: 'bomb' }))
+  t.equal(err.kind, 'too_large')
+  t.ok(zlib.gzipSync(JSON.stringify({ pad: 'x'.repeat(200_000) })).length < 10_000, 'the compressed body itself fits under the cap')
+})
+
+t.test('a body cut short (declared longer than what came) is a network failure, never an answer', async (t) => {
+  const server = await startServer(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 })
+    res.write('{"partial": tr')
+    setTimeout(() => res.socket?.destroy(), 20)
+  })
+  const { client } = clientUnderTest(t, { baseUrl: server.url, retry: { limit: 0 } })
+  const err = await failureOf(client.request({ method: 'GET', path: 'cut' }))
+  t.equal(err.kind, 'network')
+  t.match(err.message, /^connection to vendor failed: ECONNRESET/)
+})
+
+t.test('redirects: 303 turns a POST into a GET without its body; 307 and 302 keep both', async (t) => {
+  const server = await startServer(t, (req, res, body) => {
+    if (req.url === '/see-other') res.writeHead(303, { location: '/landing' }).end()
+    else if (req.url === '/temporary') res.writeHead(307, { location: '/landing' }).end()
+    else if (req.url === '/found') res.writeHead(302, { location: '/landing' }).end()
+    else json(res, { method: req.method, body })
+  })
+  const { client } = clientUnderTest(t, { baseUrl: server.url })
+  const seeOther = await client.request({ method: 'POST', path: 'see-other', json: { a: 1 } })
+  t.same(seeOther.body, { method: 'GET', body: '' })
+  const temporary = await client.request({ method: 'POST', path: 'temporary', json: { a: 1 } })
+  t.same(temporary.body, { method: 'POST', body: '{"a":1}' })
+  const found = await client.request({ method: 'POST', path: 'found', json: { a: 2 } })
+  t.same(found.body, { method: 'POST', body: '{"a":2}' })
+})
+
+t.test('a redirect loop on the same origin ends as a network failure after 10 hops', async (t) => {
+  const server = await startServer(t, (req, res) => res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end())
+  const { client } = clientUnderTest(t, { baseUrl: server.url, retry: { limit: 0 } })
+  const err = await failureOf(client.request({ method: 'GET', path: 'a' }))
+  t.equal(err.kind, 'network')
+  t.match(err.message, /ERR_TOO_MANY_REDIRECTS/)
+  t.equal(server.seen.length, 11, 'the first call and ten redirects')
+})
+
+t.test("a caller's header replaces the client's own whatever its case; bodies carry their type and length", async (t) => {
+  const server = await startServer(t, (_req, res) => json(res, {}))
+  const { client } = clientUnderTest(t, { baseUrl: server.url })
+  await client.request({ method: 'GET', path: 'h', headers: { Accept: 'text/csv' } })
+  t.equal(server.seen[0]?.headers.accept, 'text/csv')
+  await client.request({ method: 'POST', path: 'f', form: { q: 'a b&c' } })
+  t.equal(server.seen[1]?.headers['content-type'], 'application/x-www-form-urlencoded')
+  t.equal(server.seen[1]?.body, 'q=a+b%26c')
+  await client.request({ method: 'PUT', path: 'r', body: 'é', headers: { 'content-type': 'text/plain' } })
+  t.equal(server.seen[2]?.headers['content-length'], '2', 'bytes, not characters')
+  t.equal(server.seen[2]?.body, 'é')
+})
