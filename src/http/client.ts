@@ -120,6 +120,7 @@ export class InstrumentedHttpClient implements HttpClient {
   readonly #random: () => number
   readonly #quota: Quota
   readonly #quotaWindows: readonly RateLimit[]
+  readonly #quotaKeys = new Map<string, string>()
 
   constructor(settings: HttpClientSettings, opts: HttpClientFactoryOptions) {
     const id = settings.sourceId
@@ -183,15 +184,16 @@ export class InstrumentedHttpClient implements HttpClient {
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now()
-    const scrubber = new Scrubber([...secretValuesOf(req), ...(req.secrets ?? [])])
+    const secrets = secretValuesOf(req)
+    const scrubber = new Scrubber(req.secrets === undefined ? secrets : [...secrets, ...req.secrets])
     const stats: CallStats = { attempts: 0, rateLimitWaitMs: 0, status: undefined }
-    const url = scrubber.scrub(redactUrl(this.#urlOf(req)))
+    const url = this.#urlOf(req)
     let ticket: BreakerTicket | undefined
     try {
       ticket = this.#breaker.admit()
-      const response = await this.#call(req, scrubber, stats, started)
+      const response = await this.#call(req, url, this.#quotaKeyOf(secrets), scrubber, stats, started)
       this.#breaker.success(ticket)
-      this.#logCall(req, url, stats, started, undefined)
+      this.#logCall(req, url, scrubber, stats, started, undefined)
       return response
     } catch (err) {
       const failure = this.#asSourceError(err, scrubber)
@@ -201,15 +203,13 @@ export class InstrumentedHttpClient implements HttpClient {
         else this.#breaker.abandon(ticket)
       }
       this.#count('failures', failure.kind)
-      this.#logCall(req, url, stats, started, failure)
+      this.#logCall(req, url, scrubber, stats, started, failure)
       throw failure
     }
   }
 
   /** Attempts with retries; every attempt takes a rate-limiter token and a call of the vendor's quota. */
-  async #call(req: HttpRequest, scrubber: Scrubber, stats: CallStats, started: number): Promise<HttpResponse> {
-    // Quotas are the API key's: keyed by its fingerprint, never by the key.
-    const quotaKey = `${this.#sourceId}:${keyPrint(secretValuesOf(req).join('\n'))}`
+  async #call(req: HttpRequest, url: URL, quotaKey: string, scrubber: Scrubber, stats: CallStats, started: number): Promise<HttpResponse> {
     for (let retry = 0; ; retry += 1) {
       // A retry refused by the limiter or the quota was still a call that went out: not a skip.
       const refused = (err: unknown): unknown =>
@@ -230,7 +230,7 @@ export class InstrumentedHttpClient implements HttpClient {
       this.#count('requests')
       let attempt: Attempt
       try {
-        attempt = await this.#attempt(req, scrubber)
+        attempt = await this.#attempt(req, url, scrubber)
       } finally {
         permit.release()
         if (ticket !== undefined) void this.#quota.settle(quotaKey, this.#quotaWindows, ticket).catch(() => undefined)
@@ -306,13 +306,13 @@ export class InstrumentedHttpClient implements HttpClient {
   }
 
   /** One HTTP exchange. Rejects only with SourceError('cancelled'); everything else is an Attempt. */
-  async #attempt(req: HttpRequest, scrubber: Scrubber): Promise<Attempt> {
+  async #attempt(req: HttpRequest, url: URL, scrubber: Scrubber): Promise<Attempt> {
     const signal = req.signal
     if (signal?.aborted) throw cancelledError(signal)
     const { headers, body } = this.#payloadOf(req)
     const result = await exchange({
       method: req.method,
-      url: this.#urlOf(req),
+      url,
       headers,
       body,
       agents: this.#agents,
@@ -423,6 +423,19 @@ export class InstrumentedHttpClient implements HttpClient {
     return new SourceError('internal', `${this.#sourceId} client error: ${scrubber.scrub(message)}`)
   }
 
+  /** Quotas are the API key's: keyed by its fingerprint, never by the key (worked out once per key). */
+  #quotaKeyOf(secrets: readonly string[]): string {
+    const joined = secrets.join('\n')
+    let key = this.#quotaKeys.get(joined)
+    if (key === undefined) {
+      // A handful of keys in practice; the bound only keeps a caller rotating keys from growing it.
+      if (this.#quotaKeys.size >= 64) this.#quotaKeys.clear()
+      key = `${this.#sourceId}:${keyPrint(joined)}`
+      this.#quotaKeys.set(joined, key)
+    }
+    return key
+  }
+
   #urlOf(req: HttpRequest): URL {
     const url = new URL(req.path.replace(/^\/+/, ''), this.#baseUrl)
     for (const [name, value] of Object.entries(req.searchParams ?? {})) url.searchParams.set(name, String(value))
@@ -430,11 +443,13 @@ export class InstrumentedHttpClient implements HttpClient {
   }
 
   /** One line per call, after it ends. Every value here is scrubbed of the request's secrets. */
-  #logCall(req: HttpRequest, url: string, stats: CallStats, started: number, failure: SourceError | undefined): void {
+  #logCall(req: HttpRequest, url: URL, scrubber: Scrubber, stats: CallStats, started: number, failure: SourceError | undefined): void {
+    // Skipped and cancelled calls and answers log at info: nothing to build when that level is off.
+    if ((failure === undefined || failure.skipped || failure.kind === 'cancelled') && !this.#log.isLevelEnabled('info')) return
     const line = {
       source: this.#sourceId,
       method: req.method,
-      url,
+      url: scrubber.scrub(redactUrl(url)),
       status: stats.status,
       elapsedMs: Math.round(performance.now() - started),
       attempt: stats.attempts,

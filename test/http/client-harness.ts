@@ -33,6 +33,7 @@ export const clientUnderTest = (
   t: Teardownable,
   settings: Partial<HttpClientSettings> & { readonly baseUrl: string },
   config: Partial<ServiceConfig> = {},
+  logLevel: 'debug' | 'info' | 'warn' = 'debug',
 ): ClientUnderTest => {
   const chunks: string[] = []
   const sink = new Writable({
@@ -41,7 +42,7 @@ export const clientUnderTest = (
       done()
     },
   })
-  const log = pino({ level: 'debug' }, sink)
+  const log = pino({ level: logLevel }, sink)
   const metrics = new Metrics()
   const client = createHttpClientFactory({ config: testConfig(config), log, metrics, userAgent: USER_AGENT, random: () => 1 })({
     sourceId: 'vendor',

@@ -74,3 +74,14 @@ t.test('skipped and cancelled calls are logged at info, with the reason', async 
   t.match(skipped, { level: 30, kind: 'rate_limited', skipped: true, attempt: 0, reason: /over the limit of 10 ms/ })
   t.match(cancelled, { level: 30, kind: 'cancelled', attempt: 0 })
 })
+
+t.test('with the log at warn, answered and skipped calls write nothing; failures still write their redacted line', async (t) => {
+  const vendor = await startFakeVendor(t)
+  vendor.route('GET', '/ok', { json: { fine: true } })
+  vendor.route('GET', '/broken', { status: 500 })
+  const { client, logLines } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 0 } }, {}, 'warn')
+  await client.request({ method: 'GET', path: 'ok', searchParams: { apikey: QUERY_KEY } })
+  t.same(logLines(), [], 'no line for an answer')
+  await failureOf(client.request({ method: 'GET', path: 'broken', searchParams: { apikey: QUERY_KEY } }))
+  t.match(logLines(), [{ level: 40, msg: 'source call failed', status: 500, url: `${vendor.url}/broken?apikey=[redacted]` }])
+})
