@@ -13,13 +13,15 @@ export default fp(
       closing = true
       app.server.closeIdleConnections()
     })
-    app.addHook('onSend', async (_request, reply, payload) => {
+    // Callback-style hooks: they run on every reply, and an async one costs a promise each time.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing) reply.header('connection', 'close')
-      return payload
+      done(null, payload)
     })
-    app.addHook('onResponse', async () => {
+    app.addHook('onResponse', (_request, _reply, done) => {
       // A connection whose last request just ended is idle now: close it rather than wait for the client.
       if (closing) app.server.closeIdleConnections()
+      done()
     })
   },
   { name: 'graceful-close' },

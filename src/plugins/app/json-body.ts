@@ -51,11 +51,14 @@ export default fp(
         done(err as Error, undefined)
       }
     })
-    app.addHook('onRequest', async (request: FastifyRequest) => {
+    // Callback style: it runs on every request, and an async hook costs a promise each time.
+    app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
       const encoding = request.headers['content-encoding']
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-        throw new AppError('UNSUPPORTED_MEDIA_TYPE', `content encoding '${encoding}' is not accepted; send the body uncompressed`, 'content-encoding')
+        done(new AppError('UNSUPPORTED_MEDIA_TYPE', `content encoding '${encoding}' is not accepted; send the body uncompressed`, 'content-encoding'))
+        return
       }
+      done()
     })
   },
   { name: 'json-body' },
