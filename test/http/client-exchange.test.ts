@@ -3,9 +3,9 @@
  * their decoded size, a body cut short, redirects that change or keep the method, redirect loops, header names.
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
+import { listenOnLoopback } from '../helpers/listen.js'
 import { clientUnderTest, failureOf } from './client-harness.js'
 
 interface Seen {
@@ -28,15 +28,7 @@ const startServer = async (t: Test, handler: Handler): Promise<{ url: string; se
       handler(req, res, body)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  return { url: `http://127.0.0.1:${await listenOnLoopback(t, server)}`, seen }
 }
 
 const json = (res: http.ServerResponse, value: unknown, encode?: 'gzip' | 'br' | 'deflate'): void => {

@@ -1,9 +1,9 @@
 /** Proxy and TLS settings, through a REAL local forward proxy (the `proxy` package) and an HTTPS fake vendor. */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createProxy, type ProxyServer } from 'proxy'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
+import { listenOnLoopback } from '../helpers/listen.js'
 import { proxyUrlFor } from '../../src/http/proxy-agents.js'
 import { clientUnderTest, failureOf, testConfig } from './client-harness.js'
 
@@ -55,15 +55,7 @@ const startProxy = async (t: Teardownable, auth?: { user: string; password: stri
       return decoded === `${auth.user}:${auth.password}`
     }
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return { port: (server.address() as AddressInfo).port, seen, credentials }
+  return { port: await listenOnLoopback(t, server), seen, credentials }
 }
 
 t.test('vendor calls go through the proxy when tc_proxy_external is on (with proxy credentials)', async (t) => {
