@@ -35,7 +35,8 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
   const entryPrefix = store.key('alerts', 'entry', '')
   const statePrefix = store.key('alerts', 'state', '')
   const dueKey = store.key('alerts', 'due')
-  const client = store.client
+  // Every command through the store, so a failing Redis is counted (enrich_shared_store_errors_total) and shown.
+  const run = store.run.bind(store)
   const parse = (raw: string | null): OutboxEntry | undefined => (raw === null ? undefined : (JSON.parse(raw) as OutboxEntry))
   // What was read, byte for byte: the compare-and-set compares against it.
   const readAs = new WeakMap<OutboxEntry, string>()
@@ -51,7 +52,7 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
 
   const getMany = async (keys: readonly string[]): Promise<Array<OutboxEntry | undefined>> => {
     if (keys.length === 0) return []
-    const raws = await client.mget(...keys.map((k) => entryPrefix + k))
+    const raws = await run('outbox_mget', (r) => r.mget(...keys.map((k) => entryPrefix + k)))
     return raws.map((raw) => {
       const e = parse(raw)
       if (e !== undefined && raw !== null) readAs.set(e, raw)
@@ -71,23 +72,23 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
           return { expected: raw, next }
         }),
       ),
-    dueKeys: (now, limit) => client.zrangebyscore(dueKey, '-inf', String(now), 'LIMIT', 0, limit),
+    dueKeys: (now, limit) => run('outbox_due', (r) => r.zrangebyscore(dueKey, '-inf', String(now), 'LIMIT', 0, limit)),
     keysIn: async (state: OutboxState | undefined, limit) => {
-      if (state !== undefined) return client.zrevrange(statePrefix + state, 0, limit - 1)
-      const all = await Promise.all(OUTBOX_STATES.map((s) => client.zrevrange(statePrefix + s, 0, limit - 1, 'WITHSCORES')))
+      if (state !== undefined) return run('outbox_list', (r) => r.zrevrange(statePrefix + state, 0, limit - 1))
+      const all = await Promise.all(OUTBOX_STATES.map((s) => run('outbox_list', (r) => r.zrevrange(statePrefix + s, 0, limit - 1, 'WITHSCORES'))))
       const scored: Array<[string, number]> = []
       for (const list of all) for (let i = 0; i < list.length; i += 2) scored.push([list[i] as string, Number(list[i + 1])])
       return scored.sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k]) => k)
     },
     async counts() {
       const counts = emptyCounts()
-      const sizes = await Promise.all(OUTBOX_STATES.map((s) => client.zcard(statePrefix + s)))
+      const sizes = await Promise.all(OUTBOX_STATES.map((s) => run('outbox_counts', (r) => r.zcard(statePrefix + s))))
       OUTBOX_STATES.forEach((s, i) => (counts[s] = sizes[i] ?? 0))
       return counts
     },
-    getMeta: async (name) => (await client.get(store.key('alerts', 'meta', name))) ?? undefined,
+    getMeta: async (name) => (await run('outbox_meta', (r) => r.get(store.key('alerts', 'meta', name)))) ?? undefined,
     async setMeta(name, value) {
-      await client.set(store.key('alerts', 'meta', name), value)
+      await run('outbox_meta', (r) => r.set(store.key('alerts', 'meta', name), value))
     },
     close: () => Promise.resolve(),
   }

@@ -84,6 +84,14 @@ export class SharedStore {
     return this.#redis.status === 'ready'
   }
 
+  /**
+   * Runs any command (a caller's own: sorted sets, MGET), counted like the store's own under `operation`: throws
+   * when Redis is not ready or does not answer in time, and the failure shows in /health and /metrics.
+   */
+  run<T>(operation: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+    return this.#run(operation, command)
+  }
+
   /** Runs a command, counting its failure; throws when Redis is not ready or does not answer in time. */
   async #run<T>(operation: string, command: (redis: Redis) => Promise<T>): Promise<T> {
     try {
@@ -142,7 +150,7 @@ export class SharedStore {
     this.#subscriber.subscribe(name).catch(() => this.#onError('subscribe'))
   }
 
-  /** The underlying client, for libraries that take one (the /run rate limit). */
+  /** The underlying client, for libraries that take one (the /run rate limit); the app's own commands go through run(). */
   get client(): Redis {
     return this.#redis
   }

@@ -84,3 +84,19 @@ t.test('Redis away: a raised alert waits in memory, goes into the outbox when Re
   t.equal(s.service.backlog(), 0)
   t.equal(slack.accepted().length, 1)
 })
+
+t.test('with Redis gone, every outbox command fails loudly and is counted under its operation', async (t) => {
+  const redis = await startRedis(t)
+  const failed: string[] = []
+  const store = new SharedStore({ url: redis.url, prefix: 'alerts-test:', onError: (operation) => failed.push(operation) })
+  t.teardown(() => store.close())
+  await store.whenReady(5_000)
+  const outbox = createOutbox(openRedisEntryStore(store))
+  t.same(await outbox.add([{ key: 'k1', destination: { kind: 'email', target: 'soc@example.com' } }], 1_000), ['k1'])
+  t.same(failed, [], 'nothing failed while Redis answered')
+  await redis.stop()
+  await t.rejects(outbox.due(30_000))
+  await t.rejects(outbox.list({ limit: 10 }))
+  await t.rejects(outbox.get('k1'))
+  for (const operation of ['outbox_due', 'outbox_list', 'outbox_mget']) t.ok(failed.includes(operation), `${operation} counted`)
+})
