@@ -291,6 +291,6 @@ export const asnSource: SourceDefinition = {
       { ipv4Ranges: ipv4.size, ipv6Ranges: ipv6.size, organisations: orgs.size, fromSnapshot, ms: Math.round(performance.now() - startedAt) },
       'asn data loaded',
     )
-    return answeringInstance(() => ({ state: 'ready', detail }), (indicator) => asnFinding(data, indicator))
+    return answeringInstance(() => ({ state: 'ready', detail }), (indicator) => asnFinding(data, indicator), 'look up')
   },
 }

@@ -5,7 +5,6 @@
  */
 import ipaddr from 'ipaddr.js'
 import { parse as parseDomain } from 'tldts'
-import { SourceError } from '../errors.js'
 import { INDICATOR_TYPES, type Indicator } from '../indicators/types.js'
 import type { FactValue, Finding, SourceDefinition, SourceInstance } from './types.js'
 import { answeringInstance } from './answering-instance.js'
@@ -316,16 +315,6 @@ export const classifyIndicator = (indicator: Indicator): Finding => {
   return { verdict: 'unknown', score: null, confidence: null, tags, summary, facts, raw: null }
 }
 
-/** The classification, or a SourceError naming the indicator it could not classify. */
-const classifyOrExplain = (indicator: Indicator): Finding => {
-  try {
-    return classifyIndicator(indicator)
-  } catch (err) {
-    throw new SourceError('internal', `cannot classify ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
-      cause: err,
-    })
-  }
-}
 
 export const classifySource: SourceDefinition = {
   id: 'classify',
@@ -342,5 +331,5 @@ export const classifySource: SourceDefinition = {
   ],
   settings: [],
   start: async (): Promise<SourceInstance> =>
-    answeringInstance(() => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }), classifyOrExplain),
+    answeringInstance(() => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }), classifyIndicator, 'classify'),
 }

@@ -6,7 +6,6 @@
 import { basename, join, resolve } from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { findProjectRoot } from '../contract/project-root.js'
-import { SourceError } from '../errors.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import { INDICATOR_TYPES, type Indicator, type IndicatorType } from '../indicators/types.js'
 import { splitUrl } from './classify.js'
@@ -268,17 +267,6 @@ export const watchlistSource: SourceDefinition = {
   start: async (config): Promise<SourceInstance> => {
     const list = await loadWatchlist(resolveWatchlistPath(config.sources['watchlist']?.['path']))
     const detail = describeWatchlist(list)
-    return answeringInstance(
-      () => ({ state: 'ready', detail }),
-      (indicator) => {
-        try {
-          return toFinding(matchWatchlist(list, indicator), list.size)
-        } catch (err) {
-          throw new SourceError('internal', `cannot match ${indicator.type} '${indicator.value}': ${(err as Error).message}`, {
-            cause: err,
-          })
-        }
-      },
-    )
+    return answeringInstance(() => ({ state: 'ready', detail }), (indicator) => toFinding(matchWatchlist(list, indicator), list.size), 'match')
   },
 }
