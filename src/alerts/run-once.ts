@@ -4,11 +4,7 @@
  * or 3 (partly). `--dry-run` prints the messages it would send and changes nothing. The last line is a JSON summary.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pino } from 'pino'
-import { loadServiceConfig } from '../config/env.js'
-import { createHttpClientFactory } from '../http/client.js'
-import { Metrics, SERVICE_METRICS } from '../metrics.js'
-import { createSharedState } from '../state/shared-state.js'
+import { openJobClients } from '../http/job-clients.js'
 import type { AlertService, DeliveryReport, PollReport } from './alert-service.js'
 import { loadAlertConfig, type AlertConfig } from './config.js'
 import { openAlertService } from './open.js'
@@ -93,23 +89,19 @@ export interface StandaloneAlerts {
 
 /** The alert service outside `npm start` (npm run alerts, npm run feed): its own client, quota and outbox connection. */
 export const openStandaloneAlerts = async (o: { readonly config: AlertConfig; readonly env: Readonly<Record<string, string | undefined>>; readonly root: string; readonly now?: () => number }): Promise<StandaloneAlerts> => {
-  const service = loadServiceConfig({ ...o.env, HOST: '127.0.0.1' }, [])
-  const log = pino({ level: service.logLevel === 'info' ? 'warn' : service.logLevel }, pino.destination(2))
-  const metrics = new Metrics(SERVICE_METRICS)
-  const shared = await createSharedState(service, () => undefined)
-  const http = createHttpClientFactory({ config: service, log, metrics, userAgent: 'tc-enrich-alerts/1.0', quota: shared.quota })
+  const clients = await openJobClients(o.env, 'tc-enrich-alerts/1.0')
+  const { http, shared, metrics, log } = clients
   try {
-    if (shared.store !== undefined) await shared.store.whenReady(5_000)
     const alerts = openAlertService({ config: o.config, env: o.env, root: o.root, http, store: shared.store, quota: shared.quota, metrics, log, product: 'tc-enrich', ...(o.now ? { now: o.now } : {}) })
     return {
       service: alerts,
       close: async () => {
         await alerts.close()
-        await shared.close()
+        await clients.close()
       },
     }
   } catch (err) {
-    await shared.close()
+    await clients.close()
     throw err
   }
 }

@@ -2,17 +2,13 @@
  * The feed job: every enabled feed (FEEDS), or one, run once in turn; the exit code says how it went (tcex's: 0 all
  * ok, 1 failed, 3 partly failed) and the last output line is the JSON summary (one object, or an array for several).
  */
-import { pino } from 'pino'
-import { loadServiceConfig } from '../config/env.js'
 import { loadFeedSettings, type FeedSettings } from '../config/feed-settings.js'
 import { platformProfilesFromEnv } from '../config/platform.js'
 import { findProjectRoot } from '../contract/project-root.js'
-import { createHttpClientFactory } from '../http/client.js'
-import { Metrics } from '../metrics.js'
+import { openJobClients } from '../http/job-clients.js'
 import { feedDefinition, FEED_IDS, isFeedId } from '../feeds/registry.js'
 import { createBatchClient } from '../platform/batch.js'
 import { platformHttpSettings } from '../platform/client.js'
-import type { SharedStore } from '../state/store.js'
 import { createFeedFetcher } from './fetch.js'
 import { runFeed, type FeedRunDeps, type FeedRunSummary, type FeedStatus } from './run-feed.js'
 import { fileStateStore, redisStateStore } from './state.js'
@@ -73,12 +69,9 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
   const owner = platform.owner
   if (!options.dryRun && platform.configured && owner === undefined) return failedJob('TC_OWNER: the feed job needs the owner its indicators go to')
 
-  const config = loadServiceConfig({ ...options.env, HOST: '127.0.0.1' }, [])
-  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel })
-  const http = createHttpClientFactory({ config, log, metrics: new Metrics(), userAgent: 'tc-enrich-feed-job/1.0' })
-  const store: SharedStore | undefined =
-    config.redisUrl === undefined ? undefined : new (await import('../state/store.js')).SharedStore({ url: config.redisUrl, prefix: config.redisPrefix })
-  const state = store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(store)
+  const clients = await openJobClients(options.env, 'tc-enrich-feed-job/1.0')
+  const { http, shared } = clients
+  const state = shared.store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(shared.store)
   const batchHttp = platform.configured ? http(platformHttpSettings(platform.apiPath, 'writes')) : undefined
   const batches =
     platform.configured && batchHttp !== undefined
@@ -86,7 +79,6 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
       : undefined
   const fetch = createFeedFetcher({ http, env: options.env, root: findProjectRoot(), filePath: settings.filePath })
   try {
-    if (store !== undefined) await store.whenReady(5_000)
     const summaries: FeedRunSummary[] = []
     for (const id of ids) {
       const feed = feedDefinition(id as (typeof FEED_IDS)[number], settings.filePath)
@@ -110,6 +102,6 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
     return { summaries, exitCode: jobExitCode(summaries.map((s) => s.status)), summaryLine: line }
   } finally {
     batchHttp?.close()
-    await store?.close()
+    await clients.close()
   }
 }
