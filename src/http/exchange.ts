@@ -115,7 +115,14 @@ export const exchange = (req: ExchangeRequest): Promise<ExchangeResult> =>
 
     const send = (method: string, url: URL, headers: http.OutgoingHttpHeaders, body: string | undefined): void => {
       const agent = url.protocol === 'https:' ? req.agents.https : req.agents.http
-      const request = (url.protocol === 'https:' ? https : http).request(url, { method, headers, agent })
+      let request: http.ClientRequest
+      try {
+        request = (url.protocol === 'https:' ? https : http).request(url, { method, headers, agent })
+      } catch (err) {
+        // Refused before anything was sent (e.g. a header value with a line break): settled now, so no timer is left.
+        stop({ kind: 'network', code: codeOf(err), message: messageOf(err) })
+        return
+      }
       current = request
       let answered = false
       request.on('error', (err) => {

@@ -5,6 +5,7 @@
 import http from 'node:http'
 import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
+import { SOURCE_REQUESTS_TOTAL } from '../../src/metrics.js'
 import { listenOnLoopback } from '../helpers/listen.js'
 import { clientUnderTest, failureOf } from './client-harness.js'
 
@@ -104,4 +105,14 @@ t.test("a caller's header replaces the client's own whatever its case; bodies ca
   await client.request({ method: 'PUT', path: 'r', body: 'é', headers: { 'content-type': 'text/plain' } })
   t.equal(server.seen[2]?.headers['content-length'], '2', 'bytes, not characters')
   t.equal(server.seen[2]?.body, 'é')
+})
+
+t.test('a request node:http refuses before sending (a header with a line break) fails at once as network, not retried', async (t) => {
+  const server = await startServer(t, (_req, res) => json(res, {}))
+  const { client, metrics } = clientUnderTest(t, { baseUrl: server.url })
+  const err = await failureOf(client.request({ method: 'GET', path: 'x', headers: { 'x-note': 'one\r\ntwo' } }))
+  t.equal(err.kind, 'network')
+  t.match(err.message, /ERR_INVALID_CHAR/)
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 1, 'one attempt: not retried')
+  t.equal(server.seen.length, 0, 'nothing reached the server')
 })
