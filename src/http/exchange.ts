@@ -180,7 +180,8 @@ export const exchange = (req: ExchangeRequest): Promise<ExchangeResult> =>
       }
       const chunks: Buffer[] = []
       let size = 0
-      const decoder = decoderFor(res.headers['content-encoding'])
+      // A 204 or 304 (or any empty body) may still name an encoding: there is nothing to decode.
+      const decoder = status === 204 || status === 304 || res.headers['content-length'] === '0' ? undefined : decoderFor(res.headers['content-encoding'])
       // The cap counts decoded bytes: a small compressed answer cannot inflate past it.
       const stream = decoder === undefined ? res : res.pipe(decoder)
       stream.on('data', (chunk: Buffer) => {

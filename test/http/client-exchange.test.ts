@@ -49,6 +49,19 @@ t.test('compressed answers are asked for and decoded (gzip, deflate, br)', async
   t.match(server.seen[0]?.headers['accept-encoding'], /gzip/)
 })
 
+t.test('an empty answer that names an encoding (204, 304, Content-Length 0) is empty, not a decoding failure', async (t) => {
+  const server = await startServer(t, (req, res) => {
+    const status = req.url === '/not-modified' ? 304 : req.url === '/no-content' ? 204 : 200
+    res.writeHead(status, { 'content-encoding': 'gzip', etag: '"v1"', ...(status === 200 ? { 'content-length': 0 } : {}) })
+    res.end()
+  })
+  const { client } = clientUnderTest(t, { baseUrl: server.url })
+  const notModified = await client.request({ method: 'GET', path: 'not-modified', answerStatuses: [304] })
+  t.same([notModified.status, notModified.body], [304, undefined])
+  t.equal((await client.request({ method: 'GET', path: 'no-content' })).status, 204)
+  t.equal((await client.request({ method: 'GET', path: 'empty' })).body, undefined)
+})
+
 t.test('the size cap counts decoded bytes: a small compressed body cannot inflate past it', async (t) => {
   const server = await startServer(t, (_req, res) => json(res, { pad: 'x'.repeat(200_000) }, 'gzip'))
   const { client } = clientUnderTest(t, { baseUrl: server.url, maxResponseBytes: 10_000 })
