@@ -44,13 +44,13 @@ export type ExchangeResult =
 export const MAX_REDIRECTS = 10
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
 
-const decoderFor = (encoding: string | undefined): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined => {
+const decoderFor = (encoding: string | undefined): zlib.Unzip | zlib.BrotliDecompress | undefined => {
   switch (encoding?.trim().toLowerCase()) {
+    // Unzip reads either wrapping by its header: servers label one as the other often enough.
     case 'gzip':
     case 'x-gzip':
-      return zlib.createGunzip()
     case 'deflate':
-      return zlib.createInflate()
+      return zlib.createUnzip()
     case 'br':
       return zlib.createBrotliDecompress()
     default:
