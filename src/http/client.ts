@@ -1,7 +1,8 @@
 /**
  * The one instrumented request client every vendor source (and the platform client) calls out through: one
- * keep-alive exchange (./exchange.ts) per attempt, with the client's own rate limiter, circuit breaker, retry policy, size cap, proxy agents, one log
- * line per call (secrets scrubbed) and per-source metrics. Failures reject with SourceError.
+ * keep-alive exchange (./exchange.ts) per attempt, with the client's own rate limiter, circuit breaker, retry
+ * policy, size cap, proxy agents, one log line per call (secrets scrubbed) and per-source metrics. Failures reject
+ * with SourceError.
  */
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
