@@ -3,6 +3,7 @@
  * their decoded size, a body cut short, redirects that change or keep the method, redirect loops, header names.
  */
 import http from 'node:http'
+import net from 'node:net'
 import zlib from 'node:zlib'
 import t, { type Test } from 'tap'
 import { SOURCE_REQUESTS_TOTAL } from '../../src/metrics.js'
@@ -128,4 +129,21 @@ t.test('a request node:http refuses before sending (a header with a line break) 
   t.match(err.message, /ERR_INVALID_CHAR/)
   t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 1, 'one attempt: not retried')
   t.equal(server.seen.length, 0, 'nothing reached the server')
+})
+
+t.test('a TLS handshake that never completes is a connect timeout (connecting covers TCP and TLS)', async (t) => {
+  // Accepts the TCP connection, then says nothing: the client's TLS hello is never answered.
+  const silent = net.createServer((socket) => socket.on('error', () => undefined))
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  const sockets = new Set<net.Socket>()
+  silent.on('connection', (s) => sockets.add(s))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    silent.close()
+  })
+  const port = (silent.address() as net.AddressInfo).port
+  const { client } = clientUnderTest(t, { baseUrl: `https://127.0.0.1:${port}`, retry: { limit: 0 }, timeouts: { connectMs: 200, responseMs: 5_000, totalMs: 10_000 } })
+  const err = await failureOf(client.request({ method: 'GET', path: 'x' }))
+  t.equal(err.kind, 'timeout')
+  t.equal(err.message, 'no connection within 200 ms')
 })
