@@ -85,15 +85,10 @@ export class SharedStore {
   }
 
   /**
-   * Runs any command (a caller's own: sorted sets, MGET), counted like the store's own under `operation`: throws
-   * when Redis is not ready or does not answer in time, and the failure shows in /health and /metrics.
+   * Runs a command (the store's own, or a caller's: sorted sets, MGET), counting its failure under `operation`:
+   * throws when Redis is not ready or does not answer in time, and the failure shows in /health and /metrics.
    */
-  run<T>(operation: string, command: (redis: Redis) => Promise<T>): Promise<T> {
-    return this.#run(operation, command)
-  }
-
-  /** Runs a command, counting its failure; throws when Redis is not ready or does not answer in time. */
-  async #run<T>(operation: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+  async run<T>(operation: string, command: (redis: Redis) => Promise<T>): Promise<T> {
     try {
       if (this.#redis.status !== 'ready') throw new Error(`redis is ${this.#redis.status}`)
       return await command(this.#redis)
@@ -105,26 +100,26 @@ export class SharedStore {
   }
 
   eval(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return this.#run('eval', (r) => r.eval(script, keys.length, ...keys, ...args))
+    return this.run('eval', (r) => r.eval(script, keys.length, ...keys, ...args))
   }
 
   get(key: string): Promise<string | null> {
-    return this.#run('get', (r) => r.get(key))
+    return this.run('get', (r) => r.get(key))
   }
 
   /** SET with a time to live in ms; `onlyIfAbsent`: SET NX (true when it was set). */
   async set(key: string, value: string, ttlMs: number, onlyIfAbsent = false): Promise<boolean> {
     const ms = Math.max(1, Math.ceil(ttlMs))
-    const answer = await this.#run('set', (r) => (onlyIfAbsent ? r.set(key, value, 'PX', ms, 'NX') : r.set(key, value, 'PX', ms)))
+    const answer = await this.run('set', (r) => (onlyIfAbsent ? r.set(key, value, 'PX', ms, 'NX') : r.set(key, value, 'PX', ms)))
     return answer === 'OK'
   }
 
   del(key: string): Promise<number> {
-    return this.#run('del', (r) => r.del(key))
+    return this.run('del', (r) => r.del(key))
   }
 
   publish(channel: string, message: string): Promise<number> {
-    return this.#run('publish', (r) => r.publish(this.#prefix + channel, message))
+    return this.run('publish', (r) => r.publish(this.#prefix + channel, message))
   }
 
   /** Hears every message on `channel` (from any replica, this one included); resubscribes after a reconnect. */
