@@ -69,6 +69,9 @@ export const measureRaw = (value: unknown, maxDepth: number): { depth: number; b
  */
 const ownCopy = (text: string): string => Buffer.from(text, 'utf8').toString('utf8')
 
+/** Tags and fact names are labels: longer than this they are cut. */
+const MAX_LABEL_CHARS = 64
+
 const cut = (text: string, max: number): string => (text.length <= max ? text : `${ownCopy(text.slice(0, max - 1))}…`)
 
 const boundFact = (value: FactValue, b: FindingBounds): FactValue => {
@@ -91,11 +94,11 @@ const boundRaw = (raw: unknown, b: FindingBounds): unknown => {
 /** Is every fact, tag and the summary already within bounds? Then the finding is kept as it came (no copy). */
 const withinBounds = (finding: Finding, b: FindingBounds): boolean => {
   if (finding.summary.length > b.maxTextChars || finding.tags.length > b.maxListItems) return false
-  for (const tag of finding.tags) if (tag.length > 64) return false
+  for (const tag of finding.tags) if (tag.length > MAX_LABEL_CHARS) return false
   let count = 0
   for (const key in finding.facts) {
     if (!Object.hasOwn(finding.facts, key)) continue
-    if (++count > b.maxListItems || key.length > 64) return false
+    if (++count > b.maxListItems || key.length > MAX_LABEL_CHARS) return false
     const v = finding.facts[key]
     if (typeof v === 'string' && v.length > b.maxTextChars) return false
     if (Array.isArray(v)) {
@@ -110,12 +113,12 @@ const withinBounds = (finding: Finding, b: FindingBounds): boolean => {
 export const boundFinding = (finding: Finding, b: FindingBounds = DEFAULT_FINDING_BOUNDS): Finding => {
   const raw = boundRaw(finding.raw, b)
   if (withinBounds(finding, b)) return raw === finding.raw ? finding : { ...finding, raw }
-  const facts = Object.fromEntries(Object.entries(finding.facts).slice(0, b.maxListItems).map(([k, v]) => [cut(k, 64), boundFact(v, b)]))
+  const facts = Object.fromEntries(Object.entries(finding.facts).slice(0, b.maxListItems).map(([k, v]) => [cut(k, MAX_LABEL_CHARS), boundFact(v, b)]))
   return {
     verdict: finding.verdict,
     score: finding.score,
     confidence: finding.confidence,
-    tags: finding.tags.slice(0, b.maxListItems).map((tag) => cut(tag, 64)),
+    tags: finding.tags.slice(0, b.maxListItems).map((tag) => cut(tag, MAX_LABEL_CHARS)),
     summary: cut(finding.summary, b.maxTextChars),
     facts,
     raw,
