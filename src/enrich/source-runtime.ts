@@ -205,6 +205,8 @@ const answered = (source: string, finding: Finding, startedAt: number): SourceOu
 /** A SourceError says why, in its kind's words; anything else is the source's own bug, logged and reported as such. */
 const failedOutcome = (source: string, err: unknown, startedAt: number, log: Logger): SourceOutcome => {
   if (err instanceof SourceError) {
+    // A bug the source explained (an 'internal' error carrying what was thrown) is logged like an unexplained one.
+    if (err.kind === 'internal' && err.cause !== undefined) log.error({ err: err.cause, source }, 'source lookup failed unexpectedly')
     return { source, status: err.skipped ? 'skipped' : 'failed', kind: err.kind, reason: `${describeKind(err.kind)} - ${err.message}`, elapsedMs: msSince(startedAt) }
   }
   log.error({ err, source }, 'source lookup failed unexpectedly')

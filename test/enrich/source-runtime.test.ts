@@ -14,6 +14,8 @@ import { Metrics } from '../../src/metrics.js'
 import type { Indicator } from '../../src/indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition } from '../../src/sources/types.js'
 import { defineVendorSource } from '../../src/sources/vendor-kit.js'
+import { answeringInstance } from '../../src/sources/answering-instance.js'
+import { Writable } from 'node:stream'
 
 const log = pino({ level: 'silent' })
 const ip: Indicator = { input: '198.51.100.7', value: '198.51.100.7', type: 'Address' }
@@ -118,4 +120,22 @@ t.test('a deadline made after the caller went away is born aborted, with that re
   t.notOk(late.signal.aborted, 'not yet passed: a live signal')
   late.clear()
   t.match(past.signal.reason, { kind: 'timeout' }, 'already passed when first read: aborted at once')
+})
+
+t.test("an embedded source's own bug: the reply says what failed with which indicator, and the log keeps the error", async (t) => {
+  const lines: Record<string, unknown>[] = []
+  const captured = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done() } }))
+  const broken: SourceDefinition = {
+    ...embedded,
+    id: 'broken',
+    start: async () => answeringInstance(() => ({ state: 'ready', detail: '' }), () => { throw new TypeError('no table loaded') }, 'look up'),
+  }
+  const config = loadServiceConfig({}, [broken])
+  const metrics = new Metrics()
+  const runtime = await SourceRuntime.start([broken], config, { log, http: createHttpClientFactory({ config, log, metrics, userAgent: 'tc-enrich-test/1.0' }) }, metrics)
+  t.teardown(() => runtime.close())
+  const { deadline } = countingDeadline(t)
+  const outcome = runtime.lookup('broken', ip, { deadline, forceRefresh: false, params: {}, log: captured })
+  t.match(outcome, { status: 'failed', kind: 'internal', reason: "internal - cannot look up Address '198.51.100.7': no table loaded" })
+  t.match(lines, [{ level: 50, source: 'broken', msg: 'source lookup failed unexpectedly', err: { type: 'TypeError', message: 'no table loaded', stack: /TypeError: no table loaded/ } }])
 })
