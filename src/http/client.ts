@@ -437,8 +437,13 @@ export class InstrumentedHttpClient implements HttpClient {
     return key
   }
 
+  /**
+   * The path always resolves under the base URL: './' keeps a first segment that looks like a scheme (an IPv6
+   * address such as 'fe80::1', or 'http:') from being read as an absolute URL, which would choose another host and
+   * hand it the API key. Resolved as a relative path ('..' included), it can never leave the base's origin.
+   */
   #urlOf(req: HttpRequest): URL {
-    const url = new URL(req.path.replace(/^\/+/, ''), this.#baseUrl)
+    const url = new URL(`./${req.path.replace(/^\/+/, '')}`, this.#baseUrl)
     for (const [name, value] of Object.entries(req.searchParams ?? {})) url.searchParams.set(name, String(value))
     return url
   }

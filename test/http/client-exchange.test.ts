@@ -147,3 +147,14 @@ t.test('a TLS handshake that never completes is a connect timeout (connecting co
   t.equal(err.kind, 'timeout')
   t.equal(err.message, 'no connection within 200 ms')
 })
+
+t.test('a path whose first segment looks like a scheme stays under the base URL: no other host, the key stays home', async (t) => {
+  const server = await startServer(t, (req, res) => json(res, { path: req.url }))
+  const other = await startServer(t, (_req, res) => json(res, { stolen: true }))
+  const { client } = clientUnderTest(t, { baseUrl: `${server.url}/api/` })
+  const ipv6 = await client.request({ method: 'GET', path: 'fe80::1', headers: { 'x-apikey': 'secret-key-1' } })
+  t.same(ipv6.body, { path: '/api/fe80::1' }, 'an IPv6 address that starts with a letter is a path, not a URL scheme')
+  const absolute = await client.request({ method: 'GET', path: `${other.url}/x`, headers: { 'x-apikey': 'secret-key-1' } })
+  t.equal((absolute.body as { path: string }).path.startsWith('/api/http:'), true, 'an absolute URL as a path is still a path under the base')
+  t.equal(other.seen.length, 0, 'the other host was never called')
+})
