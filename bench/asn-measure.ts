@@ -30,7 +30,7 @@ const main = async (): Promise<void> => {
       throw new Error('no HTTP')
     },
   }
-  const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, settings: {} }
+  const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} }
 
   // Deterministic pseudo-random addresses (a linear congruential generator), built before timing.
   let seed = 12345

@@ -19,8 +19,11 @@ export interface MetricsSink {
 }
 
 export interface LookupOptions {
-  /** The run's deadline. Its signal is read only by what can wait (a vendor call), so it may be made on first read. */
-  readonly deadline: { readonly signal: AbortSignal }
+  /**
+   * The run's deadline: when it passes (ms since the epoch), and its signal, aborted then or when the caller goes
+   * away. The signal is read only by what can wait (a vendor call), so it may be made on first read.
+   */
+  readonly deadline: { readonly signal: AbortSignal; readonly at: number }
   readonly forceRefresh: boolean
   /** Request params that override a source's settings, by param name (e.g. virustotal_api_key). */
   readonly params: Readonly<Record<string, unknown>>
@@ -47,8 +50,19 @@ interface StartedSource {
   readonly overridable: readonly { readonly key: string; readonly param: string }[]
 }
 
+/**
+ * One vendor call shared by every run that asks the same thing at the same time. It runs under its own signal,
+ * aborted only when every run waiting on it has gone, and with the latest of their deadlines.
+ */
+interface SharedCall {
+  readonly controller: AbortController
+  readonly promise: Promise<Finding>
+  waiters: number
+  deadlineAt: number
+}
+
 export class SourceRuntime {
-  private readonly inFlight = new Map<string, Promise<Finding>>()
+  private readonly inFlight = new Map<string, SharedCall>()
   private readonly started: ReadonlyMap<string, StartedSource>
 
   private constructor(
@@ -135,7 +149,8 @@ export class SourceRuntime {
     }
     if (instance.answer !== undefined && (def.cacheTtlMs ?? 0) === 0) {
       try {
-        const answer = instance.answer(indicator, new SourceLookupContext(id, opts, this.#settingsFor(entry, opts.params)))
+        const settings = this.#settingsFor(entry, opts.params)
+        const answer = instance.answer(indicator, new SourceLookupContext(id, opts, settings, runDeadline(opts), entry.keyPrint))
         return this.#timed(answered(id, boundFinding(answer), startedAt))
       } catch (err) {
         return this.#timed(failedOutcome(id, err, startedAt, opts.log))
@@ -165,9 +180,8 @@ export class SourceRuntime {
       }
     }
     try {
-      const context = new SourceLookupContext(id, opts, settings)
-      const call = (): Promise<Finding> => instance.lookup(indicator, context)
-      const answer = await withDeadline(this.shared(`${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${print}`, call), opts.deadline.signal)
+      const call = (deadline: CallDeadline): Promise<Finding> => instance.lookup(indicator, new SourceLookupContext(id, opts, settings, deadline, print))
+      const answer = await this.#shared(`${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${print}`, call, opts.deadline)
       // Bounded before anything keeps it: a bad answer costs only this source its raw answer.
       const finding = boundFinding(answer)
       if (ttl > 0) await this.cache.set(ref, finding, findingBytes(finding), ttl)
@@ -177,13 +191,55 @@ export class SourceRuntime {
     }
   }
 
-  /** Two lookups of the same thing at the same time share one call. */
-  private shared(key: string, call: () => Promise<Finding>): Promise<Finding> {
-    const running = this.inFlight.get(key)
-    if (running) return running
-    const p = call().finally(() => this.inFlight.delete(key))
-    this.inFlight.set(key, p)
-    return p
+  /**
+   * Two lookups of the same thing at the same time share one call. Each run waits on it until its own deadline or
+   * its caller leaves; the call itself ends only when it answers or every run waiting on it has gone.
+   */
+  #shared(key: string, call: (deadline: CallDeadline) => Promise<Finding>, run: LookupOptions['deadline']): Promise<Finding> {
+    const signal = run.signal
+    if (signal.aborted) return Promise.reject(deadlineError(signal))
+    let shared = this.inFlight.get(key)
+    if (shared === undefined) {
+      const controller = new AbortController()
+      const entry: { -readonly [K in keyof SharedCall]?: SharedCall[K] } = { controller, waiters: 0, deadlineAt: run.at }
+      const deadline: CallDeadline = { signal: controller.signal, get at() { return entry.deadlineAt as number } }
+      entry.promise = call(deadline).finally(() => {
+        if (this.inFlight.get(key) === shared) this.inFlight.delete(key)
+      })
+      shared = entry as SharedCall
+      this.inFlight.set(key, shared)
+    } else shared.deadlineAt = Math.max(shared.deadlineAt, run.at)
+    const current = shared
+    current.waiters += 1
+    return new Promise<Finding>((resolve, reject) => {
+      let done = false
+      const leave = (): void => {
+        if (done) return
+        done = true
+        signal.removeEventListener('abort', onAbort)
+        current.waiters -= 1
+      }
+      const onAbort = (): void => {
+        leave()
+        reject(deadlineError(signal))
+        // The last run waiting has gone: nobody needs the answer, so the call stops and the next asker starts anew.
+        if (current.waiters === 0) {
+          if (this.inFlight.get(key) === current) this.inFlight.delete(key)
+          current.controller.abort(signal.reason)
+        }
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      current.promise.then(
+        (finding) => {
+          leave()
+          resolve(finding)
+        },
+        (err: unknown) => {
+          leave()
+          reject(err)
+        },
+      )
+    })
   }
 
   async close(): Promise<void> {
@@ -213,10 +269,19 @@ const failedOutcome = (source: string, err: unknown, startedAt: number, log: Log
   return { source, status: 'failed', kind: 'internal', reason: 'internal - unexpected error in the source (see the service log)', elapsedMs: msSince(startedAt) }
 }
 
+/** What a lookup runs under: the run's own deadline, or a shared call's (the latest of the runs waiting on it). */
+interface CallDeadline {
+  readonly signal: AbortSignal
+  readonly at: number
+}
+
+/** The run's deadline as it is: its signal is still made only when read. */
+const runDeadline = (opts: LookupOptions): CallDeadline => opts.deadline
+
 /**
- * What a source sees of the run. Its child logger is made only if the source logs, and the run's deadline signal
- * only if the source asks for it: most lookups do neither, and both showed in profiles. Both are getters on the
- * class, so pass the context on rather than spreading it (a spread drops them).
+ * What a source sees of the run. Its child logger is made only if the source logs, and the deadline's signal only
+ * if the source asks for it: most lookups do neither. Both are getters on the class, so pass the context on rather
+ * than spreading it (a spread drops them).
  */
 class SourceLookupContext implements LookupContext {
   #log: Logger | undefined
@@ -226,36 +291,23 @@ class SourceLookupContext implements LookupContext {
     private readonly id: string,
     private readonly opts: LookupOptions,
     readonly settings: Readonly<Record<string, string | undefined>>,
+    private readonly deadline: CallDeadline,
+    readonly keyPrint: string,
   ) {
     this.forceRefresh = opts.forceRefresh
   }
 
   get signal(): AbortSignal {
-    return this.opts.deadline.signal
+    return this.deadline.signal
+  }
+
+  get deadlineAt(): number {
+    return this.deadline.at
   }
 
   get log(): Logger {
     return (this.#log ??= this.opts.log.child({ source: this.id }))
   }
-}
-
-/** Settles when the lookup does or when the run's deadline passes, whichever is first: a stuck source cannot hold a run. */
-const withDeadline = <T>(work: Promise<T>, signal: AbortSignal): Promise<T> => {
-  if (signal.aborted) return Promise.reject(deadlineError(signal))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(deadlineError(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }
 
 const deadlineError = (signal: AbortSignal): SourceError => {

@@ -16,7 +16,7 @@ export interface WriteBackOptions {
   readonly pool: PlatformClientPool
   readonly profiles: PlatformProfiles
   /** The run's deadline: write-back gets no time of its own; what it cannot finish by then is reported as failed. */
-  readonly deadline: { readonly signal: AbortSignal }
+  readonly deadline: { readonly signal: AbortSignal; readonly at: number }
   readonly concurrency: number
   /** One note per (ThreatConnect, owner, indicator, digest) even when runs race, here or on another replica. */
   readonly locks: Locks
@@ -37,7 +37,7 @@ export const writeBackAll = async (
     const why = signal.reason instanceof Error ? signal.reason.message : 'the run was cancelled'
     return results.map(() => failedWriteback(`not written: ${why}`))
   }
-  const client = opts.pool.clientFor(settings, { signal })
+  const client = opts.pool.clientFor(settings, { signal, deadlineAt: opts.deadline.at })
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {
     const a = r.assessment

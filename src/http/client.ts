@@ -1,8 +1,8 @@
 /**
- * The one instrumented request client every vendor source (and the platform client) calls out through: one
- * keep-alive exchange (./exchange.ts) per attempt, with the client's own rate limiter, circuit breaker, retry
- * policy, size cap, proxy agents, one log line per call (secrets scrubbed) and per-source metrics. Failures reject
- * with SourceError.
+ * The one instrumented request client every upstream (vendor sources, the platform, notifiers, feeds) calls out
+ * through: one got instance per client (./transport.ts) over keep-alive or proxy agents, with the quota gate (one
+ * FIFO queue per quota key over every window the upstream counts), a circuit breaker, the retry policy, the size
+ * cap, one log line per call (secrets scrubbed) and the caller's metrics. Failures reject with SourceError.
  */
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
@@ -21,17 +21,15 @@ import {
   SOURCE_RETRIES_TOTAL,
   SOURCE_THROTTLED_WAITS_TOTAL,
 } from '../metrics.js'
-import { timeLeftMs } from './deadline.js'
 import { failureKindOfStatus } from './failure-kind.js'
 import { abortableDelay, cancelledError } from './abort.js'
 import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
-import { exchange, type ExchangeResult } from './exchange.js'
+import { createTransport, type Transport, type TransportResult } from './transport.js'
 import { createClientAgents, type ClientAgents } from './proxy-agents.js'
-import { RateLimiter } from './rate-limiter.js'
-import { formatRateLimit, type RateLimit } from '../config/rate-limit.js'
+import { QuotaGate, type Pass } from './quota-gate.js'
 import { localBreakerBus, type BreakerBus } from '../state/breaker-bus.js'
-import { keyPrint } from '../state/key-print.js'
 import { MemoryQuota, type Quota } from '../state/quota.js'
+import type { Clock } from '../util/clock.js'
 import { redactUrl, Scrubber, secretValuesOf } from './redact.js'
 import {
   backoffDelayMs,
@@ -61,11 +59,13 @@ export interface HttpClientFactoryOptions {
   readonly quota?: Quota
   /** Tells other replicas when a circuit opens, and hears when theirs do. */
   readonly breakerBus?: BreakerBus
+  /** Time for the quota gate's waits (tests drive their own). */
+  readonly clock?: Clock
 }
 
 export const createHttpClientFactory = (opts: HttpClientFactoryOptions): HttpClientFactory => {
   // One quota for every client of the factory (one app instance), unless the app hands a shared one.
-  const withQuota = { ...opts, quota: opts.quota ?? new MemoryQuota() }
+  const withQuota = { ...opts, quota: opts.quota ?? new MemoryQuota(opts.clock) }
   return (settings) => new InstrumentedHttpClient(settings, withQuota)
 }
 
@@ -104,13 +104,14 @@ const parserProblem = (err: unknown): string =>
 
 const secondsText = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))} s`
 
+const timeLeftMs = (deadlineAt: number | undefined): number => (deadlineAt === undefined ? Infinity : deadlineAt - Date.now())
+
 export class InstrumentedHttpClient implements HttpClient {
   readonly #sourceId: string
   readonly #baseUrl: URL
-  /** Sent with every call; a request's own headers are laid over them. */
-  readonly #headers: Readonly<Record<string, string>>
   readonly #agents: ClientAgents
-  readonly #limiter: RateLimiter
+  readonly #transport: Transport
+  readonly #gate: QuotaGate
   readonly #breaker: CircuitBreaker
   readonly #retry: RetryPolicy
   readonly #timeouts: { readonly connectMs: number; readonly responseMs: number; readonly totalMs: number }
@@ -119,9 +120,6 @@ export class InstrumentedHttpClient implements HttpClient {
   readonly #metrics: Metrics
   readonly #countAs: 'source' | 'platform' | 'notifier'
   readonly #random: () => number
-  readonly #quota: Quota
-  readonly #quotaWindows: readonly RateLimit[]
-  readonly #quotaKeys = new Map<string, string>()
 
   constructor(settings: HttpClientSettings, opts: HttpClientFactoryOptions) {
     const id = settings.sourceId
@@ -148,37 +146,42 @@ export class InstrumentedHttpClient implements HttpClient {
       maxDelayMs: Math.max(0, settings.retry?.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs),
     }
     this.#maxResponseBytes = positive(`${id} maxResponseBytes`, settings.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES)
-    this.#limiter = new RateLimiter({
-      sourceId: id,
-      ...(settings.rateLimit
-        ? { requests: settings.rateLimit.requests, perMs: settings.rateLimit.perMs, maxWaitMs: settings.rateLimit.maxWaitMs }
-        : {}),
+    this.#gate = new QuotaGate({
+      upstream: id,
+      quota: opts.quota ?? new MemoryQuota(opts.clock),
+      windows: settings.quotaWindows ?? (settings.rateLimit ? [settings.rateLimit] : []),
+      ...(settings.rateLimit?.maxWaitMs !== undefined ? { maxWaitMs: settings.rateLimit.maxWaitMs } : {}),
+      maxCallMs: this.#timeouts.totalMs,
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     })
     const bus = opts.breakerBus ?? localBreakerBus
     this.#breaker = new CircuitBreaker({ ...settings.breaker, onOpen: (ms) => bus.announce(id, ms) })
     bus.listen(id, (ms) => this.#breaker.holdOpen(ms))
-    this.#quota = opts.quota ?? new MemoryQuota()
-    this.#quotaWindows = settings.quotaWindows ?? (settings.rateLimit ? [settings.rateLimit] : [])
     this.#agents = createClientAgents(opts.config, settings.proxyScope ?? 'external')
     this.#log = opts.log
     this.#metrics = opts.metrics
     this.#countAs = settings.countAs ?? 'source'
     this.#random = opts.random ?? Math.random
 
-    // Certificate checks (tc_verify) live in the agents; redirects to another origin are never followed
-    // (./exchange.ts), so the API key headers stay with their own host.
-    this.#headers = { 'user-agent': opts.userAgent, accept: 'application/json', 'accept-encoding': 'gzip, deflate, br' }
+    // Redirects to another origin are never followed (./transport.ts): the API key headers stay with their host.
+    this.#transport = createTransport({
+      agents: this.#agents,
+      timeouts: this.#timeouts,
+      maxResponseBytes: this.#maxResponseBytes,
+      rejectUnauthorized: opts.config.tcVerify,
+      headers: { 'user-agent': opts.userAgent, accept: 'application/json' },
+    })
     if (this.#agents.proxy !== undefined) {
       this.#log.debug({ source: id, proxy: this.#agents.proxy }, 'http client uses a proxy')
     }
   }
 
   state(): { readonly circuit: 'closed' | 'open' | 'half_open'; readonly queued: number } {
-    return { circuit: this.#breaker.state(), queued: this.#limiter.queued }
+    return { circuit: this.#breaker.state(), queued: this.#gate.queued }
   }
 
   close(): void {
-    this.#limiter.close()
+    this.#gate.close()
     this.#agents.http.destroy()
     this.#agents.https.destroy()
   }
@@ -187,12 +190,14 @@ export class InstrumentedHttpClient implements HttpClient {
     const started = performance.now()
     const secrets = secretValuesOf(req)
     const scrubber = new Scrubber(req.secrets === undefined ? secrets : [...secrets, ...req.secrets])
+    // The quota is the API key's or the profile's, named by the caller: never derived from a per-call signature.
+    const quotaKey = req.quotaKey === undefined ? this.#sourceId : `${this.#sourceId}:${req.quotaKey}`
     const stats: CallStats = { attempts: 0, rateLimitWaitMs: 0, status: undefined }
     const url = this.#urlOf(req)
     let ticket: BreakerTicket | undefined
     try {
       ticket = this.#breaker.admit()
-      const response = await this.#call(req, url, this.#quotaKeyOf(secrets), scrubber, stats, started)
+      const response = await this.#call(req, url, quotaKey, scrubber, stats, started)
       this.#breaker.success(ticket)
       this.#logCall(req, url, scrubber, stats, started, undefined)
       return response
@@ -209,32 +214,25 @@ export class InstrumentedHttpClient implements HttpClient {
     }
   }
 
-  /** Attempts with retries; every attempt takes a rate-limiter token and a call of the vendor's quota. */
+  /** Attempts with retries; every attempt takes its turn and one call of the quota under the call's key. */
   async #call(req: HttpRequest, url: URL, quotaKey: string, scrubber: Scrubber, stats: CallStats, started: number): Promise<HttpResponse> {
     for (let retry = 0; ; retry += 1) {
-      // A retry refused by the limiter or the quota was still a call that went out: not a skip.
-      const refused = (err: unknown): unknown =>
-        retry > 0 && err instanceof SourceError && err.skipped ? new SourceError(err.kind, err.message) : err
-      let ticket: string | undefined
-      const permit = await this.#limiter.acquire(req.signal).catch((err: unknown) => {
-        throw refused(err)
-      })
+      let pass: Pass
       try {
-        ticket = await this.#takeQuota(quotaKey, req.signal, stats, permit.waitedMs)
+        pass = await this.#gate.acquire(quotaKey, req.signal, req.deadlineAt)
       } catch (err) {
-        permit.release()
-        throw refused(err)
+        // A retry refused by the quota was still a call that went out: not a skip.
+        throw retry > 0 && err instanceof SourceError && err.skipped ? new SourceError(err.kind, err.message) : err
       }
-      stats.rateLimitWaitMs += permit.waitedMs
-      if (permit.waitedMs > 0) this.#count('throttled')
+      stats.rateLimitWaitMs += pass.waitedMs
+      if (pass.waitedMs > 0) this.#count('throttled')
       stats.attempts += 1
       this.#count('requests')
       let attempt: Attempt
       try {
         attempt = await this.#attempt(req, url, scrubber)
       } finally {
-        permit.release()
-        if (ticket !== undefined) void this.#quota.settle(quotaKey, this.#quotaWindows, ticket).catch(() => undefined)
+        this.#gate.settle(pass)
       }
       const canRetry = retry < this.#retry.limit
 
@@ -246,7 +244,7 @@ export class InstrumentedHttpClient implements HttpClient {
 
       stats.status = attempt.status
       const quotaWaitMs = quotaResetWaitMs(attempt.headers, Date.now())
-      if (quotaWaitMs !== undefined && quotaWaitMs > 0) this.#pause(quotaKey, quotaWaitMs)
+      if (quotaWaitMs !== undefined && quotaWaitMs > 0) await this.#gate.pause(quotaKey, quotaWaitMs)
       if ((attempt.status >= 200 && attempt.status < 300) || req.answerStatuses?.includes(attempt.status)) {
         return this.#response(attempt, scrubber, stats, started, req.read ?? 'json')
       }
@@ -254,50 +252,21 @@ export class InstrumentedHttpClient implements HttpClient {
       const vendorWaitMs =
         parseRetryAfterMs(attempt.headers['retry-after'], Date.now()) ??
         (attempt.status === 429 ? quotaWaitMs : undefined)
-      // A wait longer than the limiter allows, or than the run has left, is not waited: reported at once.
-      if (vendorWaitMs !== undefined && (vendorWaitMs > this.#limiter.maxWaitMs || vendorWaitMs > timeLeftMs(req.signal))) {
+      // A 429 speaks for the key, whether or not this call waits: every caller of the same key holds back for the
+      // time asked (here and on every replica); another key of the same upstream goes on.
+      const paused = attempt.status === 429 && vendorWaitMs !== undefined
+      if (paused) await this.#gate.pause(quotaKey, vendorWaitMs)
+      // A wait longer than the gate allows, or than the run has left, is not waited: reported at once.
+      if (vendorWaitMs !== undefined && (vendorWaitMs > this.#gate.maxWaitMs || vendorWaitMs > timeLeftMs(req.deadlineAt))) {
         throw this.#statusError(attempt, scrubber, vendorWaitMs)
       }
       if (!canRetry) throw this.#statusError(attempt, scrubber, vendorWaitMs)
-      if (attempt.status === 429 && vendorWaitMs !== undefined) {
-        // A 429 speaks for the whole client: pause the limiter so every caller waits, this retry included
-        // (its next token comes after the pause; the wait shows as rateLimitWaitMs).
-        this.#pause(quotaKey, vendorWaitMs)
+      if (paused) {
+        // The retry's next turn comes after the pause (it shows as rateLimitWaitMs).
         this.#count('retries')
         continue
       }
       await this.#waitBeforeRetry(vendorWaitMs ?? backoffDelayMs(retry + 1, this.#retry, this.#random), req.signal)
-    }
-  }
-
-  /** A pause the vendor asked for holds this client's callers and, through the quota, every replica's. */
-  #pause(quotaKey: string, ms: number): void {
-    this.#limiter.pauseFor(ms)
-    void this.#quota.pause(quotaKey, ms).catch(() => undefined)
-  }
-
-  /**
-   * One call of the vendor's quota (all its windows, across replicas when shared). Waits while the wait fits in
-   * what the limiter allows and the run has left; otherwise the call is refused with rate_limited (skipped).
-   */
-  async #takeQuota(quotaKey: string, signal: AbortSignal | undefined, stats: CallStats, waitedMs: number): Promise<string | undefined> {
-    if (this.#quotaWindows.length === 0) return undefined
-    let waited = waitedMs
-    for (;;) {
-      const answer = await this.#quota.take(quotaKey, this.#quotaWindows, this.#timeouts.totalMs)
-      if (answer.granted) return answer.ticket
-      if (waited + answer.waitMs > this.#limiter.maxWaitMs || answer.waitMs > timeLeftMs(signal)) {
-        const limits = this.#quotaWindows.map(formatRateLimit).join(', ')
-        throw new SourceError(
-          'rate_limited',
-          `${this.#sourceId} quota (${limits}) is spent: the next call is free in ${secondsText(answer.waitMs)}, over the wait of ${this.#limiter.maxWaitMs} ms`,
-          { skipped: true },
-        )
-      }
-      this.#count('throttled')
-      await abortableDelay(answer.waitMs, signal)
-      waited += answer.waitMs
-      stats.rateLimitWaitMs += answer.waitMs
     }
   }
 
@@ -311,23 +280,14 @@ export class InstrumentedHttpClient implements HttpClient {
     const signal = req.signal
     if (signal?.aborted) throw cancelledError(signal)
     const { headers, body } = this.#payloadOf(req)
-    const result = await exchange({
-      method: req.method,
-      url,
-      headers,
-      body,
-      agents: this.#agents,
-      timeouts: this.#timeouts,
-      maxResponseBytes: this.#maxResponseBytes,
-      signal,
-    })
+    const result = await this.#transport.send({ method: req.method, url, headers, body, deadlineAt: req.deadlineAt, signal })
     if (result.kind === 'answer') return result
     if (result.kind === 'cancelled') throw cancelledError(signal)
     return { kind: 'failed', error: this.#failureOf(result, scrubber), retryable: result.kind === 'network' && RETRYABLE_NETWORK_CODES.has(result.code) }
   }
 
-  /** The headers and body of a request: JSON, a form or a raw body, over the client's own headers. */
-  #payloadOf(req: HttpRequest): { headers: Readonly<Record<string, string>>; body: string | undefined } {
+  /** The headers and body of a request: JSON, a form or a raw body (got lays them over the client's own). */
+  #payloadOf(req: HttpRequest): { headers: Readonly<Record<string, string>> | undefined; body: string | undefined } {
     let body: string | undefined
     let type: string | undefined
     if (req.json !== undefined) {
@@ -337,16 +297,11 @@ export class InstrumentedHttpClient implements HttpClient {
       body = new URLSearchParams(req.form).toString()
       type = 'application/x-www-form-urlencoded'
     } else body = req.body
-    if (body === undefined && req.headers === undefined) return { headers: this.#headers, body }
-    const headers: Record<string, string> = { ...this.#headers }
-    if (type !== undefined) headers['content-type'] = type
-    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
-    // Names are case-insensitive: a caller's 'Accept' replaces the client's 'accept' rather than joining it.
-    for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value
-    return { headers, body }
+    if (type === undefined) return { headers: req.headers, body }
+    return { headers: { 'content-type': type, ...req.headers }, body }
   }
 
-  #failureOf(result: Exclude<ExchangeResult, { kind: 'answer' | 'cancelled' }>, scrubber: Scrubber): SourceError {
+  #failureOf(result: Exclude<TransportResult, { kind: 'answer' | 'cancelled' }>, scrubber: Scrubber): SourceError {
     switch (result.kind) {
       case 'too_large':
         return new SourceError('too_large', `answer from ${this.#sourceId} is over the limit of ${this.#maxResponseBytes} bytes`)
@@ -422,19 +377,6 @@ export class InstrumentedHttpClient implements HttpClient {
     }
     const message = err instanceof Error ? err.message : String(err)
     return new SourceError('internal', `${this.#sourceId} client error: ${scrubber.scrub(message)}`)
-  }
-
-  /** Quotas are the API key's: keyed by its fingerprint, never by the key (worked out once per key). */
-  #quotaKeyOf(secrets: readonly string[]): string {
-    const joined = secrets.join('\n')
-    let key = this.#quotaKeys.get(joined)
-    if (key === undefined) {
-      // A handful of keys in practice; the bound only keeps a caller rotating keys from growing it.
-      if (this.#quotaKeys.size >= 64) this.#quotaKeys.clear()
-      key = `${this.#sourceId}:${keyPrint(joined)}`
-      this.#quotaKeys.set(joined, key)
-    }
-    return key
   }
 
   /**

@@ -1,16 +1,12 @@
 /**
- * A run's deadline: one AbortSignal that aborts when the time is up, and knows when that is. Everything the run
- * does (source calls, their retries and rate-limit waits, write-back) listens on the same signal, so nothing can
- * outlive the run; and a wait that cannot fit in the time left (a vendor's Retry-After) is given up at once.
+ * A run's deadline: when it passes (`at`), and one AbortSignal that aborts then. Everything the run does (source
+ * calls, their retries and rate-limit waits, write-back) listens on the same signal and is handed `at`, so nothing
+ * can outlive the run, and a wait that cannot fit in the time left (a vendor's Retry-After) is given up at once.
  *
  * The signal and its timer are made when something first reads `signal`: a run on the embedded sources alone, with
- * no write-back, never does, and an AbortController plus a timer per run was a tenth of such a run's time. A class,
- * not an object literal with a getter: the literal's per-run accessor kept every run's objects alive past two
- * young-generation collections (3x the promoted bytes and 2x the collection time, measured under load).
+ * no write-back, never does. Keep it a class (not an object literal with a getter): see docs/performance.md.
  */
 import { setMaxListeners } from 'node:events'
-
-const deadlines = new WeakMap<AbortSignal, number>()
 
 export class Deadline {
   /** When it passes, ms since the epoch. */
@@ -34,7 +30,6 @@ export class Deadline {
     const controller = (this.#controller = new AbortController())
     // Every lookup of a run (thousands, for an array of indicators) listens on the one signal: no listener warning.
     setMaxListeners(0, controller.signal)
-    deadlines.set(controller.signal, this.at)
     const left = this.at - this.#now()
     if (this.#abortedWith !== undefined) controller.abort(this.#abortedWith)
     else if (left <= 0) controller.abort(this.#reason())
@@ -56,9 +51,3 @@ export class Deadline {
 }
 
 export const startDeadline = (ms: number, reason: () => Error, now: () => number = Date.now): Deadline => new Deadline(ms, reason, now)
-
-/** Time left before the signal's deadline, in ms; Infinity for a signal that is not a deadline (or none). */
-export const timeLeftMs = (signal: AbortSignal | undefined, now: number = Date.now()): number => {
-  const at = signal === undefined ? undefined : deadlines.get(signal)
-  return at === undefined ? Infinity : at - now
-}

@@ -1,12 +1,12 @@
 /**
- * The one instrumented request client every vendor source (and later the platform client) calls out through.
- * Implementation: src/http/client.ts over src/http/exchange.ts (node:http). Failures reject with SourceError (src/errors.ts).
+ * The one instrumented request client every upstream calls out through.
+ * Implementation: src/http/client.ts over src/http/transport.ts (got). Failures reject with SourceError (src/errors.ts).
  */
 export interface HttpClientSettings {
   /** Source id, used in logs and metrics labels. */
   readonly sourceId: string
   readonly baseUrl: string
-  /** Token bucket: `requests` per `perMs`, shared by every caller of this client. Calls queue up to maxWaitMs. */
+  /** A sliding window: `requests` per `perMs` for each quota key. Calls queue up to maxWaitMs, then are skipped. */
   readonly rateLimit?: { readonly requests: number; readonly perMs: number; readonly maxWaitMs?: number }
   /** Every window the vendor counts (e.g. 4 a minute and 500 a day), kept through the quota; default: rateLimit's. */
   readonly quotaWindows?: readonly { readonly requests: number; readonly perMs: number }[]
@@ -37,6 +37,13 @@ export interface HttpRequest {
   /** Statuses that are answers rather than failures (e.g. VirusTotal's 404 "not found"). 2xx always are. */
   readonly answerStatuses?: readonly number[]
   readonly signal?: AbortSignal
+  /** When the run ends (ms since the epoch): no wait or attempt goes past it, and a longer wait is refused at once. */
+  readonly deadlineAt?: number
+  /**
+   * Whose quota the call spends within the upstream: an API key's fingerprint, a platform profile. Quotas and
+   * pauses (a 429) hold per key; calls without one share the upstream's.
+   */
+  readonly quotaKey?: string
   /** More values to keep out of logs and errors: a webhook's path, where the URL itself is the credential. */
   readonly secrets?: readonly string[]
 }

@@ -10,6 +10,7 @@ import { failureKindOfStatus } from '../http/failure-kind.js'
 import type { HttpClient, HttpClientFactory, HttpClientSettings, HttpRequest } from '../http/types.js'
 import { authHeaders, type PlatformCredentials } from './hmac.js'
 import type { PlatformSettings } from '../config/platform.js'
+import { keyPrint } from '../state/key-print.js'
 
 export interface PlatformAttribute {
   readonly id: number | undefined
@@ -84,6 +85,8 @@ export interface PlatformClientOptions {
   /** Stop following `next` after this many pages (guards against a looping server). */
   readonly maxPages?: number
   readonly signal?: AbortSignal
+  /** When the run ends (ms since the epoch): no call or wait goes past it. */
+  readonly deadlineAt?: number
 }
 
 /** Statuses we turn into specific reasons ourselves instead of letting the HttpClient call them failures. */
@@ -238,6 +241,8 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
   const maxPages = options.maxPages ?? 100
   // The server verifies the signature over the full request path, including any path the base URL carries.
   const basePath = new URL(options.apiPath).pathname.replace(/\/+$/, '')
+  // The platform counts calls per API user: a 429 pauses that user's calls, here and on every replica.
+  const quotaKey = keyPrint(credentials.kind === 'hmac' ? credentials.accessId : credentials.token)
 
   const call = async (method: HttpRequest['method'], pathWithQuery: string, json?: unknown): Promise<unknown> => {
     const signedPath = `${basePath}${pathWithQuery}`
@@ -248,6 +253,8 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
       answerStatuses: EXPLAINED_STATUSES,
       ...(json === undefined ? {} : { json }),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.deadlineAt === undefined ? {} : { deadlineAt: options.deadlineAt }),
+      quotaKey,
     }
     const res = await (method === 'GET' ? http : writeHttp).request(req)
     if (res.status < 200 || res.status > 299) throw platformStatusError(res.status, method, pathWithQuery, res.body)
@@ -347,7 +354,7 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
 export interface PlatformClientPool {
   clientFor(
     settings: Extract<PlatformSettings, { configured: true }>,
-    extra?: Pick<PlatformClientOptions, 'signal' | 'now'>,
+    extra?: Pick<PlatformClientOptions, 'signal' | 'deadlineAt' | 'now'>,
   ): PlatformClient
   close(): void
 }

@@ -139,7 +139,6 @@ export const abuseipdbSource: SourceDefinition = defineVendorSource({
       // Without Accept: application/json AbuseIPDB answers HTML.
       headers: { Key: apiKey, Accept: 'application/json' },
       answerStatuses: [422],
-      signal: ctx.signal,
     })
     return abuseipdbAnswer(indicator, res)
   },

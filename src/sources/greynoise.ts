@@ -144,7 +144,6 @@ export const greynoiseSource: SourceDefinition = defineVendorSource({
       path: greynoisePath(indicator),
       headers: apiKey === undefined ? {} : { key: apiKey },
       answerStatuses: [400, 404],
-      signal: ctx.signal,
     })
     return greynoiseAnswer(indicator, res)
   },

@@ -102,12 +102,11 @@ export const internetdbSource: SourceDefinition = defineVendorSource({
     { key: 'vulns', type: 'StringArray', note: 'InternetDB: CVEs.' },
     { key: 'hostnames', type: 'StringArray', note: 'InternetDB: hostnames.' },
   ],
-  async lookup(client, indicator, ctx) {
+  async lookup(client, indicator) {
     const res = await client.request({
       method: 'GET',
       path: internetdbPath(indicator),
       answerStatuses: [404],
-      signal: ctx.signal,
     })
     return internetdbAnswer(indicator, res)
   },

@@ -150,7 +150,6 @@ export const otxSource: SourceDefinition = defineVendorSource({
       path: otxPathOf(indicator),
       headers: { 'X-OTX-API-KEY': key },
       answerStatuses: [404],
-      signal: ctx.signal,
     })
     return toOtxFinding(indicator, res.body, res.status)
   },

@@ -143,7 +143,6 @@ export const threatfoxSource: SourceDefinition = defineVendorSource({
       path: PATH,
       headers: { 'Auth-Key': key },
       json: { query: 'search_ioc', search_term: threatfoxSearchTerm(indicator) },
-      signal: ctx.signal,
     })
     return toThreatfoxFinding(indicator, res.body)
   },

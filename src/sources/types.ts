@@ -26,8 +26,12 @@ export interface Finding {
 }
 
 export interface LookupContext {
-  /** Aborted when the run's deadline passes or the client goes away. */
+  /** Aborted when the run's deadline passes or the client goes away (for a shared call: when every run has gone). */
   readonly signal: AbortSignal
+  /** When the lookup must be over, ms since the epoch: no wait or call goes past it. */
+  readonly deadlineAt: number
+  /** The fingerprint of the API key in use (never the key): whose quota a vendor call spends. */
+  readonly keyPrint: string
   readonly log: Logger
   readonly forceRefresh: boolean
   /** This request's settings for the source: request params override the service's env defaults. */

@@ -233,21 +233,21 @@ export const urlhausSource: SourceDefinition = defineVendorSource({
     { key: 'reference', type: 'String', note: 'URLhaus: the entry\'s page on URLhaus.' },
   ],
   async lookup(client, indicator, ctx) {
-    const post = async (path: string, form: Record<string, string>, key: string, signal: AbortSignal): Promise<unknown> =>
-      (await client.request({ method: 'POST', path, form, headers: { 'Auth-Key': key }, signal })).body
+    const post = async (path: string, form: Record<string, string>, key: string): Promise<unknown> =>
+      (await client.request({ method: 'POST', path, form, headers: { 'Auth-Key': key } })).body
     const key = ctx.apiKey
     switch (indicator.type) {
       case 'URL':
-        return toUrlhausUrlFinding(indicator, await post(PATHS.url, { url: indicator.value }, key, ctx.signal))
+        return toUrlhausUrlFinding(indicator, await post(PATHS.url, { url: indicator.value }, key))
       case 'Host':
-        return toUrlhausHostFinding(indicator, await post(PATHS.host, { host: indicator.value }, key, ctx.signal))
+        return toUrlhausHostFinding(indicator, await post(PATHS.host, { host: indicator.value }, key))
       case 'File': {
         const hash = indicator.value.toLowerCase()
         const kind = hashKindOf(hash)
         if (kind === undefined || !SEARCHABLE_HASHES.includes(kind)) {
           return urlhausUnsearchableHashFinding(indicator, kind ?? 'unrecognised')
         }
-        const answer = await post(PATHS.payload, { [`${kind}_hash`]: hash }, key, ctx.signal)
+        const answer = await post(PATHS.payload, { [`${kind}_hash`]: hash }, key)
         return toUrlhausPayloadFinding(indicator, answer)
       }
       default:

@@ -1,7 +1,7 @@
 /** What every vendor source declares the same way: its key, base URL and rate-limit settings, and its client. */
 import { SourceError } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
-import type { HttpClient, HttpClientSettings } from '../http/types.js'
+import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse } from '../http/types.js'
 import { formatRateLimits, parseRateLimits, shortestWindow, type RateLimit } from '../config/rate-limit.js'
 import type { Indicator } from '../indicators/types.js'
 import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceSetting } from './types.js'
@@ -102,9 +102,22 @@ export interface VendorSourceSpec<K extends VendorKey> extends Pick<SourceDefini
   readonly key: K
   /** Said in /health when the service has no key (how to get one, or what happens without it). */
   readonly keyHint?: string
-  /** One lookup through the source's own client; `apiKey` is the request's key, else the service's. */
-  lookup(client: HttpClient, indicator: Indicator, ctx: LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined }): Promise<Finding>
+  /**
+   * One lookup through the source's own client, bound to the run: every call carries the run's signal and deadline
+   * and spends the quota of the key in use, so no source can forget them. `apiKey` is the request's key, else the
+   * service's.
+   */
+  lookup(client: RunClient, indicator: Indicator, ctx: LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined }): Promise<Finding>
 }
+
+/** A source's client within one lookup: what the run decides (signal, deadline, quota key) is filled in. */
+export interface RunClient {
+  request(req: Omit<HttpRequest, 'signal' | 'deadlineAt' | 'quotaKey'>): Promise<HttpResponse>
+}
+
+const bindToRun = (client: HttpClient, ctx: LookupContext): RunClient => ({
+  request: (req) => client.request({ ...req, signal: ctx.signal, deadlineAt: ctx.deadlineAt, quotaKey: ctx.keyPrint }),
+})
 
 /**
  * The run's context plus the key the call uses. It reads through to the run's context rather than copying it: the
@@ -119,6 +132,14 @@ class KeyedLookupContext<Key> implements LookupContext {
 
   get signal(): AbortSignal {
     return this.base.signal
+  }
+
+  get deadlineAt(): number {
+    return this.base.deadlineAt
+  }
+
+  get keyPrint(): string {
+    return this.base.keyPrint
   }
 
   get log(): LookupContext['log'] {
@@ -154,7 +175,7 @@ export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K
         const given = ctx.settings['apiKey']
         const apiKey = spec.key === 'required' ? requireApiKey(spec.id, ctx) : given === undefined || given === '' ? undefined : given
         // A required key is there by now (requireApiKey skipped the source otherwise): the type says so for K.
-        return spec.lookup(client, indicator, new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined))
+        return spec.lookup(bindToRun(client, ctx), indicator, new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined))
       },
       close: async () => client.close(),
     }

@@ -245,7 +245,6 @@ export const virustotalSource: SourceDefinition = defineVendorSource({
       path: virustotalObject(indicator).path,
       headers: { 'x-apikey': apiKey },
       answerStatuses: [400, 404],
-      signal: ctx.signal,
     })
     return virustotalAnswer(indicator, res)
   },

@@ -65,7 +65,6 @@ export class FallbackQuota implements Quota {
   }
 
   async pause(key: string, ms: number): Promise<void> {
-    await this.#local.pause(key, ms)
-    await this.#shared.pause(key, ms).catch(() => undefined)
+    await Promise.all([this.#local.pause(key, ms), this.#shared.pause(key, ms).catch(() => undefined)])
   }
 }

@@ -11,7 +11,10 @@ import type { RateLimit } from '../config/rate-limit.js'
 import { systemClock, type Clock } from '../util/clock.js'
 
 /** What a quota said: go (with the call's ticket), or wait this long before asking again. */
-export type QuotaAnswer = { readonly granted: true; readonly ticket: string } | { readonly granted: false; readonly waitMs: number }
+export type QuotaAnswer =
+  | { readonly granted: true; readonly ticket: string }
+  /** `paused`: the upstream asked for the wait (a 429); otherwise a window is full. */
+  | { readonly granted: false; readonly waitMs: number; readonly paused?: boolean }
 
 export interface Quota {
   /** Asks for one call under `key` (source and key fingerprint). `maxCallMs`: how long the call may take at most. */
@@ -86,7 +89,7 @@ export class MemoryQuota implements Quota {
   take(key: string, windows: readonly RateLimit[], maxCallMs: number): Promise<QuotaAnswer> {
     const now = this.#clock.now()
     const paused = (this.#pausedUntil.get(key) ?? 0) - now
-    if (paused > 0) return Promise.resolve({ granted: false, waitMs: Math.ceil(paused) })
+    if (paused > 0) return Promise.resolve({ granted: false, waitMs: Math.ceil(paused), paused: true })
     let waitMs = 0
     for (const w of windows) {
       const calls = this.#window(key, w.perMs)

@@ -12,7 +12,7 @@ const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = redis.call('PTTL', KEYS[1])
-if paused > 0 then return {0, paused} end
+if paused > 0 then return {0, paused, 1} end
 local wait = 0
 for i = 2, #KEYS do
   local limit = tonumber(ARGV[2 * i - 1])
@@ -68,8 +68,9 @@ export class RedisQuota implements Quota {
     const ticket = `${this.#store.instanceId}:${++this.#next}`
     const keys = [this.#store.key('pause', key), ...this.#windowKeys(key, windows)]
     const args = [ticket, String(Math.ceil(maxCallMs)), ...windows.flatMap((w) => [String(w.requests), String(w.perMs)])]
-    const [granted, value] = (await this.#store.eval(TAKE, keys, args)) as [number, number]
-    return granted === 1 ? { granted: true, ticket } : { granted: false, waitMs: Math.ceil(value) }
+    const [granted, value, paused] = (await this.#store.eval(TAKE, keys, args)) as [number, number, number | undefined]
+    if (granted === 1) return { granted: true, ticket }
+    return paused === 1 ? { granted: false, waitMs: Math.ceil(value), paused: true } : { granted: false, waitMs: Math.ceil(value) }
   }
 
   async settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void> {

@@ -8,7 +8,7 @@ import { EXIT_MESSAGE_MAX } from '../../src/enrich/exit-status.js'
 import { ERRORS, SOURCE_FAILURE_KINDS } from '../../src/errors.js'
 import { DEFAULT_BREAKER } from '../../src/http/circuit-breaker.js'
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../../src/http/client.js'
-import { DEFAULT_MAX_WAIT_MS } from '../../src/http/rate-limiter.js'
+import { DEFAULT_MAX_WAIT_MS } from '../../src/http/quota-gate.js'
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES } from '../../src/http/retry-policy.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 

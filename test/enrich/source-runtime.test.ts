@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { loadServiceConfig } from '../../src/config/env.js'
 import { SourceRuntime, type LookupOptions } from '../../src/enrich/source-runtime.js'
 import { SourceError } from '../../src/errors.js'
-import { Deadline, timeLeftMs } from '../../src/http/deadline.js'
+import { Deadline } from '../../src/http/deadline.js'
 import { createHttpClientFactory } from '../../src/http/client.js'
 import { Metrics } from '../../src/metrics.js'
 import type { Indicator } from '../../src/indicators/types.js'
@@ -27,6 +27,7 @@ const countingDeadline = (t: Test, ms = 60_000): { deadline: Deadline; reads: ()
   t.teardown(() => deadline.clear())
   let reads = 0
   const counted = {
+    at: deadline.at,
     get signal() {
       reads += 1
       return deadline.signal
@@ -53,7 +54,7 @@ const embedded: SourceDefinition = {
   }),
 }
 
-const seen: { signal: AbortSignal | undefined; apiKey: string | undefined }[] = []
+const seen: { signal: AbortSignal | undefined; deadlineAt: number; apiKey: string | undefined }[] = []
 const vendor = defineVendorSource({
   id: 'remote',
   title: 'Remote',
@@ -65,16 +66,35 @@ const vendor = defineVendorSource({
   cacheTtlMs: 0,
   key: 'optional',
   lookup: async (_client, indicator, ctx: LookupContext & { readonly apiKey: string | undefined }) => {
-    seen.push({ signal: ctx.signal, apiKey: ctx.apiKey })
+    seen.push({ signal: ctx.signal, deadlineAt: ctx.deadlineAt, apiKey: ctx.apiKey })
     return finding(`remote ${indicator.value}`)
   },
 })
 
+/** A vendor whose answer waits until the test releases it; it records the signal its call ran under. */
+const held: { signal: AbortSignal; release: () => void }[] = []
+const slow = defineVendorSource({
+  id: 'slow',
+  title: 'Slow',
+  description: 'answers when released',
+  supports: ['Address'],
+  outputs: [],
+  baseUrl: 'http://127.0.0.1:9',
+  rateLimits: [{ requests: 100, perMs: 1000 }],
+  cacheTtlMs: 0,
+  key: 'none',
+  lookup: (_client, indicator, ctx) =>
+    new Promise<Finding>((resolve, reject) => {
+      held.push({ signal: ctx.signal, release: () => resolve(finding(`slow ${indicator.value}`)) })
+      ctx.signal.addEventListener('abort', () => reject(new SourceError('cancelled', 'the shared call was stopped')), { once: true })
+    }),
+})
+
 const start = async (t: Test): Promise<SourceRuntime> => {
-  const config = loadServiceConfig({}, [embedded, vendor])
+  const config = loadServiceConfig({}, [embedded, vendor, slow])
   const metrics = new Metrics()
   const http = createHttpClientFactory({ config, log, metrics, userAgent: 'tc-enrich-test/1.0' })
-  const runtime = await SourceRuntime.start([embedded, vendor], config, { log, http }, metrics)
+  const runtime = await SourceRuntime.start([embedded, vendor, slow], config, { log, http }, metrics)
   t.teardown(() => runtime.close())
   return runtime
 }
@@ -92,18 +112,55 @@ t.test('an embedded source answers at once: an outcome, not a promise, and the d
   t.equal(reads(), 0, 'nothing read the deadline signal')
 })
 
-t.test("a vendor source through the kit gets the run's deadline signal and the request's key", async (t) => {
+t.test("a vendor source through the kit gets the run's deadline and the request's key", async (t) => {
   const runtime = await start(t)
   seen.length = 0
   const { deadline, reads } = countingDeadline(t, 30_000)
   const outcome = await runtime.lookup('remote', ip, options(deadline, { remote_api_key: 'request-key-1' }))
   t.match(outcome, { status: 'ok', finding: { summary: 'remote 198.51.100.7' } })
   t.equal(seen.length, 1)
-  t.equal(seen[0]?.signal, deadline.signal, 'the very signal of the run')
-  const left = timeLeftMs(seen[0]?.signal)
-  t.ok(left > 25_000 && left <= 30_000, `it knows the time left (${left} ms), so a Retry-After past it is not waited`)
-  t.ok(reads() > 0)
+  t.equal(seen[0]?.deadlineAt, deadline.at, "the run's deadline, so a Retry-After past it is not waited")
+  t.equal(seen[0]?.signal?.aborted, false)
+  t.ok(reads() > 0, "the run's signal is listened to")
   t.equal(seen[0]?.apiKey, 'request-key-1', "the request's key overrides the service's")
+})
+
+t.test('a shared call outlives a caller who leaves: the other run still gets the answer', async (t) => {
+  const runtime = await start(t)
+  held.length = 0
+  const a = new Deadline(60_000, () => new SourceError('timeout', 'deadline passed'))
+  const b = new Deadline(60_000, () => new SourceError('timeout', 'deadline passed'))
+  t.teardown(() => (a.clear(), b.clear()))
+  const runA = runtime.lookup('slow', ip, options(a))
+  const runB = runtime.lookup('slow', ip, options(b))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(held.length, 1, 'one vendor call for both runs')
+  a.abort(new SourceError('cancelled', 'the caller went away before the run answered'))
+  t.match(await runA, { status: 'failed', kind: 'cancelled', reason: /caller went away/ }, 'the run whose caller left says so')
+  t.equal(held[0]?.signal.aborted, false, 'the shared call goes on for the run still waiting')
+  held[0]?.release()
+  t.match(await runB, { status: 'ok', finding: { summary: 'slow 198.51.100.7' } }, 'the other run gets the answer')
+})
+
+t.test('a shared call stops when every caller has gone, and the next asker starts a new one', async (t) => {
+  const runtime = await start(t)
+  held.length = 0
+  const a = new Deadline(60_000, () => new SourceError('timeout', 'deadline passed'))
+  const b = new Deadline(60_000, () => new SourceError('timeout', 'deadline passed'))
+  const c = new Deadline(60_000, () => new SourceError('timeout', 'deadline passed'))
+  t.teardown(() => (a.clear(), b.clear(), c.clear()))
+  const runA = runtime.lookup('slow', ip, options(a))
+  const runB = runtime.lookup('slow', ip, options(b))
+  await new Promise((resolve) => setImmediate(resolve))
+  a.abort(new SourceError('cancelled', 'A left'))
+  b.abort(new SourceError('cancelled', 'B left'))
+  await Promise.all([runA, runB])
+  t.equal(held[0]?.signal.aborted, true, 'nobody waits for it: the vendor call is stopped')
+  const runC = runtime.lookup('slow', ip, options(c))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(held.length, 2, 'a later run makes its own call')
+  held[1]?.release()
+  t.match(await runC, { status: 'ok' })
 })
 
 t.test('a deadline made after the caller went away is born aborted, with that reason', async (t) => {

@@ -71,7 +71,7 @@ t.test('skipped and cancelled calls are logged at info, with the reason', async 
   await failureOf(client.request({ method: 'GET', path: 'x' }))
   await failureOf(client.request({ method: 'GET', path: 'x', signal: AbortSignal.abort() }))
   const [, skipped, cancelled] = logLines()
-  t.match(skipped, { level: 30, kind: 'rate_limited', skipped: true, attempt: 0, reason: /over the limit of 10 ms/ })
+  t.match(skipped, { level: 30, kind: 'rate_limited', skipped: true, attempt: 0, reason: /over the wait of 10 ms/ })
   t.match(cancelled, { level: 30, kind: 'cancelled', attempt: 0 })
 })
 

@@ -66,7 +66,7 @@ t.test('a call that would wait past maxWaitMs is skipped at once as rate_limited
   t.ok(performance.now() - started < 200, 'refused without waiting')
   t.equal(err.kind, 'rate_limited')
   t.equal(err.skipped, true)
-  t.match(err.message, /would wait \d+ ms, over the limit of 500 ms$/)
+  t.match(err.message, /quota \(2\/1m\) is spent: the next call is free in \d+ s, over the wait of 500 ms$/)
   t.equal(vendor.requests.length, 2)
   t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 2, 'the skipped call is not a request')
   t.equal(await metrics.get(SOURCE_FAILURES_TOTAL, { source: 'vendor', kind: 'rate_limited' }), 1)
@@ -158,13 +158,30 @@ t.test("every window the vendor counts holds: a daily quota refuses once spent, 
       { requests: 2, perMs: 86_400_000 },
     ],
   })
-  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' } })
-  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' } })
-  const err = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' } }))
+  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' })
+  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' })
+  const err = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' }))
   t.match(err, { kind: 'rate_limited', skipped: true, message: /quota \(100\/1m, 2\/1d\) is spent/ })
   t.equal(vendor.requests.length, 2, 'the third call never reached the vendor')
   t.notMatch(err.message, /key-one/, 'the key is not in the message')
   // The quota is the key's: another key has its own day.
-  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-two' } })
+  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-two' }, quotaKey: 'print-two' })
   t.equal(vendor.requests.length, 3, "another key's call goes out")
+})
+
+t.test("a 429 pauses the key that got it: another API key of the same vendor goes on at once", async (t) => {
+  const vendor = await startFakeVendor(t)
+  vendor.route('GET', '/check', (req) =>
+    req.headers['x-apikey'] === 'key-a' ? { status: 429, headers: { 'retry-after': '30' }, json: {} } : { json: { ok: true } },
+  )
+  const { client } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 0 }, rateLimit: { requests: 100, perMs: 60_000, maxWaitMs: 1_000 } })
+  const a = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-a' }, quotaKey: 'print-a' }))
+  t.equal(a.kind, 'rate_limited')
+  const started = performance.now()
+  const b = await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-b' }, quotaKey: 'print-b' })
+  t.same(b.body, { ok: true }, "tenant B's call went out")
+  t.ok(performance.now() - started < 1_000, 'without waiting out tenant A’s pause')
+  const again = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-a' }, quotaKey: 'print-a' }))
+  t.match(again, { kind: 'rate_limited', skipped: true, message: /asked for a pause \(HTTP 429\)/ }, 'tenant A stays paused')
+  t.equal(vendor.requests.length, 2, "tenant A's second call never reached the vendor")
 })

@@ -153,3 +153,24 @@ t.test('answers become SourceErrors with reasons', async (t) => {
   await t.rejects(answerWith({ status: 200, body: { status: 'Error', message: 'nope' } }).listPosts(1), { kind: 'http_error', message: /nope/ })
   await t.rejects(answerWith({ status: 200, body: { status: 'Success', data: [{ text: 'no id' }] } }).listPosts(1), { kind: 'bad_answer', message: /post without an id/ })
 })
+
+t.test('a ThreatConnect 429 under HMAC pauses the API user: a later call, signed anew, is held too', async (t) => {
+  const { createServer } = await import('node:http')
+  const { platformClient } = await import('./harness.js')
+  let calls = 0
+  const tc = createServer((_req, res) => {
+    calls += 1
+    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '120' })
+    res.end(JSON.stringify({ status: 'Error', message: 'Too many requests' }))
+  })
+  await new Promise<void>((resolve) => tc.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => tc.close())
+  let clock = NOW
+  const client = platformClient(t, `http://127.0.0.1:${(tc.address() as { port: number }).port}`, { extra: { now: () => clock } })
+  const first = await client.findIndicator('Address', '203.0.113.9').catch((e: unknown) => e)
+  t.match(first, { kind: 'rate_limited' })
+  clock += 2_000 // a new second: a new signature in the Authorization header
+  const second = await client.findIndicator('Address', '203.0.113.9').catch((e: unknown) => e)
+  t.match(second, { kind: 'rate_limited', skipped: true, message: /asked for a pause \(HTTP 429\)/ })
+  t.equal(calls, 1, 'the second call never reached ThreatConnect')
+})

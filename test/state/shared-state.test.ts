@@ -99,7 +99,7 @@ t.test('the in-process quota counts the same way (every window, settle, pause) w
   await clock.advance(1001)
   t.ok((await q.take('k', w, 500)).granted)
   await q.pause('k', 300)
-  t.same(await q.take('k', w, 500), { granted: false, waitMs: 300 })
+  t.same(await q.take('k', w, 500), { granted: false, waitMs: 300, paused: true })
 })
 
 t.test('the in-process quota with a large window (a paid plan): exact at the limit, calls settled out of order', async (t) => {

@@ -20,7 +20,7 @@ const deps: SourceDeps = {
     throw new Error('the asn source makes no HTTP calls')
   },
 }
-const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, settings: {} }
+const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} }
 const indicator = (value: string, type: IndicatorType = 'Address'): Indicator => ({ input: value, value, type })
 
 /** Fixture tables with a stand-in country lookup, so findings are checked without the real data. */

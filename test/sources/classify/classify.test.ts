@@ -119,7 +119,7 @@ t.test('classifySource: declaration and instance', async (t) => {
 
   const instance = await classifySource.start({} as never, {} as never)
   t.equal(instance.health().state, 'ready')
-  const ctx = { signal: new AbortController().signal, forceRefresh: false, settings: {} } as unknown as LookupContext
+  const ctx = { signal: new AbortController().signal, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} } as unknown as LookupContext
   const finding = await instance.lookup(ind('Address', '10.0.0.1'), ctx)
   t.equal(finding.facts['range'], 'private')
   // A value not in canonical form is a source failure, not a crash.

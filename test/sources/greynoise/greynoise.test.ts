@@ -26,6 +26,8 @@ const setup = async (t: { teardown(fn: () => unknown): void }, env: Record<strin
     signal: new AbortController().signal,
     log,
     forceRefresh: false,
+    deadlineAt: Date.now() + 60_000,
+    keyPrint: 'test',
     settings: { ...config.sources['greynoise'], ...settings },
   })
   return { fake, source, ctx, metrics }

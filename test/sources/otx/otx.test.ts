@@ -39,6 +39,8 @@ const setup = async (t: Teardown, env: Record<string, string> = { OTX_API_KEY: O
     signal: new AbortController().signal,
     log,
     forceRefresh: false,
+    deadlineAt: Date.now() + 60_000,
+    keyPrint: 'test',
     settings,
   })
   return { fake, source, ctx, config }

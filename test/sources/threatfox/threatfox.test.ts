@@ -36,6 +36,8 @@ const setup = async (t: Teardown, env: Record<string, string> = { THREATFOX_API_
     signal: new AbortController().signal,
     log,
     forceRefresh: false,
+    deadlineAt: Date.now() + 60_000,
+    keyPrint: 'test',
     settings,
   })
   return { fake, source, ctx, config }

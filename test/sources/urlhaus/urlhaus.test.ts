@@ -42,6 +42,8 @@ const setup = async (t: Teardown, env: Record<string, string> = { URLHAUS_API_KE
     signal: new AbortController().signal,
     log,
     forceRefresh: false,
+    deadlineAt: Date.now() + 60_000,
+    keyPrint: 'test',
     settings,
   })
   return { fake, source, ctx, config }

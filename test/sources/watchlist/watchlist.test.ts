@@ -37,7 +37,7 @@ const hit = (list: Watchlist, raw: string, type: RequestedType = 'Auto'): [strin
 
 const config = (path: string | undefined): ServiceConfig => ({ sources: { watchlist: { path } } }) as unknown as ServiceConfig
 const deps = {} as SourceDeps
-const ctx = { signal: new AbortController().signal, forceRefresh: false, settings: {} } as unknown as LookupContext
+const ctx = { signal: new AbortController().signal, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} } as unknown as LookupContext
 
 t.test('CSV: loads every entry, normalised, with its fields', async (t) => {
   const list = await loadWatchlist(fixture('good.csv'))

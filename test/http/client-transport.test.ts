@@ -1,5 +1,5 @@
 /**
- * The client's HTTP exchange (src/http/exchange.ts) against a raw local server: compressed answers and the cap on
+ * The client's HTTP transport (src/http/transport.ts, got) against a raw local server: compressed answers and the cap on
  * their decoded size, a body cut short, redirects that change or keep the method, redirect loops, header names.
  */
 import http from 'node:http'
@@ -157,4 +157,28 @@ t.test('a path whose first segment looks like a scheme stays under the base URL:
   const absolute = await client.request({ method: 'GET', path: `${other.url}/x`, headers: { 'x-apikey': 'secret-key-1' } })
   t.equal((absolute.body as { path: string }).path.startsWith('/api/http:'), true, 'an absolute URL as a path is still a path under the base')
   t.equal(other.seen.length, 0, 'the other host was never called')
+})
+
+t.test('an empty chunked answer labelled gzip is an empty answer, not a decoding failure', async (t) => {
+  const server = await startServer(t, (_req, res) => {
+    // No Content-Length: chunked, and the body ends before a single gzip byte.
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'transfer-encoding': 'chunked' })
+    res.end()
+  })
+  const { client, metrics } = clientUnderTest(t, { baseUrl: server.url })
+  const res = await client.request({ method: 'GET', path: 'empty-chunked-gzip' })
+  t.same([res.status, res.body], [200, undefined])
+  t.equal(await metrics.get(SOURCE_REQUESTS_TOTAL, { source: 'vendor' }), 1, 'answered first time: not retried as a network failure')
+})
+
+t.test('a redirect to another origin is not followed: the key header never leaves its host', async (t) => {
+  const other = await startServer(t, (_req, res) => json(res, { reached: true }))
+  const server = await startServer(t, (_req, res) => {
+    res.writeHead(302, { location: `${other.url.replace('127.0.0.1', 'localhost')}/elsewhere` })
+    res.end()
+  })
+  const { client } = clientUnderTest(t, { baseUrl: server.url })
+  const res = await client.request({ method: 'GET', path: 'moved', headers: { 'x-apikey': 'SECRET-KEY-1' }, answerStatuses: [302] })
+  t.equal(res.status, 302, 'answered as it came')
+  t.equal(other.seen.length, 0, 'the other origin was never called')
 })
