@@ -22,7 +22,8 @@ export const THREATFOX_MALICIOUS_CONFIDENCE = 75
 
 const IocEntry = Type.Object({
   id: Maybe(Type.Union([Type.String(), Type.Number()])),
-  ioc: Maybe(Type.String()),
+  // The matched IOC itself: an entry without it carries nothing to judge (bad_answer naming it).
+  ioc: Type.String(),
   threat_type: Maybe(Type.String()),
   malware_printable: Maybe(Type.String()),
   confidence_level: Maybe(Type.Number()),

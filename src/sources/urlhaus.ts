@@ -48,10 +48,13 @@ const ListedUrl = Type.Object(listedUrlFields)
 /** URLhaus sends counts as strings ("10"). */
 const Count = Maybe(Type.Union([Type.Number(), Type.String()]))
 const STATUS = answerShape(TITLE, Type.Object({ query_status: Type.String() }))
+// Each answer of a listed entry must carry what its verdict is made of (the URL's status, the host's or payload's
+// list of URLs); without it the answer is out of shape, not a quiet "unknown".
 const URL_ANSWER = answerShape(
   TITLE,
   Type.Object({
     ...listedUrlFields,
+    url_status: Type.String(),
     urlhaus_reference: Maybe(Type.String()),
     date_added: Maybe(Type.String()),
     payloads: Maybe(Type.Array(Type.Object({ signature: Maybe(Type.String()) }))),
@@ -59,12 +62,12 @@ const URL_ANSWER = answerShape(
 )
 const HOST_ANSWER = answerShape(
   TITLE,
-  Type.Object({ urls: Maybe(Type.Array(ListedUrl)), url_count: Count, urlhaus_reference: Maybe(Type.String()), firstseen: Maybe(Type.String()) }),
+  Type.Object({ urls: Type.Array(ListedUrl), url_count: Count, urlhaus_reference: Maybe(Type.String()), firstseen: Maybe(Type.String()) }),
 )
 const PAYLOAD_ANSWER = answerShape(
   TITLE,
   Type.Object({
-    urls: Maybe(Type.Array(ListedUrl)),
+    urls: Type.Array(ListedUrl),
     url_count: Count,
     signature: Maybe(Type.String()),
     file_type: Maybe(Type.String()),

@@ -74,9 +74,13 @@ const EngineCounts = Type.Object({
   undetected: Maybe(Type.Number()),
   timeout: Maybe(Type.Number()),
 })
-/** 200: `{"data":{"type","id","attributes":{...}}}`; the attributes are required, each one read only when present. */
+/**
+ * 200: `{"data":{"type","id","attributes":{...}}}`. The engines' counts are what the verdict is made of: an answer
+ * without them is out of shape (bad_answer naming the field), never an "unknown" that looks like an answer. The
+ * other attributes are read only when present.
+ */
 const ObjectAttributes = Type.Object({
-  last_analysis_stats: Maybe(EngineCounts),
+  last_analysis_stats: EngineCounts,
   last_analysis_date: Maybe(Type.Number()),
   reputation: Maybe(Type.Number()),
   total_votes: Maybe(Type.Object({ malicious: Maybe(Type.Number()), harmless: Maybe(Type.Number()) })),

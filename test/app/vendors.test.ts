@@ -80,3 +80,28 @@ t.test('concurrent /run calls share one limiter: the fake never sees more than t
     t.ok((times[i] ?? 0) - (times[i - 3] ?? 0) >= 490, `call ${i + 1} came at least 500 ms after call ${i - 2}`)
   }
 })
+
+t.test('a 200 JSON answer without what the source needs is a bad_answer naming the field, never an ok "unknown"', async (t) => {
+  // Each vendor's top-level keys are there, nested deep, but none of the fields its verdict is made of.
+  const hollow = { deep: { deeper: { deepest: { nothing: true } } } }
+  const fake = await startFakeVendor(t)
+  fake.route('GET', /^\/ip_addresses\//, { json: { data: { id: '198.51.100.9', attributes: hollow } } })
+  fake.route('POST', '/api/v1/', { json: { query_status: 'ok', data: [hollow] } })
+  fake.route('POST', '/v1/host/', { json: { query_status: 'ok', ...hollow } })
+  const { app } = await startApp(t, {
+    VIRUSTOTAL_BASE_URL: fake.url,
+    VIRUSTOTAL_API_KEY: 'vt-key',
+    THREATFOX_BASE_URL: fake.url,
+    THREATFOX_API_KEY: 'tf-key',
+    URLHAUS_BASE_URL: fake.url,
+    URLHAUS_API_KEY: 'uh-key',
+  })
+  const address = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.9', sources: ['virustotal', 'threatfox'] } }))
+  t.match(address.outputs['enrich.results.sources.failed'], [
+    /^virustotal: bad answer - VirusTotal answered 200 out of shape: .*last_analysis_stats/,
+    /^threatfox: bad answer - .*ioc/,
+  ])
+  t.same(address.outputs['enrich.results.sources.ok'], [])
+  const host = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'bad.example', sources: 'urlhaus' } }))
+  t.match(host.outputs['enrich.results.sources.failed'], [/^urlhaus: bad answer - .*urls/])
+})
