@@ -6,6 +6,7 @@
  */
 import { SourceError } from '../errors.js'
 import type { IndicatorType } from '../indicators/types.js'
+import type { FileHashes } from '../indicators/file-hash.js'
 import { failureKindOfStatus } from '../http/failure-kind.js'
 import type { HttpClient, HttpClientFactory, HttpClientSettings, HttpRequest } from '../http/types.js'
 import { authHeaders, type PlatformCredentials } from './hmac.js'
@@ -53,9 +54,10 @@ export interface IndicatorUpdate {
 
 export interface PlatformClient {
   /** The indicator in `owner` (or the API user's organization), or null when there is none. */
-  findIndicator(type: IndicatorType, summary: string, owner?: string): Promise<PlatformIndicator | null>
+  /** `hashes`: a File's every hash (from a summary); the record found may carry any of them. */
+  findIndicator(type: IndicatorType, summary: string, owner?: string, hashes?: FileHashes): Promise<PlatformIndicator | null>
   /** Creates it; on the real API (and the sandbox) a POST of an existing indicator updates it instead. */
-  createIndicator(type: IndicatorType, summary: string, owner?: string): Promise<PlatformIndicator>
+  createIndicator(type: IndicatorType, summary: string, owner?: string, hashes?: FileHashes): Promise<PlatformIndicator>
   /** Every post on the indicator, following `next` links. */
   listPosts(indicatorId: number): Promise<PlatformPost[]>
   createPost(indicatorId: number, text: string): Promise<PlatformPost>
@@ -146,17 +148,25 @@ export const platformSummary = (type: IndicatorType, value: string): string => {
   return value
 }
 
-/** The TQL that selects exactly this indicator. */
-export const indicatorTql = (type: IndicatorType, summary: string, owner?: string): string => {
+/** The md5, sha1 and sha256 of a File (the hashes the platform keeps), from its summary or its one value. */
+const platformHashes = (summary: string, hashes: FileHashes | undefined): [('md5' | 'sha1' | 'sha256'), string][] =>
+  hashes === undefined
+    ? [[hashField(summary), summary]]
+    : (['md5', 'sha1', 'sha256'] as const).flatMap((kind) => (hashes[kind] === undefined ? [] : [[kind, hashes[kind] as string] as ['md5' | 'sha1' | 'sha256', string]]))
+
+/** The TQL that selects exactly this indicator (a File by any of its hashes). */
+export const indicatorTql = (type: IndicatorType, summary: string, owner?: string, hashes?: FileHashes): string => {
   const parts = [`typeName EQ ${tqlString(type)}`]
-  if (type === 'File') parts.push(`${HASH_TQL_FIELD[hashField(summary)]} EQ ${tqlString(summary)}`)
-  else parts.push(`summary EQ ${tqlString(platformSummary(type, summary))}`)
+  if (type === 'File') {
+    const each = platformHashes(summary, hashes).map(([kind, hash]) => `${HASH_TQL_FIELD[kind]} EQ ${tqlString(hash)}`)
+    parts.push(each.length === 1 ? (each[0] as string) : `(${each.join(' OR ')})`)
+  } else parts.push(`summary EQ ${tqlString(platformSummary(type, summary))}`)
   if (owner !== undefined) parts.push(`ownerName EQ ${tqlString(owner)}`)
   return parts.join(' AND ')
 }
 
-/** POST /api/v3/indicators body: `type` plus the type's own value field. */
-export const indicatorCreateBody = (type: IndicatorType, summary: string): Record<string, string> => {
+/** POST /api/v3/indicators body: `type` plus the type's own value field (a File's every hash). */
+export const indicatorCreateBody = (type: IndicatorType, summary: string, hashes?: FileHashes): Record<string, string> => {
   switch (type) {
     case 'Address':
       return { type, ip: summary }
@@ -167,7 +177,7 @@ export const indicatorCreateBody = (type: IndicatorType, summary: string): Recor
     case 'EmailAddress':
       return { type, address: summary }
     case 'File':
-      return { type, [hashField(summary)]: summary }
+      return { type, ...Object.fromEntries(platformHashes(summary, hashes)) }
     case 'ASN':
       return { type, 'AS Number': platformSummary(type, summary) }
     case 'CIDR':
@@ -211,11 +221,13 @@ const parsePost = (v: unknown): PlatformPost => {
 }
 
 /** Does the platform's record really describe this indicator? Guards against a filter the server ignored. */
-const sameIndicator = (found: PlatformIndicator, type: IndicatorType, summary: string): boolean => {
+const sameIndicator = (found: PlatformIndicator, type: IndicatorType, summary: string, hashes: FileHashes | undefined): boolean => {
   if (found.type !== '' && found.type !== type) return false
   const wanted = platformSummary(type, summary).toLowerCase()
   if (found.summary.toLowerCase() === wanted) return true
-  return type === 'File' && found.hashes.some((h) => h.toLowerCase() === wanted)
+  if (type !== 'File') return false
+  const mine = new Set(platformHashes(summary, hashes).map(([, hash]) => hash.toLowerCase()))
+  return found.hashes.some((h) => mine.has(h.toLowerCase()))
 }
 
 const errorMessage = (body: unknown): string => {
@@ -285,16 +297,16 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
   const withFields = 'fields=tags&fields=attributes'
 
   return {
-    async findIndicator(type, summary, owner) {
-      const path = `/api/v3/indicators?${query([['tql', indicatorTql(type, summary, owner)]])}&${withFields}&resultLimit=10${ownerQuery(owner)}`
+    async findIndicator(type, summary, owner, hashes) {
+      const path = `/api/v3/indicators?${query([['tql', indicatorTql(type, summary, owner, hashes)]])}&${withFields}&resultLimit=10${ownerQuery(owner)}`
       const { items } = list(await call('GET', path))
-      const found = items.map(parseIndicator).find((i) => sameIndicator(i, type, summary))
+      const found = items.map(parseIndicator).find((i) => sameIndicator(i, type, summary, hashes))
       return found ?? null
     },
 
-    async createIndicator(type, summary, owner) {
+    async createIndicator(type, summary, owner, hashes) {
       const path = `/api/v3/indicators?${withFields}${ownerQuery(owner)}`
-      return parseIndicator(single(await call('POST', path, indicatorCreateBody(type, summary))))
+      return parseIndicator(single(await call('POST', path, indicatorCreateBody(type, summary, hashes))))
     },
 
     async listPosts(indicatorId) {

@@ -8,7 +8,7 @@ import type { Indicator } from '../indicators/types.js'
 import type { IndicatorUpdate, PlatformClient, PlatformIndicator, PlatformPost } from './client.js'
 
 export interface WritebackRequest {
-  readonly indicator: Pick<Indicator, 'type' | 'value'>
+  readonly indicator: Pick<Indicator, 'type' | 'value' | 'hashes'>
   /** Owner to write in; undefined means the API user's organization. */
   readonly owner?: string | undefined
   /** The note. Should carry `digest: <digest>`; it is appended when missing so a retry can recognise the note. */
@@ -108,18 +108,18 @@ export const writeBack = async (client: PlatformClient, req: WritebackRequest): 
   const invalid = validate(req)
   if (invalid !== undefined) return { status: 'failed', reason: invalid, indicatorId: null, noteId: null }
 
-  const { type, value } = req.indicator
+  const { type, value, hashes } = req.indicator
   let indicatorId: number | null = null
   let noteId: number | null = null
   let stage = 'note'
   try {
-    let indicator = await client.findIndicator(type, value, req.owner)
+    let indicator = await client.findIndicator(type, value, req.owner, hashes)
     let created = false
     if (indicator === null) {
       if (!req.createIndicator) {
         return { status: 'failed', reason: `indicator ${value} (${type}) not found in ${ownerLabel(req.owner)}`, indicatorId: null, noteId: null }
       }
-      indicator = await client.createIndicator(type, value, req.owner)
+      indicator = await client.createIndicator(type, value, req.owner, hashes)
       created = true
     }
     indicatorId = indicator.id

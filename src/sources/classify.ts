@@ -3,6 +3,7 @@
  * domain and public suffix (tldts), hash kind, URL parts, ASN range. Facts are context: the verdict is always
  * 'unknown', because being public, or on a known suffix, says nothing about being benign.
  */
+import { hashKindOf } from '../indicators/file-hash.js'
 import ipaddr from 'ipaddr.js'
 import { parse as parseDomain } from 'tldts'
 import { INDICATOR_TYPES, type Indicator } from '../indicators/types.js'
@@ -250,11 +251,8 @@ const classifyEmail = (value: string): Classification => {
   }
 }
 
-type HashKind = 'md5' | 'sha1' | 'sha256' | 'sha512'
-const HASH_KIND_BY_LENGTH: Readonly<Record<number, HashKind>> = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' }
-
 const classifyFile = (value: string): Classification => {
-  const kind = /^[0-9a-f]+$/i.test(value) ? HASH_KIND_BY_LENGTH[value.length] : undefined
+  const kind = hashKindOf(value)
   return {
     facts: { hash_kind: kind ?? null },
     tags: [],

@@ -5,6 +5,7 @@
 import { Type, type TSchema, type Static } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
+import { hashesOf, hashKindOf, strongestOf, type HashKind } from '../indicators/file-hash.js'
 import type { FactValue, Finding, SourceDefinition } from './types.js'
 import { defineVendorSource } from './vendor-kit.js'
 import { answerShape, textOrNull as str, Maybe, Strings, type AnswerShape } from './answer-shape.js'
@@ -30,13 +31,8 @@ export const URLHAUS_STATUS_NOT_SEARCHABLE = 'not_searchable'
 /** URLhaus paths: the trailing slashes are required. */
 const PATHS = { url: '/v1/url/', host: '/v1/host/', payload: '/v1/payload/' } as const
 
-type HashKind = 'md5' | 'sha1' | 'sha256' | 'sha512'
-const HASH_KIND_BY_LENGTH: Readonly<Record<number, HashKind>> = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' }
 /** The only hash kinds the payload endpoint accepts. */
 const SEARCHABLE_HASHES: readonly HashKind[] = ['md5', 'sha256']
-
-export const hashKindOf = (hash: string): HashKind | undefined =>
-  /^[0-9a-f]+$/i.test(hash) ? HASH_KIND_BY_LENGTH[hash.length] : undefined
 
 /** A listed URL's fields, as /v1/url/ answers them and as /v1/host/ and /v1/payload/ list them. */
 const listedUrlFields = {
@@ -245,12 +241,10 @@ export const urlhausSource: SourceDefinition = defineVendorSource({
       case 'Host':
         return toUrlhausHostFinding(indicator, await post(PATHS.host, { host: indicator.value }, key))
       case 'File': {
-        const hash = indicator.value.toLowerCase()
-        const kind = hashKindOf(hash)
-        if (kind === undefined || !SEARCHABLE_HASHES.includes(kind)) {
-          return urlhausUnsearchableHashFinding(indicator, kind ?? 'unrecognised')
-        }
-        const answer = await post(PATHS.payload, { [`${kind}_hash`]: hash }, key)
+        // A File summary may hold an md5 beside a sha1: the strongest hash URLhaus takes is asked.
+        const searchable = strongestOf(hashesOf(indicator.value, indicator.hashes), SEARCHABLE_HASHES)
+        if (searchable === undefined) return urlhausUnsearchableHashFinding(indicator, hashKindOf(indicator.value) ?? 'unrecognised')
+        const answer = await post(PATHS.payload, { [`${searchable.kind}_hash`]: searchable.hash }, key)
         return toUrlhausPayloadFinding(indicator, answer)
       }
       default:

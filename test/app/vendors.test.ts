@@ -105,3 +105,19 @@ t.test('a 200 JSON answer without what the source needs is a bad_answer naming t
   const host = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'bad.example', sources: 'urlhaus' } }))
   t.match(host.outputs['enrich.results.sources.failed'], [/^urlhaus: bad answer - .*urls/])
 })
+
+t.test('a File sent as its ThreatConnect summary is looked up by the hash each source takes', async (t) => {
+  const md5 = 'd41d8cd98f00b204e9800998ecf8427e'
+  const sha1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709'
+  const fake = await startFakeVendor(t)
+  fake.route('GET', /^\/files\//, { status: 404, json: { error: { code: 'NotFoundError', message: 'not found' } } })
+  fake.route('POST', '/v1/payload/', { json: { query_status: 'no_results' } })
+  const { app } = await startApp(t, { VIRUSTOTAL_BASE_URL: fake.url, VIRUSTOTAL_API_KEY: 'vt-key', URLHAUS_BASE_URL: fake.url, URLHAUS_API_KEY: 'uh-key' })
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: `${md5} : ${sha1}`, sources: ['virustotal', 'urlhaus'] } })
+  t.equal(res.statusCode, 200)
+  const reply = runReply(res)
+  t.equal(reply.outputs['enrich.results.indicator_type'], 'File')
+  t.same(reply.outputs['enrich.results.sources.ok'], ['virustotal', 'urlhaus'])
+  t.equal(fake.requestsTo(`/files/${sha1}`).length, 1, 'VirusTotal takes the stronger sha1')
+  t.match(fake.requestsTo('/v1/payload/')[0]?.body, `md5_hash=${md5}`, 'URLhaus takes only md5 or sha256: it gets the md5')
+})

@@ -133,3 +133,17 @@ t.test('/metrics: ThreatConnect calls count as the platform, not as a source; ru
   t.match(text, /^enrich_writeback_duration_seconds_count 1$/m)
   t.match(text, /^process_resident_memory_bytes /m, 'and the process')
 })
+
+t.test('a File summary is created with every hash, and found again by any of them', async (t) => {
+  const md5 = 'd41d8cd98f00b204e9800998ecf8427e'
+  const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+  const sandbox = await startSandbox(t)
+  const { app } = await startApp(t, hmacEnv(sandbox.url))
+  const created = await run(app, { indicator: `${md5} : ${sha256}`, create_indicator: true })
+  t.equal(created.outputs['enrich.results.writeback.status'], 'written')
+  const [file] = sandbox.app.sandbox.store.allIndicators()
+  t.match(file?.values, { md5, sha256 }, 'both hashes on the one File')
+  const byMd5 = await run(app, { indicator: md5 })
+  t.equal(byMd5.outputs['enrich.results.writeback.indicator_id'], created.outputs['enrich.results.writeback.indicator_id'], 'the md5 alone finds it')
+  t.equal(sandbox.app.sandbox.store.allIndicators().length, 1)
+})

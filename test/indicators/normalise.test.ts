@@ -11,7 +11,7 @@ const bad = (input: string, as: RequestedType, reason: string): Row => ({ input,
 
 const UNRECOGNISED = 'is not a recognised indicator (expected an Address, Host, URL, File hash, EmailAddress, ASN or CIDR)'
 const NOT_AN_IP = 'expected an IPv4 dotted quad or an IPv6 address'
-const HASH_EXPECTED = 'expected a hex MD5 (32), SHA-1 (40), SHA-256 (64) or SHA-512 (128) hash'
+const HASH_EXPECTED = 'expected a hex MD5 (32), SHA-1 (40), SHA-256 (64) or SHA-512 (128) hash, or a summary "md5 : sha1 : sha256"'
 const longLabel = 'a'.repeat(300)
 /** Five 60-character labels + ".com": every label fine, the whole too long. */
 const tooLongHost = Array.from({ length: 5 }, () => 'b'.repeat(60)).join('.') + '.com'
@@ -264,4 +264,20 @@ t.test('reasons quote long input cut short and escape control characters', async
   const withControl = normaliseIndicator('evil\u0007.com', 'Host')
   t.notOk(withControl.ok)
   if (!withControl.ok) t.match(withControl.reason, /^'evil\\u0007\.com' is not a valid Host: /)
+})
+
+t.test("ThreatConnect's File summary 'md5 : sha1 : sha256': the strongest names it, every hash is kept", async (t) => {
+  const md5 = 'D41D8CD98F00B204E9800998ECF8427E'
+  const sha1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709'
+  const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+  for (const requested of ['Auto', 'File'] as const) {
+    const r = normaliseIndicator(`${md5} : ${sha1} : ${sha256}`, requested)
+    t.same(r, { ok: true, indicator: { input: `${md5} : ${sha1} : ${sha256}`, value: sha256, type: 'File', hashes: { md5: md5.toLowerCase(), sha1, sha256 } } }, requested)
+  }
+  const two = normaliseIndicator(`${md5} : ${sha1}`, 'Auto')
+  t.match(two, { ok: true, indicator: { value: sha1, hashes: { md5: md5.toLowerCase(), sha1 } } }, 'two of three: the stronger names it')
+  const one = normaliseIndicator(sha256, 'File')
+  t.same(one, { ok: true, indicator: { input: sha256, value: sha256, type: 'File' } }, 'one hash carries no hashes field')
+  t.match(normaliseIndicator(`${md5} : nothex`, 'File'), { ok: false, reason: /in the File summary .*'n' is not a hex digit/ })
+  t.match(normaliseIndicator(`${md5} : ${'0'.repeat(32)}`, 'File'), { ok: false, reason: /two different md5 hashes/ })
 })

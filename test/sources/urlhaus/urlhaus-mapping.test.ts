@@ -2,11 +2,11 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { SourceError } from '../../../src/errors.js'
 import type { Indicator, IndicatorType } from '../../../src/indicators/types.js'
+import { hashKindOf } from '../../../src/indicators/file-hash.js'
 import {
   URLHAUS_SCORE_OFFLINE,
   URLHAUS_SCORE_ONLINE,
   URLHAUS_SCORE_PAYLOAD,
-  hashKindOf,
   toUrlhausHostFinding,
   toUrlhausPayloadFinding,
   toUrlhausUrlFinding,
