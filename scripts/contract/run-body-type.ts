@@ -10,14 +10,14 @@ export const RUN_BODY_TYPE_FILE = 'src/contract/run-body.generated.ts'
 
 const literal = (v: string): string => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 
+// Unset inputs ("" and "<null>") are dropped before validation (src/contract/unset-params.ts): never in the type.
 const typeOf = (param: Param): string => {
-  const blank = param.required ? [] : ["''"]
   switch (param.type) {
     case 'Boolean':
-      return ['boolean', "'true'", "'false'", ...blank].join(' | ')
+      return ['boolean', "'true'", "'false'"].join(' | ')
     case 'Choice':
       if ((param.validValues ?? []).some(isExpandedList)) return 'string'
-      return [...choiceValues(param).map(literal), ...blank].join(' | ')
+      return choiceValues(param).map(literal).join(' | ')
     case 'MultiChoice':
       return `readonly (${choiceValues(param).map(literal).join(' | ')})[] | string`
     default: {

@@ -91,8 +91,17 @@ export const SERVICE_SETTINGS = {
   }),
   bodyLimit: setting(wholeNumber(1024, 64 * 1024 * 1024), { env: 'BODY_LIMIT', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576' }),
   requestTimeoutMs: setting(wholeNumber(100, 600_000), { env: 'REQUEST_TIMEOUT_MS', description: 'A request (headers and body) must arrive whole within this many ms; a slower one gets 408 and its connection is closed.', default: '10000' }),
-  maxConnections: setting(wholeNumber(1, 1_000_000), { env: 'MAX_CONNECTIONS', description: 'Most open connections in all; a new one past it is closed at once.', default: '1024' }),
-  maxConnectionsPerClient: setting(wholeNumber(1, 1_000_000), { env: 'MAX_CONNECTIONS_PER_CLIENT', description: 'Most open connections from one client address; a new one past it is closed at once.', default: '64' }),
+  maxConnections: setting(wholeNumber(1, 1_000_000), {
+    env: 'MAX_CONNECTIONS',
+    description: 'Most open connections served in all; a request on a connection past it is answered 503 with Retry-After (beyond twice it, a connection is closed at once).',
+    default: '1024',
+  }),
+  maxConnectionsPerClient: setting(wholeNumber(0, 1_000_000), {
+    env: 'MAX_CONNECTIONS_PER_CLIENT',
+    description:
+      'Most open connections served from one client address; a request past it is answered 503 with Retry-After. 0 (the default) is no cap: behind ThreatConnect\'s playbook server or a reverse proxy every caller is one address. Set it when the service is exposed to clients directly.',
+    default: '0',
+  }),
   maxVendorLookups: setting(wholeNumber(1, 1_000_000), { env: 'MAX_VENDOR_LOOKUPS', description: 'Most vendor lookups (indicators x vendor sources) one /run may ask for; a larger batch is refused up front with 413 BATCH_TOO_LARGE. Bounds the reply and the memory a run can take.', default: '2000' }),
   maxIndicators: setting(wholeNumber(1, 100000), { env: 'MAX_INDICATORS', description: 'Most indicators accepted in one /run array.', default: '10000' }),
   maxIndicatorLength: setting(wholeNumber(16, 65536), { env: 'MAX_INDICATOR_LENGTH', description: 'Longest accepted indicator, in characters.', default: '8192' }),
@@ -105,6 +114,12 @@ export const SERVICE_SETTINGS = {
   tcProxyExternal: setting(Type.Boolean(), { env: 'TC_PROXY_EXTERNAL', description: 'Send vendor calls through the proxy (tc_proxy_external).', default: 'false' }),
   tcProxyTc: setting(Type.Boolean(), { env: 'TC_PROXY_TC', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false' }),
   tcVerify: setting(Type.Boolean(), { env: 'TC_VERIFY', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true' }),
+  authFailureLimit: setting(rateLimitOrOff, {
+    env: 'AUTH_FAILURE_LIMIT',
+    description:
+      'Most failed bearer authentications per client address per window (every replica together with REDIS_URL), e.g. `10/1m`; past it every call from that address gets 429 with Retry-After until the window frees up, whatever token it sends. `off` turns it off.',
+    default: '10/1m',
+  }),
   runRateLimit: setting(rateLimitOrOff, { env: 'RUN_RATE_LIMIT', description: 'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.', default: '120/1m' }),
   redisUrl: setting(Type.String({ pattern: '^rediss?://' }), {
     env: 'REDIS_URL',

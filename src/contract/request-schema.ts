@@ -21,21 +21,20 @@ export const choiceValues = (param: Param): string[] => (param.validValues ?? []
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
+/** Unset inputs ("" or "<null>") never reach the schema: the route drops them first (./unset-params.ts). */
 const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TSchema => {
-  // A playbook sends an optional input it leaves empty as "": that means "not set", so the default applies.
-  const blank: string[] = param.required ? [] : ['']
   const meta = { description: param.note ?? param.label, ...(param.default !== undefined ? { default: param.default } : {}) }
   switch (param.type) {
     case 'Boolean':
-      return Type.Union([Type.Boolean(), Type.Enum(['true', 'false', ...blank])], meta)
+      return Type.Union([Type.Boolean(), Type.Enum(['true', 'false'])], meta)
     case 'Choice':
       // A Choice over a list the platform expands (${OWNERS}, ...) takes any of that list's names: text.
       if ((param.validValues ?? []).some(isExpandedList)) return Type.String({ ...meta, maxLength: 256 })
-      return Type.Enum([...choiceValues(param), ...blank], meta)
+      return Type.Enum(choiceValues(param), meta)
     case 'MultiChoice': {
       const values = choiceValues(param)
       const one = `(${values.map(escapeRegex).join('|')})`
-      const joined = `^${blank.length > 0 ? '$|^' : ''}${one}(${escapeRegex(config.listDelimiter)}${one})*$`
+      const joined = `^${one}(${escapeRegex(config.listDelimiter)}${one})*$`
       return Type.Union(
         [Type.Array(Type.Enum(values), { minItems: 1, uniqueItems: true }), Type.String({ pattern: joined })],
         meta,

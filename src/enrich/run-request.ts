@@ -55,8 +55,8 @@ const asList = (v: unknown, delimiter: string): string[] =>
 const defaultOf = (config: AppConfig, name: string): unknown => config.params.find((p) => p.name === name)?.default
 
 export const readRunRequest = (body: RunBody, config: AppConfig): RunRequest => {
-  // "" is how a playbook sends an input left empty: not set, so the param's default applies.
-  const pick = (name: keyof RunBody): unknown => (body[name] === '' || body[name] === undefined ? defaultOf(config, name) : body[name])
+  // Unset inputs ("" and "<null>") were dropped before validation: the param's default applies.
+  const pick = (name: keyof RunBody): unknown => (body[name] === undefined ? defaultOf(config, name) : body[name])
   const { indicator } = body
   const many = (v: RunBody['indicator']): v is readonly (string | TCEntity)[] => Array.isArray(v)
   return {

@@ -11,7 +11,7 @@ import type { AlertService } from '../alerts/alert-service.js'
 import type { Destination, OutboxEntry, OutboxState } from '../alerts/types.js'
 import { AppError } from '../errors.js'
 import { checkEmail } from '../indicators/email.js'
-import { makeRunAuth } from '../plugins/app/run-auth.js'
+import { makeBearerAuth } from '../plugins/app/run-auth.js'
 import { DeliveryReply, EmailBody, EmailReply, OutboxQuery, OutboxReply, TestBody } from '../schemas/alerts.js'
 import { ErrorReply } from '../schemas/error.js'
 
@@ -69,7 +69,8 @@ const testDestination = (body: TestBody, service: AlertService): Destination => 
 
 export default async function alertsRoutes(app: FastifyInstance): Promise<void> {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>()
-  const onRequest = makeRunAuth(app.enrichment.config.runToken)
+  const { config, shared } = app.enrichment
+  const onRequest = makeBearerAuth({ token: config.runToken, setting: 'RUN_TOKEN', failureLimit: config.authFailureLimit, quota: shared.quota })
   const security = app.enrichment.config.runToken ? { security: [{ bearer: [] }] } : {}
 
   typed.post(

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { AppError, SourceError } from '../errors.js'
 import { startDeadline } from '../http/deadline.js'
 import { deriveRunBodySchema } from '../contract/request-schema.js'
+import { withoutUnsetParams } from '../contract/unset-params.js'
 import { enrichAll } from '../enrich/enrich.js'
 import { exitStatus, type RunOutcome } from '../enrich/exit-status.js'
 import { buildOutputs } from '../enrich/outputs.js'
@@ -17,7 +18,7 @@ import type { RunBody } from '../contract/run-body.generated.js'
 import { writeBackAll, writebackFailure } from '../enrich/write-back.js'
 import { normaliseIndicator } from '../indicators/normalise.js'
 import type { Indicator } from '../indicators/types.js'
-import { makeRunAuth } from '../plugins/app/run-auth.js'
+import { makeBearerAuth } from '../plugins/app/run-auth.js'
 import { ALERTS_ERRORS_TOTAL, RUN_DURATION_SECONDS, WRITEBACK_DURATION_SECONDS } from '../metrics.js'
 import type { VerdictEvent } from '../alerts/services/verdict.js'
 import type { IndicatorResult } from '../enrich/types.js'
@@ -56,7 +57,12 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
   app.post<{ Body: RunBody }>(
     '/run',
     {
-      onRequest: makeRunAuth(ctx.config.runToken),
+      // "" and "<null>" (an unset playbook variable) mean "not set": dropped before the schema sees them.
+      preValidation: (request, _reply, done) => {
+        request.body = withoutUnsetParams(request.body) as RunBody
+        done()
+      },
+      onRequest: makeBearerAuth({ token: ctx.config.runToken, setting: 'RUN_TOKEN', failureLimit: ctx.config.authFailureLimit, quota: ctx.shared.quota }),
       schema: {
         summary: 'Enrich one indicator or an array of them',
         description:

@@ -91,7 +91,7 @@ t.test('bad input: clear 4xx JSON errors naming the field', async (t) => {
     { name: 'bad choice', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', indicator_type: 'IP' } }, status: 400, code: 'INVALID_PARAM', field: 'indicator_type', message: /must be one of Auto, Address/ },
     { name: 'bad boolean', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', force_refresh: 'yes' } }, status: 400, code: 'INVALID_PARAM', field: 'force_refresh' },
     { name: 'unknown param', req: { method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', indicatr_type: 'Host' } }, status: 400, code: 'UNKNOWN_PARAM', field: 'indicatr_type' },
-    { name: 'empty indicator', req: { method: 'POST', url: '/run', payload: { indicator: '' } }, status: 400, code: 'INVALID_PARAM', field: 'indicator' },
+    { name: 'empty indicator (not set)', req: { method: 'POST', url: '/run', payload: { indicator: '' } }, status: 400, code: 'MISSING_PARAM', field: 'indicator' },
     { name: 'not an object', req: { method: 'POST', url: '/run', payload: '[1,2]', headers: { 'content-type': 'application/json' } }, status: 400, code: 'INVALID_PARAM', field: '' },
     { name: 'malformed JSON', req: { method: 'POST', url: '/run', payload: '{"indicator": ', headers: { 'content-type': 'application/json' } }, status: 400, code: 'INVALID_JSON', field: '' },
     { name: 'wrong content type', req: { method: 'POST', url: '/run', payload: 'indicator=8.8.8.8', headers: { 'content-type': 'text/plain' } }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', field: '' },
@@ -132,6 +132,24 @@ t.test('RUN_TOKEN: /run needs the bearer token, health stays open', async (t) =>
   t.equal(good.statusCode, 200)
   t.equal((await app.inject({ url: '/health' })).statusCode, 200)
   t.notOk(JSON.stringify(logs).includes('correct-horse-battery'), 'the token never reaches the logs')
+})
+
+t.test('wrong tokens are limited per client address: 140 different guesses are throttled, not 140 tries', async (t) => {
+  const { app } = await startApp(t, { RUN_TOKEN: 'correct-horse-battery', AUTH_FAILURE_LIMIT: '10/1m', RUN_RATE_LIMIT: 'off' })
+  const payload = { indicator: '8.8.8.8' }
+  const statuses: number[] = []
+  for (let i = 0; i < 140; i++) {
+    const guess = await app.inject({ method: 'POST', url: '/run', payload, headers: { authorization: `Bearer guess-number-${i}` } })
+    statuses.push(guess.statusCode)
+  }
+  t.equal(statuses.filter((s) => s === 401).length, 10, 'ten wrong tokens are told they are wrong')
+  t.equal(statuses.filter((s) => s === 429).length, 130, 'the rest are refused without being checked')
+  const right = await app.inject({ method: 'POST', url: '/run', payload, headers: { authorization: 'Bearer correct-horse-battery' } })
+  t.equal(right.statusCode, 429, 'while blocked, even the right token cannot be told from a wrong one')
+  t.match(right.headers['retry-after'], /^\d+$/)
+  t.match(right.json<{ error: { message: string } }>().error.message, /too many failed authentications from this address \(10\/1m, AUTH_FAILURE_LIMIT\)/)
+  const other = await app.inject({ method: 'POST', url: '/run', payload, remoteAddress: '192.0.2.44', headers: { authorization: 'Bearer correct-horse-battery' } })
+  t.equal(other.statusCode, 200, 'another address is not blocked')
 })
 
 t.test('health, contract and OpenAPI docs', async (t) => {
@@ -254,4 +272,18 @@ t.test('another method on /run is a 405 that says to POST, with Allow', async (t
     t.equal(res.headers['allow'], 'POST')
     t.match(res.json(), { error: { code: 'METHOD_NOT_ALLOWED', message: new RegExp(`^${method} /run is not supported; send POST /run`) } })
   }
+})
+
+t.test('"<null>" (tcex\'s unset variable) and "" mean "not set" for every param', async (t) => {
+  const { app } = await startApp(t)
+  const unset = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: '8.8.8.8', tc_profile: '<null>', owner: '<null>', sources: '<null>', write_note: '<null>', indicator_type: '', fail_on_error: ' <null> ' },
+  })
+  t.equal(unset.statusCode, 200, 'no UNKNOWN_PROFILE for "<null>": the default profile')
+  t.same(runReply(unset).outputs['enrich.results.sources.ok'], ['asn', 'watchlist', 'classify'], 'sources: the default')
+  const missing = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '<null>' } })
+  t.equal(missing.statusCode, 400)
+  t.match(missing.json(), { error: { code: 'MISSING_PARAM', field: 'indicator' } }, 'a required param left unset is missing, by name')
 })

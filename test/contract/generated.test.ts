@@ -30,7 +30,7 @@ t.test('the committed contract is what the source definitions give (npm run cont
 t.test("the run body's static type follows the params: a param renamed or retyped changes the type", async (t) => {
   const renamed: AppConfig = { ...config, params: config.params.map((p) => (p.name === 'write_note' ? { ...p, name: 'post_note' } : p)) }
   const text = runBodyTypeSource(renamed)
-  t.match(text, /readonly post_note\?: boolean \| 'true' \| 'false' \| ''/)
+  t.match(text, /readonly post_note\?: boolean \| 'true' \| 'false'\n/)
   t.notMatch(text, /write_note/)
   t.match(runBodyTypeSource(config), /readonly indicator: string \| TCEntity \| readonly \(string \| TCEntity\)\[\]/, 'required: no ?')
 })

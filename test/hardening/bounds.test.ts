@@ -184,13 +184,50 @@ const openSlowBody = (port: number): Promise<{ socket: Socket; closed: Promise<s
     socket.once('error', reject)
   })
 
-t.test('slow bodies time out (408) and one client cannot hold more than its share of connections', async (t) => {
+/** One whole POST /run on its own connection; resolves with everything the server said before closing it. */
+const openRequest = (port: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const body = '{"indicator":"8.8.8.8"}'
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.write(`POST /run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+    })
+    let answer = ''
+    socket.on('data', (c: Buffer) => (answer += c.toString()))
+    socket.once('close', () => resolve(answer))
+    socket.once('error', reject)
+  })
+
+t.test('by default one address may open many connections: 80 concurrent playbook steps through one proxy all answered', async (t) => {
+  const { app } = await startApp(t, {})
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const { Agent, request } = await import('node:http')
+  const agent = new Agent({ keepAlive: true, maxSockets: 80 })
+  t.teardown(() => agent.destroy())
+  const statuses = await Promise.all(
+    Array.from({ length: 80 }, (_, i) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${url}/run`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.once('error', reject)
+        req.end(JSON.stringify({ indicator: `198.51.100.${i + 1}` }))
+      }),
+    ),
+  )
+  t.same([...new Set(statuses)], [200], 'every step answered 200; no connection lost')
+})
+
+t.test('slow bodies time out (408); a connection past the per-client cap is answered 503 with Retry-After', async (t) => {
   const { app } = await startApp(t, { REQUEST_TIMEOUT_MS: '600', MAX_CONNECTIONS_PER_CLIENT: '3' })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const port = Number(new URL(url).port)
   const slow = await Promise.all([openSlowBody(port), openSlowBody(port), openSlowBody(port)])
-  const extra = await openSlowBody(port)
-  t.equal(await extra.closed, '', 'a fourth connection from the same client is closed at once, unanswered')
+  const extra = await openRequest(port)
+  const said = await extra
+  t.match(said, /^HTTP\/1\.1 503/, 'a fourth connection from the same client hears 503, not a closed socket')
+  t.match(said, /retry-after: 1/i)
+  t.match(said, /MAX_CONNECTIONS_PER_CLIENT/)
   const startedAt = Date.now()
   const answers = await Promise.all(slow.map((s) => s.closed))
   for (const a of answers) t.match(a, /^HTTP\/1\.1 408/, 'the slow body got 408 and its connection closed')
