@@ -11,6 +11,7 @@ import { loadServiceConfig } from '../src/config/env.js'
 import { buildSandbox } from '../tools/tc-sandbox/app.js'
 import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 import { runFeedJob } from '../src/feed-job/job.js'
+import { openJobContext } from '../src/context/process-context.js'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { loadAlertConfig } from '../src/alerts/config.js'
 import { findProjectRoot } from '../src/contract/project-root.js'
@@ -34,7 +35,17 @@ const main = async (): Promise<void> => {
   )
   // The feed job's embedded default (FEEDS=file, the dated sample in data/) lands in the stand-in's owner.
   const feedStateDir = mkdtempSync(join(tmpdir(), 'demo-feed-state-'))
+  const feedEnv = {
+    TC_API_PATH: sandboxUrl,
+    TC_API_ACCESS_ID: SANDBOX.accessId,
+    TC_API_SECRET_KEY: SANDBOX.secretKey,
+    TC_OWNER: SANDBOX.owners[0],
+    FEEDS: 'file',
+    FEED_STATE_DIR: feedStateDir,
+  }
+  const feedContext = await openJobContext(feedEnv, 'tc-enrich-demo/1.0')
   const feed = await runFeedJob({
+    context: feedContext,
     env: {
       TC_API_PATH: sandboxUrl,
       TC_API_ACCESS_ID: SANDBOX.accessId,
@@ -47,6 +58,7 @@ const main = async (): Promise<void> => {
     log: (line) => process.stdout.write(`feed job: ${line}\n`),
     pollMs: 50,
   })
+  await feedContext.close()
   process.stdout.write(`feed job (exit ${feed.exitCode}): ${feed.summaryLine}\n`)
   // The alert service: a verdict rule e-mails malicious indicators to a local inbox, at once (no group wait).
   const inbox = await startLocalInbox({ port: Number(process.env['INBOX_PORT'] ?? 2525) })

@@ -1,14 +1,17 @@
 /**
- * buildApp(config) makes one isolated service instance: its own logger, contract, sources, metrics.
- * The app is a plugin tree: external plugins (OpenAPI), app plugins (context, errors), then routes.
+ * buildApp(config) makes one isolated service instance. The app is a plugin tree, and every resource is made inside
+ * the plugin that owns it and closed by it: the process's context first (closed last), enrichment (the sources), the
+ * alert service and the feed schedule on that same context; then the external plugins, the error handler and the
+ * routes.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import type { ServiceConfig } from './config/env.js'
 import { loadContract } from './contract/load.js'
 import type { Contract } from './contract/types.js'
-import { createEnrichmentContext } from './enrichment-context.js'
+import processContext from './plugins/app/process-context.js'
 import enrichment from './plugins/app/enrichment.js'
+import feedSchedule from './plugins/app/feed-schedule.js'
 import { createBoundedServer } from './plugins/app/connection-limits.js'
 import errorHandler from './plugins/app/error-handler.js'
 import gracefulClose from './plugins/app/graceful-close.js'
@@ -23,20 +26,9 @@ import metricsRoute from './routes/metrics.js'
 import runRoute from './routes/run.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { SourceDefinition } from './sources/types.js'
-import type { FeedSchedule } from './feed-job/schedule.js'
 import type { AlertConfig } from './alerts/config.js'
-import type { AlertService } from './alerts/alert-service.js'
-import { findProjectRoot } from './contract/project-root.js'
-import { createHttpClientFactory } from './http/client.js'
 import alertsPlugin from './plugins/app/alerts.js'
 import alertsRoute from './routes/alerts.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The feed job's schedule when FEED_SCHEDULE is set (npm start), else undefined. */
-    feedSchedule: Pick<FeedSchedule, 'status'> | undefined
-  }
-}
 
 export interface BuildAppOptions {
   readonly config: ServiceConfig
@@ -47,8 +39,8 @@ export interface BuildAppOptions {
   /** Defaults to a pino logger at config.logLevel on stdout. */
   readonly logger?: Logger
   readonly now?: () => Date
-  /** The feed job's schedule (FEED_SCHEDULE), for /health. */
-  readonly feedSchedule?: Pick<FeedSchedule, 'status'>
+  /** FEED_SCHEDULE: the feed job on its cron beside the service, reading its settings from `env`. */
+  readonly feeds?: { readonly schedule: string | undefined; readonly env: Readonly<Record<string, string | undefined>> }
   /** The alert service (ALERTS_CONFIG): its settings and rules, and the environment its notifiers and platform client read. */
   readonly alerts?: {
     readonly config: AlertConfig
@@ -65,34 +57,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   const sources = options.sources ?? SOURCE_DEFINITIONS
   const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] })
   const contract = options.contract ?? loadContract({ sources })
-  const context = await createEnrichmentContext(config, contract, sources, logger, options.now)
-  let alerts: AlertService | undefined
-  if (options.alerts !== undefined) {
-    const a = options.alerts
-    // Notifiers call out through the same instrumented client as the sources; their calls count as a notifier's.
-    const { openAlertService } = await import('./alerts/open.js')
-    const http = createHttpClientFactory({ config, log: logger, metrics: context.metrics, userAgent: context.meta.userAgent, quota: context.shared.quota })
-    try {
-      alerts = openAlertService({
-        config: a.config,
-        env: a.env,
-        root: findProjectRoot(),
-        http,
-        store: context.shared.store,
-        quota: context.shared.quota,
-        metrics: context.metrics,
-        log: logger,
-        product: contract.config.displayName,
-        platformPool: context.platform,
-        ...(a.now !== undefined ? { now: a.now } : {}),
-        ...(a.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}),
-      })
-    } catch (err) {
-      await context.runtime.close()
-      await context.shared.close()
-      throw err
-    }
-  }
+  const product = contract.config.displayName
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -107,21 +72,26 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
   })
   // JSON only: without this Fastify would take text/plain as a string body; a wrong content type is a 415.
   app.removeContentTypeParser('text/plain')
-  app.decorate('feedSchedule', options.feedSchedule)
   try {
-    await app.register(enrichment, { context })
-    await app.register(alertsPlugin, { service: alerts, schedule: options.alerts?.config.settings.schedule, ...(options.alerts?.tickMs !== undefined ? { tickMs: options.alerts.tickMs } : {}) })
+    await app.register(processContext, { config, userAgent: `${product}/${contract.config.programVersion}` })
+    await app.register(enrichment, { contract, sources, ...(options.now !== undefined ? { now: options.now } : {}) })
+    const a = options.alerts
+    await app.register(alertsPlugin, {
+      config: a?.config,
+      env: a?.env ?? {},
+      product,
+      ...(a?.now !== undefined ? { now: a.now } : {}),
+      ...(a?.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}),
+      ...(a?.tickMs !== undefined ? { tickMs: a.tickMs } : {}),
+    })
+    await app.register(feedSchedule, { schedule: options.feeds?.schedule, env: options.feeds?.env ?? {} })
     await app.register(errorHandler)
     await app.register(jsonBody)
     await app.register(gracefulClose)
     await app.register(securityHeaders)
     await app.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
-    await app.register(runRateLimit, { limit: config.runRateLimit, redis: context.shared.store?.client, prefix: config.redisPrefix })
-    await app.register(openApi, {
-      title: contract.config.displayName,
-      version: contract.config.programVersion,
-      description: contract.config.note ?? '',
-    })
+    await app.register(runRateLimit, { limit: config.runRateLimit, redis: app.context.shared.store?.client, prefix: config.redisPrefix })
+    await app.register(openApi, { title: product, version: contract.config.programVersion, description: contract.config.note ?? '' })
     await app.register(runRoute)
     await app.register(healthRoute)
     await app.register(contractRoute)
@@ -129,10 +99,8 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(alertsRoute)
     await app.ready()
   } catch (err) {
+    // Whatever the plugins opened before the failure, they close.
     await app.close().catch(() => undefined)
-    await alerts?.close().catch(() => undefined)
-    await context.runtime.close()
-    await context.shared.close()
     throw err
   }
   return app

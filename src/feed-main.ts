@@ -1,11 +1,13 @@
 /**
  * `npm run feed [-- --feed <id>] [-- --dry-run]`: runs the enabled feeds (FEEDS) once into the ThreatConnect owner
  * (TC_OWNER) and exits 0 (all ok), 1 (failed) or 3 (partly failed); the last line is the JSON summary. With
- * ALERTS_CONFIG, the newly added indicators go to the alert service's `feed` rules (into its outbox).
+ * ALERTS_CONFIG, the newly added indicators go to the alert service's `feed` rules (into its outbox). The feed job
+ * and the alert service share one context: one Redis connection, one metrics registry, one logger.
  */
 import { loadAlertConfig } from './alerts/config.js'
-import type { StandaloneAlerts } from './alerts/run-once.js'
+import type { AlertService } from './alerts/alert-service.js'
 import { findProjectRoot } from './contract/project-root.js'
+import { openJobContext } from './context/process-context.js'
 import { runFeedJob } from './feed-job/job.js'
 
 const args = process.argv.slice(2)
@@ -16,25 +18,36 @@ if (feedAt >= 0 && (only === undefined || only.startsWith('--'))) {
   process.exit(1)
 }
 const dryRun = args.includes('--dry-run')
-let alerts: StandaloneAlerts | undefined
+const root = findProjectRoot()
+let alertConfig
 try {
-  const config = dryRun ? undefined : await loadAlertConfig(process.env, findProjectRoot())
-  // Loaded only with ALERTS_CONFIG: a feed run without alerts does not pay for the notifiers.
-  if (config !== undefined) alerts = await (await import('./alerts/run-once.js')).openStandaloneAlerts({ config, env: process.env, root: findProjectRoot() })
+  alertConfig = dryRun ? undefined : await loadAlertConfig(process.env, root)
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "Alerts")\n`)
   process.exit(1)
 }
+const context = await openJobContext(process.env, 'tc-enrich-feed-job/1.0')
+let alerts: AlertService | undefined
 try {
+  // Loaded only with ALERTS_CONFIG: a feed run without alerts does not pay for the notifiers.
+  if (alertConfig !== undefined) {
+    const { openAlertService } = await import('./alerts/open.js')
+    alerts = openAlertService({ config: alertConfig, env: process.env, root, context, product: 'tc-enrich' })
+  }
   const result = await runFeedJob({
+    context,
     ...(only !== undefined ? { only } : {}),
     dryRun,
     env: process.env,
     log: (line) => process.stdout.write(`${line}\n`),
-    ...(alerts !== undefined ? { onAdded: async (feed: string, items: readonly { type: string; summary: string; rating: number; confidence: number; tags: readonly string[] }[]) => void (await alerts?.service.observeFeed({ feed, items })) } : {}),
+    ...(alerts !== undefined ? { onAdded: async (feed, items) => void (await alerts?.observeFeed({ feed, items })) } : {}),
   })
   process.stdout.write(`${result.summaryLine}\n`)
   process.exitCode = result.exitCode
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`)
+  process.exitCode = 1
 } finally {
   await alerts?.close()
+  await context.close()
 }

@@ -3,8 +3,6 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
-import type { FeedSchedule } from './feed-job/schedule.js'
-import { pino } from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { loadAlertConfig, type AlertConfig } from './alerts/config.js'
 import { findProjectRoot } from './contract/project-root.js'
@@ -30,27 +28,21 @@ const main = async (): Promise<void> => {
 `)
     process.exit(2)
   }
-  // The feed schedule starts before the app; it hands new indicators to the app's alert service once there is one.
-  let app: FastifyInstance | undefined
   // FEED_SCHEDULE: the feed job runs beside the service, on its cron, one run at a time.
-  const schedule = process.env['FEED_SCHEDULE']
-  let feedSchedule: FeedSchedule | undefined
-  if (schedule !== undefined && schedule.trim() !== '') {
-    // Loaded only when scheduled: the service alone does not pay for the feed job at start-up.
-    const { startFeedSchedule } = await import('./feed-job/schedule.js')
-    try {
-      feedSchedule = startFeedSchedule({
-        schedule,
-        env: process.env,
-        log: pino({ level: config.logLevel }),
-        onAdded: async (feed, items) => void (await app?.alerts?.observeFeed({ feed, items })),
-      })
-    } catch (err) {
+  let app: FastifyInstance
+  try {
+    app = await buildApp({
+      config,
+      feeds: { schedule: process.env['FEED_SCHEDULE'], env: process.env },
+      ...(alertConfig !== undefined ? { alerts: { config: alertConfig, env: process.env } } : {}),
+    })
+  } catch (err) {
+    if ((err as Error).message.startsWith('FEED_SCHEDULE')) {
       process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "The feed job")\n`)
       process.exit(2)
     }
+    throw err
   }
-  app = await buildApp({ config, ...(feedSchedule ? { feedSchedule } : {}), ...(alertConfig !== undefined ? { alerts: { config: alertConfig, env: process.env } } : {}) })
   const started = app
   const openWarning = runAuthWarning(config)
   if (openWarning !== undefined) started.log.warn(openWarning)
@@ -61,7 +53,6 @@ const main = async (): Promise<void> => {
   closeWithGrace({ delay: graceMs, logger: { error: (message: unknown) => started.log.error({ graceMs }, String(message)) } }, async ({ signal, err }) => {
     if (err !== undefined) started.log.fatal({ err }, 'uncaught error; closing')
     else started.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
-    await feedSchedule?.stop()
     await started.close()
     started.log.info('stopped')
   })

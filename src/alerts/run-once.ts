@@ -4,9 +4,9 @@
  * or 3 (partly). `--dry-run` prints the messages it would send and changes nothing. The last line is a JSON summary.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { openJobClients } from '../http/job-clients.js'
+import { openJobContext, type ProcessContext } from '../context/process-context.js'
 import type { AlertService, DeliveryReport, PollReport } from './alert-service.js'
-import { loadAlertConfig, type AlertConfig } from './config.js'
+import { loadAlertConfig } from './config.js'
 import { openAlertService } from './open.js'
 
 export const ALERT_EXIT_CODES = { ok: 0, failed: 1, partial: 3 } as const
@@ -43,13 +43,19 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
     return failed((err as Error).message)
   }
   if (config === undefined) return failed('ALERTS_CONFIG is not set: nothing to run (docs/user-guide.md, "Alerts")')
-  let opened: StandaloneAlerts
+  let context: ProcessContext
+  let alerts: AlertService
   try {
-    opened = await openStandaloneAlerts({ config, env: options.env, root: options.root, ...(options.now ? { now: options.now } : {}) })
+    context = await openJobContext(options.env, 'tc-enrich-alerts/1.0')
   } catch (err) {
     return failed((err as Error).message)
   }
-  const alerts = opened.service
+  try {
+    alerts = openAlertService({ config, env: options.env, root: options.root, context, product: 'tc-enrich', ...(options.now ? { now: options.now } : {}) })
+  } catch (err) {
+    await context.close()
+    return failed((err as Error).message)
+  }
   try {
     const polls = await alerts.pollWatchlists({ dryRun: options.dryRun })
     for (const p of polls) {
@@ -78,30 +84,7 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
     }
     return { exitCode, summaryLine: JSON.stringify(summary) }
   } finally {
-    await opened.close()
-  }
-}
-
-export interface StandaloneAlerts {
-  readonly service: AlertService
-  close(): Promise<void>
-}
-
-/** The alert service outside `npm start` (npm run alerts, npm run feed): its own client, quota and outbox connection. */
-export const openStandaloneAlerts = async (o: { readonly config: AlertConfig; readonly env: Readonly<Record<string, string | undefined>>; readonly root: string; readonly now?: () => number }): Promise<StandaloneAlerts> => {
-  const clients = await openJobClients(o.env, 'tc-enrich-alerts/1.0')
-  const { http, shared, metrics, log } = clients
-  try {
-    const alerts = openAlertService({ config: o.config, env: o.env, root: o.root, http, store: shared.store, quota: shared.quota, metrics, log, product: 'tc-enrich', ...(o.now ? { now: o.now } : {}) })
-    return {
-      service: alerts,
-      close: async () => {
-        await alerts.close()
-        await clients.close()
-      },
-    }
-  } catch (err) {
-    await clients.close()
-    throw err
+    await alerts.close()
+    await context.close()
   }
 }

@@ -5,7 +5,7 @@
 import { loadFeedSettings, type FeedSettings } from '../config/feed-settings.js'
 import { platformProfilesFromEnv } from '../config/platform.js'
 import { findProjectRoot } from '../contract/project-root.js'
-import { openJobClients } from '../http/job-clients.js'
+import type { ProcessContext } from '../context/process-context.js'
 import { feedDefinition, FEED_IDS, isFeedId } from '../feeds/registry.js'
 import { createBatchClient } from '../platform/batch.js'
 import { platformHttpSettings } from '../platform/client.js'
@@ -16,6 +16,8 @@ import { fileStateStore, redisStateStore } from './state.js'
 export const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
 
 export interface FeedJobOptions {
+  /** The process's context: its request client, shared store and metrics (the service's, or a job's own). */
+  readonly context: ProcessContext
   /** One feed (--feed <id>), else every feed in FEEDS. */
   readonly only?: string
   readonly dryRun: boolean
@@ -69,8 +71,7 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
   const owner = platform.owner
   if (!options.dryRun && platform.configured && owner === undefined) return failedJob('TC_OWNER: the feed job needs the owner its indicators go to')
 
-  const clients = await openJobClients(options.env, 'tc-enrich-feed-job/1.0')
-  const { http, shared } = clients
+  const { http, shared } = options.context
   const state = shared.store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(shared.store)
   const batchHttp = platform.configured ? http(platformHttpSettings(platform.apiPath, 'writes')) : undefined
   const batches =
@@ -102,6 +103,5 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
     return { summaries, exitCode: jobExitCode(summaries.map((s) => s.status)), summaryLine: line }
   } finally {
     batchHttp?.close()
-    await clients.close()
   }
 }

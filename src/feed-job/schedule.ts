@@ -27,6 +27,8 @@ export interface FeedSchedule {
 
 export interface FeedScheduleOptions {
   readonly schedule: string
+  /** The service's context: the runs' calls count in its metrics and log through its logger. */
+  readonly context: FeedJobOptions['context']
   readonly env: Readonly<Record<string, string | undefined>>
   readonly log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
   readonly now?: () => Date
@@ -40,6 +42,7 @@ export const startFeedSchedule = (options: FeedScheduleOptions): FeedSchedule =>
   let running: Promise<void> | undefined
   const runOnce = async (): Promise<void> => {
     const result = await runFeedJob({
+      context: options.context,
       env: options.env,
       dryRun: false,
       log: (line) => options.log.info({ feedJob: true }, line),

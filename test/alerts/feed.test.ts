@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { jobContext } from '../helpers/context.js'
 import t from 'tap'
 import type { AlertRule } from '../../src/alerts/rules.js'
 import { runFeedJob } from '../../src/feed-job/job.js'
@@ -23,7 +24,8 @@ t.test("a feed run's new indicators rated >= minRating become alerts, once; a fa
   let handOver = async (feed: string, items: readonly { type: string; summary: string; rating: number; confidence: number; tags: readonly string[] }[]) => {
     await s.service.observeFeed({ feed, items })
   }
-  const run = () => runFeedJob({ env, dryRun: false, log: () => undefined, pollMs: 1, ignoreMinInterval: true, onAdded: (feed, items) => handOver(feed, items) })
+  const context = await jobContext(t, env)
+  const run = () => runFeedJob({ context, env, dryRun: false, log: () => undefined, pollMs: 1, ignoreMinInterval: true, onAdded: (feed, items) => handOver(feed, items) })
 
   const failing = handOver
   handOver = async () => {

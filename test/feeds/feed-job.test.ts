@@ -2,6 +2,7 @@
  * The feed job end to end: feeds served in their real formats by a local fake, uploaded through the v2 Batch API of
  * the local ThreatConnect stand-in (which checks the job's shape), state in a temporary folder.
  */
+import { jobContext } from '../helpers/context.js'
 import t from 'tap'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
@@ -49,6 +50,7 @@ const setup = async (t: Parameters<typeof startSandbox>[0], batch: SandboxBatchO
     FEED_FEODO_URL: `${feeds.url}/downloads/ipblocklist.json`,
     URLHAUS_API_KEY: 'urlhaus-key-123',
   }
+  const context = await jobContext(t, baseEnv)
   return {
     feeds,
     sandbox,
@@ -56,6 +58,7 @@ const setup = async (t: Parameters<typeof startSandbox>[0], batch: SandboxBatchO
     lines,
     run: (extra = {}) =>
       runFeedJob({
+        context,
         env: { ...baseEnv, ...extra.env },
         dryRun: extra.dryRun ?? false,
         ...(extra.only ? { only: extra.only } : {}),

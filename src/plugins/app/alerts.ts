@@ -1,11 +1,14 @@
 /**
- * The alert service inside `npm start` (ALERTS_CONFIG): `app.alerts` for the routes and /run's verdict events; a
- * delivery loop (every second: what is due, grouped by ALERTS_GROUP_WAIT); the polling services on ALERTS_SCHEDULE
- * (croner, one poll at a time). On close the loop stops, a delivery in flight finishes, and the outbox is closed.
+ * The alert service inside `npm start` (ALERTS_CONFIG), opened here on the process's context: `app.alerts` for the
+ * routes and /run's verdict events; a delivery loop (every second: what is due, grouped by ALERTS_GROUP_WAIT); the
+ * polling services on ALERTS_SCHEDULE (croner, one poll at a time). On close the loop stops, a delivery in flight
+ * finishes, and the outbox is closed.
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { AlertService } from '../../alerts/alert-service.js'
+import type { AlertConfig } from '../../alerts/config.js'
+import { findProjectRoot } from '../../contract/project-root.js'
 import { ALERTS_ERRORS_TOTAL } from '../../metrics.js'
 
 declare module 'fastify' {
@@ -16,17 +19,36 @@ declare module 'fastify' {
 }
 
 export interface AlertsPluginOptions {
-  readonly service: AlertService | undefined
-  readonly schedule: string | undefined
+  /** Its settings and rules; undefined: no alert service. */
+  readonly config: AlertConfig | undefined
+  /** The environment its notifiers and platform client read. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly product: string
+  /** Wall-clock ms for the outbox (tests). */
+  readonly now?: () => number
+  readonly leaseMs?: number
   /** How often the delivery loop looks at the outbox (ms). */
   readonly tickMs?: number
 }
 
 export default fp(
   async function alerts(app: FastifyInstance, opts: AlertsPluginOptions) {
-    app.decorate('alerts', opts.service)
-    const service = opts.service
-    if (service === undefined) return
+    if (opts.config === undefined) {
+      app.decorate('alerts', undefined)
+      return
+    }
+    const { openAlertService } = await import('../../alerts/open.js')
+    const service = openAlertService({
+      config: opts.config,
+      env: opts.env,
+      root: findProjectRoot(),
+      context: app.context,
+      product: opts.product,
+      ...(opts.now !== undefined ? { now: opts.now } : {}),
+      ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+    })
+    app.decorate('alerts', service)
+    const schedule = opts.config.settings.schedule
     let delivering: Promise<unknown> | undefined
     // A failing round (the outbox unreachable) is logged when its reason changes or once a minute, not every second.
     let lastProblem: { message: string; at: number } | undefined
@@ -39,7 +61,7 @@ export default fp(
           lastProblem = undefined
         })
         .catch((err: unknown) => {
-          app.enrichment.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'deliver' })
+          app.context.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'deliver' })
           const message = (err as Error).message
           if (lastProblem?.message !== message || Date.now() - lastProblem.at > 60_000) {
             app.log.warn({ err: message, backlog: service.backlog() }, 'alert delivery round failed; the next one tries again')
@@ -54,9 +76,9 @@ export default fp(
     app.addHook('onReady', async () => {
       timer = setInterval(tick, opts.tickMs ?? 1_000)
       timer.unref()
-      if (opts.schedule !== undefined && service.hasWatchlists) {
+      if (schedule !== undefined && service.hasWatchlists) {
         const { Cron } = await import('croner')
-        cron = new Cron(opts.schedule, { protect: true }, () => {
+        cron = new Cron(schedule, { protect: true }, () => {
           polling = service.pollWatchlists().then(
             () => undefined,
             (err: unknown) => app.log.warn({ err: (err as Error).message }, 'watchlist polling failed'),
@@ -72,5 +94,5 @@ export default fp(
       await service.close()
     })
   },
-  { name: 'alerts', dependencies: ['enrichment'] },
+  { name: 'alerts', dependencies: ['process-context'] },
 )

@@ -1,7 +1,9 @@
-/** Makes the instance's EnrichmentContext available to routes as `app.enrichment`, and closes its sources on close. */
+/** Starts the sources on the process's context and makes enrichment's context available as `app.enrichment`. */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { EnrichmentContext } from '../../enrichment-context.js'
+import type { Contract } from '../../contract/types.js'
+import { startEnrichment, type EnrichmentContext } from '../../enrich/context.js'
+import type { SourceDefinition } from '../../sources/types.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,13 +12,10 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async function enrichment(app: FastifyInstance, opts: { context: EnrichmentContext }) {
-    app.decorate('enrichment', opts.context)
-    app.addHook('onClose', async () => {
-      opts.context.platform.close()
-      await opts.context.runtime.close()
-      await opts.context.shared.close()
-    })
+  async function enrichment(app: FastifyInstance, opts: { contract: Contract; sources: readonly SourceDefinition[]; now?: () => Date }) {
+    const context = await startEnrichment(app.context, opts.contract, opts.sources, opts.now)
+    app.decorate('enrichment', context)
+    app.addHook('onClose', async () => context.runtime.close())
   },
-  { name: 'enrichment' },
+  { name: 'enrichment', dependencies: ['process-context'] },
 )
