@@ -31,6 +31,7 @@ const emitIndicatorOutputs = (
   sourceOutputs: ReadonlyMap<string, readonly string[]>,
   writeback: WritebackResult | undefined,
   responses: ReadonlySet<string>,
+  wants: (name: string) => boolean,
   emit: Emit,
 ): void => {
   const a = r.assessment
@@ -52,7 +53,8 @@ const emitIndicatorOutputs = (
   emit('enrich.results.sources.failed', failed)
   emit('enrich.results.sources.skipped', skipped)
   emit('enrich.results.note', r.note)
-  emit('enrich.results.json', JSON.stringify(resultsDocument(r)))
+  // The whole document is serialised only for a reply that carries it.
+  if (wants('enrich.results.json')) emit('enrich.results.json', JSON.stringify(resultsDocument(r)))
   if (writeback) {
     emit('enrich.results.writeback.status', writeback.status)
     emit('enrich.results.writeback.reason', writeback.reason)
@@ -83,11 +85,12 @@ export const buildOutputs = (
   writebacks: readonly WritebackResult[] = [],
 ): Outputs => {
   const outputs: Outputs = {}
+  const wants = (name: string): boolean => index.byName.has(name)
   if (!batch) {
     // One indicator (the usual run): each declared value goes straight to its place; a missing one is left out.
     const [r] = results
     if (r === undefined) return outputs
-    emitIndicatorOutputs(r, sourceOutputs, writebacks[0], index.responseSources, (name, value) => {
+    emitIndicatorOutputs(r, sourceOutputs, writebacks[0], index.responseSources, wants, (name, value) => {
       const declared = index.byName.get(name)
       if (declared === undefined || value === null) return
       if (declared.shape === 'scalar' ? typeof value === 'string' : Array.isArray(value)) setOutput(outputs, declared.path, value)
@@ -98,7 +101,7 @@ export const buildOutputs = (
   // only names some indicator has a value for (walking every declared output showed in profiles).
   const columns = new Map<string, OutputValue[]>()
   results.forEach((r, i) =>
-    emitIndicatorOutputs(r, sourceOutputs, writebacks[i], index.responseSources, (name, value) => {
+    emitIndicatorOutputs(r, sourceOutputs, writebacks[i], index.responseSources, wants, (name, value) => {
       if (value === null || !index.byName.has(name)) return
       let column = columns.get(name)
       if (column === undefined) columns.set(name, (column = new Array<OutputValue>(results.length).fill(null)))

@@ -165,8 +165,8 @@ t.test('health, contract and OpenAPI docs', async (t) => {
   t.ok(contract.layout.inputs.length > 0)
   const spec = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> } } }> }>()
   const body = spec.paths['/run']?.post?.requestBody.content['application/json']?.schema
-  const expected = config.params.map((p) => p.name).sort()
-  t.same(Object.keys(body?.properties ?? {}).sort(), expected, 'the OpenAPI body lists exactly the params')
+  const expected = [...config.params.map((p) => p.name), 'outputs'].sort()
+  t.same(Object.keys(body?.properties ?? {}).sort(), expected, 'the OpenAPI body lists exactly the params, and the outputs selection')
   t.same(body?.required, ['indicator'])
   t.equal((await app.inject({ url: '/docs' })).statusCode < 400, true, 'the docs page is served')
 })
@@ -286,4 +286,20 @@ t.test('"<null>" (tcex\'s unset variable) and "" mean "not set" for every param'
   const missing = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '<null>' } })
   t.equal(missing.statusCode, 400)
   t.match(missing.json(), { error: { code: 'MISSING_PARAM', field: 'indicator' } }, 'a required param left unset is missing, by name')
+})
+
+t.test('outputs: the request names the outputs it wants (exact names or a trailing .*); unknown ones are a 400', async (t) => {
+  const { app } = await startApp(t)
+  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', outputs: ['enrich.results.verdict', 'enrich.results.asn.*'] } })
+  t.equal(res.statusCode, 200)
+  const outputs = runReply(res).outputs
+  const names = Object.keys(outputs).sort()
+  t.ok(names.includes('enrich.results.verdict'))
+  t.ok(names.length > 1 && names.every((n) => n === 'enrich.results.verdict' || n.startsWith('enrich.results.asn.')), `only what was named: ${names.join(', ')}`)
+  t.notOk('enrich.results.json' in outputs, 'the whole document is neither built nor sent')
+  const bad = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', outputs: ['enrich.results.verdict', 'enrich.results.nope', 'nothing.*'] } })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.json(), { error: { code: 'INVALID_PARAM', field: 'outputs', message: /enrich\.results\.nope, nothing\.\*/ } })
+  const all = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8' } }))
+  t.ok('enrich.results.json' in all.outputs, 'without outputs, the full reply as before')
 })

@@ -10,6 +10,8 @@ import type { AlertService } from '../../alerts/alert-service.js'
 import type { AlertConfig } from '../../alerts/config.js'
 import { findProjectRoot } from '../../contract/project-root.js'
 import { ALERTS_ERRORS_TOTAL } from '../../metrics.js'
+import type { RunOptions } from '../../enrich/run.js'
+import type { VerdictEvent } from '../../alerts/services/verdict.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -96,3 +98,35 @@ export default fp(
   },
   { name: 'alerts', dependencies: ['process-context'] },
 )
+
+/**
+ * /run's results -> the verdict service's events, when the alert service has verdict rules (else undefined: a run
+ * pays nothing). An outbox failure is logged and counted; it never fails the run.
+ */
+export const verdictListener = (app: FastifyInstance): RunOptions['onResults'] => {
+  const service = app.alerts
+  if (service?.hasVerdictRules !== true) return undefined
+  return async (results, writebacks, log) => {
+    const events: VerdictEvent[] = results.map((r, i) => {
+      const link = writebacks[i]?.webLink
+      return {
+        indicator: { type: r.indicator.type, value: r.indicator.value },
+        verdict: r.assessment.verdict,
+        score: r.assessment.score,
+        rating: r.assessment.threatRating,
+        confidence: r.assessment.confidence,
+        tags: r.assessment.tags,
+        because: r.outcomes.flatMap((o) =>
+          o.status === 'ok' && (o.finding.verdict === 'malicious' || o.finding.verdict === 'suspicious') ? [`${o.source}: ${o.finding.verdict}`] : [],
+        ),
+        ...(link !== undefined ? { link } : {}),
+      }
+    })
+    try {
+      await service.observeRun(events)
+    } catch (err) {
+      app.context.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'raise' })
+      log.error({ err: (err as Error).message }, 'verdict alerts could not be put in the outbox yet')
+    }
+  }
+}
