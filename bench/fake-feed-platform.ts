@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net'
 
 const rows = Number(process.env['ROWS'] ?? '100000')
 const lines: string[] = []
-for (let i = 0; i < rows; i++) lines.push(JSON.stringify({ cidr: `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, sblid: `SBL${i}`, rir: 'ripencc' }))
+for (let i = 0; i < rows; i++)
+  lines.push(
+    JSON.stringify({ cidr: `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, sblid: `SBL${i}`, rir: 'ripencc' }),
+  )
 lines.push(JSON.stringify({ type: 'metadata', timestamp: 1764583200, size: 0, records: rows, copyright: 'bench' }))
 const feed = `${lines.join('\n')}\n`
 
@@ -30,14 +33,28 @@ const server = http.createServer((req, res) => {
   req.on('data', (chunk: Buffer) => (size += chunk.length))
   req.on('end', () => {
     const upload = /^\/api\/v2\/batch\/(\d+)$/.exec(url.split('?')[0] ?? '')
-    if (req.method === 'POST' && url === '/api/v2/batch') return send(res, { status: 'Success', data: { batchId: nextId++ } })
+    if (req.method === 'POST' && url === '/api/v2/batch')
+      return send(res, { status: 'Success', data: { batchId: nextId++ } })
     if (req.method === 'POST' && upload) {
       uploaded.set(Number(upload[1]), size)
       return send(res, { status: 'Success' })
     }
-    if (req.method === 'GET' && upload) return send(res, { status: 'Success', data: { batchStatus: { id: Number(upload[1]), status: 'Completed', successCount: 1, errorCount: 0, unprocessCount: 0 } } })
+    if (req.method === 'GET' && upload)
+      return send(res, {
+        status: 'Success',
+        data: {
+          batchStatus: {
+            id: Number(upload[1]),
+            status: 'Completed',
+            successCount: 1,
+            errorCount: 0,
+            unprocessCount: 0,
+          },
+        },
+      })
     if (req.method === 'GET' && /\/errors$/.test(url)) return send(res, [])
-    if (req.method === 'GET' && url === '/__stats') return send(res, { batches: uploaded.size, bytes: [...uploaded.values()].reduce((a, b) => a + b, 0) })
+    if (req.method === 'GET' && url === '/__stats')
+      return send(res, { batches: uploaded.size, bytes: [...uploaded.values()].reduce((a, b) => a + b, 0) })
     res.writeHead(404)
     res.end()
   })

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 
 const delayMs = Number(process.env['DELAY_MS'] ?? '0')
-/** HOSTILE=1: answers alternate between a body nested 5,000 levels deep and a 256 KB one (issue 14's bad vendor). */
+/** HOSTILE=1: answers alternate between a body nested 5,000 levels deep and a 256 KB one (a hostile vendor). */
 const hostile = process.env['HOSTILE'] === '1'
 const NESTED = `${'['.repeat(5000)}1${']'.repeat(5000)}`
 const PADDING = 'x'.repeat(256 * 1024)
@@ -26,9 +26,18 @@ const overLimit = (now: number): boolean => {
 }
 
 const answer = (ip: string): string => {
-  const plain = JSON.stringify({ cpes: [], hostnames: [`host-${ip}.example`], ip, ports: [22, 443], tags: [], vulns: [] })
+  const plain = JSON.stringify({
+    cpes: [],
+    hostnames: [`host-${ip}.example`],
+    ip,
+    ports: [22, 443],
+    tags: [],
+    vulns: [],
+  })
   if (!hostile) return plain
-  return stats.served % 2 === 0 ? `${plain.slice(0, -1)},"nested":${NESTED}}` : `${plain.slice(0, -1)},"padding":"${PADDING}"}`
+  return stats.served % 2 === 0
+    ? `${plain.slice(0, -1)},"nested":${NESTED}}`
+    : `${plain.slice(0, -1)},"padding":"${PADDING}"}`
 }
 
 const server = http.createServer((req, res) => {

@@ -22,7 +22,9 @@ const server = http.createServer((req, res) => {
         answer.on('data', (c: string) => (text += c))
         answer.on('end', () => {
           const body = JSON.stringify({ answer: JSON.parse(text) as unknown })
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body)
+          res
+            .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+            .end(body)
         })
       })
       .on('error', () => res.writeHead(502).end())

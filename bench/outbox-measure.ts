@@ -1,6 +1,7 @@
 /**
  * `npm run bench:outbox`: what one change to the file outbox costs as it fills (1,000, 10,000, 30,000 entries), and
- * what a delivery round's scan of it costs (nearly every entry sent, as an outbox is after a while). A measurement, printed; it lives with the benchmarks, not the tests.
+ * what a delivery round's scan of it costs (nearly every entry sent, as an outbox is after a while). A measurement,
+ * printed; it lives with the benchmarks, not the tests.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -32,9 +33,17 @@ const main = async (): Promise<void> => {
     for (const size of SIZES) {
       // As an outbox is over time: nearly everything sent, a few pending.
       while (filled < size) {
-        const batch = Array.from({ length: 1_000 }, (_, j) => ({ key: `k${filled + j}`, destination, alert: alert(filled + j) }))
+        const batch = Array.from({ length: 1_000 }, (_, j) => ({
+          key: `k${filled + j}`,
+          destination,
+          alert: alert(filled + j),
+        }))
         await outbox.add(batch, Date.now())
-        const claimed = await outbox.claim(batch.map((e) => e.key), Date.now(), Date.now() + 60_000)
+        const claimed = await outbox.claim(
+          batch.map((e) => e.key),
+          Date.now(),
+          Date.now() + 60_000,
+        )
         await outbox.settle(claimed, { state: 'sent', at: Date.now(), receipt: 'm', groupSize: 1 })
         filled += batch.length
       }

@@ -67,7 +67,8 @@ const spawnNode = (script: string, env: Record<string, string>, nodeArgs: readon
     stderr = (stderr + c.toString()).slice(-4000)
   })
   child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') process.stderr.write(`${script} exited ${code ?? signal}: ${stderr}\n`)
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL')
+      process.stderr.write(`${script} exited ${code ?? signal}: ${stderr}\n`)
   })
   return child
 }
@@ -81,7 +82,8 @@ export const startHelper = (script: string, env: Record<string, string> = {}): P
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString()
       const m = /listening (\d+)/.exec(out)
-      if (m) resolve({ process: child, port: Number(m[1]), readyMs: performance.now() - startedAt, stop: stopper(child) })
+      if (m)
+        resolve({ process: child, port: Number(m[1]), readyMs: performance.now() - startedAt, stop: stopper(child) })
     })
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before listening`)))
   })
@@ -97,7 +99,11 @@ const healthStatus = (port: number): Promise<number> =>
   })
 
 /** Starts the service (`node dist/src/server.js`) and resolves when GET /health answers 200. */
-export const startService = async (script: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Child> => {
+export const startService = async (
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): Promise<Child> => {
   const port = await freePort()
   const startedAt = performance.now()
   const child = spawnNode(script, { HOST: '127.0.0.1', PORT: String(port), ...env }, nodeArgs)
@@ -116,7 +122,11 @@ export const startService = async (script: string, env: Record<string, string>, 
 export const startRedisServer = async (): Promise<Child> => {
   const port = await freePort()
   const startedAt = performance.now()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  )
   for (let i = 0; i < 400; i++) {
     const pong = await new Promise<boolean>((resolve) => {
       const socket = net.createConnection({ host: '127.0.0.1', port })

@@ -1,14 +1,34 @@
 /** Results -> a printed table and bench/results.md. Pure formatting. */
 import type { LoadResult } from './load.js'
-import type { BatchResult, EmbeddedResult, FeedResult, HostileResult, ReplicasResult, StartupResult, VendorResult } from './scenarios.js'
+import type {
+  BatchResult,
+  EmbeddedResult,
+  FeedResult,
+  HostileResult,
+  ReplicasResult,
+  StartupResult,
+  VendorResult,
+} from './scenarios.js'
 
 /** The RSS the service stays under whatever the vendors send (docs/user-guide.md, "Limits"). */
 export const RSS_CEILING_MB = 512
 
 export interface BenchResults {
   readonly startedAt: Date
-  readonly environment: { readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly loadBefore: readonly number[]; readonly loadAfter: readonly number[] }
-  readonly settings: { readonly durationS: number; readonly connections: number; readonly fakeDelayMs: number; readonly batch: number; readonly batchPerSecond: number }
+  readonly environment: {
+    readonly node: string
+    readonly cpus: number
+    readonly cpuModel: string
+    readonly loadBefore: readonly number[]
+    readonly loadAfter: readonly number[]
+  }
+  readonly settings: {
+    readonly durationS: number
+    readonly connections: number
+    readonly fakeDelayMs: number
+    readonly batch: number
+    readonly batchPerSecond: number
+  }
   readonly echo?: LoadResult
   /** req/s of each echo measurement; the ceiling (echo) is the best of them. */
   readonly echoRuns?: readonly number[]
@@ -50,22 +70,43 @@ export const rowsOf = (r: BenchResults): Row[] => {
   const rows: Row[] = []
   const none = { measure: '', target: '', met: '' }
   if (r.echo) {
-    const runs = r.echoRuns !== undefined && r.echoRuns.length > 1 ? ` (best of ${r.echoRuns.map((x) => n(x)).join(', ')})` : ''
-    rows.push(loadRow(`1. bare Fastify echo (ceiling)${runs}`, r.echo, { measure: '100% (ceiling)', target: '', met: '' }))
+    const runs =
+      r.echoRuns !== undefined && r.echoRuns.length > 1 ? ` (best of ${r.echoRuns.map((x) => n(x)).join(', ')})` : ''
+    rows.push(
+      loadRow(`1. bare Fastify echo (ceiling)${runs}`, r.echo, { measure: '100% (ceiling)', target: '', met: '' }),
+    )
   }
   if (r.embedded) {
     const ceiling = r.echo?.rps ?? Number.NaN
-    rows.push(loadRow('2a. /run embedded, cold (first 500 after start)', r.embedded.cold, { measure: `${pct(r.embedded.cold.rps / ceiling)} of (1) req/s`, target: '', met: '' }))
+    rows.push(
+      loadRow('2a. /run embedded, cold (first 500 after start)', r.embedded.cold, {
+        measure: `${pct(r.embedded.cold.rps / ceiling)} of (1) req/s`,
+        target: '',
+        met: '',
+      }),
+    )
     const ratio = r.embedded.warm.rps / ceiling
     // Issue 10's goal: at least 0.40 of the echo in the same run.
-    rows.push(loadRow('2b. /run embedded, warm (steady state)', r.embedded.warm, { measure: `${pct(ratio)} of (1) req/s`, target: '>= 40%', met: yes(ratio >= 0.4) }))
+    rows.push(
+      loadRow('2b. /run embedded, warm (steady state)', r.embedded.warm, {
+        measure: `${pct(ratio)} of (1) req/s`,
+        target: '>= 40%',
+        met: yes(ratio >= 0.4),
+      }),
+    )
   }
   for (const [i, v] of (r.vendor ?? []).entries()) {
     const c = `${v.connections} connection${v.connections === 1 ? '' : 's'}`
     const id = (k: number): string => `3${String.fromCharCode(97 + 3 * i + k)}`
     rows.push(loadRow(`${id(0)}. the fake vendor alone (${r.settings.fakeDelayMs} ms), ${c}`, v.fakeDirect, none))
     const machine = v.forwarder.p50Ms - v.fakeDirect.p50Ms
-    rows.push(loadRow(`${id(1)}. bare Node forwarder to the fake, ${c}`, v.forwarder, { measure: `machine baseline ${ms(machine)} ms`, target: '', met: '' }))
+    rows.push(
+      loadRow(`${id(1)}. bare Node forwarder to the fake, ${c}`, v.forwarder, {
+        measure: `machine baseline ${ms(machine)} ms`,
+        target: '',
+        met: '',
+      }),
+    )
     rows.push(
       loadRow(`${id(2)}. /run internetdb via the fake, ${c} (${v.fakeServed} calls reached it)`, v.run, {
         measure: `app overhead p50 ${ms(v.overheadP50Ms)} ms (${ms(v.overheadP50Ms - machine)} ms over the baseline)`,
@@ -150,15 +191,36 @@ export const rowsOf = (r: BenchResults): Row[] => {
       target,
       met: yes(met),
     })
-    rows.push(line('a', f.first, `<= ${FEED_RSS_GOAL_MB} MB`, f.first.exitCode === 0 && f.first.peakRssMb <= FEED_RSS_GOAL_MB))
-    rows.push(line('b', f.rerun, `<= 5 s, <= ${FEED_RSS_GOAL_MB} MB, nothing uploaded`, f.rerun.exitCode === 0 && f.rerun.wallS <= 5 && f.rerun.peakRssMb <= FEED_RSS_GOAL_MB && (f.rerun.summary.batches?.length ?? 1) === 0))
+    rows.push(
+      line('a', f.first, `<= ${FEED_RSS_GOAL_MB} MB`, f.first.exitCode === 0 && f.first.peakRssMb <= FEED_RSS_GOAL_MB),
+    )
+    rows.push(
+      line(
+        'b',
+        f.rerun,
+        `<= 5 s, <= ${FEED_RSS_GOAL_MB} MB, nothing uploaded`,
+        f.rerun.exitCode === 0 &&
+          f.rerun.wallS <= 5 &&
+          f.rerun.peakRssMb <= FEED_RSS_GOAL_MB &&
+          (f.rerun.summary.batches?.length ?? 1) === 0,
+      ),
+    )
   }
   return rows
 }
 
 const FEED_RSS_GOAL_MB = 250
 
-const HEAD = ['Scenario', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'Against ceiling / floor', 'Target', 'Met'] as const
+const HEAD = [
+  'Scenario',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'peak RSS MB',
+  'Against ceiling / floor',
+  'Target',
+  'Met',
+] as const
 
 export const markdownTable = (rows: readonly Row[]): string =>
   [
@@ -211,7 +273,12 @@ ${markdownTable(rowsOf(r))}
 }
 
 export const plainTable = (rows: readonly Row[]): string => {
-  const cells = [HEAD as readonly string[], ...rows.map((r) => [r.scenario, r.rps, r.p50, r.p99, r.rss, r.measure, r.target, r.met.replace(/\*/g, '')])]
+  const cells = [
+    HEAD as readonly string[],
+    ...rows.map((r) => [r.scenario, r.rps, r.p50, r.p99, r.rss, r.measure, r.target, r.met.replace(/\*/g, '')]),
+  ]
   const widths = HEAD.map((_, i) => Math.max(...cells.map((c) => (c[i] ?? '').length)))
-  return cells.map((c) => c.map((v, i) => (i === 0 || i >= 5 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  ')).join('\n')
+  return cells
+    .map((c) => c.map((v, i) => (i === 0 || i >= 5 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join('  '))
+    .join('\n')
 }

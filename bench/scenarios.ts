@@ -70,7 +70,13 @@ export const embedded = (o: BenchOptions): Promise<EmbeddedResult> =>
     const request = { method: 'POST', path: '/run', headers: JSON_HEADERS, body: EMBEDDED_BODY }
     const cold = await runLoad({ url, pid: svc.process.pid, connections: o.connections, amount: 500, request })
     await runLoad({ url, pid: undefined, connections: o.connections, durationS: 2, request })
-    const warm = await runLoad({ url, pid: svc.process.pid, connections: o.connections, durationS: o.durationS, request })
+    const warm = await runLoad({
+      url,
+      pid: svc.process.pid,
+      connections: o.connections,
+      durationS: o.durationS,
+      request,
+    })
     return { cold, warm }
   })
 
@@ -89,12 +95,16 @@ const getJson = <T>(url: string): Promise<T> =>
 const postJson = (url: string, body: unknown): Promise<{ status: number; json: unknown }> =>
   new Promise((resolve, reject) => {
     const payload = JSON.stringify(body)
-    const req = http.request(url, { method: 'POST', agent: false, headers: { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as unknown }))
-    })
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, headers: { ...JSON_HEADERS, 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => (text += c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as unknown }))
+      },
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -127,20 +137,42 @@ export const vendor = (o: BenchOptions, delayMs: number): Promise<VendorResult> 
         method: 'POST',
         path: '/run',
         headers: JSON_HEADERS,
-        setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ indicator: addressOf((n += 1)), sources: 'internetdb', force_refresh: true }) }),
+        setupRequest: (req: object) => ({
+          ...req,
+          body: JSON.stringify({ indicator: addressOf((n += 1)), sources: 'internetdb', force_refresh: true }),
+        }),
       }
       const url = `http://127.0.0.1:${svc.port}`
       const points: VendorPoint[] = []
       for (const connections of [1, o.connections]) {
-        const fakeDirect = await runLoad({ url: fakeUrl, pid: undefined, connections, durationS: Math.min(5, o.durationS), request: { method: 'GET', path: '/45.1.2.3' } })
+        const fakeDirect = await runLoad({
+          url: fakeUrl,
+          pid: undefined,
+          connections,
+          durationS: Math.min(5, o.durationS),
+          request: { method: 'GET', path: '/45.1.2.3' },
+        })
         const forwarder = await withChild(startHelper(o.paths.forwarder, { TARGET_PORT: String(fake.port) }), (fwd) =>
-          runLoad({ url: `http://127.0.0.1:${fwd.port}`, pid: undefined, connections, durationS: Math.min(5, o.durationS), request: { method: 'POST', path: '/', headers: JSON_HEADERS, body: '{}' } }),
+          runLoad({
+            url: `http://127.0.0.1:${fwd.port}`,
+            pid: undefined,
+            connections,
+            durationS: Math.min(5, o.durationS),
+            request: { method: 'POST', path: '/', headers: JSON_HEADERS, body: '{}' },
+          }),
         )
         await runLoad({ url, pid: undefined, connections, durationS: 2, request })
         const before = (await getJson<{ served: number }>(`${fakeUrl}/__stats`)).served
         const run = await runLoad({ url, pid: svc.process.pid, connections, durationS: o.durationS, request })
         const fakeServed = (await getJson<{ served: number }>(`${fakeUrl}/__stats`)).served - before
-        points.push({ connections, fakeDirect, forwarder, run, fakeServed, overheadP50Ms: run.p50Ms - fakeDirect.p50Ms })
+        points.push({
+          connections,
+          fakeDirect,
+          forwarder,
+          run,
+          fakeServed,
+          overheadP50Ms: run.p50Ms - fakeDirect.p50Ms,
+        })
       }
       return points
     })
@@ -162,15 +194,27 @@ export interface BatchResult {
 export const rateLimitedBatch = (o: BenchOptions, count: number, perSecond: number): Promise<BatchResult> =>
   withChild(startHelper(o.paths.fake, { WINDOW_LIMIT: String(perSecond), WINDOW_MS: '1000' }), async (fake) => {
     const fakeUrl = `http://127.0.0.1:${fake.port}`
-    const env = { ...BASE_ENV, INTERNETDB_BASE_URL: fakeUrl, INTERNETDB_RATE_LIMIT: `${perSecond}/1s`, RUN_TIMEOUT_MS: String(4 * (count / perSecond) * 1000) }
+    const env = {
+      ...BASE_ENV,
+      INTERNETDB_BASE_URL: fakeUrl,
+      INTERNETDB_RATE_LIMIT: `${perSecond}/1s`,
+      RUN_TIMEOUT_MS: String(4 * (count / perSecond) * 1000),
+    }
     return withChild(startService(o.paths.server, env, o.serviceArgs), async (svc) => {
       const indicators = Array.from({ length: count }, (_, i) => addressOf(i + 1))
       const peak = svc.process.pid === undefined ? () => 0 : watchPeakRss(svc.process.pid)
       const startedAt = performance.now()
-      const res = await postJson(`http://127.0.0.1:${svc.port}/run`, { indicator: indicators, sources: 'internetdb', force_refresh: true })
+      const res = await postJson(`http://127.0.0.1:${svc.port}/run`, {
+        indicator: indicators,
+        sources: 'internetdb',
+        force_refresh: true,
+      })
       const wallS = (performance.now() - startedAt) / 1000
       const stats = await getJson<{ served: number; refused: number }>(`${fakeUrl}/__stats`)
-      const ok = [((res.json as { outputs?: { enrich?: { results?: { sources?: { ok?: unknown } } } } }).outputs?.enrich?.results?.sources?.ok ?? [])].flat(2)
+      const ok = [
+        (res.json as { outputs?: { enrich?: { results?: { sources?: { ok?: unknown } } } } }).outputs?.enrich?.results
+          ?.sources?.ok ?? [],
+      ].flat(2)
       return {
         indicators: count,
         wallS,
@@ -194,7 +238,12 @@ export interface ReplicasResult extends Omit<BatchResult, 'status' | 'peakRssMb'
  * Issue 11: three service processes sharing one redis-server, one fake vendor limited to `perSecond`; the batch is
  * split across them and posted at once. One shared quota: the fleet should take the floor, and the fake refuse none.
  */
-export const replicatedBatch = (o: BenchOptions, count: number, perSecond: number, replicas = 3): Promise<ReplicasResult> =>
+export const replicatedBatch = (
+  o: BenchOptions,
+  count: number,
+  perSecond: number,
+  replicas = 3,
+): Promise<ReplicasResult> =>
   withChild(startRedisServer(), (redis) =>
     withChild(startHelper(o.paths.fake, { WINDOW_LIMIT: String(perSecond), WINDOW_MS: '1000' }), async (fake) => {
       const fakeUrl = `http://127.0.0.1:${fake.port}`
@@ -206,20 +255,42 @@ export const replicatedBatch = (o: BenchOptions, count: number, perSecond: numbe
         INTERNETDB_RATE_LIMIT: `${perSecond}/1s`,
         RUN_TIMEOUT_MS: String(4 * (count / perSecond) * 1000),
       }
-      const services = await Promise.all(Array.from({ length: replicas }, () => startService(o.paths.server, env, o.serviceArgs)))
+      const services = await Promise.all(
+        Array.from({ length: replicas }, () => startService(o.paths.server, env, o.serviceArgs)),
+      )
       try {
         const indicators = Array.from({ length: count }, (_, i) => addressOf(i + 1))
         const shares = services.map((_, r) => indicators.filter((_, i) => i % replicas === r))
         const startedAt = performance.now()
         const replies = await Promise.all(
-          services.map((svc, r) => postJson(`http://127.0.0.1:${svc.port}/run`, { indicator: shares[r], sources: 'internetdb', force_refresh: true })),
+          services.map((svc, r) =>
+            postJson(`http://127.0.0.1:${svc.port}/run`, {
+              indicator: shares[r],
+              sources: 'internetdb',
+              force_refresh: true,
+            }),
+          ),
         )
         const wallS = (performance.now() - startedAt) / 1000
         const stats = await getJson<{ served: number; refused: number }>(`${fakeUrl}/__stats`)
         const answered = replies
-          .map((res) => [((res.json as { outputs?: { enrich?: { results?: { sources?: { ok?: unknown } } } } }).outputs?.enrich?.results?.sources?.ok ?? [])].flat(2))
+          .map((res) =>
+            [
+              (res.json as { outputs?: { enrich?: { results?: { sources?: { ok?: unknown } } } } }).outputs?.enrich
+                ?.results?.sources?.ok ?? [],
+            ].flat(2),
+          )
           .reduce((sum, ok) => sum + ok.filter((x) => x === 'internetdb').length, 0)
-        return { replicas, indicators: count, wallS, floorS: count / perSecond, refused: stats.refused, served: stats.served, answered, statuses: replies.map((r) => r.status) }
+        return {
+          replicas,
+          indicators: count,
+          wallS,
+          floorS: count / perSecond,
+          refused: stats.refused,
+          served: stats.served,
+          answered,
+          statuses: replies.map((r) => r.status),
+        }
       } finally {
         await Promise.all(services.map((svc) => svc.stop()))
       }
@@ -230,7 +301,12 @@ export interface FeedRunMeasure {
   readonly wallS: number
   readonly peakRssMb: number
   readonly exitCode: number | null
-  readonly summary: { readonly fetched?: number; readonly added?: number; readonly unchanged?: number; readonly batches?: readonly unknown[] }
+  readonly summary: {
+    readonly fetched?: number
+    readonly added?: number
+    readonly unchanged?: number
+    readonly batches?: readonly unknown[]
+  }
 }
 
 export interface FeedResult {
@@ -243,7 +319,10 @@ export interface FeedResult {
 const runFeedProcess = (script: string, env: Record<string, string>): Promise<FeedRunMeasure> =>
   new Promise((resolve, reject) => {
     const startedAt = performance.now()
-    const child = spawn(process.execPath, [script, '--feed', 'spamhaus_drop'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script, '--feed', 'spamhaus_drop'], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const peak = child.pid === undefined ? () => 0 : watchPeakRss(child.pid, 20)
     let out = ''
     child.stdout.on('data', (c: Buffer) => (out += c.toString()))
@@ -280,7 +359,10 @@ export const feedJob = (o: BenchOptions, rows: number): Promise<FeedResult> =>
       // Inside the feed's minimum interval the job would not fetch at all; step its state back past it.
       const statePath = join(stateDir, 'spamhaus_drop.json')
       const state = JSON.parse(readFileSync(statePath, 'utf8')) as { fetchedAt: number; etag?: string }
-      writeFileSync(statePath, JSON.stringify({ ...state, fetchedAt: state.fetchedAt - 2 * 3_600_000, etag: undefined }))
+      writeFileSync(
+        statePath,
+        JSON.stringify({ ...state, fetchedAt: state.fetchedAt - 2 * 3_600_000, etag: undefined }),
+      )
       const rerun = await runFeedProcess(o.paths.feedJob, env)
       return { rows, first, rerun }
     } finally {
@@ -311,22 +393,49 @@ export const startup = async (o: BenchOptions, runs: number): Promise<StartupRes
 export interface HostileResult {
   /** /run under load while the vendor answers 256 KB and 5,000-deep bodies. */
   readonly load: LoadResult
-  readonly batches: readonly { readonly label: string; readonly indicators: number; readonly status: number; readonly wallS: number; readonly peakRssMb: number }[]
+  readonly batches: readonly {
+    readonly label: string
+    readonly indicators: number
+    readonly status: number
+    readonly wallS: number
+    readonly peakRssMb: number
+  }[]
 }
 
 /** Issue 14's bad day: a vendor answering huge and deeply nested bodies, under load and in big batches. */
 export const hostile = (o: BenchOptions): Promise<HostileResult> =>
   withChild(startHelper(o.paths.fake, { HOSTILE: '1' }), async (fake) => {
-    const env = { ...BASE_ENV, INTERNETDB_BASE_URL: `http://127.0.0.1:${fake.port}`, INTERNETDB_RATE_LIMIT: '100000/1s', RUN_TIMEOUT_MS: '120000' }
+    const env = {
+      ...BASE_ENV,
+      INTERNETDB_BASE_URL: `http://127.0.0.1:${fake.port}`,
+      INTERNETDB_RATE_LIMIT: '100000/1s',
+      RUN_TIMEOUT_MS: '120000',
+    }
     return withChild(startService(o.paths.server, env, o.serviceArgs), async (svc) => {
       const url = `http://127.0.0.1:${svc.port}`
       const body = JSON.stringify({ indicator: '45.1.2.3', sources: 'classify|internetdb', force_refresh: true })
-      const load = await runLoad({ url, pid: svc.process.pid, connections: o.connections, durationS: o.durationS, request: { method: 'POST', path: '/run', headers: JSON_HEADERS, body } })
+      const load = await runLoad({
+        url,
+        pid: svc.process.pid,
+        connections: o.connections,
+        durationS: o.durationS,
+        request: { method: 'POST', path: '/run', headers: JSON_HEADERS, body },
+      })
       const batch = async (label: string, count: number, sources: string) => {
         const peak = svc.process.pid === undefined ? () => 0 : watchPeakRss(svc.process.pid)
         const startedAt = performance.now()
-        const res = await postJson(`${url}/run`, { indicator: Array.from({ length: count }, (_, i) => addressOf(i + 1)), sources, force_refresh: true })
-        return { label, indicators: count, status: res.status, wallS: (performance.now() - startedAt) / 1000, peakRssMb: peak() }
+        const res = await postJson(`${url}/run`, {
+          indicator: Array.from({ length: count }, (_, i) => addressOf(i + 1)),
+          sources,
+          force_refresh: true,
+        })
+        return {
+          label,
+          indicators: count,
+          status: res.status,
+          wallS: (performance.now() - startedAt) / 1000,
+          peakRssMb: peak(),
+        }
       }
       const batches = [
         await batch('embedded sources', 10_000, 'asn|watchlist|classify'),

@@ -22,9 +22,14 @@ const CHROMIUM_ARGS = [
 ] as const
 
 /** Runs `use` with a fresh browser context (its own empty profile), closed and removed afterwards. */
-export const withBrowser = async <T>(viewport: { width: number; height: number }, use: (context: BrowserContext) => Promise<T>): Promise<T> => {
+export const withBrowser = async <T>(
+  viewport: { width: number; height: number },
+  use: (context: BrowserContext) => Promise<T>,
+): Promise<T> => {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`)
+    throw new Error(
+      `no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    )
   }
   const profile = await mkdtemp(join(tmpdir(), 'media-browser-'))
   let context: BrowserContext | undefined

@@ -19,18 +19,31 @@ import { startLocalInbox } from '../tools/local-inbox.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const SANDBOX = { accessId: 'demo-access-id', secretKey: 'demo-secret-key', token: 'demo-token', owners: ['Demo Organization'] }
+const SANDBOX = {
+  accessId: 'demo-access-id',
+  secretKey: 'demo-secret-key',
+  token: 'demo-token',
+  owners: ['Demo Organization'],
+}
 
 const main = async (): Promise<void> => {
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' })
   const sandbox = buildSandbox({
     ...SANDBOX,
     log: log.child({ app: 'sandbox' }),
-    seed: [{ type: 'Address', value: '203.0.113.9' }, { type: 'Host', value: 'evil.example' }],
+    seed: [
+      { type: 'Address', value: '203.0.113.9' },
+      { type: 'Host', value: 'evil.example' },
+    ],
   })
   const sandboxUrl = await sandbox.listen({ host: '127.0.0.1', port: Number(process.env['SANDBOX_PORT'] ?? 8090) })
   const config = loadServiceConfig(
-    { ...process.env, TC_API_PATH: sandboxUrl, TC_API_ACCESS_ID: SANDBOX.accessId, TC_API_SECRET_KEY: SANDBOX.secretKey },
+    {
+      ...process.env,
+      TC_API_PATH: sandboxUrl,
+      TC_API_ACCESS_ID: SANDBOX.accessId,
+      TC_API_SECRET_KEY: SANDBOX.secretKey,
+    },
     SOURCE_DEFINITIONS,
   )
   // The feed job's embedded default (FEEDS=file, the dated sample in data/) lands in the stand-in's owner.
@@ -64,19 +77,59 @@ const main = async (): Promise<void> => {
   const inbox = await startLocalInbox({ port: Number(process.env['INBOX_PORT'] ?? 2525) })
   const alertsDir = mkdtempSync(join(tmpdir(), 'demo-alerts-'))
   const rules = join(alertsDir, 'rules.json')
-  writeFileSync(rules, JSON.stringify({ rules: [{ id: 'soc-malicious', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@demo.example'] } }] }, null, 2))
-  const alertEnv = { ALERTS_CONFIG: rules, ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.jsonl'), ALERTS_GROUP_WAIT: '0', SMTP_URL: inbox.url, ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>' }
+  writeFileSync(
+    rules,
+    JSON.stringify(
+      {
+        rules: [
+          {
+            id: 'soc-malicious',
+            service: 'verdict',
+            minVerdict: 'malicious',
+            destinations: { email: ['soc@demo.example'] },
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  )
+  const alertEnv = {
+    ALERTS_CONFIG: rules,
+    ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.jsonl'),
+    ALERTS_GROUP_WAIT: '0',
+    SMTP_URL: inbox.url,
+    ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>',
+  }
   const alertConfig = await loadAlertConfig(alertEnv, findProjectRoot())
   const app = await buildApp({
     config,
     logger: log.child({ app: 'service' }),
-    ...(alertConfig !== undefined ? { alerts: { config: alertConfig, env: { ...alertEnv, TC_API_PATH: sandboxUrl, TC_API_ACCESS_ID: SANDBOX.accessId, TC_API_SECRET_KEY: SANDBOX.secretKey } } } : {}),
+    ...(alertConfig !== undefined
+      ? {
+          alerts: {
+            config: alertConfig,
+            env: {
+              ...alertEnv,
+              TC_API_PATH: sandboxUrl,
+              TC_API_ACCESS_ID: SANDBOX.accessId,
+              TC_API_SECRET_KEY: SANDBOX.secretKey,
+            },
+          },
+        }
+      : {}),
   })
   const serviceUrl = await app.listen({ host: config.host, port: config.port })
   // A watchlisted indicator enriched as malicious: the verdict service raises an alert, the e-mail lands in the inbox.
-  const run = await app.inject({ method: 'POST', url: '/run', payload: { indicator: 'evil[.]example', sources: 'watchlist' } })
+  const run = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: 'evil[.]example', sources: 'watchlist' },
+  })
   const verdict = (run.json() as { outputs?: Record<string, unknown> }).outputs?.['enrich.results.verdict']
-  process.stdout.write(`\nalert: /run evil[.]example answered ${run.statusCode} (verdict ${String(verdict)}); waiting for the e-mail...\n`)
+  process.stdout.write(
+    `\nalert: /run evil[.]example answered ${run.statusCode} (verdict ${String(verdict)}); waiting for the e-mail...\n`,
+  )
   const mail = await inbox.next(15_000)
   process.stdout.write(
     [
@@ -84,7 +137,10 @@ const main = async (): Promise<void> => {
       `  From:    ${mail.from?.text ?? ''}`,
       `  To:      ${Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '')}`,
       `  Subject: ${mail.subject ?? ''}`,
-      ...(mail.text ?? '').trim().split('\n').map((line) => `  | ${line}`),
+      ...(mail.text ?? '')
+        .trim()
+        .split('\n')
+        .map((line) => `  | ${line}`),
       '',
     ].join('\n'),
   )
@@ -96,7 +152,7 @@ const main = async (): Promise<void> => {
       '',
       'Enrich an indicator the sandbox knows:',
       `  curl -s ${serviceUrl}/run -H 'content-type: application/json' -d '{"indicator": "203.0.113.9", "write_note": true, "apply_rating": true, "apply_tags": true}'`,
-      'Then read the note on it (the reply\'s enrich.results.writeback.indicator_id is the objectId):',
+      "Then read the note on it (the reply's enrich.results.writeback.indicator_id is the objectId):",
       `  curl -s '${sandboxUrl}/api/v3/posts?objectId=1&objectType=Indicator' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
       'The feed job put the sample feed into the owner (rating, confidence, tags, Source attribute):',
       `  curl -s '${sandboxUrl}/api/v3/indicators?fields=tags&fields=attributes' -H 'Authorization: TC-Token ${SANDBOX.token}'`,

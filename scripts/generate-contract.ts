@@ -31,7 +31,8 @@ const files = [
 ]
 const stale = files.filter((f) => read(f.file) !== f.text)
 if (process.argv.includes('--check')) {
-  for (const f of stale) console.error(`${f.file} is out of date with the source definitions (npm run contract rewrites it)`)
+  for (const f of stale)
+    console.error(`${f.file} is out of date with the source definitions (npm run contract rewrites it)`)
   process.exitCode = stale.length > 0 ? 1 : 0
 } else {
   for (const f of stale) writeFileSync(join(root, f.file), f.text)

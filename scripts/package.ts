@@ -10,7 +10,17 @@
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -39,7 +49,13 @@ const SERVICE_ENTRIES: readonly { path: string; optional?: boolean }[] = [
 ]
 
 /** The ThreatConnect bundle: what an admin imports and reads. */
-const BUNDLE_ENTRIES: readonly string[] = [TEMPLATES_DIR, 'docs/user-guide.md', 'docs/solution-design.md', 'docs/media', 'CHANGELOG.md']
+const BUNDLE_ENTRIES: readonly string[] = [
+  TEMPLATES_DIR,
+  'docs/user-guide.md',
+  'docs/solution-design.md',
+  'docs/media',
+  'CHANGELOG.md',
+]
 
 /** 1980-01-01, as zip tools use, unless the build sets SOURCE_DATE_EPOCH. */
 const FIXED_MTIME = Number(process.env['SOURCE_DATE_EPOCH'] ?? 315532800)
@@ -54,7 +70,10 @@ const loadCheckedContract = (root: string): Contract => {
     return loadContract({ root, sources: SOURCE_DEFINITIONS })
   } catch (error) {
     if (!(error instanceof ContractError)) throw error
-    return fail([...error.problems.map(formatContractProblem), `contract check failed: ${error.problems.length} problem(s); no package written`])
+    return fail([
+      ...error.problems.map(formatContractProblem),
+      `contract check failed: ${error.problems.length} problem(s); no package written`,
+    ])
   }
 }
 
@@ -65,11 +84,14 @@ const checkTemplates = (root: string, { config, layout }: Contract): void => {
       .filter((f) => f.endsWith('.pbxz'))
       .map((f) => [`${TEMPLATES_DIR}/${f}`, unpackPbxz(readFileSync(join(root, TEMPLATES_DIR, f)))]),
   )
-  const problems = [...shipped].flatMap(([file, text]) => checkTemplateText(text, config, file).map(formatTemplateProblem))
+  const problems = [...shipped].flatMap(([file, text]) =>
+    checkTemplateText(text, config, file).map(formatTemplateProblem),
+  )
   for (const { file, text } of renderTemplates(config, layout)) {
     if (shipped.get(file) !== text) problems.push(`${file}: out of date with app.config.json (npm run templates)`)
   }
-  if (problems.length > 0) fail([...problems, `template check failed: ${problems.length} problem(s); no package written`])
+  if (problems.length > 0)
+    fail([...problems, `template check failed: ${problems.length} problem(s); no package written`])
 }
 
 const slugOf = (name: string): string =>
@@ -83,16 +105,22 @@ const slugOf = (name: string): string =>
  * Leaves out source maps (they point at TypeScript that is not shipped) and compiled files whose source is gone
  * (tsc never deletes: a renamed module would otherwise ship twice).
  */
-const shippedFrom = (root: string) => (source: string): boolean => {
-  if (source.endsWith('.map') || source.endsWith('.tsbuildinfo')) return false
-  const built = relative(join(root, 'dist'), source)
-  if (built.startsWith('..') || !built.endsWith('.js')) return true
-  return existsSync(join(root, built.replace(/\.js$/, '.ts')))
-}
+const shippedFrom =
+  (root: string) =>
+  (source: string): boolean => {
+    if (source.endsWith('.map') || source.endsWith('.tsbuildinfo')) return false
+    const built = relative(join(root, 'dist'), source)
+    if (built.startsWith('..') || !built.endsWith('.js')) return true
+    return existsSync(join(root, built.replace(/\.js$/, '.ts')))
+  }
 
 /** The installed production dependencies (npm's own list), each copied without its nested node_modules (listed too). */
 const productionDependencies = (root: string): string[] => {
-  const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 })
+  const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  })
   return listed
     .split('\n')
     .map((line) => line.trim())
@@ -104,7 +132,8 @@ const productionDependencies = (root: string): string[] => {
 
 const stage = (root: string, into: string, config: AppConfig): number => {
   const missing = SERVICE_ENTRIES.filter((e) => !e.optional && !existsSync(join(root, e.path))).map((e) => e.path)
-  if (missing.length > 0) fail([`missing ${missing.join(', ')} (dist/src comes from npm run build); no package written`])
+  if (missing.length > 0)
+    fail([`missing ${missing.join(', ')} (dist/src comes from npm run build); no package written`])
   for (const entry of SERVICE_ENTRIES) {
     const from = join(root, entry.path)
     if (!existsSync(from)) {
@@ -115,9 +144,13 @@ const stage = (root: string, into: string, config: AppConfig): number => {
     cpSync(from, join(into, entry.path), { recursive: true, filter: shippedFrom(root) })
   }
   for (const dep of productionDependencies(root)) {
-    cpSync(join(root, dep), join(into, dep), { recursive: true, filter: (source) => !relative(join(root, dep), source).startsWith('node_modules') })
+    cpSync(join(root, dep), join(into, dep), {
+      recursive: true,
+      filter: (source) => !relative(join(root, dep), source).startsWith('node_modules'),
+    })
   }
-  if (!existsSync(join(into, config.programMain))) fail([`programMain ${config.programMain} is not in the package; run npm run build first`])
+  if (!existsSync(join(into, config.programMain)))
+    fail([`programMain ${config.programMain} is not in the package; run npm run build first`])
   return countFiles(into)
 }
 
@@ -134,20 +167,32 @@ const bundleOf = (root: string, top: string): Zippable => {
     add(entry)
   }
   files[`${top}/README.txt`] = [
-    strToU8('Import the .pbxz files under playbook-templates/ into ThreatConnect (Playbooks > Import); docs/user-guide.md walks through the setup.\n'),
+    strToU8(
+      'Import the .pbxz files under playbook-templates/ into ThreatConnect (Playbooks > Import); docs/user-guide.md walks through the setup.\n',
+    ),
     { mtime: new Date(FIXED_MTIME * 1000) },
   ]
   return files
 }
 
 const countFiles = (dir: string): number =>
-  readdirSync(dir).reduce((n, name) => n + (statSync(join(dir, name)).isDirectory() ? countFiles(join(dir, name)) : 1), 0)
+  readdirSync(dir).reduce(
+    (n, name) => n + (statSync(join(dir, name)).isDirectory() ? countFiles(join(dir, name)) : 1),
+    0,
+  )
 
 /** GNU tar can make the archive reproducible; any other tar still makes a good one. */
 const tarArgs = (): string[] => {
   const version = execFileSync('tar', ['--version'], { encoding: 'utf8' })
   if (!version.includes('GNU tar')) return []
-  return ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${FIXED_MTIME}`, '--mode=u+rwX,go+rX,go-w']
+  return [
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    `--mtime=@${FIXED_MTIME}`,
+    '--mode=u+rwX,go+rX,go-w',
+  ]
 }
 
 const main = (): void => {
@@ -157,14 +202,18 @@ const main = (): void => {
   const { config } = contract
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; version?: string }
   if (pkg.version !== config.programVersion) {
-    fail([`package.json version ${pkg.version} and app.config.json programVersion ${config.programVersion} differ; make them one version`])
+    fail([
+      `package.json version ${pkg.version} and app.config.json programVersion ${config.programVersion} differ; make them one version`,
+    ])
   }
   const slug = slugOf(pkg.name ?? config.displayName)
   const name = `${slug}-service-v${config.programVersion}`
   const staging = mkdtempSync(join(tmpdir(), 'package-'))
   mkdirSync(join(root, PACKAGE_DIR), { recursive: true })
   const report = (file: string, files: number, bytes: Uint8Array): void =>
-    console.log(`${PACKAGE_DIR}/${file}: ${files} files, ${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}`)
+    console.log(
+      `${PACKAGE_DIR}/${file}: ${files} files, ${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}`,
+    )
   try {
     const files = stage(root, join(staging, name), config)
     const tar = execFileSync('tar', [...tarArgs(), '-cf', '-', '-C', staging, name], { maxBuffer: 1 << 30 })

@@ -22,7 +22,12 @@ import { withBrowser } from './browser.js'
 export const VIDEO_FILE = 'docs/media/integration-demo.mp4'
 export const CAPTIONS_FILE = 'docs/media/integration-demo.vtt'
 const VIEWPORT = { width: 1280, height: 720 }
-const SANDBOX = { accessId: 'video-access-id', secretKey: 'video-secret-key', token: 'video-token', owners: ['Demo Organization'] }
+const SANDBOX = {
+  accessId: 'video-access-id',
+  secretKey: 'video-secret-key',
+  token: 'video-token',
+  owners: ['Demo Organization'],
+}
 /** Silence after each scene's narration, seconds. */
 const PAUSE_S = 0.8
 const MAX_LINES = 22
@@ -42,7 +47,11 @@ const clip = (text: string): string => {
   return (lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES - 1), '  …'] : lines).join('\n')
 }
 
-const slide = (scene: Scene, index: number, total: number): string => `<!doctype html><html><head><meta charset="utf-8"><style>
+const slide = (
+  scene: Scene,
+  index: number,
+  total: number,
+): string => `<!doctype html><html><head><meta charset="utf-8"><style>
   body { margin: 0; width: 1280px; height: 720px; font-family: 'DejaVu Sans', sans-serif; background: #f4f6f8; color: #1b2733; }
   header { padding: 22px 40px 8px; font-size: 30px; font-weight: bold; }
   header small { float: right; font-size: 16px; color: #6b7785; font-weight: normal; padding-top: 10px; }
@@ -58,18 +67,27 @@ const slide = (scene: Scene, index: number, total: number): string => `<!doctype
 const pretty = (value: unknown): string => JSON.stringify(value, null, 2)
 
 const call = async (url: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
-  const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(
+    url,
+    body === undefined
+      ? {}
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  )
   return { status: res.status, json: await res.json() }
 }
 
 const curl = (url: string, body?: unknown): string =>
-  body === undefined ? `$ curl -s ${url}` : `$ curl -s ${url} \\\n    -H 'content-type: application/json' -d '${JSON.stringify(body)}'`
+  body === undefined
+    ? `$ curl -s ${url}`
+    : `$ curl -s ${url} \\\n    -H 'content-type: application/json' -d '${JSON.stringify(body)}'`
 
 /** The scenes, each from a real call against the running service and stand-in. */
 const recordScenes = async (root: string, serviceUrl: string, sandboxUrl: string): Promise<Scene[]> => {
   const scenes: Scene[] = []
   const health = await call(`${serviceUrl}/health`)
-  const sources = (health.json as { sources: { id: string; state: string }[] }).sources.map((s) => `${s.id.padEnd(11)} ${s.state}`)
+  const sources = (health.json as { sources: { id: string; state: string }[] }).sources.map(
+    (s) => `${s.id.padEnd(11)} ${s.state}`,
+  )
   scenes.push({
     title: 'A service beside ThreatConnect',
     narration:
@@ -79,7 +97,7 @@ const recordScenes = async (root: string, serviceUrl: string, sandboxUrl: string
 
   const urlBody = { indicator: 'hxxp://bad[.]example/login' }
   const urlRun = await call(`${serviceUrl}/run`, urlBody)
-  const results = (urlRun.json as { exitMessage: string; outputs: { enrich: { results: Record<string, unknown> } } })
+  const results = urlRun.json as { exitMessage: string; outputs: { enrich: { results: Record<string, unknown> } } }
   const { json: _json, note: _note, ...shown } = results.outputs.enrich.results
   scenes.push({
     title: 'Enrich an indicator',
@@ -88,10 +106,17 @@ const recordScenes = async (root: string, serviceUrl: string, sandboxUrl: string
     panel: `${curl(`${serviceUrl}/run`, urlBody)}\nHTTP ${urlRun.status}\n\nexitMessage: ${results.exitMessage}\noutputs.enrich.results:\n${pretty(shown)}`,
   })
 
-  const component = JSON.parse(unpackPbxz(readFileSync(join(root, COMPONENT_FILE)))) as { jobList: { name: string; jobParameterList: { appCatalogItemParameter: { paramName: string }; value?: string }[] }[] }
+  const component = JSON.parse(unpackPbxz(readFileSync(join(root, COMPONENT_FILE)))) as {
+    jobList: { name: string; jobParameterList: { appCatalogItemParameter: { paramName: string }; value?: string }[] }[]
+  }
   const param = (job: string, name: string): string =>
-    component.jobList.find((j) => j.name === job)?.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value ?? ''
-  const rows = (JSON.parse(param('Map the outputs', 'string_expressions')) as { key: string; value: string }[]).slice(0, 8)
+    component.jobList
+      .find((j) => j.name === job)
+      ?.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value ?? ''
+  const rows = (JSON.parse(param('Map the outputs', 'string_expressions')) as { key: string; value: string }[]).slice(
+    0,
+    8,
+  )
   scenes.push({
     title: 'The playbook component',
     narration:
@@ -108,8 +133,12 @@ const recordScenes = async (root: string, serviceUrl: string, sandboxUrl: string
 
   const noteBody = { indicator: '203.0.113.9', write_note: true, apply_rating: true }
   const noteRun = await call(`${serviceUrl}/run`, noteBody)
-  const writeback = (noteRun.json as { outputs: { enrich: { results: { writeback: { status: string; indicator_id: string } } } } }).outputs.enrich.results.writeback
-  const posts = await fetch(`${sandboxUrl}/api/v3/posts?objectId=${writeback.indicator_id}&objectType=Indicator`, { headers: { authorization: `TC-Token ${SANDBOX.token}` } })
+  const writeback = (
+    noteRun.json as { outputs: { enrich: { results: { writeback: { status: string; indicator_id: string } } } } }
+  ).outputs.enrich.results.writeback
+  const posts = await fetch(`${sandboxUrl}/api/v3/posts?objectId=${writeback.indicator_id}&objectType=Indicator`, {
+    headers: { authorization: `TC-Token ${SANDBOX.token}` },
+  })
   const post = ((await posts.json()) as { data: { text: string }[] }).data[0]?.text ?? ''
   scenes.push({
     title: 'A note on the indicator, when asked',
@@ -154,7 +183,11 @@ const recordScenes = async (root: string, serviceUrl: string, sandboxUrl: string
 }
 
 const seconds = (wav: string): number =>
-  Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', wav], { encoding: 'utf8' }).trim())
+  Number(
+    execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', wav], {
+      encoding: 'utf8',
+    }).trim(),
+  )
 
 const timestamp = (s: number): string => {
   const ms = Math.round(s * 1000)
@@ -181,14 +214,45 @@ const render = async (root: string, scenes: readonly Scene[], work: string): Pro
     execFileSync('ffmpeg', [
       ...['-y', '-loglevel', 'error', '-loop', '1', '-framerate', '2', '-i', join(work, `scene-${i}.png`), '-i', wav],
       ...['-af', `apad=pad_dur=${PAUSE_S}`, '-t', length.toFixed(2)],
-      ...['-c:v', 'libx264', '-tune', 'stillimage', '-pix_fmt', 'yuv420p', '-r', '2', '-c:a', 'aac', '-b:a', '64k', '-ar', '22050', segment],
+      ...[
+        '-c:v',
+        'libx264',
+        '-tune',
+        'stillimage',
+        '-pix_fmt',
+        'yuv420p',
+        '-r',
+        '2',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '64k',
+        '-ar',
+        '22050',
+        segment,
+      ],
     ])
     list.push(`file '${segment}'`)
     cues.push(String(i + 1), `${timestamp(at)} --> ${timestamp(at + length)}`, scene.narration, '')
     at += length
   }
   writeFileSync(join(work, 'list.txt'), `${list.join('\n')}\n`)
-  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', join(work, 'list.txt'), '-c', 'copy', '-movflags', '+faststart', join(root, VIDEO_FILE)])
+  execFileSync('ffmpeg', [
+    '-y',
+    '-loglevel',
+    'error',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    join(work, 'list.txt'),
+    '-c',
+    'copy',
+    '-movflags',
+    '+faststart',
+    join(root, VIDEO_FILE),
+  ])
   writeFileSync(join(root, CAPTIONS_FILE), cues.join('\n'))
   return { duration: at }
 }
@@ -218,7 +282,9 @@ const main = async (): Promise<void> => {
     const serviceUrl = await app.listen({ host: config.host, port: config.port })
     const scenes = await recordScenes(root, serviceUrl, sandboxUrl)
     const { duration } = await render(root, scenes, work)
-    process.stdout.write(`record-video: ${VIDEO_FILE} (${scenes.length} scenes, ${duration.toFixed(1)} s) and ${CAPTIONS_FILE}\n`)
+    process.stdout.write(
+      `record-video: ${VIDEO_FILE} (${scenes.length} scenes, ${duration.toFixed(1)} s) and ${CAPTIONS_FILE}\n`,
+    )
   } finally {
     await app?.close().catch(() => undefined)
     await sandbox.close().catch(() => undefined)

@@ -14,16 +14,22 @@ const DEV_DEFAULTS = {
 
 const setting = (name: keyof typeof DEV_DEFAULTS): { value: string; defaulted: boolean } => {
   const raw = process.env[name]
-  return raw === undefined || raw === '' ? { value: DEV_DEFAULTS[name], defaulted: true } : { value: raw, defaulted: false }
+  return raw === undefined || raw === ''
+    ? { value: DEV_DEFAULTS[name], defaulted: true }
+    : { value: raw, defaulted: false }
 }
 
 const main = async (): Promise<void> => {
   const portText = process.env['SANDBOX_PORT'] ?? '8090'
-  if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new Error(`SANDBOX_PORT: '${portText}' is not a port number`)
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535)
+    throw new Error(`SANDBOX_PORT: '${portText}' is not a port number`)
   const accessId = setting('SANDBOX_ACCESS_ID')
   const secretKey = setting('SANDBOX_SECRET_KEY')
   const token = setting('SANDBOX_TOKEN')
-  const owners = setting('SANDBOX_OWNERS').value.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  const owners = setting('SANDBOX_OWNERS')
+    .value.split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
 
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' })
   const app = buildSandbox({

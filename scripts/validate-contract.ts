@@ -9,7 +9,9 @@ import { SOURCE_DEFINITIONS } from '../src/sources/registry.js'
 
 try {
   console.log(describeContract(loadContract({ sources: SOURCE_DEFINITIONS })))
-  console.log('tcex checks not applied (app.config.json is a service and component spec in install.json\'s shape, not an installable app):')
+  console.log(
+    "tcex checks not applied (app.config.json is a service and component spec in install.json's shape, not an installable app):",
+  )
   for (const [check, why] of Object.entries(TCEX_CHECKS_NOT_APPLIED)) console.log(`  ${check}: ${why}`)
 } catch (error) {
   if (!(error instanceof ContractError)) throw error

@@ -11,6 +11,11 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown argument ${unknown.map((a) => `'${a}'`).join(', ')} (npm run alerts [-- --dry-run])\n`)
   process.exit(1)
 }
-const result = await runAlertsOnce({ env: process.env, root: findProjectRoot(), dryRun: args.includes('--dry-run'), print: (text) => process.stdout.write(`${text}\n`) })
+const result = await runAlertsOnce({
+  env: process.env,
+  root: findProjectRoot(),
+  dryRun: args.includes('--dry-run'),
+  print: (text) => process.stdout.write(`${text}\n`),
+})
 process.stdout.write(`${result.summaryLine}\n`)
 process.exitCode = result.exitCode

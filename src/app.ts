@@ -41,7 +41,10 @@ export interface BuildAppOptions {
   readonly now?: () => Date
   /** FEED_SCHEDULE: the feed job on its cron beside the service, reading its settings from `env`. */
   readonly feeds?: { readonly schedule: string | undefined; readonly env: Readonly<Record<string, string | undefined>> }
-  /** The alert service (ALERTS_CONFIG): its settings and rules, and the environment its notifiers and platform client read. */
+  /**
+   * The alert service (ALERTS_CONFIG): its settings and rules, and the environment its notifiers and platform client
+   * read.
+   */
   readonly alerts?: {
     readonly config: AlertConfig
     readonly env: Readonly<Record<string, string | undefined>>
@@ -90,8 +93,16 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(gracefulClose)
     await app.register(securityHeaders)
     await app.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
-    await app.register(runRateLimit, { limit: config.runRateLimit, redis: app.context.shared.store?.client, prefix: config.redisPrefix })
-    await app.register(openApi, { title: product, version: contract.config.programVersion, description: contract.config.note ?? '' })
+    await app.register(runRateLimit, {
+      limit: config.runRateLimit,
+      redis: app.context.shared.store?.client,
+      prefix: config.redisPrefix,
+    })
+    await app.register(openApi, {
+      title: product,
+      version: contract.config.programVersion,
+      description: contract.config.note ?? '',
+    })
     await app.register(runRoute)
     await app.register(healthRoute)
     await app.register(contractRoute)

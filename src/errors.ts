@@ -4,18 +4,45 @@
  */
 export const ERRORS = {
   INVALID_JSON: { status: 400, help: 'The body is not valid JSON. Check quoting and commas.' },
-  INVALID_PARAM: { status: 400, help: 'A param has the wrong type or value; `field` names it and the message says what is allowed.' },
+  INVALID_PARAM: {
+    status: 400,
+    help: 'A param has the wrong type or value; `field` names it and the message says what is allowed.',
+  },
   MISSING_PARAM: { status: 400, help: 'A required param (e.g. `indicator`) is missing.' },
-  UNKNOWN_PARAM: { status: 400, help: 'The body has a field that is not a param of the app (often a typo); the message lists the params.' },
-  INVALID_INDICATOR: { status: 400, help: 'The indicator is not of the given type, or of no known type; `field` is `indicator` or `indicator[i]`.' },
-  UNKNOWN_SOURCE: { status: 400, help: '`sources` names a source this service does not have; the message lists the known ones.' },
-  UNKNOWN_PROFILE: { status: 400, help: '`tc_profile` names a ThreatConnect profile the service is not configured with (TC_PROFILES); leave it empty for the default one.' },
-  UNAUTHORIZED: { status: 401, help: 'RUN_TOKEN is set and the request has no or a wrong `Authorization: Bearer` token.' },
+  UNKNOWN_PARAM: {
+    status: 400,
+    help: 'The body has a field that is not a param of the app (often a typo); the message lists the params.',
+  },
+  INVALID_INDICATOR: {
+    status: 400,
+    help: 'The indicator is not of the given type, or of no known type; `field` is `indicator` or `indicator[i]`.',
+  },
+  UNKNOWN_SOURCE: {
+    status: 400,
+    help: '`sources` names a source this service does not have; the message lists the known ones.',
+  },
+  UNKNOWN_PROFILE: {
+    status: 400,
+    help: '`tc_profile` names a ThreatConnect profile the service is not configured with (TC_PROFILES); leave it empty for the default one.',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    help: 'RUN_TOKEN is set and the request has no or a wrong `Authorization: Bearer` token.',
+  },
   NOT_FOUND: { status: 404, help: 'No such route; see GET /docs.' },
-  ALERTS_OFF: { status: 404, help: 'The alert service (or the notifier asked for) is not configured: ALERTS_CONFIG, and for e-mail SMTP_URL and ALERT_EMAIL_FROM; see docs/user-guide.md, "Alerts".' },
+  ALERTS_OFF: {
+    status: 404,
+    help: 'The alert service (or the notifier asked for) is not configured: ALERTS_CONFIG, and for e-mail SMTP_URL and ALERT_EMAIL_FROM; see docs/user-guide.md, "Alerts".',
+  },
   METHOD_NOT_ALLOWED: { status: 405, help: 'The route exists but not for this method.' },
-  PAYLOAD_TOO_LARGE: { status: 413, help: 'The body is over BODY_LIMIT bytes; send fewer indicators per call or raise the limit.' },
-  BATCH_TOO_LARGE: { status: 413, help: 'The run would make more vendor lookups (indicators x vendor sources) than MAX_VENDOR_LOOKUPS; the message says how many indicators fit.' },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    help: 'The body is over BODY_LIMIT bytes; send fewer indicators per call or raise the limit.',
+  },
+  BATCH_TOO_LARGE: {
+    status: 413,
+    help: 'The run would make more vendor lookups (indicators x vendor sources) than MAX_VENDOR_LOOKUPS; the message says how many indicators fit.',
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, help: 'Send `Content-Type: application/json`.' },
   TOO_MANY_REQUESTS: { status: 429, help: 'This client called /run too often; wait for Retry-After.' },
   INTERNAL: { status: 500, help: 'A bug: the reply carries a request id; the service log has the details under it.' },
@@ -29,11 +56,11 @@ export const ERROR_STATUS = Object.fromEntries(Object.entries(ERRORS).map(([code
 export type ErrorCode = keyof typeof ERRORS
 
 /** Most characters an error's message and field may carry: they quote the request, and go to replies and logs. */
-export const MAX_MESSAGE_CHARS = 512
-export const MAX_FIELD_CHARS = 128
+const MAX_MESSAGE_CHARS = 512
+const MAX_FIELD_CHARS = 128
 
 /** `text` cut to `max` characters, saying how much was left out. */
-export const capText = (text: string, max: number): string =>
+const capText = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`
 
 export class AppError extends Error {
@@ -56,7 +83,9 @@ export class AppError extends Error {
 
 export const httpStatusOf = (code: ErrorCode): number => ERROR_STATUS[code]
 
-/** Why a source could not answer. Reported per source in sources.failed / sources.skipped, never thrown to the caller. */
+/**
+ * Why a source could not answer. Reported per source in sources.failed / sources.skipped, never thrown to the caller.
+ */
 export const SOURCE_FAILURE_KINDS = [
   'timeout',
   'rate_limited',

@@ -40,7 +40,9 @@ try {
     dryRun,
     env: process.env,
     log: (line) => process.stdout.write(`${line}\n`),
-    ...(alerts !== undefined ? { onAdded: async (feed, items) => void (await alerts?.observeFeed({ feed, items })) } : {}),
+    ...(alerts !== undefined
+      ? { onAdded: async (feed, items) => void (await alerts?.observeFeed({ feed, items })) }
+      : {}),
   })
   process.stdout.write(`${result.summaryLine}\n`)
   process.exitCode = result.exitCode

@@ -46,28 +46,88 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /** Every metric a service instance has. */
 export const SERVICE_METRICS: readonly MetricDefinition[] = [
-  { name: SOURCE_REQUESTS_TOTAL, help: 'HTTP requests sent to a source, retries included (what the vendor counts against the quota).', labels: ['source'] },
-  { name: SOURCE_FAILURES_TOTAL, help: 'Source calls that ended without an answer, by failure kind (skips included).', labels: ['source', 'kind'] },
+  {
+    name: SOURCE_REQUESTS_TOTAL,
+    help: 'HTTP requests sent to a source, retries included (what the vendor counts against the quota).',
+    labels: ['source'],
+  },
+  {
+    name: SOURCE_FAILURES_TOTAL,
+    help: 'Source calls that ended without an answer, by failure kind (skips included).',
+    labels: ['source', 'kind'],
+  },
   { name: SOURCE_RETRIES_TOTAL, help: 'Retried requests to a source.', labels: ['source'] },
-  { name: SOURCE_THROTTLED_WAITS_TOTAL, help: "Requests that had to wait for the source's rate limiter before going out.", labels: ['source'] },
+  {
+    name: SOURCE_THROTTLED_WAITS_TOTAL,
+    help: "Requests that had to wait for the source's rate limiter before going out.",
+    labels: ['source'],
+  },
   { name: SOURCE_CACHE_HITS_TOTAL, help: 'Lookups answered from the finding cache.', labels: ['source'] },
   { name: PLATFORM_REQUESTS_TOTAL, help: 'HTTP requests sent to the ThreatConnect API, retries included.', labels: [] },
-  { name: PLATFORM_FAILURES_TOTAL, help: 'ThreatConnect API calls that ended without an answer, by failure kind.', labels: ['kind'] },
+  {
+    name: PLATFORM_FAILURES_TOTAL,
+    help: 'ThreatConnect API calls that ended without an answer, by failure kind.',
+    labels: ['kind'],
+  },
   { name: PLATFORM_RETRIES_TOTAL, help: 'Retried requests to the ThreatConnect API.', labels: [] },
-  { name: PLATFORM_THROTTLED_WAITS_TOTAL, help: 'ThreatConnect API requests that waited for its rate limiter.', labels: [] },
-  { name: SHARED_STORE_ERRORS_TOTAL, help: 'Commands to the shared store (Redis) that failed or timed out, by operation; the service then used its in-process fallback.', labels: ['operation'] },
-  { name: NOTIFIER_REQUESTS_TOTAL, help: 'HTTP requests sent by an alert notifier (slack, slack_webhook, webhook).', labels: ['notifier'] },
-  { name: NOTIFIER_FAILURES_TOTAL, help: "Alert notifiers' HTTP calls that ended without an answer, by failure kind.", labels: ['notifier', 'kind'] },
-  { name: ALERTS_RAISED_TOTAL, help: 'Outbox entries added (one alert for one destination), by service; repeats of a dedup key are not counted.', labels: ['service'] },
-  { name: ALERTS_DELIVERIES_TOTAL, help: 'Messages a notifier tried to deliver, by notifier and outcome (sent, retry, dead).', labels: ['notifier', 'outcome'] },
-  { name: ALERTS_ERRORS_TOTAL, help: 'Alert service failures that are not a delivery (an outbox write, a watchlist poll), by operation.', labels: ['operation'] },
-  { name: RUN_DURATION_SECONDS, help: 'Time to answer POST /run, by outcome (ok, failed, no_results).', labels: ['outcome'], buckets: LATENCY_BUCKETS },
-  { name: SOURCE_CALL_DURATION_SECONDS, help: 'Time of one source lookup within a run (cache hits included), by source and status.', labels: ['source', 'status'], buckets: LATENCY_BUCKETS },
-  { name: WRITEBACK_DURATION_SECONDS, help: 'Time of the write-back of one run.', labels: [], buckets: LATENCY_BUCKETS },
+  {
+    name: PLATFORM_THROTTLED_WAITS_TOTAL,
+    help: 'ThreatConnect API requests that waited for its rate limiter.',
+    labels: [],
+  },
+  {
+    name: SHARED_STORE_ERRORS_TOTAL,
+    help: 'Commands to the shared store (Redis) that failed or timed out, by operation; the service then used its in-process fallback.',
+    labels: ['operation'],
+  },
+  {
+    name: NOTIFIER_REQUESTS_TOTAL,
+    help: 'HTTP requests sent by an alert notifier (slack, slack_webhook, webhook).',
+    labels: ['notifier'],
+  },
+  {
+    name: NOTIFIER_FAILURES_TOTAL,
+    help: "Alert notifiers' HTTP calls that ended without an answer, by failure kind.",
+    labels: ['notifier', 'kind'],
+  },
+  {
+    name: ALERTS_RAISED_TOTAL,
+    help: 'Outbox entries added (one alert for one destination), by service; repeats of a dedup key are not counted.',
+    labels: ['service'],
+  },
+  {
+    name: ALERTS_DELIVERIES_TOTAL,
+    help: 'Messages a notifier tried to deliver, by notifier and outcome (sent, retry, dead).',
+    labels: ['notifier', 'outcome'],
+  },
+  {
+    name: ALERTS_ERRORS_TOTAL,
+    help: 'Alert service failures that are not a delivery (an outbox write, a watchlist poll), by operation.',
+    labels: ['operation'],
+  },
+  {
+    name: RUN_DURATION_SECONDS,
+    help: 'Time to answer POST /run, by outcome (ok, failed, no_results).',
+    labels: ['outcome'],
+    buckets: LATENCY_BUCKETS,
+  },
+  {
+    name: SOURCE_CALL_DURATION_SECONDS,
+    help: 'Time of one source lookup within a run (cache hits included), by source and status.',
+    labels: ['source', 'status'],
+    buckets: LATENCY_BUCKETS,
+  },
+  {
+    name: WRITEBACK_DURATION_SECONDS,
+    help: 'Time of the write-back of one run.',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
 ]
 
 /** Label values: backslash, double quote and newline are escaped (exposition format rules). */
-export const escapeLabelValue = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+export const escapeLabelValue = (value: string): string =>
+  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/
@@ -91,7 +151,8 @@ export class Metrics {
   /** Declares a metric; declaring the same name again with the same labels is a no-op. */
   define(def: MetricDefinition): void {
     if (!NAME_RE.test(def.name)) throw new Error(`invalid metric name '${def.name}'`)
-    for (const label of def.labels) if (!LABEL_RE.test(label)) throw new Error(`invalid label name '${label}' on metric ${def.name}`)
+    for (const label of def.labels)
+      if (!LABEL_RE.test(label)) throw new Error(`invalid label name '${label}' on metric ${def.name}`)
     const existing = this.#metrics.get(def.name)
     if (existing) {
       if (existing.def.labels.join(',') !== def.labels.join(',')) {
@@ -100,7 +161,8 @@ export class Metrics {
       return
     }
     const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [this.registry] }
-    const metric = def.buckets === undefined ? new Counter(common) : new Histogram({ ...common, buckets: [...def.buckets] })
+    const metric =
+      def.buckets === undefined ? new Counter(common) : new Histogram({ ...common, buckets: [...def.buckets] })
     this.#metrics.set(def.name, { def, metric })
   }
 
@@ -121,7 +183,11 @@ export class Metrics {
     const { metric } = this.#checked(name, labels, 'counter')
     const { values } = await (metric as Counter<string>).get()
     const wanted = Object.entries(labels)
-    return values.find((v) => wanted.every(([k, value]) => v.labels[k] === value) && Object.keys(v.labels).length === wanted.length)?.value ?? 0
+    return (
+      values.find(
+        (v) => wanted.every(([k, value]) => v.labels[k] === value) && Object.keys(v.labels).length === wanted.length,
+      )?.value ?? 0
+    )
   }
 
   /** Prometheus text exposition format (version 0.0.4). */
@@ -134,9 +200,11 @@ export class Metrics {
     if (!found) throw new Error(`unknown metric ${name}: define it first`)
     if ((found.def.buckets === undefined) !== (kind === 'counter')) throw new Error(`metric ${name} is not a ${kind}`)
     for (const label of Object.keys(labels)) {
-      if (!found.def.labels.includes(label)) throw new Error(`metric ${name} has no label '${label}' (labels: ${found.def.labels.join(', ')})`)
+      if (!found.def.labels.includes(label))
+        throw new Error(`metric ${name} has no label '${label}' (labels: ${found.def.labels.join(', ')})`)
     }
-    for (const label of found.def.labels) if (labels[label] === undefined) throw new Error(`metric ${name} needs label '${label}'`)
+    for (const label of found.def.labels)
+      if (labels[label] === undefined) throw new Error(`metric ${name} needs label '${label}'`)
     return found
   }
 }

@@ -1,4 +1,7 @@
-/** Entry point: settings from the environment, one app instance, listen; close gracefully on SIGTERM/SIGINT (close-with-grace). */
+/**
+ * Entry point: settings from the environment, one app instance, listen; close gracefully on SIGTERM/SIGINT
+ * (close-with-grace).
+ */
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
@@ -50,12 +53,15 @@ const main = async (): Promise<void> => {
   const graceMs = config.runTimeoutMs + 5_000
   // On SIGTERM/SIGINT, or an uncaught error (logged at fatal), close gracefully: no new connections, the runs in
   // flight finish (their write-backs included), then the sources close. Past the grace, exit 1 anyway.
-  closeWithGrace({ delay: graceMs, logger: { error: (message: unknown) => started.log.error({ graceMs }, String(message)) } }, async ({ signal, err }) => {
-    if (err !== undefined) started.log.fatal({ err }, 'uncaught error; closing')
-    else started.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
-    await started.close()
-    started.log.info('stopped')
-  })
+  closeWithGrace(
+    { delay: graceMs, logger: { error: (message: unknown) => started.log.error({ graceMs }, String(message)) } },
+    async ({ signal, err }) => {
+      if (err !== undefined) started.log.fatal({ err }, 'uncaught error; closing')
+      else started.log.info({ signal, graceMs }, 'stopping: no new connections, finishing the requests in flight')
+      await started.close()
+      started.log.info('stopped')
+    },
+  )
   await started.listen({ host: config.host, port: config.port })
 }
 

@@ -19,7 +19,9 @@ export interface LocalInbox {
   close(): Promise<void>
 }
 
-export const startLocalInbox = async (options: { readonly port?: number; readonly user?: string; readonly pass?: string } = {}): Promise<LocalInbox> => {
+export const startLocalInbox = async (
+  options: { readonly port?: number; readonly user?: string; readonly pass?: string } = {},
+): Promise<LocalInbox> => {
   const messages: ParsedMail[] = []
   const raw: string[] = []
   const refusals = new Map<string, { code: number; message: string }>()
@@ -57,7 +59,8 @@ export const startLocalInbox = async (options: { readonly port?: number; readonl
   })
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()))
   const port = (server.server.address() as AddressInfo).port
-  const auth = options.user === undefined ? '' : `${encodeURIComponent(options.user)}:${encodeURIComponent(options.pass ?? '')}@`
+  const auth =
+    options.user === undefined ? '' : `${encodeURIComponent(options.user)}:${encodeURIComponent(options.pass ?? '')}@`
   return {
     url: `smtp://${auth}127.0.0.1:${port}`,
     messages,

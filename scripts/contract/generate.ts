@@ -45,7 +45,11 @@ const sourceOutputs = (source: SourceDefinition): OutputVariable[] => [
 ]
 
 /** The contract with its source-driven parts made from `sources`. */
-export const generateContract = (config: AppConfig, layout: Layout, sources: readonly SourceDefinition[]): { config: AppConfig; layout: Layout } => {
+export const generateContract = (
+  config: AppConfig,
+  layout: Layout,
+  sources: readonly SourceDefinition[],
+): { config: AppConfig; layout: Layout } => {
   const ids = sources.map((s) => s.id)
   const keyParams = sources.flatMap((s) => keyParam(s) ?? [])
   const keyNames = new Set(keyParams.map((p) => p.name))
@@ -59,7 +63,10 @@ export const generateContract = (config: AppConfig, layout: Layout, sources: rea
     return { ...param, sequence: i + 1 }
   })
 
-  const outputs = [...config.playbook.outputVariables.filter((o) => !isSourceOutput(o.name, ids)), ...sources.flatMap(sourceOutputs)]
+  const outputs = [
+    ...config.playbook.outputVariables.filter((o) => !isSourceOutput(o.name, ids)),
+    ...sources.flatMap(sourceOutputs),
+  ]
   const displayOf = new Map(layout.outputs.map((o) => [o.name, o.display]))
   const layoutOutputs: LayoutOutput[] = outputs.map((o) => {
     const display = displayOf.get(o.name)
@@ -67,7 +74,9 @@ export const generateContract = (config: AppConfig, layout: Layout, sources: rea
   })
   const inputs = layout.inputs.map((section) => {
     const kept = section.parameters.filter((p) => !keyNames.has(p.name) && !p.name.endsWith('_api_key'))
-    return section.title === CONNECTION_SECTION ? { ...section, parameters: [...kept, ...keyParams.map((p) => ({ name: p.name }))] } : { ...section, parameters: kept }
+    return section.title === CONNECTION_SECTION
+      ? { ...section, parameters: [...kept, ...keyParams.map((p) => ({ name: p.name }))] }
+      : { ...section, parameters: kept }
   })
   return {
     config: { ...config, params, playbook: { ...config.playbook, outputVariables: outputs } },

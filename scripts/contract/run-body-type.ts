@@ -24,7 +24,10 @@ const typeOf = (param: Param): string => {
       const types = param.playbookDataType ?? []
       const one = types.includes('TCEntity') ? ['string', 'TCEntity'] : ['string']
       const item = types.includes('TCEntityArray') ? '(string | TCEntity)' : 'string'
-      return [...one, ...(types.includes('StringArray') || types.includes('TCEntityArray') ? [`readonly ${item}[]`] : [])].join(' | ')
+      return [
+        ...one,
+        ...(types.includes('StringArray') || types.includes('TCEntityArray') ? [`readonly ${item}[]`] : []),
+      ].join(' | ')
     }
   }
 }

@@ -5,7 +5,11 @@
 import type { AppCatalogItem, VariableDeclaration } from './pbx.js'
 
 /** A 2025 export's version. With fail_on_error a non-2xx reply fails the step (and so the component). */
-export const HTTP_CLIENT: AppCatalogItem = { programName: 'TCPB - HTTP Client v3.0', displayName: 'HTTP Client', programVersion: '3.0.8' }
+export const HTTP_CLIENT: AppCatalogItem = {
+  programName: 'TCPB - HTTP Client v3.0',
+  displayName: 'HTTP Client',
+  programVersion: '3.0.8',
+}
 /** The reply body as text. */
 export const HTTP_CLIENT_CONTENT: VariableDeclaration = { name: 'http.content', type: 'String' }
 
@@ -13,17 +17,29 @@ export const HTTP_CLIENT_CONTENT: VariableDeclaration = { name: 'http.content', 
  * JMESPath (the newest version in the 2026 exports): `string_expressions` rows give String outputs,
  * `string_array_expressions` rows StringArray outputs, each named by its row key, from `json_data`.
  */
-export const JMESPATH: AppCatalogItem = { programName: 'TCPB - JMESPath v3.0', displayName: 'JMESPath', programVersion: '3.0.13' }
+export const JMESPATH: AppCatalogItem = {
+  programName: 'TCPB - JMESPath v3.0',
+  displayName: 'JMESPath',
+  programVersion: '3.0.13',
+}
 
 /** If / Else operator: Pass link when the condition holds, Fail link otherwise. */
 export const IF_ELSE: AppCatalogItem = { programName: 'If / Else', displayName: 'If / Else', programVersion: '1.0.0' }
 
 export const LOGGER: AppCatalogItem = { programName: 'Logger', displayName: 'Logger', programVersion: '1.0.0' }
 
-export const TAG_CREATE: AppCatalogItem = { programName: 'TCPB - TagCreate v1.0', displayName: 'Create ThreatConnect Tag', programVersion: '1.0.11' }
+export const TAG_CREATE: AppCatalogItem = {
+  programName: 'TCPB - TagCreate v1.0',
+  displayName: 'Create ThreatConnect Tag',
+  programVersion: '1.0.11',
+}
 
 /** Writes the rating (field_type RATING) or confidence onto the entities: the playbook stores data, not the service. */
-export const UPDATE_RATING: AppCatalogItem = { programName: 'TCPB - UpdateRating v1.0', displayName: 'Update ThreatConnect Threat Rating', programVersion: '1.0.11' }
+export const UPDATE_RATING: AppCatalogItem = {
+  programName: 'TCPB - UpdateRating v1.0',
+  displayName: 'Update ThreatConnect Threat Rating',
+  programVersion: '1.0.11',
+}
 
 /** What a UserAction trigger hands to the playbook: the indicator the analyst clicked, and about it. */
 export const USER_ACTION_OUTPUTS: readonly VariableDeclaration[] = [

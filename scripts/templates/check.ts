@@ -35,10 +35,12 @@ const viewOf = (config: AppConfig): ContractView => {
   }
 }
 
-const inNamespace = (contract: ContractView, name: string): boolean => contract.prefix !== undefined && name.startsWith(`${contract.prefix}.`)
+const inNamespace = (contract: ContractView, name: string): boolean =>
+  contract.prefix !== undefined && name.startsWith(`${contract.prefix}.`)
 
 const jobWhere = (pbx: PbxExport, job: PbxJob): string => `jobList[${pbx.jobList.indexOf(job)}] '${job.name}'`
-const triggerWhere = (pbx: PbxExport, t: PbxTrigger): string => `playbookTriggerList[${pbx.playbookTriggerList.indexOf(t)}] '${t.name}'`
+const triggerWhere = (pbx: PbxExport, t: PbxTrigger): string =>
+  `playbookTriggerList[${pbx.playbookTriggerList.indexOf(t)}] '${t.name}'`
 
 /** One playbook variable reference, read from `context` (a step, or a trigger's own fields). */
 const checkReference = (
@@ -51,24 +53,37 @@ const checkReference = (
   problems: ProblemList,
 ): void => {
   const key = variableKey(ref.name, ref.type)
-  if (!DATA_TYPES.includes(ref.type)) problems.add(where, 'unknown-type', `${ref.text}: '${ref.type}' is not a playbook data type`)
+  if (!DATA_TYPES.includes(ref.type))
+    problems.add(where, 'unknown-type', `${ref.text}: '${ref.type}' is not a playbook data type`)
   if (inNamespace(contract, ref.name) && !contract.outputs.has(key)) {
     problems.add(where, 'not-a-contract-output', `${ref.text}: ${key} is not an output app.config.json declares`)
   }
   if (ref.provider === 'Global') {
-    if (!ref.name.startsWith('gbl.')) problems.add(where, 'unknown-global', `${ref.text}: global variables are named gbl.*`)
+    if (!ref.name.startsWith('gbl.'))
+      problems.add(where, 'unknown-global', `${ref.text}: global variables are named gbl.*`)
     return
   }
-  const source = ref.provider === 'App' ? pbx.jobList.find((j) => j.id === ref.id) : pbx.playbookTriggerList.find((t) => t.id === ref.id)
+  const source =
+    ref.provider === 'App'
+      ? pbx.jobList.find((j) => j.id === ref.id)
+      : pbx.playbookTriggerList.find((t) => t.id === ref.id)
   if (source === undefined) {
-    problems.add(where, 'unknown-source', `${ref.text}: no ${ref.provider === 'App' ? 'step' : 'trigger'} with id ${ref.id} in this export`)
+    problems.add(
+      where,
+      'unknown-source',
+      `${ref.text}: no ${ref.provider === 'App' ? 'step' : 'trigger'} with id ${ref.id} in this export`,
+    )
     return
   }
   const declared = declaredVariables(source.outputVariables).some((d) => variableKey(d.name, d.type) === key)
   if (!declared) problems.add(where, 'undeclared-variable', `${ref.text}: '${source.name}' does not declare ${key}`)
   const node = ref.provider === 'App' ? jobNode(ref.id) : triggerNode(ref.id)
   if (context !== undefined && context.startsWith('job:') && !graph.upstreamOf(context).has(node)) {
-    problems.add(where, 'not-upstream', `${ref.text}: '${source.name}' does not run before this step, so its variables are not set yet`)
+    problems.add(
+      where,
+      'not-upstream',
+      `${ref.text}: '${source.name}' does not run before this step, so its variables are not set yet`,
+    )
   }
 }
 
@@ -77,24 +92,33 @@ const checkReferences = (pbx: PbxExport, graph: StepGraph, contract: ContractVie
     for (const text of stringsIn(value)) {
       for (const ref of findVariableReferences(text)) {
         if (ref.kind === 'malformed') {
-          problems.add(where, 'malformed-variable', `'${ref.text}' is not a variable an export holds (#Provider:<id>:<name>!<Type>, or \${ORGANIZATION:<TYPE>:<name>})`)
-        }
-        else if (ref.kind === 'playbook') checkReference(ref, context, where, pbx, graph, contract, problems)
+          problems.add(
+            where,
+            'malformed-variable',
+            `'${ref.text}' is not a variable an export holds (#Provider:<id>:<name>!<Type>, or \${ORGANIZATION:<TYPE>:<name>})`,
+          )
+        } else if (ref.kind === 'playbook') checkReference(ref, context, where, pbx, graph, contract, problems)
       }
     }
   }
   scan(pbx.name, undefined, '(top level).name')
   scan(pbx.description, undefined, '(top level).description')
   for (const job of pbx.jobList) {
-    for (const p of job.jobParameterList) scan(p.value, jobNode(job.id), `${jobWhere(pbx, job)} param '${p.appCatalogItemParameter.paramName}'`)
+    for (const p of job.jobParameterList)
+      scan(p.value, jobNode(job.id), `${jobWhere(pbx, job)} param '${p.appCatalogItemParameter.paramName}'`)
     declaredVariables(job.outputVariables).forEach((d) => {
       if (inNamespace(contract, d.name) && !contract.outputs.has(variableKey(d.name, d.type))) {
-        problems.add(`${jobWhere(pbx, job)}.outputVariables`, 'not-a-contract-output', `declares ${variableKey(d.name, d.type)}, which app.config.json does not`)
+        problems.add(
+          `${jobWhere(pbx, job)}.outputVariables`,
+          'not-a-contract-output',
+          `declares ${variableKey(d.name, d.type)}, which app.config.json does not`,
+        )
       }
     })
   }
   for (const trigger of pbx.playbookTriggerList) {
-    for (const [key, value] of Object.entries(trigger)) scan(value, triggerNode(trigger.id), `${triggerWhere(pbx, trigger)}.${key}`)
+    for (const [key, value] of Object.entries(trigger))
+      scan(value, triggerNode(trigger.id), `${triggerWhere(pbx, trigger)}.${key}`)
   }
 }
 
@@ -104,13 +128,19 @@ const checkTriggerKinds = (pbx: PbxExport, problems: ProblemList): void => {
     problems.add('playbookTriggerList', 'component-trigger', 'a component has exactly one trigger, of type PipeConfig')
   }
   if (pbx.type === 'Playbook') {
-    if (pbx.playbookTriggerList.length === 0) problems.add('playbookTriggerList', 'no-trigger', 'a playbook needs a trigger')
-    if (pipeConfigs.length > 0) problems.add('playbookTriggerList', 'component-trigger', 'PipeConfig triggers belong to components')
+    if (pbx.playbookTriggerList.length === 0)
+      problems.add('playbookTriggerList', 'no-trigger', 'a playbook needs a trigger')
+    if (pipeConfigs.length > 0)
+      problems.add('playbookTriggerList', 'component-trigger', 'PipeConfig triggers belong to components')
   }
   for (const t of pbx.playbookTriggerList.filter((t) => t.type === 'UserAction')) {
     for (const type of (t.userActionTypes ?? '').split(',').map((s) => s.trim())) {
       if (!(INDICATOR_TYPES as readonly string[]).includes(type)) {
-        problems.add(triggerWhere(pbx, t), 'user-action-type', `'${type}' is not an indicator type the app enriches (${INDICATOR_TYPES.join(', ')})`)
+        problems.add(
+          triggerWhere(pbx, t),
+          'user-action-type',
+          `'${type}' is not an indicator type the app enriches (${INDICATOR_TYPES.join(', ')})`,
+        )
       }
     }
   }
@@ -132,25 +162,49 @@ const checkComponentContract = (pbx: PbxExport, contract: ContractView, problems
       problems.add(at, 'unknown-input', 'is not a param of app.config.json')
       continue
     }
-    if (input.dataType !== inputDataType(param)) problems.add(at, 'input-type', `dataType ${input.dataType}, but the param is ${param.type} (${inputDataType(param)} as an input)`)
+    if (input.dataType !== inputDataType(param))
+      problems.add(
+        at,
+        'input-type',
+        `dataType ${input.dataType}, but the param is ${param.type} (${inputDataType(param)} as an input)`,
+      )
     if (!(param.playbookDataType ?? ['String']).includes(input.playbookDataType)) {
       problems.add(at, 'input-type', `playbookDataType ${input.playbookDataType} is not one the param accepts`)
     }
-    if (input.required !== (param.required ?? false)) problems.add(at, 'input-required', `required ${input.required}, but the param says ${param.required ?? false}`)
-    if (input.encrypted !== (param.encrypt ?? false)) problems.add(at, 'input-encrypted', `encrypted ${input.encrypted}, but the param says ${param.encrypt ?? false}`)
+    if (input.required !== (param.required ?? false))
+      problems.add(at, 'input-required', `required ${input.required}, but the param says ${param.required ?? false}`)
+    if (input.encrypted !== (param.encrypt ?? false))
+      problems.add(at, 'input-encrypted', `encrypted ${input.encrypted}, but the param says ${param.encrypt ?? false}`)
     if (input.defaultValue !== (param.default === undefined ? undefined : String(param.default))) {
-      problems.add(at, 'input-default', `defaultValue ${JSON.stringify(input.defaultValue)}, but the param's default is ${JSON.stringify(param.default)}`)
+      problems.add(
+        at,
+        'input-default',
+        `defaultValue ${JSON.stringify(input.defaultValue)}, but the param's default is ${JSON.stringify(param.default)}`,
+      )
     }
     if (param.type === 'Choice' && input.validValuesList.join('|') !== (param.validValues ?? []).join('|')) {
-      problems.add(at, 'input-values', `offers ${input.validValuesList.join(', ')}; the param allows ${(param.validValues ?? []).join(', ')}`)
+      problems.add(
+        at,
+        'input-values',
+        `offers ${input.validValuesList.join(', ')}; the param allows ${(param.validValues ?? []).join(', ')}`,
+      )
     }
   }
-  for (const name of contract.params.keys()) if (!seen.has(name)) problems.add(where, 'missing-input', `app.config.json param '${name}' is not an input`)
+  for (const name of contract.params.keys())
+    if (!seen.has(name)) problems.add(where, 'missing-input', `app.config.json param '${name}' is not an input`)
 
   const exposed = new Set(declaredVariables(trigger.outputVariables).map((d) => variableKey(d.name, d.type)))
   const expected = new Set(inputs.map((i) => variableKey(i.name, i.playbookDataType)))
-  for (const key of expected) if (!exposed.has(key)) problems.add(`${where}.outputVariables`, 'input-not-exposed', `input ${key} is not declared for the steps to read`)
-  for (const key of exposed) if (!expected.has(key)) problems.add(`${where}.outputVariables`, 'exposed-not-input', `${key} is declared but is no input`)
+  for (const key of expected)
+    if (!exposed.has(key))
+      problems.add(
+        `${where}.outputVariables`,
+        'input-not-exposed',
+        `input ${key} is not declared for the steps to read`,
+      )
+  for (const key of exposed)
+    if (!expected.has(key))
+      problems.add(`${where}.outputVariables`, 'exposed-not-input', `${key} is declared but is no input`)
 
   const outputs = new Set<string>()
   for (const output of pipeOutputs(trigger.pipeOutputParams)) {
@@ -162,11 +216,14 @@ const checkComponentContract = (pbx: PbxExport, contract: ContractView, problems
       continue
     }
     const key = variableKey(output.key, ref.type)
-    if ([...outputs].some((k) => k.startsWith(`${output.key}!`))) problems.add(at, 'duplicate-output', `'${output.key}' declared twice (a component output key is declared once)`)
+    if ([...outputs].some((k) => k.startsWith(`${output.key}!`)))
+      problems.add(at, 'duplicate-output', `'${output.key}' declared twice (a component output key is declared once)`)
     outputs.add(key)
-    if (!contract.outputs.has(key)) problems.add(at, 'not-a-contract-output', `${key} is not an output app.config.json declares`)
+    if (!contract.outputs.has(key))
+      problems.add(at, 'not-a-contract-output', `${key} is not an output app.config.json declares`)
   }
-  for (const key of contract.outputs) if (!outputs.has(key)) problems.add(where, 'missing-output', `contract output ${key} is not an output`)
+  for (const key of contract.outputs)
+    if (!outputs.has(key)) problems.add(where, 'missing-output', `contract output ${key} is not an output`)
 }
 
 /** A literal value the platform would reject for the param's type. */
@@ -182,12 +239,18 @@ const badLiteral = (param: Param, value: string, delimiter: string): string | un
   return undefined
 }
 
-/** A step that runs the component: sets only app params (valid values, every required one), reads only contract outputs. */
+/**
+ * A step that runs the component: sets only app params (valid values, every required one), reads only contract outputs.
+ */
 const checkComponentStep = (pbx: PbxExport, job: PbxJob, contract: ContractView, problems: ProblemList): void => {
   const where = jobWhere(pbx, job)
   const pipe = (pbx.exportablePipes ?? []).find((p) => p.definitionVersion === job.appCatalogItem.programName)
   if (pipe === undefined) {
-    problems.add(where, 'unknown-component', `runs component ${job.appCatalogItem.programName}, which is not among exportablePipes`)
+    problems.add(
+      where,
+      'unknown-component',
+      `runs component ${job.appCatalogItem.programName}, which is not among exportablePipes`,
+    )
     return
   }
   const pipeTrigger = pipe.playbookTriggerList.find((t) => t.type === 'PipeConfig')
@@ -211,12 +274,19 @@ const checkComponentStep = (pbx: PbxExport, job: PbxJob, contract: ContractView,
     if (wrong !== undefined && p.value !== undefined) problems.add(at, 'param-value', wrong)
   })
   for (const param of contract.params.values()) {
-    if (param.required && !set.get(param.name)) problems.add(where, 'missing-required-param', `required param '${param.name}' is not set`)
+    if (param.required && !set.get(param.name))
+      problems.add(where, 'missing-required-param', `required param '${param.name}' is not set`)
   }
   for (const d of declaredVariables(job.outputVariables)) {
     const key = variableKey(d.name, d.type)
-    if (!contract.outputs.has(key)) problems.add(`${where}.outputVariables`, 'not-a-contract-output', `${key} is not an output app.config.json declares`)
-    else if (!pipeOuts.has(key)) problems.add(`${where}.outputVariables`, 'not-a-component-output', `${key} is not an output of '${pipe.name}'`)
+    if (!contract.outputs.has(key))
+      problems.add(
+        `${where}.outputVariables`,
+        'not-a-contract-output',
+        `${key} is not an output app.config.json declares`,
+      )
+    else if (!pipeOuts.has(key))
+      problems.add(`${where}.outputVariables`, 'not-a-component-output', `${key} is not an output of '${pipe.name}'`)
   }
 }
 
@@ -225,8 +295,11 @@ const checkPbx = (pbx: PbxExport, contract: ContractView, problems: ProblemList)
   checkTriggerKinds(pbx, problems)
   checkReferences(pbx, graph, contract, problems)
   if (pbx.type === 'Component') checkComponentContract(pbx, contract, problems)
-  for (const job of pbx.jobList) if (job.appCatalogItem.pipeRunLevel === true) checkComponentStep(pbx, job, contract, problems)
-  ;(pbx.exportablePipes ?? []).forEach((pipe, i) => checkPbx(pipe, contract, problems.at(`exportablePipes[${i}] '${pipe.name}'`)))
+  for (const job of pbx.jobList)
+    if (job.appCatalogItem.pipeRunLevel === true) checkComponentStep(pbx, job, contract, problems)
+  ;(pbx.exportablePipes ?? []).forEach((pipe, i) =>
+    checkPbx(pipe, contract, problems.at(`exportablePipes[${i}] '${pipe.name}'`)),
+  )
 }
 
 /** Every problem of one parsed .pbx (`value` is the parsed JSON) against the contract; empty when it is good. */
@@ -247,8 +320,13 @@ export const checkTemplateText = (text: string, config: AppConfig, file: string)
   return checkTemplate(value, config, file)
 }
 
-/** Names of the org variables (${ORGANIZATION:TYPE:name}) a template reads, embedded components included: the README must tell users to set each. */
+/**
+ * Names of the org variables (${ORGANIZATION:TYPE:name}) a template reads, embedded components included: the README
+ * must tell users to set each.
+ */
 export const tcVariablesIn = (value: unknown): string[] => {
-  const names = stringsIn(value).flatMap((text) => findVariableReferences(text).flatMap((r) => (r.kind === 'org' ? [`${r.type}:${r.name}`] : [])))
+  const names = stringsIn(value).flatMap((text) =>
+    findVariableReferences(text).flatMap((r) => (r.kind === 'org' ? [`${r.type}:${r.name}`] : [])),
+  )
   return [...new Set(names)].sort()
 }

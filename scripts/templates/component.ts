@@ -31,7 +31,8 @@ export const outputExpression = (name: string): string => `outputs.${name}`
  * Input data types real component exports use (String, Boolean, Choice, KeyValueList): a MultiChoice param
  * becomes a String input that takes the `|`-joined value the service accepts.
  */
-export const inputDataType = (param: Param): string => (param.type === 'MultiChoice' || param.type === 'StringMixed' ? 'String' : param.type)
+export const inputDataType = (param: Param): string =>
+  param.type === 'MultiChoice' || param.type === 'StringMixed' ? 'String' : param.type
 
 /** What the designer offers for the input. */
 const validValues = (param: Param): string[] => {
@@ -42,9 +43,9 @@ const validValues = (param: Param): string[] => {
 }
 
 /** A component input has one type; the first (for indicator: String, one indicator) is what a step hands over. */
-export const inputType = (param: Param): PlaybookDataType => param.playbookDataType?.[0] ?? 'String'
+const inputType = (param: Param): PlaybookDataType => param.playbookDataType?.[0] ?? 'String'
 
-export const pipeInputParam = (param: Param, orderSequence: number): PipeInputParam => ({
+const pipeInputParam = (param: Param, orderSequence: number): PipeInputParam => ({
   uiHidden: false,
   allowMultiple: false,
   serviceConfig: false,
@@ -64,11 +65,13 @@ export const pipeInputParam = (param: Param, orderSequence: number): PipeInputPa
   variableTypes: [],
 })
 
-const triggerInput = (param: Param): string => playbookVariable('Trigger', COMPONENT_IDS.trigger, param.name, inputType(param))
+const triggerInput = (param: Param): string =>
+  playbookVariable('Trigger', COMPONENT_IDS.trigger, param.name, inputType(param))
 
 /**
  * The /run body: every param, each filled from the component input of the same name. Values are spliced in as
- * text, so they sit inside JSON quotes; Booleans and the sources list then arrive as "true" / "a|b", which /run accepts.
+ * text, so they sit inside JSON quotes; Booleans and the sources list then arrive as "true" / "a|b", which /run
+ * accepts.
  */
 export const runBody = (config: AppConfig): string =>
   JSON.stringify(Object.fromEntries(config.params.map((p) => [p.name, triggerInput(p)])), null, 2)
@@ -81,10 +84,14 @@ const pipeOutput = (output: OutputVariable): PipeOutputParam => {
   return { key: output.name, value, displayValue: value }
 }
 
-/** Inputs in the order the app's layout shows them (its sections by sequence), then those it does not place (hidden). */
+/**
+ * Inputs in the order the app's layout shows them (its sections by sequence), then those it does not place (hidden).
+ */
 export const paramsInLayoutOrder = (config: AppConfig, layout: Layout | undefined): Param[] => {
   if (layout === undefined) return [...config.params]
-  const placed = [...layout.inputs].sort((a, b) => a.sequence - b.sequence).flatMap((s) => s.parameters.map((p) => p.name))
+  const placed = [...layout.inputs]
+    .sort((a, b) => a.sequence - b.sequence)
+    .flatMap((s) => s.parameters.map((p) => p.name))
   const byName = new Map(config.params.map((p) => [p.name, p]))
   return [...placed.flatMap((name) => byName.get(name) ?? []), ...config.params.filter((p) => !placed.includes(p.name))]
 }
@@ -105,7 +112,9 @@ const componentTrigger = (config: AppConfig, params: readonly Param[]): PbxTrigg
 })
 
 const unsupported = (config: AppConfig): string[] =>
-  config.playbook.outputVariables.filter((o) => o.type !== 'String' && o.type !== 'StringArray').map((o) => `${o.name}!${o.type}`)
+  config.playbook.outputVariables
+    .filter((o) => o.type !== 'String' && o.type !== 'StringArray')
+    .map((o) => `${o.name}!${o.type}`)
 
 /** `layout` orders the inputs as the native app shows them; without it they follow app.config.json. */
 export const buildComponent = (config: AppConfig, layout?: Layout): PbxExport => {
@@ -113,11 +122,16 @@ export const buildComponent = (config: AppConfig, layout?: Layout): PbxExport =>
   if (odd.length > 0) throw new Error(`the component maps String and StringArray outputs only, not ${odd.join(', ')}`)
   const ids = COMPONENT_IDS
   const content = playbookVariable('App', ids.post, HTTP_CLIENT_CONTENT.name, HTTP_CLIENT_CONTENT.type)
-  const expressions = (outputs: readonly OutputVariable[]): string => keyValueList(outputs.map((o) => ({ key: o.name, value: outputExpression(o.name) })))
+  const expressions = (outputs: readonly OutputVariable[]): string =>
+    keyValueList(outputs.map((o) => ({ key: o.name, value: outputExpression(o.name) })))
   const strings = byType(config, 'String')
   const arrays = byType(config, 'StringArray')
   return {
-    ...exportHeader('Component', config.displayName, `${config.note ?? config.displayName} Runs on the enrichment service: POSTs the inputs to its /run and maps the reply onto the outputs; a failed run fails the step.`),
+    ...exportHeader(
+      'Component',
+      config.displayName,
+      `${config.note ?? config.displayName} Runs on the enrichment service: POSTs the inputs to its /run and maps the reply onto the outputs; a failed run fails the step.`,
+    ),
     version: config.programVersion.split('.').slice(0, 2).join('.'),
     jobList: [
       job({

@@ -35,7 +35,10 @@ const TOP_LEVEL_COMMON = [
 
 export const EXPORT_STRUCTURE = {
   /** The exported playbook or component itself (the file's top level). */
-  topLevel: { required: [...TOP_LEVEL_COMMON, 'exportablePipes'], optional: ['groupXid', 'notifyEmailList', 'blockList'] },
+  topLevel: {
+    required: [...TOP_LEVEL_COMMON, 'exportablePipes'],
+    optional: ['groupXid', 'notifyEmailList', 'blockList'],
+  },
   /** A component embedded in a playbook's exportablePipes. */
   embeddedComponent: { required: ['definitionVersion', ...TOP_LEVEL_COMMON], optional: ['groupXid'] },
   job: {
@@ -53,7 +56,16 @@ export const EXPORT_STRUCTURE = {
     ],
   },
   trigger: {
-    required: ['id', 'name', 'type', 'eventType', 'locationLeft', 'locationTop', 'playbookTriggerFilterList', 'outputVariables'],
+    required: [
+      'id',
+      'name',
+      'type',
+      'eventType',
+      'locationLeft',
+      'locationTop',
+      'playbookTriggerFilterList',
+      'outputVariables',
+    ],
     optional: [
       'scheduleType',
       'scheduleCronFormat',
@@ -71,7 +83,10 @@ export const EXPORT_STRUCTURE = {
       'pipeOutputParams',
     ],
   },
-  link: { required: ['type', 'isCircularOnTarget'], optional: ['sourceJobId', 'sourceTriggerId', 'targetJobId', 'targetTriggerId'] },
+  link: {
+    required: ['type', 'isCircularOnTarget'],
+    optional: ['sourceJobId', 'sourceTriggerId', 'targetJobId', 'targetTriggerId'],
+  },
   pipeInput: {
     required: [
       'uiHidden',

@@ -8,8 +8,10 @@ export type NodeKey = `job:${number}` | `trigger:${number}`
 export const jobNode = (id: number): NodeKey => `job:${id}`
 export const triggerNode = (id: number): NodeKey => `trigger:${id}`
 
-const sourceOf = (l: PbxLink): NodeKey => (l.sourceJobId !== undefined ? jobNode(l.sourceJobId) : triggerNode(l.sourceTriggerId ?? 0))
-const targetOf = (l: PbxLink): NodeKey => (l.targetJobId !== undefined ? jobNode(l.targetJobId) : triggerNode(l.targetTriggerId ?? 0))
+const sourceOf = (l: PbxLink): NodeKey =>
+  l.sourceJobId !== undefined ? jobNode(l.sourceJobId) : triggerNode(l.sourceTriggerId ?? 0)
+const targetOf = (l: PbxLink): NodeKey =>
+  l.targetJobId !== undefined ? jobNode(l.targetJobId) : triggerNode(l.targetTriggerId ?? 0)
 
 export interface StepGraph {
   /** Every node that runs before `node` on some path from a trigger (links back to a trigger excluded). */
@@ -20,7 +22,8 @@ export interface StepGraph {
 export const checkGraph = (pbx: PbxExport, problems: ProblemList): StepGraph => {
   const nodes = new Set<NodeKey>()
   const add = (key: NodeKey, where: string): void => {
-    if (nodes.has(key)) problems.add(where, 'duplicate-id', `id ${key.split(':')[1]} is used twice (steps and triggers share ids)`)
+    if (nodes.has(key))
+      problems.add(where, 'duplicate-id', `id ${key.split(':')[1]} is used twice (steps and triggers share ids)`)
     nodes.add(key)
   }
   pbx.jobList.forEach((j, i) => add(jobNode(j.id), `jobList[${i}] '${j.name}'`))
@@ -32,9 +35,11 @@ export const checkGraph = (pbx: PbxExport, problems: ProblemList): StepGraph => 
   pbx.playbookConnectionList.forEach((l, i) => {
     const where = `playbookConnectionList[${i}]`
     const [from, to] = [sourceOf(l), targetOf(l)]
-    for (const end of [from, to]) if (!nodes.has(end)) problems.add(where, 'unknown-link-end', `links ${end}, which is not in this export`)
+    for (const end of [from, to])
+      if (!nodes.has(end)) problems.add(where, 'unknown-link-end', `links ${end}, which is not in this export`)
     const toTrigger = l.targetTriggerId !== undefined
-    if (l.isCircularOnTarget !== toTrigger) problems.add(where, 'circular-flag', 'isCircularOnTarget must be true exactly for a link back to a trigger')
+    if (l.isCircularOnTarget !== toTrigger)
+      problems.add(where, 'circular-flag', 'isCircularOnTarget must be true exactly for a link back to a trigger')
     if (from === to) problems.add(where, 'self-link', `${from} links to itself`)
     const id = `${from}>${to}:${l.type}`
     if (seen.has(id)) problems.add(where, 'duplicate-link', `a second ${l.type} link ${from} -> ${to}`)
@@ -61,10 +66,15 @@ export const checkGraph = (pbx: PbxExport, problems: ProblemList): StepGraph => 
 
   pbx.jobList.forEach((j, i) => {
     const reachable = [...upstreamOf(jobNode(j.id))].some((n) => n.startsWith('trigger:'))
-    if (!reachable) problems.add(`jobList[${i}] '${j.name}'`, 'unreachable-step', 'no path from a trigger runs this step')
+    if (!reachable)
+      problems.add(`jobList[${i}] '${j.name}'`, 'unreachable-step', 'no path from a trigger runs this step')
   })
   if (pbx.type === 'Component' && returns === 0) {
-    problems.add('playbookConnectionList', 'no-return', 'a component hands its outputs back through a link to its trigger; there is none')
+    problems.add(
+      'playbookConnectionList',
+      'no-return',
+      'a component hands its outputs back through a link to its trigger; there is none',
+    )
   }
   return { upstreamOf }
 }

@@ -16,7 +16,7 @@ export interface AppCatalogItem {
   pipeRunLevel?: boolean
 }
 
-export interface JobParameter {
+interface JobParameter {
   appCatalogItemParameter: { paramName: string }
   value?: string
 }
@@ -98,13 +98,6 @@ export interface PbxExport {
 export interface VariableDeclaration {
   name: string
   type: PlaybookDataType
-}
-
-/** A declaration as exports write it inside outputVariables. */
-export interface ExportedDeclaration extends VariableDeclaration {
-  sourceInputList: unknown[]
-  loopVariables: boolean
-  encrypt: boolean
 }
 
 /** One input of a component, as its PipeConfig trigger declares it (current exports' fields). */

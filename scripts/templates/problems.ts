@@ -10,7 +10,8 @@ export interface TemplateProblem {
   readonly message: string
 }
 
-export const formatTemplateProblem = (p: TemplateProblem): string => `${p.file}: ${p.where}: ${p.message} [rule ${p.rule}]`
+export const formatTemplateProblem = (p: TemplateProblem): string =>
+  `${p.file}: ${p.where}: ${p.message} [rule ${p.rule}]`
 
 /** Collects problems for one file; `at` nests locations (an embedded component inside a playbook). */
 export class ProblemList {

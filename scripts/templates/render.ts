@@ -15,23 +15,26 @@ export const COMPONENT_FILE = `${TEMPLATES_DIR}/enrich-indicator.component.pbxz`
 export const PLAYBOOK_FILE = `${TEMPLATES_DIR}/enrich-on-demand.playbook.pbxz`
 export const TEMPLATES_README = `${TEMPLATES_DIR}/README.md`
 /** The one entry of a .pbxz. */
-export const PBX_ENTRY = 'playbook.pbx'
+const PBX_ENTRY = 'playbook.pbx'
 
-export const formatPbx = (pbx: PbxExport): string => `${JSON.stringify(pbx, null, 2)}\n`
+const formatPbx = (pbx: PbxExport): string => `${JSON.stringify(pbx, null, 2)}\n`
 
 /** The id a playbook runs an embedded component by: a digest of the component's content, as exports carry. */
-export const definitionVersionOf = (component: PbxExport): string => createHash('md5').update(formatPbx(component)).digest('hex')
+export const definitionVersionOf = (component: PbxExport): string =>
+  createHash('md5').update(formatPbx(component)).digest('hex')
 
 /** A fixed time for the zip entry, so the same text gives the same archive. */
 const ENTRY_TIME = new Date(Date.UTC(2026, 0, 1))
 
-export const packPbxz = (text: string): Uint8Array => zipSync({ [PBX_ENTRY]: [strToU8(text), { mtime: ENTRY_TIME }] }, { level: 9 })
+export const packPbxz = (text: string): Uint8Array =>
+  zipSync({ [PBX_ENTRY]: [strToU8(text), { mtime: ENTRY_TIME }] }, { level: 9 })
 
 /** The playbook.pbx text inside a .pbxz; throws naming what is wrong when it is not one. */
 export const unpackPbxz = (bytes: Uint8Array): string => {
   const entries = unzipSync(bytes)
   const entry = entries[PBX_ENTRY]
-  if (entry === undefined) throw new Error(`a .pbxz holds ${PBX_ENTRY}; this one holds ${Object.keys(entries).join(', ') || 'nothing'}`)
+  if (entry === undefined)
+    throw new Error(`a .pbxz holds ${PBX_ENTRY}; this one holds ${Object.keys(entries).join(', ') || 'nothing'}`)
   return strFromU8(entry)
 }
 

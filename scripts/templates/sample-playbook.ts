@@ -23,14 +23,15 @@ export const PLAYBOOK_IDS = {
 } as const
 
 /** The indicator types the action is offered on. */
-export const USER_ACTION_TYPES = ['Address', 'Host', 'URL', 'File'] as const
+const USER_ACTION_TYPES = ['Address', 'Host', 'URL', 'File'] as const
 /** The param that receives the clicked indicator. */
-export const INDICATOR_PARAM = 'indicator'
-export const MALICIOUS_TAG = 'Enrichment: malicious'
+const INDICATOR_PARAM = 'indicator'
+const MALICIOUS_TAG = 'Enrichment: malicious'
 
 const item = playbookVariable('Trigger', PLAYBOOK_IDS.trigger, 'trg.action.item', 'String')
 const entity = playbookVariable('Trigger', PLAYBOOK_IDS.trigger, 'trg.action.entity', 'TCEntity')
-const output = (name: string, type = 'String'): string => playbookVariable('App', PLAYBOOK_IDS.enrich, `enrich.results.${name}`, type)
+const output = (name: string, type = 'String'): string =>
+  playbookVariable('App', PLAYBOOK_IDS.enrich, `enrich.results.${name}`, type)
 
 /** Each param the step sets: the clicked indicator, else the param's default; no default: left for the user. */
 const componentParams = (params: readonly Param[]): Record<string, string> =>
@@ -63,7 +64,8 @@ const userActionTrigger = (): PbxTrigger => ({
 
 /** `component` must carry its definitionVersion: the step that runs it names it by that. */
 export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): PbxExport => {
-  if (component.definitionVersion === undefined) throw new Error('the component needs a definitionVersion to be run from a playbook')
+  if (component.definitionVersion === undefined)
+    throw new Error('the component needs a definitionVersion to be run from a playbook')
   const ids = PLAYBOOK_IDS
   return {
     ...exportHeader(
@@ -76,7 +78,12 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
       job({
         id: ids.enrich,
         name: component.name,
-        app: { programName: component.definitionVersion, displayName: component.name, programVersion: '1.0.0', pipeRunLevel: true },
+        app: {
+          programName: component.definitionVersion,
+          displayName: component.name,
+          programVersion: '1.0.0',
+          pipeRunLevel: true,
+        },
         at: [0, 200],
         params: componentParams(config.params),
         outputs: config.playbook.outputVariables.map(({ name, type }) => ({ name, type })),
@@ -86,7 +93,13 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
         name: 'Verdict is malicious?',
         app: IF_ELSE,
         at: [300, 200],
-        params: { operand_1: output('verdict'), operator: 'equals', operand_2: 'malicious', match_case: 'false', as_numeric: 'false' },
+        params: {
+          operand_1: output('verdict'),
+          operator: 'equals',
+          operand_2: 'malicious',
+          match_case: 'false',
+          as_numeric: 'false',
+        },
       }),
       job({
         id: ids.tag,
@@ -100,7 +113,12 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
         name: 'Set the threat rating',
         app: UPDATE_RATING,
         at: [900, 200],
-        params: { source_entities: entity, rating: output('threat_rating'), field_type: 'RATING', fail_on_error: 'false' },
+        params: {
+          source_entities: entity,
+          rating: output('threat_rating'),
+          field_type: 'RATING',
+          fail_on_error: 'false',
+        },
       }),
       job({
         id: ids.logVerdict,
@@ -114,7 +132,10 @@ export const buildSamplePlaybook = (config: AppConfig, component: PbxExport): Pb
         name: 'Log the failure',
         app: LOGGER,
         at: [300, 400],
-        params: { logging: 'ERROR', log_message: `Enrichment of ${item} failed; the ${component.name} component's log says why.` },
+        params: {
+          logging: 'ERROR',
+          log_message: `Enrichment of ${item} failed; the ${component.name} component's log says why.`,
+        },
       }),
     ],
     playbookTriggerList: [userActionTrigger()],

@@ -14,7 +14,8 @@ const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >
 
 /** Drift from real exports: a key every real export of this kind carries is missing, or one none carries is there. */
 const checkKeys = (o: Obj, keys: KeySet, where: string, problems: ProblemList): void => {
-  for (const key of keys.required) if (!(key in o)) problems.add(where, 'export-drift', `missing '${key}', which every current export carries`)
+  for (const key of keys.required)
+    if (!(key in o)) problems.add(where, 'export-drift', `missing '${key}', which every current export carries`)
   for (const key of Object.keys(o)) {
     if (!(keys.required as readonly string[]).includes(key) && !(keys.optional as readonly string[]).includes(key)) {
       problems.add(where, 'export-drift', `'${key}' is in no current export`)
@@ -25,7 +26,7 @@ const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 const DATA_TYPES: readonly string[] = PLAYBOOK_DATA_TYPES
 
 /** Parses a JSON-in-a-string list field; undefined (with a problem) when it is not a JSON array. */
-export const parseJsonList = (text: unknown, where: string, problems: ProblemList): unknown[] | undefined => {
+const parseJsonList = (text: unknown, where: string, problems: ProblemList): unknown[] | undefined => {
   if (typeof text !== 'string') {
     problems.add(where, 'json-text', 'must be a string holding a JSON array')
     return undefined
@@ -47,17 +48,23 @@ const checkDeclarations = (text: unknown, where: string, problems: ProblemList):
     if (!isObj(d) || typeof d['name'] !== 'string' || d['name'] === '' || typeof d['type'] !== 'string') {
       problems.add(`${where}[${i}]`, 'declaration-shape', 'a declared variable needs a name and a type')
     } else if (!DATA_TYPES.includes(d['type'])) {
-      problems.add(`${where}[${i}]`, 'unknown-type', `'${d['type']}' is not a playbook data type (${DATA_TYPES.join(', ')})`)
+      problems.add(
+        `${where}[${i}]`,
+        'unknown-type',
+        `'${d['type']}' is not a playbook data type (${DATA_TYPES.join(', ')})`,
+      )
     }
   })
 }
 
 const requireString = (o: Obj, key: string, where: string, problems: ProblemList, nonEmpty = true): void => {
-  if (typeof o[key] !== 'string' || (nonEmpty && o[key] === '')) problems.add(where, 'field-type', `'${key}' must be a${nonEmpty ? ' non-empty' : ''} string`)
+  if (typeof o[key] !== 'string' || (nonEmpty && o[key] === ''))
+    problems.add(where, 'field-type', `'${key}' must be a${nonEmpty ? ' non-empty' : ''} string`)
 }
 
 const requireNumber = (o: Obj, key: string, where: string, problems: ProblemList): void => {
-  if (typeof o[key] !== 'number' || !Number.isFinite(o[key])) problems.add(where, 'field-type', `'${key}' must be a number`)
+  if (typeof o[key] !== 'number' || !Number.isFinite(o[key]))
+    problems.add(where, 'field-type', `'${key}' must be a number`)
 }
 
 const checkJob = (job: unknown, where: string, problems: ProblemList): void => {
@@ -70,7 +77,8 @@ const checkJob = (job: unknown, where: string, problems: ProblemList): void => {
   const item = job['appCatalogItem']
   if (!isObj(item)) problems.add(where, 'job-shape', "'appCatalogItem' must be an object")
   else {
-    for (const key of ['programName', 'displayName', 'programVersion']) requireString(item, key, `${where}.appCatalogItem`, problems)
+    for (const key of ['programName', 'displayName', 'programVersion'])
+      requireString(item, key, `${where}.appCatalogItem`, problems)
     if (item['pipeRunLevel'] !== undefined && typeof item['pipeRunLevel'] !== 'boolean') {
       problems.add(`${where}.appCatalogItem`, 'field-type', "'pipeRunLevel' must be a boolean")
     }
@@ -80,12 +88,15 @@ const checkJob = (job: unknown, where: string, problems: ProblemList): void => {
   else {
     params.forEach((p, i) => {
       const at = `${where}.jobParameterList[${i}]`
-      const named = isObj(p) && isObj(p['appCatalogItemParameter']) && typeof p['appCatalogItemParameter']['paramName'] === 'string'
+      const named =
+        isObj(p) && isObj(p['appCatalogItemParameter']) && typeof p['appCatalogItemParameter']['paramName'] === 'string'
       if (!named) problems.add(at, 'param-shape', 'needs appCatalogItemParameter.paramName')
-      else if (p['value'] !== undefined && typeof p['value'] !== 'string') problems.add(at, 'param-shape', "'value' must be a string")
+      else if (p['value'] !== undefined && typeof p['value'] !== 'string')
+        problems.add(at, 'param-shape', "'value' must be a string")
     })
   }
-  if (job['outputVariables'] !== undefined) checkDeclarations(job['outputVariables'], `${where}.outputVariables`, problems)
+  if (job['outputVariables'] !== undefined)
+    checkDeclarations(job['outputVariables'], `${where}.outputVariables`, problems)
 }
 
 const checkPipeInputs = (text: unknown, where: string, problems: ProblemList): void => {
@@ -94,10 +105,15 @@ const checkPipeInputs = (text: unknown, where: string, problems: ProblemList): v
     if (!isObj(p)) return problems.add(at, 'input-shape', 'an input must be an object')
     checkKeys(p, EXPORT_STRUCTURE.pipeInput, at, problems)
     if (!COMPONENT_INPUT_DATA_TYPES.includes(p['dataType'] as string)) {
-      problems.add(at, 'export-drift', `dataType ${JSON.stringify(p['dataType'])} is in no real component (${COMPONENT_INPUT_DATA_TYPES.join(', ')})`)
+      problems.add(
+        at,
+        'export-drift',
+        `dataType ${JSON.stringify(p['dataType'])} is in no real component (${COMPONENT_INPUT_DATA_TYPES.join(', ')})`,
+      )
     }
     for (const key of ['name', 'label', 'dataType', 'playbookDataType']) requireString(p, key, at, problems)
-    for (const key of ['required', 'encrypted', 'hidden']) if (typeof p[key] !== 'boolean') problems.add(at, 'field-type', `'${key}' must be a boolean`)
+    for (const key of ['required', 'encrypted', 'hidden'])
+      if (typeof p[key] !== 'boolean') problems.add(at, 'field-type', `'${key}' must be a boolean`)
     if (!Array.isArray(p['validValuesList']) || !p['validValuesList'].every((v) => typeof v === 'string')) {
       problems.add(at, 'field-type', "'validValuesList' must be an array of strings")
     }
@@ -130,17 +146,28 @@ const checkTrigger = (trigger: unknown, where: string, problems: ProblemList): v
 const checkLink = (link: unknown, where: string, problems: ProblemList): void => {
   if (!isObj(link)) return problems.add(where, 'link-shape', 'a link must be an object')
   checkKeys(link, EXPORT_STRUCTURE.link, where, problems)
-  if (link['type'] !== 'Pass' && link['type'] !== 'Fail') problems.add(where, 'link-shape', "'type' must be Pass or Fail")
-  if (typeof link['isCircularOnTarget'] !== 'boolean') problems.add(where, 'field-type', "'isCircularOnTarget' must be a boolean")
-  const ends = (job: string, trigger: string): number => [link[job], link[trigger]].filter((v) => v !== undefined).length
-  if (ends('sourceJobId', 'sourceTriggerId') !== 1) problems.add(where, 'link-shape', 'needs exactly one of sourceJobId, sourceTriggerId')
-  if (ends('targetJobId', 'targetTriggerId') !== 1) problems.add(where, 'link-shape', 'needs exactly one of targetJobId, targetTriggerId')
+  if (link['type'] !== 'Pass' && link['type'] !== 'Fail')
+    problems.add(where, 'link-shape', "'type' must be Pass or Fail")
+  if (typeof link['isCircularOnTarget'] !== 'boolean')
+    problems.add(where, 'field-type', "'isCircularOnTarget' must be a boolean")
+  const ends = (job: string, trigger: string): number =>
+    [link[job], link[trigger]].filter((v) => v !== undefined).length
+  if (ends('sourceJobId', 'sourceTriggerId') !== 1)
+    problems.add(where, 'link-shape', 'needs exactly one of sourceJobId, sourceTriggerId')
+  if (ends('targetJobId', 'targetTriggerId') !== 1)
+    problems.add(where, 'link-shape', 'needs exactly one of targetJobId, targetTriggerId')
   for (const key of ['sourceJobId', 'sourceTriggerId', 'targetJobId', 'targetTriggerId']) {
-    if (link[key] !== undefined && !isId(link[key])) problems.add(where, 'field-type', `'${key}' must be a positive integer`)
+    if (link[key] !== undefined && !isId(link[key]))
+      problems.add(where, 'field-type', `'${key}' must be a positive integer`)
   }
 }
 
-const checkList = (o: Obj, key: string, problems: ProblemList, each: (item: unknown, where: string, problems: ProblemList) => void): void => {
+const checkList = (
+  o: Obj,
+  key: string,
+  problems: ProblemList,
+  each: (item: unknown, where: string, problems: ProblemList) => void,
+): void => {
   const list = o[key]
   if (!Array.isArray(list)) return problems.add(key, 'top-level-shape', `'${key}' must be an array`)
   list.forEach((item, i) => each(item, `${key}[${i}]`, problems))
@@ -155,29 +182,39 @@ export const checkShape = (value: unknown, problems: ProblemList, embedded = fal
   }
   checkKeys(value, embedded ? EXPORT_STRUCTURE.embeddedComponent : EXPORT_STRUCTURE.topLevel, '(top level)', problems)
   requireString(value, 'name', '(top level)', problems)
-  for (const key of ['panX', 'panY', 'zoom', 'roiDollarsPerHour', 'roiMinutes', 'priority']) requireNumber(value, key, '(top level)', problems)
+  for (const key of ['panX', 'panY', 'zoom', 'roiDollarsPerHour', 'roiMinutes', 'priority'])
+    requireNumber(value, key, '(top level)', problems)
   requireString(value, 'description', '(top level)', problems, false)
   requireString(value, 'version', '(top level)', problems)
   if (!EXPORT_TYPES.includes(value['type'] as PbxExport['type'])) {
-    problems.add('(top level)', 'export-drift', `'type' must be ${EXPORT_TYPES.join(' or ')} as current exports say (legacy exports said Standard / Pipe)`)
+    problems.add(
+      '(top level)',
+      'export-drift',
+      `'type' must be ${EXPORT_TYPES.join(' or ')} as current exports say (legacy exports said Standard / Pipe)`,
+    )
   }
-  if (!LOG_LEVELS.includes(value['logLevel'] as string)) problems.add('(top level)', 'top-level-shape', `'logLevel' must be one of ${LOG_LEVELS.join(', ')}`)
+  if (!LOG_LEVELS.includes(value['logLevel'] as string))
+    problems.add('(top level)', 'top-level-shape', `'logLevel' must be one of ${LOG_LEVELS.join(', ')}`)
   if (embedded) {
     requireString(value, 'definitionVersion', '(top level)', problems)
-    if (value['type'] !== 'Component') problems.add('(top level)', 'top-level-shape', 'an exportable pipe must be of type Component')
+    if (value['type'] !== 'Component')
+      problems.add('(top level)', 'top-level-shape', 'an exportable pipe must be of type Component')
   }
   checkList(value, 'jobList', problems, checkJob)
   checkList(value, 'playbookTriggerList', problems, checkTrigger)
   checkList(value, 'playbookConnectionList', problems, checkLink)
   checkList(value, 'playbookLabels', problems, () => undefined)
   checkList(value, 'playbookScopeVariables', problems, () => undefined)
-  if (!embedded) checkList(value, 'exportablePipes', problems, (pipe, where) => checkShape(pipe, problems.at(where), true))
+  if (!embedded)
+    checkList(value, 'exportablePipes', problems, (pipe, where) => checkShape(pipe, problems.at(where), true))
   return problems.items.length === before
 }
 
 export const declaredVariables = (text: string | undefined): VariableDeclaration[] =>
   text === undefined ? [] : (JSON.parse(text) as VariableDeclaration[])
 
-export const pipeInputs = (text: string | undefined): PipeInputParam[] => (text === undefined ? [] : (JSON.parse(text) as PipeInputParam[]))
+export const pipeInputs = (text: string | undefined): PipeInputParam[] =>
+  text === undefined ? [] : (JSON.parse(text) as PipeInputParam[])
 
-export const pipeOutputs = (text: string | undefined): PipeOutputParam[] => (text === undefined ? [] : (JSON.parse(text) as PipeOutputParam[]))
+export const pipeOutputs = (text: string | undefined): PipeOutputParam[] =>
+  text === undefined ? [] : (JSON.parse(text) as PipeOutputParam[])

@@ -17,7 +17,8 @@ export interface JobSpec {
 /** Lists inside a step or trigger are exported as JSON text. */
 export const jsonText = (value: unknown): string => JSON.stringify(value)
 
-export const keyValueList = (rows: readonly KeyValueRow[]): string => jsonText(rows.map(({ key, value }) => ({ key, value })))
+export const keyValueList = (rows: readonly KeyValueRow[]): string =>
+  jsonText(rows.map(({ key, value }) => ({ key, value })))
 
 /** As exports write declarations: with the designer's bookkeeping fields. */
 export const declarations = (outputs: readonly VariableDeclaration[]): string =>
@@ -28,7 +29,9 @@ export const job = (spec: JobSpec): PbxJob => ({
   appCatalogItem: { ...spec.app },
   name: spec.name,
   jobParameterList: Object.entries(spec.params).map(([paramName, value]) =>
-    value === undefined ? { appCatalogItemParameter: { paramName } } : { appCatalogItemParameter: { paramName }, value },
+    value === undefined
+      ? { appCatalogItemParameter: { paramName } }
+      : { appCatalogItemParameter: { paramName }, value },
   ),
   locationLeft: spec.at[0],
   locationTop: spec.at[1],

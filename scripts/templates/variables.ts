@@ -16,7 +16,7 @@ export interface PlaybookVariableReference {
   readonly type: string
 }
 
-export interface OrgVariableReference {
+interface OrgVariableReference {
   readonly kind: 'org'
   readonly text: string
   /** TEXT, KEYCHAIN or FILE. */
@@ -25,7 +25,7 @@ export interface OrgVariableReference {
 }
 
 /** Text that starts like a playbook variable but is not one (a missing `!Type`, a bad id ...). */
-export interface MalformedReference {
+interface MalformedReference {
   readonly kind: 'malformed'
   readonly text: string
 }
@@ -42,7 +42,8 @@ const RUNTIME_VARIABLE = /&\{[^}]*\}/g
 export const playbookVariable = (provider: PlaybookVariableProvider, id: number, name: string, type: string): string =>
   `#${provider}:${id}:${name}!${type}`
 
-export const orgVariable = (type: 'TEXT' | 'KEYCHAIN' | 'FILE', name: string): string => `\${ORGANIZATION:${type}:${name}}`
+export const orgVariable = (type: 'TEXT' | 'KEYCHAIN' | 'FILE', name: string): string =>
+  `\${ORGANIZATION:${type}:${name}}`
 
 /** Every reference in one string, in order of appearance. */
 export const findVariableReferences = (text: string): VariableReference[] => {
@@ -51,7 +52,10 @@ export const findVariableReferences = (text: string): VariableReference[] => {
     PLAYBOOK_VARIABLE.lastIndex = start.index
     const m = PLAYBOOK_VARIABLE.exec(text)
     if (m === null) {
-      found.push({ at: start.index, ref: { kind: 'malformed', text: text.slice(start.index, start.index + 60).split(/\s/)[0] ?? '' } })
+      found.push({
+        at: start.index,
+        ref: { kind: 'malformed', text: text.slice(start.index, start.index + 60).split(/\s/)[0] ?? '' },
+      })
       continue
     }
     const [whole, provider, id, name, type] = m as unknown as [string, PlaybookVariableProvider, string, string, string]

@@ -13,8 +13,14 @@ export interface AlertConfig {
   readonly rules: readonly AlertRule[]
 }
 
-/** The settings and the rules, or undefined when ALERTS_CONFIG is unset; throws ConfigError / AlertConfigError naming each problem. */
-export const loadAlertConfig = async (env: Readonly<Record<string, string | undefined>>, root: string): Promise<AlertConfig | undefined> => {
+/**
+ * The settings and the rules, or undefined when ALERTS_CONFIG is unset; throws ConfigError / AlertConfigError naming
+ * each problem.
+ */
+export const loadAlertConfig = async (
+  env: Readonly<Record<string, string | undefined>>,
+  root: string,
+): Promise<AlertConfig | undefined> => {
   const settings = loadAlertSettings(env)
   if (settings.configPath === undefined) return undefined
   if (settings.schedule !== undefined) {
@@ -22,7 +28,9 @@ export const loadAlertConfig = async (env: Readonly<Record<string, string | unde
     try {
       new Cron(settings.schedule, { paused: true }).stop()
     } catch (err) {
-      throw new ConfigError([`ALERTS_SCHEDULE: '${settings.schedule.slice(0, 60)}' is not a cron expression (${(err as Error).message})`])
+      throw new ConfigError([
+        `ALERTS_SCHEDULE: '${settings.schedule.slice(0, 60)}' is not a cron expression (${(err as Error).message})`,
+      ])
     }
   }
   const path = isAbsolute(settings.configPath) ? settings.configPath : resolve(root, settings.configPath)

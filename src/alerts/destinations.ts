@@ -29,7 +29,8 @@ export const destinationLabel = (d: Destination): string => {
 }
 
 /** One string per destination (messages are grouped by it); a webhook's URL is kept out of it. */
-export const destinationId = (d: Destination): string => (d.kind === 'webhook' ? `webhook:${keyPrint(d.target)}` : `${d.kind}:${d.target}`)
+export const destinationId = (d: Destination): string =>
+  d.kind === 'webhook' ? `webhook:${keyPrint(d.target)}` : `${d.kind}:${d.target}`
 
 /** What makes an alert news again: a verdict alert's verdict (not its score's rating), else the rating. */
 const bucketOf = (alert: Alert): [string, string | number | null] =>
@@ -41,6 +42,15 @@ const bucketOf = (alert: Alert): [string, string | number | null] =>
  */
 export const dedupKey = (alert: Alert, d: Destination): string =>
   createHash('sha256')
-    .update(JSON.stringify([alert.ruleId, alert.indicator.type, alert.indicator.value.toLowerCase(), ...bucketOf(alert), d.kind, d.target]))
+    .update(
+      JSON.stringify([
+        alert.ruleId,
+        alert.indicator.type,
+        alert.indicator.value.toLowerCase(),
+        ...bucketOf(alert),
+        d.kind,
+        d.target,
+      ]),
+    )
     .digest('hex')
     .slice(0, 32)

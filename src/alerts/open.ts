@@ -30,17 +30,26 @@ export interface OpenAlertServiceOptions {
   readonly leaseMs?: number
 }
 
-export const notifiersOf = (settings: AlertSettings, http: HttpClientFactory): AlertNotifiers => ({
-  ...(settings.slackBotToken !== undefined ? { slack: createSlackApiNotifier({ token: settings.slackBotToken, apiUrl: settings.slackApiUrl }, http) } : {}),
-  ...(settings.slackWebhookUrl !== undefined ? { slackWebhook: createSlackWebhookNotifier(settings.slackWebhookUrl, http) } : {}),
-  ...(settings.smtpUrl !== undefined && settings.emailFrom !== undefined ? { email: createEmailNotifier({ smtpUrl: settings.smtpUrl, from: settings.emailFrom }) } : {}),
+const notifiersOf = (settings: AlertSettings, http: HttpClientFactory): AlertNotifiers => ({
+  ...(settings.slackBotToken !== undefined
+    ? { slack: createSlackApiNotifier({ token: settings.slackBotToken, apiUrl: settings.slackApiUrl }, http) }
+    : {}),
+  ...(settings.slackWebhookUrl !== undefined
+    ? { slackWebhook: createSlackWebhookNotifier(settings.slackWebhookUrl, http) }
+    : {}),
+  ...(settings.smtpUrl !== undefined && settings.emailFrom !== undefined
+    ? { email: createEmailNotifier({ smtpUrl: settings.smtpUrl, from: settings.emailFrom }) }
+    : {}),
   webhook: createWebhookNotifier(settings.webhookSecret, http),
 })
 
 export const openAlertService = (o: OpenAlertServiceOptions): AlertService => {
   const { settings, rules } = o.config
   const { shared, http, metrics, log } = o.context
-  const entries = shared.store !== undefined ? openRedisEntryStore(shared.store) : openFileEntryStore(isAbsolute(settings.outboxPath) ? settings.outboxPath : resolve(o.root, settings.outboxPath))
+  const entries =
+    shared.store !== undefined
+      ? openRedisEntryStore(shared.store)
+      : openFileEntryStore(isAbsolute(settings.outboxPath) ? settings.outboxPath : resolve(o.root, settings.outboxPath))
   const { profiles } = platformProfilesFromEnv(o.env)
   const platform = profiles.default
   return createAlertService({
@@ -48,7 +57,9 @@ export const openAlertService = (o: OpenAlertServiceOptions): AlertService => {
     rules,
     outbox: createOutbox(entries),
     notifiers: notifiersOf(settings, http),
-    ...(platform.configured ? { platform: { client: o.context.platform.clientFor(platform), owner: platform.owner } } : {}),
+    ...(platform.configured
+      ? { platform: { client: o.context.platform.clientFor(platform), owner: platform.owner } }
+      : {}),
     quota: shared.quota,
     metrics,
     log,

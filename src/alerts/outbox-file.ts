@@ -7,7 +7,20 @@
  * a temporary file, synced, and renamed over it (readers see the new file and read it whole). A line cut short by a
  * crash is cut off before the next append.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { processAlive } from '../util/process-alive.js'
@@ -80,7 +93,11 @@ export const openFileEntryStore = (path: string): EntryStore => {
       const buffer = Buffer.alloc(st.size - seen.offset)
       readSync(fd, buffer, 0, buffer.length, seen.offset)
       const whole = buffer.lastIndexOf(0x0a) + 1
-      seen = { ...seen, offset: seen.offset + whole, lines: seen.lines + apply(buffer.subarray(0, whole).toString('utf8')) }
+      seen = {
+        ...seen,
+        offset: seen.offset + whole,
+        lines: seen.lines + apply(buffer.subarray(0, whole).toString('utf8')),
+      }
     } finally {
       closeSync(fd)
     }
@@ -100,11 +117,13 @@ export const openFileEntryStore = (path: string): EntryStore => {
       try {
         const holder = Number(readFileSync(lockPath, 'utf8').trim())
         const age = Date.now() - statSync(lockPath).mtimeMs
-        if ((Number.isInteger(holder) && holder > 0 && !processAlive(holder)) || age > STALE_LOCK_MS) unlinkSync(lockPath)
+        if ((Number.isInteger(holder) && holder > 0 && !processAlive(holder)) || age > STALE_LOCK_MS)
+          unlinkSync(lockPath)
       } catch {
         // it went away meanwhile: try again
       }
-      if (Date.now() > deadline) throw new Error(`the alert outbox ${path} stayed locked for ${LOCK_WAIT_MS / 1000} s (${lockPath})`)
+      if (Date.now() > deadline)
+        throw new Error(`the alert outbox ${path} stayed locked for ${LOCK_WAIT_MS / 1000} s (${lockPath})`)
       await sleep(5)
     }
   }
@@ -127,7 +146,10 @@ export const openFileEntryStore = (path: string): EntryStore => {
 
   const compact = (): void => {
     const tmp = `${path}.${process.pid}.tmp`
-    const records: JournalLine[] = [...[...meta].map(([k, v]) => ({ m: [k, v] as const })), ...[...entries.values()].map((e) => ({ e }))]
+    const records: JournalLine[] = [
+      ...[...meta].map(([k, v]) => ({ m: [k, v] as const })),
+      ...[...entries.values()].map((e) => ({ e })),
+    ]
     const fd = openSync(tmp, 'w')
     try {
       writeSync(fd, records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : ''))
@@ -150,8 +172,9 @@ export const openFileEntryStore = (path: string): EntryStore => {
         const { result, records } = fn()
         if (records.length > 0) {
           append(records)
-          for (const r of records) if ('e' in r) put(r.e)
-          else meta.set(r.m[0], r.m[1])
+          for (const r of records)
+            if ('e' in r) put(r.e)
+            else meta.set(r.m[0], r.m[1])
           if (seen.lines > 2 * (entries.size + meta.size) + COMPACT_SLACK) compact()
         }
         return result
@@ -164,7 +187,8 @@ export const openFileEntryStore = (path: string): EntryStore => {
   }
 
   const newestFirst = (a: OutboxEntry, b: OutboxEntry): number => (b.sentAt ?? b.createdAt) - (a.sentAt ?? a.createdAt)
-  const same = (a: OutboxEntry | undefined, b: OutboxEntry): boolean => a !== undefined && JSON.stringify(a) === JSON.stringify(b)
+  const same = (a: OutboxEntry | undefined, b: OutboxEntry): boolean =>
+    a !== undefined && JSON.stringify(a) === JSON.stringify(b)
   const current = (): IterableIterator<OutboxEntry> => {
     sync()
     return entries.values()
@@ -220,7 +244,9 @@ export const openFileEntryStore = (path: string): EntryStore => {
 }
 
 /** For tests and tools: the outbox as it is on disk (the journal replayed). */
-export const readOutboxFile = (path: string): { entries: Record<string, OutboxEntry>; meta: Record<string, string> } => {
+export const readOutboxFile = (
+  path: string,
+): { entries: Record<string, OutboxEntry>; meta: Record<string, string> } => {
   const entries: Record<string, OutboxEntry> = {}
   const meta: Record<string, string> = {}
   for (const line of readFileSync(path, 'utf8').split('\n')) {

@@ -8,7 +8,10 @@ import type { SharedStore } from '../state/store.js'
 import { emptyCounts, dueAt, type EntryStore } from './outbox.js'
 import { OUTBOX_STATES, type OutboxEntry, type OutboxState } from './types.js'
 
-/** KEYS: due, meta prefix unused; ARGV: entry-key prefix, state-set prefix, then (key, expected|'', next, due|'', state, score) groups. */
+/**
+ * KEYS: due, meta prefix unused; ARGV: entry-key prefix, state-set prefix, then (key, expected|'', next, due|'', state,
+ * score) groups.
+ */
 const SWAP = `
 local out = {}
 local n = (#ARGV - 2) / 6
@@ -37,15 +40,25 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
   const dueKey = store.key('alerts', 'due')
   // Every command through the store, so a failing Redis is counted (enrich_shared_store_errors_total) and shown.
   const run = store.run.bind(store)
-  const parse = (raw: string | null): OutboxEntry | undefined => (raw === null ? undefined : (JSON.parse(raw) as OutboxEntry))
+  const parse = (raw: string | null): OutboxEntry | undefined =>
+    raw === null ? undefined : (JSON.parse(raw) as OutboxEntry)
   // What was read, byte for byte: the compare-and-set compares against it.
   const readAs = new WeakMap<OutboxEntry, string>()
 
-  const write = async (groups: ReadonlyArray<{ readonly expected: string; readonly next: OutboxEntry }>): Promise<string[]> => {
+  const write = async (
+    groups: ReadonlyArray<{ readonly expected: string; readonly next: OutboxEntry }>,
+  ): Promise<string[]> => {
     if (groups.length === 0) return []
     const args = groups.flatMap(({ expected, next }) => {
       const due = dueAt(next)
-      return [next.key, expected, JSON.stringify(next), due === undefined ? '' : String(due), next.state, String(next.sentAt ?? next.createdAt)]
+      return [
+        next.key,
+        expected,
+        JSON.stringify(next),
+        due === undefined ? '' : String(due),
+        next.state,
+        String(next.sentAt ?? next.createdAt),
+      ]
     })
     return (await store.eval(SWAP, [dueKey], [entryPrefix, statePrefix, ...args])) as string[]
   }
@@ -75,10 +88,16 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
     dueKeys: (now, limit) => run('outbox_due', (r) => r.zrangebyscore(dueKey, '-inf', String(now), 'LIMIT', 0, limit)),
     keysIn: async (state: OutboxState | undefined, limit) => {
       if (state !== undefined) return run('outbox_list', (r) => r.zrevrange(statePrefix + state, 0, limit - 1))
-      const all = await Promise.all(OUTBOX_STATES.map((s) => run('outbox_list', (r) => r.zrevrange(statePrefix + s, 0, limit - 1, 'WITHSCORES'))))
+      const all = await Promise.all(
+        OUTBOX_STATES.map((s) => run('outbox_list', (r) => r.zrevrange(statePrefix + s, 0, limit - 1, 'WITHSCORES'))),
+      )
       const scored: Array<[string, number]> = []
-      for (const list of all) for (let i = 0; i < list.length; i += 2) scored.push([list[i] as string, Number(list[i + 1])])
-      return scored.sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k]) => k)
+      for (const list of all)
+        for (let i = 0; i < list.length; i += 2) scored.push([list[i] as string, Number(list[i + 1])])
+      return scored
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, limit)
+        .map(([k]) => k)
     },
     async counts() {
       const counts = emptyCounts()

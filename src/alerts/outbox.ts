@@ -11,9 +11,10 @@ import { hostname } from 'node:os'
 import { processAlive } from '../util/process-alive.js'
 import type { DeliveryOutcome, OutboxEntry, OutboxState } from './types.js'
 
-export type NewEntry = Pick<OutboxEntry, 'key' | 'destination'> & Partial<Pick<OutboxEntry, 'alert' | 'email' | 'notBefore'>>
+export type NewEntry = Pick<OutboxEntry, 'key' | 'destination'> &
+  Partial<Pick<OutboxEntry, 'alert' | 'email' | 'notBefore'>>
 
-export interface OutboxListing {
+interface OutboxListing {
   readonly counts: Readonly<Record<OutboxState, number>>
   /** The newest entries first. */
   readonly entries: readonly OutboxEntry[]
@@ -56,13 +57,23 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 30_000, maxMs: 3_600_000, maxAgeMs: 24 * 3_600_000 }
 
 /** What a delivery's outcome means for its entries: pure, so the policy is tested without a clock. */
-export const settlementOf = (outcome: DeliveryOutcome, entry: Pick<OutboxEntry, 'attempts' | 'createdAt'>, now: number, policy: RetryPolicy, groupSize: number): Settlement => {
+export const settlementOf = (
+  outcome: DeliveryOutcome,
+  entry: Pick<OutboxEntry, 'attempts' | 'createdAt'>,
+  now: number,
+  policy: RetryPolicy,
+  groupSize: number,
+): Settlement => {
   if (outcome.outcome === 'sent') return { state: 'sent', at: now, receipt: outcome.receipt, groupSize }
   if (outcome.outcome === 'dead') return { state: 'dead', at: now, reason: outcome.reason }
   const backoff = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(entry.attempts, 20))
   const notBefore = now + Math.max(backoff, outcome.retryAfterMs ?? 0)
   if (notBefore - entry.createdAt > policy.maxAgeMs) {
-    return { state: 'dead', at: now, reason: `${outcome.reason}; still failing ${Math.round((now - entry.createdAt) / 60_000)} min after it was raised, given up` }
+    return {
+      state: 'dead',
+      at: now,
+      reason: `${outcome.reason}; still failing ${Math.round((now - entry.createdAt) / 60_000)} min after it was raised, given up`,
+    }
   }
   return { state: 'failed', at: now, reason: outcome.reason, notBefore }
 }
@@ -70,27 +81,40 @@ export const settlementOf = (outcome: DeliveryOutcome, entry: Pick<OutboxEntry, 
 export const emptyCounts = (): Record<OutboxState, number> => ({ pending: 0, sending: 0, sent: 0, failed: 0, dead: 0 })
 
 /** Applies a settlement to one entry (both engines share it). */
-export const settled = (entry: OutboxEntry, result: Settlement): OutboxEntry => {
+const settled = (entry: OutboxEntry, result: Settlement): OutboxEntry => {
   const { leaseUntil: _lease, claimedBy: _holder, ...rest } = entry
   switch (result.state) {
     case 'sent':
-      return { ...rest, state: 'sent', attempts: entry.attempts + 1, sentAt: result.at, receipt: result.receipt, groupSize: result.groupSize }
+      return {
+        ...rest,
+        state: 'sent',
+        attempts: entry.attempts + 1,
+        sentAt: result.at,
+        receipt: result.receipt,
+        groupSize: result.groupSize,
+      }
     case 'failed':
-      return { ...rest, state: 'failed', attempts: entry.attempts + 1, lastError: result.reason, notBefore: result.notBefore }
+      return {
+        ...rest,
+        state: 'failed',
+        attempts: entry.attempts + 1,
+        lastError: result.reason,
+        notBefore: result.notBefore,
+      }
     case 'dead':
       return { ...rest, state: 'dead', attempts: entry.attempts + 1, lastError: result.reason }
   }
 }
 
-export const isDue = (e: OutboxEntry, now: number, holderGone: (claimedBy: string) => boolean = () => false): boolean =>
+const isDue = (e: OutboxEntry, now: number, holderGone: (claimedBy: string) => boolean = () => false): boolean =>
   ((e.state === 'pending' || e.state === 'failed') && e.notBefore <= now) ||
   (e.state === 'sending' && ((e.leaseUntil ?? 0) <= now || (e.claimedBy !== undefined && holderGone(e.claimedBy))))
 
 /** This process, as a claim names it. */
-export const HOLDER = `${hostname()}:${process.pid}`
+const HOLDER = `${hostname()}:${process.pid}`
 
 /** A claim by a process on this machine that is no longer running: its send died with it. */
-export const holderGoneOnThisHost = (claimedBy: string): boolean => {
+const holderGoneOnThisHost = (claimedBy: string): boolean => {
   const at = claimedBy.lastIndexOf(':')
   if (claimedBy.slice(0, at) !== hostname()) return false
   const pid = Number(claimedBy.slice(at + 1))
@@ -126,8 +150,12 @@ const MAX_DUE = 5_000
 
 /** The outbox's rules over any EntryStore. */
 export const createOutbox = (store: EntryStore): Outbox => {
-  const present = (list: Array<OutboxEntry | undefined>): OutboxEntry[] => list.filter((e): e is OutboxEntry => e !== undefined)
-  const change = async (keys: readonly string[], next: (e: OutboxEntry) => OutboxEntry | undefined): Promise<string[]> => {
+  const present = (list: Array<OutboxEntry | undefined>): OutboxEntry[] =>
+    list.filter((e): e is OutboxEntry => e !== undefined)
+  const change = async (
+    keys: readonly string[],
+    next: (e: OutboxEntry) => OutboxEntry | undefined,
+  ): Promise<string[]> => {
     const current = present(await store.getMany(keys))
     const changes = current.flatMap((expected) => {
       const n = next(expected)
@@ -138,7 +166,15 @@ export const createOutbox = (store: EntryStore): Outbox => {
   return {
     where: store.where,
     add: (entries, now) =>
-      store.insert(entries.map((e) => ({ ...e, state: 'pending' as const, createdAt: now, notBefore: e.notBefore ?? now, attempts: 0 }))),
+      store.insert(
+        entries.map((e) => ({
+          ...e,
+          state: 'pending' as const,
+          createdAt: now,
+          notBefore: e.notBefore ?? now,
+          attempts: 0,
+        })),
+      ),
     async due(now) {
       // The due index holds what is due by time; a claim whose process died on this machine is due at once.
       const byTime = await store.dueKeys(now, MAX_DUE)
@@ -147,7 +183,11 @@ export const createOutbox = (store: EntryStore): Outbox => {
       return present(await store.getMany(keys)).filter((e) => isDue(e, now, holderGoneOnThisHost))
     },
     async claim(keys, now, leaseUntil) {
-      const taken = new Set(await change(keys, (e) => (isDue(e, now, holderGoneOnThisHost) ? { ...e, state: 'sending', leaseUntil, claimedBy: HOLDER } : undefined)))
+      const taken = new Set(
+        await change(keys, (e) =>
+          isDue(e, now, holderGoneOnThisHost) ? { ...e, state: 'sending', leaseUntil, claimedBy: HOLDER } : undefined,
+        ),
+      )
       return present(await store.getMany([...taken]))
     },
     async settle(claimed, result) {

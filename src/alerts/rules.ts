@@ -32,7 +32,14 @@ const Common = {
 
 const RuleSchema = Type.Union([
   Type.Object({ ...Common, service: Type.Literal('watchlist'), tql: Text(2000) }, { additionalProperties: false }),
-  Type.Object({ ...Common, service: Type.Literal('verdict'), minVerdict: Type.Union([Type.Literal(ALERT_VERDICTS[0]), Type.Literal(ALERT_VERDICTS[1])]) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      ...Common,
+      service: Type.Literal('verdict'),
+      minVerdict: Type.Union([Type.Literal(ALERT_VERDICTS[0]), Type.Literal(ALERT_VERDICTS[1])]),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     {
       ...Common,
@@ -78,12 +85,20 @@ const schemaProblems = (errors: readonly SchemaError[]): string[] => {
   }
   for (const e of errors) {
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
-    const params = (e.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[]; allowedValue?: unknown }
-    if (e.keyword === 'required') for (const p of params.requiredProperties ?? []) put(field === '' ? p : `${field}.${p}`, 'is required')
-    else if (e.keyword === 'additionalProperties') for (const p of params.additionalProperties ?? []) put(field === '' ? p : `${field}.${p}`, 'is not a field of this rule (a typo?)')
+    const params = (e.params ?? {}) as {
+      requiredProperties?: string[]
+      additionalProperties?: string[]
+      allowedValue?: unknown
+    }
+    if (e.keyword === 'required')
+      for (const p of params.requiredProperties ?? []) put(field === '' ? p : `${field}.${p}`, 'is required')
+    else if (e.keyword === 'additionalProperties')
+      for (const p of params.additionalProperties ?? [])
+        put(field === '' ? p : `${field}.${p}`, 'is not a field of this rule (a typo?)')
     else if (e.keyword === 'const') allowed.set(field, [...(allowed.get(field) ?? []), params.allowedValue])
     else if (e.keyword === 'boolean') continue
-    else if (e.keyword === 'anyOf' && allowed.has(field)) put(field, `must be one of ${(allowed.get(field) ?? []).join(', ')}`)
+    else if (e.keyword === 'anyOf' && allowed.has(field))
+      put(field, `must be one of ${(allowed.get(field) ?? []).join(', ')}`)
     else put(field, e.message)
   }
   return [...byField].map(([field, text]) => `${field === '' ? '(the rule)' : field}: ${text}`)
@@ -122,17 +137,27 @@ const destinationProblems = (rule: AlertRule, name: string, available: Destinati
   const problems: string[] = []
   const d = rule.destinations
   const destinations = ruleDestinations(rule)
-  if (destinations.length === 0) problems.push(`${name}: destinations: names no destination (slackChannels, slackUsers, slackWebhook, email, webhooks)`)
+  if (destinations.length === 0)
+    problems.push(
+      `${name}: destinations: names no destination (slackChannels, slackUsers, slackWebhook, email, webhooks)`,
+    )
   if ((d.slackChannels !== undefined || d.slackUsers !== undefined) && !available.slackBotToken) {
-    problems.push(`${name}: destinations: slackChannels/slackUsers need SLACK_BOT_TOKEN (for the incoming webhook, set SLACK_WEBHOOK_URL and "slackWebhook": true)`)
+    problems.push(
+      `${name}: destinations: slackChannels/slackUsers need SLACK_BOT_TOKEN (for the incoming webhook, set SLACK_WEBHOOK_URL and "slackWebhook": true)`,
+    )
   }
-  if (d.slackWebhook === true && !available.slackWebhookUrl) problems.push(`${name}: destinations.slackWebhook: needs SLACK_WEBHOOK_URL`)
-  if (d.email !== undefined && !available.smtp) problems.push(`${name}: destinations.email: needs SMTP_URL and ALERT_EMAIL_FROM`)
+  if (d.slackWebhook === true && !available.slackWebhookUrl)
+    problems.push(`${name}: destinations.slackWebhook: needs SLACK_WEBHOOK_URL`)
+  if (d.email !== undefined && !available.smtp)
+    problems.push(`${name}: destinations.email: needs SMTP_URL and ALERT_EMAIL_FROM`)
   destinations.forEach((dest) => {
     if (dest.kind === 'email' || dest.kind === 'slackUser') {
       const checked = checkEmail(dest.target)
       const field = dest.kind === 'email' ? 'email' : 'slackUsers'
-      if (!checked.ok) problems.push(`${name}: destinations.${field}: '${dest.target.slice(0, 80)}' is not an e-mail address (${checked.why})`)
+      if (!checked.ok)
+        problems.push(
+          `${name}: destinations.${field}: '${dest.target.slice(0, 80)}' is not an e-mail address (${checked.why})`,
+        )
     }
     if (dest.kind === 'webhook') {
       let url: URL | undefined
@@ -142,7 +167,9 @@ const destinationProblems = (rule: AlertRule, name: string, available: Destinati
         url = undefined
       }
       if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || /\s/.test(dest.target)) {
-        problems.push(`${name}: destinations.webhooks: not an http(s) URL (the value is not repeated: it may hold a secret)`)
+        problems.push(
+          `${name}: destinations.webhooks: not an http(s) URL (the value is not repeated: it may hold a secret)`,
+        )
       }
     }
   })
@@ -163,11 +190,17 @@ export const parseAlertRules = (text: string, where: string, available: Destinat
   const rules: unknown[] = (json as { rules: unknown[] }).rules
   const problems: string[] = []
   const extra = Object.keys(json).filter((k) => k !== 'rules')
-  if (extra.length > 0) problems.push(`unknown top-level field${extra.length === 1 ? '' : 's'} ${extra.map((k) => `'${k}'`).join(', ')} (only "rules")`)
+  if (extra.length > 0)
+    problems.push(
+      `unknown top-level field${extra.length === 1 ? '' : 's'} ${extra.map((k) => `'${k}'`).join(', ')} (only "rules")`,
+    )
   const seen = new Set<string>()
   const good: AlertRule[] = []
   rules.forEach((raw, i) => {
-    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined
+    const id =
+      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+        ? (raw as { id: string }).id
+        : undefined
     const name = id === undefined ? `rules[${i}]` : `rule '${id.slice(0, 64)}'`
     const service = typeof raw === 'object' && raw !== null ? (raw as { service?: unknown }).service : undefined
     if (!ALERT_SERVICES.includes(service as (typeof ALERT_SERVICES)[number])) {
@@ -194,7 +227,9 @@ export const loadAlertRules = (path: string, available: DestinationAvailability)
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new AlertConfigError(`ALERTS_CONFIG (${path})`, [`cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`])
+    throw new AlertConfigError(`ALERTS_CONFIG (${path})`, [
+      `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ])
   }
   return parseAlertRules(text, `ALERTS_CONFIG (${path})`, available)
 }

@@ -9,7 +9,7 @@ import type { AlertService, DeliveryReport, PollReport } from './alert-service.j
 import { loadAlertConfig } from './config.js'
 import { openAlertService } from './open.js'
 
-export const ALERT_EXIT_CODES = { ok: 0, failed: 1, partial: 3 } as const
+const ALERT_EXIT_CODES = { ok: 0, failed: 1, partial: 3 } as const
 
 export interface AlertsRunResult {
   readonly exitCode: number
@@ -26,14 +26,21 @@ export interface AlertsRunOptions {
 }
 
 /** 0: nothing failed; 1: something failed and nothing succeeded; 3: some of each. */
-export const alertsExitCode = (polls: readonly PollReport[], deliveries: readonly DeliveryReport[]): number => {
-  const failed = polls.filter((p) => p.error !== undefined).length + deliveries.filter((d) => d.outcome === 'retry' || d.outcome === 'dead' || d.outcome === 'waiting').length
-  const succeeded = polls.filter((p) => p.error === undefined).length + deliveries.filter((d) => d.outcome === 'sent' || d.outcome === 'dry_run').length
+const alertsExitCode = (polls: readonly PollReport[], deliveries: readonly DeliveryReport[]): number => {
+  const failed =
+    polls.filter((p) => p.error !== undefined).length +
+    deliveries.filter((d) => d.outcome === 'retry' || d.outcome === 'dead' || d.outcome === 'waiting').length
+  const succeeded =
+    polls.filter((p) => p.error === undefined).length +
+    deliveries.filter((d) => d.outcome === 'sent' || d.outcome === 'dry_run').length
   if (failed === 0) return ALERT_EXIT_CODES.ok
   return succeeded === 0 ? ALERT_EXIT_CODES.failed : ALERT_EXIT_CODES.partial
 }
 
-const failed = (why: string): AlertsRunResult => ({ exitCode: ALERT_EXIT_CODES.failed, summaryLine: JSON.stringify({ status: 'failed', error: why }) })
+const failed = (why: string): AlertsRunResult => ({
+  exitCode: ALERT_EXIT_CODES.failed,
+  summaryLine: JSON.stringify({ status: 'failed', error: why }),
+})
 
 export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRunResult> => {
   let config
@@ -51,7 +58,14 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
     return failed((err as Error).message)
   }
   try {
-    alerts = openAlertService({ config, env: options.env, root: options.root, context, product: 'tc-enrich', ...(options.now ? { now: options.now } : {}) })
+    alerts = openAlertService({
+      config,
+      env: options.env,
+      root: options.root,
+      context,
+      product: 'tc-enrich',
+      ...(options.now ? { now: options.now } : {}),
+    })
   } catch (err) {
     await context.close()
     return failed((err as Error).message)
@@ -59,7 +73,11 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
   try {
     const polls = await alerts.pollWatchlists({ dryRun: options.dryRun })
     for (const p of polls) {
-      options.print(p.error !== undefined ? `watchlist ${p.rule}: failed: ${p.error}` : `watchlist ${p.rule}: ${p.found} found, ${p.added} new`)
+      options.print(
+        p.error !== undefined
+          ? `watchlist ${p.rule}: failed: ${p.error}`
+          : `watchlist ${p.rule}: ${p.found} found, ${p.added} new`,
+      )
       for (const line of p.preview ?? []) options.print(`  would raise: ${line}`)
     }
     let deliveries: DeliveryReport[] = []
@@ -71,7 +89,9 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
       if (waits.length === 0) break
       await sleep(1_100)
     }
-    for (const d of deliveries) if (d.outcome !== 'dry_run') options.print(`${d.destination}: ${d.outcome} (${d.alerts} alert${d.alerts === 1 ? '' : 's'}): ${d.detail}`)
+    for (const d of deliveries)
+      if (d.outcome !== 'dry_run')
+        options.print(`${d.destination}: ${d.outcome} (${d.alerts} alert${d.alerts === 1 ? '' : 's'}): ${d.detail}`)
     const listing = await alerts.outbox.list({ limit: 0 })
     const exitCode = alertsExitCode(polls, deliveries)
     const count = (o: DeliveryReport['outcome']) => deliveries.filter((d) => d.outcome === o).length
@@ -79,7 +99,13 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
       status: exitCode === 0 ? 'ok' : exitCode === 1 ? 'failed' : 'partial',
       dryRun: options.dryRun,
       polls,
-      messages: { sent: count('sent'), retry: count('retry'), dead: count('dead'), waiting: count('waiting'), dryRun: count('dry_run') },
+      messages: {
+        sent: count('sent'),
+        retry: count('retry'),
+        dead: count('dead'),
+        waiting: count('waiting'),
+        dryRun: count('dry_run'),
+      },
       outbox: listing.counts,
     }
     return { exitCode, summaryLine: JSON.stringify(summary) }

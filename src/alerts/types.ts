@@ -8,7 +8,6 @@ export const ALERT_SERVICES = ['watchlist', 'verdict', 'feed'] as const
 export type AlertServiceId = (typeof ALERT_SERVICES)[number]
 
 export const ALERT_VERDICTS = ['suspicious', 'malicious'] as const
-export type AlertVerdict = (typeof ALERT_VERDICTS)[number]
 
 /** What a service found: one indicator that met one rule. Everything a formatter may show. */
 export interface Alert {
@@ -29,10 +28,12 @@ export interface Alert {
   readonly link?: string
 }
 
-export const DESTINATION_KINDS = ['slackChannel', 'slackUser', 'slackWebhook', 'email', 'webhook'] as const
-export type DestinationKind = (typeof DESTINATION_KINDS)[number]
+type DestinationKind = 'slackChannel' | 'slackUser' | 'slackWebhook' | 'email' | 'webhook'
 
-/** One place a message goes: a Slack channel (id or name), a Slack user (by e-mail), the incoming webhook, an address, a URL. */
+/**
+ * One place a message goes: a Slack channel (id or name), a Slack user (by e-mail), the incoming webhook, an address, a
+ * URL.
+ */
 export interface Destination {
   readonly kind: DestinationKind
   /** The channel, the e-mail address, the URL; '' for the Slack incoming webhook (its URL is a setting). */
@@ -82,5 +83,10 @@ export interface FreeFormEmail {
  */
 export type DeliveryOutcome =
   | { readonly outcome: 'sent'; readonly receipt: string; readonly detail: string }
-  | { readonly outcome: 'retry'; readonly reason: string; readonly retryAfterMs?: number; readonly scope?: 'destination' | 'workspace' }
+  | {
+      readonly outcome: 'retry'
+      readonly reason: string
+      readonly retryAfterMs?: number
+      readonly scope?: 'destination' | 'workspace'
+    }
   | { readonly outcome: 'dead'; readonly reason: string }

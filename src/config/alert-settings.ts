@@ -20,7 +20,7 @@ const duration = (maxMs: number) =>
 
 const httpUrl = Type.String({ pattern: '^https?://[^\\s]+$' })
 
-export const ALERT_SETTINGS = {
+const ALERT_SETTINGS = {
   configPath: setting(Type.String({ minLength: 1 }), {
     env: 'ALERTS_CONFIG',
     description:
@@ -29,40 +29,51 @@ export const ALERT_SETTINGS = {
   }),
   schedule: setting(Type.String({ minLength: 9 }), {
     env: 'ALERTS_SCHEDULE',
-    description: 'A cron expression (e.g. `*/5 * * * *`) on which `npm start` runs the polling services (watchlist). Unset: they run only with `npm run alerts`.',
+    description:
+      'A cron expression (e.g. `*/5 * * * *`) on which `npm start` runs the polling services (watchlist). Unset: they run only with `npm run alerts`.',
     default: undefined,
   }),
   groupWaitMs: setting(duration(3_600_000), {
     env: 'ALERTS_GROUP_WAIT',
-    description: 'Alerts for one destination within this long of the first go out as one message (as Alertmanager groups); `0` sends each at once.',
+    description:
+      'Alerts for one destination within this long of the first go out as one message (as Alertmanager groups); `0` sends each at once.',
     default: '30s',
   }),
   maxAgeMs: setting(duration(30 * 86_400_000), {
     env: 'ALERTS_MAX_AGE',
-    description: 'A message still failing this long after its alert was raised is given up (dead); until then transient failures are retried with backoff (30 s doubling to 1 h).',
+    description:
+      'A message still failing this long after its alert was raised is given up (dead); until then transient failures are retried with backoff (30 s doubling to 1 h).',
     default: '24h',
   }),
   outboxPath: setting(Type.String({ minLength: 1 }), {
     env: 'ALERTS_OUTBOX_PATH',
-    description: 'The outbox file, a journal of JSON lines (pending, sent, failed and dead messages, and the watchlist checkpoints); in Redis instead when REDIS_URL is set.',
+    description:
+      'The outbox file, a journal of JSON lines (pending, sent, failed and dead messages, and the watchlist checkpoints); in Redis instead when REDIS_URL is set.',
     default: 'var/alerts/outbox.jsonl',
   }),
   slackBotToken: setting(Type.String({ pattern: '^xox[a-z]-\\S+$' }), {
     env: 'SLACK_BOT_TOKEN',
-    description: 'Slack bot token (`xoxb-…`) for `slackChannels` and `slackUsers`: scopes `chat:write`, and for users `users:read.email` and `im:write`.',
+    description:
+      'Slack bot token (`xoxb-…`) for `slackChannels` and `slackUsers`: scopes `chat:write`, and for users `users:read.email` and `im:write`.',
     default: undefined,
     secret: true,
   }),
-  slackApiUrl: setting(httpUrl, { env: 'SLACK_API_URL', description: 'Base URL of the Slack Web API.', default: 'https://slack.com/api' }),
+  slackApiUrl: setting(httpUrl, {
+    env: 'SLACK_API_URL',
+    description: 'Base URL of the Slack Web API.',
+    default: 'https://slack.com/api',
+  }),
   slackWebhookUrl: setting(httpUrl, {
     env: 'SLACK_WEBHOOK_URL',
-    description: 'A Slack incoming webhook URL, for rules with `"slackWebhook": true` (the URL is the credential and fixes the channel).',
+    description:
+      'A Slack incoming webhook URL, for rules with `"slackWebhook": true` (the URL is the credential and fixes the channel).',
     default: undefined,
     secret: true,
   }),
   smtpUrl: setting(Type.String({ pattern: '^smtps?://[^\\s]+$' }), {
     env: 'SMTP_URL',
-    description: 'SMTP server for e-mail, like `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS).',
+    description:
+      'SMTP server for e-mail, like `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS).',
     default: undefined,
     secret: true,
   }),
@@ -83,7 +94,10 @@ export type AlertSettings = { readonly [K in keyof typeof ALERT_SETTINGS]: Setti
 
 export const loadAlertSettings = (env: Readonly<Record<string, string | undefined>>): AlertSettings => {
   const { values, problems } = readSettings(ALERT_SETTINGS, env)
-  if ((values['smtpUrl'] === undefined) !== (values['emailFrom'] === undefined) && !problems.some((p) => /SMTP_URL|ALERT_EMAIL_FROM/.test(p))) {
+  if (
+    (values['smtpUrl'] === undefined) !== (values['emailFrom'] === undefined) &&
+    !problems.some((p) => /SMTP_URL|ALERT_EMAIL_FROM/.test(p))
+  ) {
     problems.push('SMTP_URL and ALERT_EMAIL_FROM: set both or neither')
   }
   if (problems.length > 0) throw new ConfigError(problems)
@@ -91,4 +105,10 @@ export const loadAlertSettings = (env: Readonly<Record<string, string | undefine
 }
 
 export const alertSettingRows = () =>
-  Object.values<Setting>(ALERT_SETTINGS).map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined }))
+  Object.values<Setting>(ALERT_SETTINGS).map((s) => ({
+    env: s.env,
+    description: s.description,
+    default: s.default,
+    secret: s.secret,
+    param: undefined,
+  }))

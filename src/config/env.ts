@@ -25,8 +25,7 @@ export interface SourceSettingsOwner {
   readonly settings: readonly SourceSetting[]
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-export type LogLevel = (typeof LOG_LEVELS)[number]
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 export type Setting<T extends TSchema = TSchema, D extends string | undefined = string | undefined> = {
   readonly schema: T
@@ -42,7 +41,8 @@ export const setting = <T extends TSchema, const D extends string | undefined>(
   meta: { env: string; description: string; default: D; secret?: boolean },
 ): Setting<T, D> => ({ schema, ...meta, secret: meta.secret ?? false })
 
-export const oneOf = <const V extends readonly string[]>(values: V) => Type.Unsafe<V[number]>(Type.Union(values.map((v) => Type.Literal(v))))
+export const oneOf = <const V extends readonly string[]>(values: V) =>
+  Type.Unsafe<V[number]>(Type.Union(values.map((v) => Type.Literal(v))))
 export const wholeNumber = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum })
 /** A rate limit like `120/1m`, decoded into calls per window; `off` decodes to undefined. */
 const rateLimitOrOff = Type.Codec(Type.String())
@@ -74,9 +74,21 @@ const trustProxyList = Type.Codec(Type.String({ minLength: 1 }))
  * cannot exist, and a setting without a default is typed as possibly undefined.
  */
 export const SERVICE_SETTINGS = {
-  host: setting(Type.String({ minLength: 1 }), { env: 'HOST', description: 'Address the service listens on.', default: '127.0.0.1' }),
-  port: setting(wholeNumber(0, 65535), { env: 'PORT', description: 'TCP port the service listens on (0 picks a free one).', default: '8080' }),
-  logLevel: setting(oneOf(LOG_LEVELS), { env: 'LOG_LEVEL', description: `Log level: ${LOG_LEVELS.join(', ')}.`, default: 'info' }),
+  host: setting(Type.String({ minLength: 1 }), {
+    env: 'HOST',
+    description: 'Address the service listens on.',
+    default: '127.0.0.1',
+  }),
+  port: setting(wholeNumber(0, 65535), {
+    env: 'PORT',
+    description: 'TCP port the service listens on (0 picks a free one).',
+    default: '8080',
+  }),
+  logLevel: setting(oneOf(LOG_LEVELS), {
+    env: 'LOG_LEVEL',
+    description: `Log level: ${LOG_LEVELS.join(', ')}.`,
+    default: 'info',
+  }),
   runToken: setting(Type.String({ minLength: 8 }), {
     env: 'RUN_TOKEN',
     description: 'When set, POST /run requires `Authorization: Bearer <RUN_TOKEN>`. Health stays open.',
@@ -89,38 +101,104 @@ export const SERVICE_SETTINGS = {
       'Bearer auth on /run: `on` (default) or `off`. When HOST is not a loopback address the service refuses to start without RUN_TOKEN, unless RUN_AUTH=off is set explicitly (then a warning at start-up and in /health).',
     default: 'on',
   }),
-  bodyLimit: setting(wholeNumber(1024, 64 * 1024 * 1024), { env: 'BODY_LIMIT', description: 'Largest accepted request body in bytes (larger: 413).', default: '1048576' }),
-  requestTimeoutMs: setting(wholeNumber(100, 600_000), { env: 'REQUEST_TIMEOUT_MS', description: 'A request (headers and body) must arrive whole within this many ms; a slower one gets 408 and its connection is closed.', default: '10000' }),
+  bodyLimit: setting(wholeNumber(1024, 64 * 1024 * 1024), {
+    env: 'BODY_LIMIT',
+    description: 'Largest accepted request body in bytes (larger: 413).',
+    default: '1048576',
+  }),
+  requestTimeoutMs: setting(wholeNumber(100, 600_000), {
+    env: 'REQUEST_TIMEOUT_MS',
+    description:
+      'A request (headers and body) must arrive whole within this many ms; a slower one gets 408 and its connection is closed.',
+    default: '10000',
+  }),
   maxConnections: setting(wholeNumber(1, 1_000_000), {
     env: 'MAX_CONNECTIONS',
-    description: 'Most open connections served in all; a request on a connection past it is answered 503 with Retry-After (beyond twice it, a connection is closed at once).',
+    description:
+      'Most open connections served in all; a request on a connection past it is answered 503 with Retry-After (beyond twice it, a connection is closed at once).',
     default: '1024',
   }),
   maxConnectionsPerClient: setting(wholeNumber(0, 1_000_000), {
     env: 'MAX_CONNECTIONS_PER_CLIENT',
     description:
-      'Most open connections served from one client address; a request past it is answered 503 with Retry-After. 0 (the default) is no cap: behind ThreatConnect\'s playbook server or a reverse proxy every caller is one address. Set it when the service is exposed to clients directly.',
+      "Most open connections served from one client address; a request past it is answered 503 with Retry-After. 0 (the default) is no cap: behind ThreatConnect's playbook server or a reverse proxy every caller is one address. Set it when the service is exposed to clients directly.",
     default: '0',
   }),
-  maxVendorLookups: setting(wholeNumber(1, 1_000_000), { env: 'MAX_VENDOR_LOOKUPS', description: 'Most vendor lookups (indicators x vendor sources) one /run may ask for; a larger batch is refused up front with 413 BATCH_TOO_LARGE. Bounds the reply and the memory a run can take.', default: '2000' }),
-  maxIndicators: setting(wholeNumber(1, 100000), { env: 'MAX_INDICATORS', description: 'Most indicators accepted in one /run array.', default: '10000' }),
-  maxIndicatorLength: setting(wholeNumber(16, 65536), { env: 'MAX_INDICATOR_LENGTH', description: 'Longest accepted indicator, in characters.', default: '8192' }),
-  indicatorConcurrency: setting(wholeNumber(1, 256), { env: 'INDICATOR_CONCURRENCY', description: 'Indicators of one array enriched at the same time.', default: '8' }),
-  runTimeoutMs: setting(wholeNumber(100, 3_600_000), { env: 'RUN_TIMEOUT_MS', description: 'Deadline of one whole /run in ms, write-back included; what is still outstanding then is cancelled and reported as failed (timeout). On SIGTERM the service exits within this plus 5 s.', default: '30000' }),
-  tcProxyHost: setting(Type.String(), { env: 'TC_PROXY_HOST', description: 'Forward proxy host (ThreatConnect tc_proxy_host).', default: undefined }),
-  tcProxyPort: setting(wholeNumber(1, 65535), { env: 'TC_PROXY_PORT', description: 'Forward proxy port (tc_proxy_port).', default: undefined }),
-  tcProxyUsername: setting(Type.String(), { env: 'TC_PROXY_USERNAME', description: 'Forward proxy user (tc_proxy_username).', default: undefined }),
-  tcProxyPassword: setting(Type.String(), { env: 'TC_PROXY_PASSWORD', description: 'Forward proxy password (tc_proxy_password).', default: undefined, secret: true }),
-  tcProxyExternal: setting(Type.Boolean(), { env: 'TC_PROXY_EXTERNAL', description: 'Send vendor calls through the proxy (tc_proxy_external).', default: 'false' }),
-  tcProxyTc: setting(Type.Boolean(), { env: 'TC_PROXY_TC', description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).', default: 'false' }),
-  tcVerify: setting(Type.Boolean(), { env: 'TC_VERIFY', description: 'Verify TLS certificates of outside calls (tc_verify).', default: 'true' }),
+  maxVendorLookups: setting(wholeNumber(1, 1_000_000), {
+    env: 'MAX_VENDOR_LOOKUPS',
+    description:
+      'Most vendor lookups (indicators x vendor sources) one /run may ask for; a larger batch is refused up front with 413 BATCH_TOO_LARGE. Bounds the reply and the memory a run can take.',
+    default: '2000',
+  }),
+  maxIndicators: setting(wholeNumber(1, 100000), {
+    env: 'MAX_INDICATORS',
+    description: 'Most indicators accepted in one /run array.',
+    default: '10000',
+  }),
+  maxIndicatorLength: setting(wholeNumber(16, 65536), {
+    env: 'MAX_INDICATOR_LENGTH',
+    description: 'Longest accepted indicator, in characters.',
+    default: '8192',
+  }),
+  indicatorConcurrency: setting(wholeNumber(1, 256), {
+    env: 'INDICATOR_CONCURRENCY',
+    description: 'Indicators of one array enriched at the same time.',
+    default: '8',
+  }),
+  runTimeoutMs: setting(wholeNumber(100, 3_600_000), {
+    env: 'RUN_TIMEOUT_MS',
+    description:
+      'Deadline of one whole /run in ms, write-back included; what is still outstanding then is cancelled and reported as failed (timeout). On SIGTERM the service exits within this plus 5 s.',
+    default: '30000',
+  }),
+  tcProxyHost: setting(Type.String(), {
+    env: 'TC_PROXY_HOST',
+    description: 'Forward proxy host (ThreatConnect tc_proxy_host).',
+    default: undefined,
+  }),
+  tcProxyPort: setting(wholeNumber(1, 65535), {
+    env: 'TC_PROXY_PORT',
+    description: 'Forward proxy port (tc_proxy_port).',
+    default: undefined,
+  }),
+  tcProxyUsername: setting(Type.String(), {
+    env: 'TC_PROXY_USERNAME',
+    description: 'Forward proxy user (tc_proxy_username).',
+    default: undefined,
+  }),
+  tcProxyPassword: setting(Type.String(), {
+    env: 'TC_PROXY_PASSWORD',
+    description: 'Forward proxy password (tc_proxy_password).',
+    default: undefined,
+    secret: true,
+  }),
+  tcProxyExternal: setting(Type.Boolean(), {
+    env: 'TC_PROXY_EXTERNAL',
+    description: 'Send vendor calls through the proxy (tc_proxy_external).',
+    default: 'false',
+  }),
+  tcProxyTc: setting(Type.Boolean(), {
+    env: 'TC_PROXY_TC',
+    description: 'Send ThreatConnect API calls through the proxy (tc_proxy_tc).',
+    default: 'false',
+  }),
+  tcVerify: setting(Type.Boolean(), {
+    env: 'TC_VERIFY',
+    description: 'Verify TLS certificates of outside calls (tc_verify).',
+    default: 'true',
+  }),
   authFailureLimit: setting(rateLimitOrOff, {
     env: 'AUTH_FAILURE_LIMIT',
     description:
       'Most failed bearer authentications per client address per window (every replica together with REDIS_URL), e.g. `10/1m`; past it every call from that address gets 429 with Retry-After until the window frees up, whatever token it sends. `off` turns it off.',
     default: '10/1m',
   }),
-  runRateLimit: setting(rateLimitOrOff, { env: 'RUN_RATE_LIMIT', description: 'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.', default: '120/1m' }),
+  runRateLimit: setting(rateLimitOrOff, {
+    env: 'RUN_RATE_LIMIT',
+    description:
+      'Most POST /run calls per client IP address per window, e.g. `120/1m`, `20/1s`; over it: 429 with Retry-After. `off` turns it off.',
+    default: '120/1m',
+  }),
   redisUrl: setting(Type.String({ pattern: '^rediss?://' }), {
     env: 'REDIS_URL',
     description:
@@ -128,7 +206,11 @@ export const SERVICE_SETTINGS = {
     default: undefined,
     secret: true,
   }),
-  redisPrefix: setting(Type.String({ minLength: 1, maxLength: 64 }), { env: 'REDIS_PREFIX', description: 'Prefix of every key the service writes in Redis.', default: 'tce:' }),
+  redisPrefix: setting(Type.String({ minLength: 1, maxLength: 64 }), {
+    env: 'REDIS_PREFIX',
+    description: 'Prefix of every key the service writes in Redis.',
+    default: 'tce:',
+  }),
   replicas: setting(wholeNumber(1, 1000), {
     env: 'REPLICAS',
     description:
@@ -141,12 +223,20 @@ export const SERVICE_SETTINGS = {
       'Addresses or CIDRs of the load balancers in front of the service, comma-separated: a request from one of them is counted by its X-Forwarded-For client address. Unset: forwarded headers are ignored.',
     default: undefined,
   }),
-  maxEventLoopDelayMs: setting(wholeNumber(0, 60_000), { env: 'MAX_EVENT_LOOP_DELAY_MS', description: 'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.', default: '1000' }),
+  maxEventLoopDelayMs: setting(wholeNumber(0, 60_000), {
+    env: 'MAX_EVENT_LOOP_DELAY_MS',
+    description:
+      'When the event loop lags more than this (ms), requests (health included) get 503 with Retry-After until it recovers; 0 turns it off.',
+    default: '1000',
+  }),
 } as const
 
-export type SettingValue<S> = S extends Setting<infer T, infer D> ? StaticDecode<T> | (D extends string ? never : undefined) : never
+export type SettingValue<S> =
+  S extends Setting<infer T, infer D> ? StaticDecode<T> | (D extends string ? never : undefined) : never
 /** The service's own settings, typed from their schemas. */
-export type ServiceSettings = { readonly [K in keyof typeof SERVICE_SETTINGS]: SettingValue<(typeof SERVICE_SETTINGS)[K]> }
+type ServiceSettings = {
+  readonly [K in keyof typeof SERVICE_SETTINGS]: SettingValue<(typeof SERVICE_SETTINGS)[K]>
+}
 
 export interface ServiceConfig extends ServiceSettings {
   /** The ThreatConnect API profiles for write-back, from the settings only (a request may pick a profile by name). */
@@ -163,12 +253,16 @@ const convert = (schema: TSchema, raw: string): unknown =>
 const problemOf = (s: Setting, raw: string): string => {
   const shown = s.secret ? '' : `'${raw.slice(0, 60)}' `
   const literals = (s.schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((x) => x.const)
-  if (literals !== undefined && literals.every((c) => typeof c === 'string')) return `${shown}is not one of ${literals.join(', ')}`
+  if (literals !== undefined && literals.every((c) => typeof c === 'string'))
+    return `${shown}is not one of ${literals.join(', ')}`
   return `${shown}${Value.Errors(s.schema, convert(s.schema, raw))[0]?.message ?? 'does not fit'}`
 }
 
 /** One setting's value from the environment: converted, checked against its schema, decoded; or a problem. */
-const readSetting = (s: Setting, env: Readonly<Record<string, string | undefined>>): { value: unknown } | { problem: string } => {
+const readSetting = (
+  s: Setting,
+  env: Readonly<Record<string, string | undefined>>,
+): { value: unknown } | { problem: string } => {
   const given = env[s.env]
   const raw = given === undefined || given === '' ? s.default : given
   if (raw === undefined) return { value: undefined }
@@ -191,8 +285,20 @@ export interface SettingRow {
 
 /** Every environment variable the service reads, for the docs table and `--help`. */
 export const settingRows = (sources: readonly SourceSettingsOwner[]): SettingRow[] => [
-  ...Object.values<Setting>(SERVICE_SETTINGS).map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined })),
-  ...PLATFORM_ENV_SETTINGS.map((s) => ({ env: s.env, description: s.description, default: s.default, secret: s.secret, param: undefined })),
+  ...Object.values<Setting>(SERVICE_SETTINGS).map((s) => ({
+    env: s.env,
+    description: s.description,
+    default: s.default,
+    secret: s.secret,
+    param: undefined,
+  })),
+  ...PLATFORM_ENV_SETTINGS.map((s) => ({
+    env: s.env,
+    description: s.description,
+    default: s.default,
+    secret: s.secret,
+    param: undefined,
+  })),
   ...sources.flatMap((src) =>
     src.settings.map((s) => ({
       env: s.env,
@@ -205,8 +311,11 @@ export const settingRows = (sources: readonly SourceSettingsOwner[]): SettingRow
 ]
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can reach the service there. */
-export const isLoopbackHost = (host: string): boolean => {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '')
+const isLoopbackHost = (host: string): boolean => {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
 }
 
@@ -260,7 +369,9 @@ export const loadServiceConfig = (
   problems.push(...platform.problems)
   const host = values['host']
   if (typeof host === 'string' && openOffLoopback(host, values['runToken']) && values['runAuth'] !== 'off') {
-    problems.push(`RUN_TOKEN: required when HOST (${host}) is not a loopback address; set RUN_TOKEN, or RUN_AUTH=off to run /run without auth`)
+    problems.push(
+      `RUN_TOKEN: required when HOST (${host}) is not a loopback address; set RUN_TOKEN, or RUN_AUTH=off to run /run without auth`,
+    )
   }
   if (values['runAuth'] === 'off' && values['runToken'] !== undefined) {
     problems.push('RUN_AUTH: off contradicts RUN_TOKEN; unset one of them')

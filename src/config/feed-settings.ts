@@ -5,10 +5,10 @@
 import { Type } from 'typebox'
 import { ConfigError, oneOf, readSettings, setting, wholeNumber, type Setting, type SettingValue } from './env.js'
 
-export const FEED_REMOVAL_MODES = ['delete', 'deactivate', 'keep'] as const
+const FEED_REMOVAL_MODES = ['delete', 'deactivate', 'keep'] as const
 export type FeedRemoval = (typeof FEED_REMOVAL_MODES)[number]
 
-export const FEED_SETTINGS = {
+const FEED_SETTINGS = {
   feeds: setting(Type.String({ pattern: '^\\s*[a-z_]+(\\s*,\\s*[a-z_]+)*\\s*$' }), {
     env: 'FEEDS',
     description: 'Feeds the job runs, comma-separated: `urlhaus`, `threatfox`, `feodo`, `spamhaus_drop`, `file`.',
@@ -21,27 +21,32 @@ export const FEED_SETTINGS = {
   }),
   stateDir: setting(Type.String({ minLength: 1 }), {
     env: 'FEED_STATE_DIR',
-    description: "Where each feed's state (what was sent, its hashes, the ETag) is kept; in Redis instead when REDIS_URL is set.",
+    description:
+      "Where each feed's state (what was sent, its hashes, the ETag) is kept; in Redis instead when REDIS_URL is set.",
     default: 'var/feed-state',
   }),
   schedule: setting(Type.String({ minLength: 9 }), {
     env: 'FEED_SCHEDULE',
-    description: 'A cron expression (e.g. `0 */6 * * *`): `npm start` then also runs the feeds on it, one run at a time, and /health shows each feed\'s last run.',
+    description:
+      "A cron expression (e.g. `0 */6 * * *`): `npm start` then also runs the feeds on it, one run at a time, and /health shows each feed's last run.",
     default: undefined,
   }),
   removal: setting(oneOf(FEED_REMOVAL_MODES), {
     env: 'FEED_REMOVAL',
-    description: 'What happens to an indicator that left its feed: `delete` it from the owner, `deactivate` it (active false), or `keep` it.',
+    description:
+      'What happens to an indicator that left its feed: `delete` it from the owner, `deactivate` it (active false), or `keep` it.',
     default: 'delete',
   }),
   maxRemovalPercent: setting(wholeNumber(0, 100), {
     env: 'FEED_MAX_REMOVAL_PERCENT',
-    description: 'A run that would remove more than this share of a feed\'s indicators removes none and says why (exit 3).',
+    description:
+      "A run that would remove more than this share of a feed's indicators removes none and says why (exit 3).",
     default: '20',
   }),
   refreshDays: setting(wholeNumber(1, 3650), {
     env: 'FEED_REFRESH_DAYS',
-    description: "Indicators still in the feed are re-sent this often, so ThreatConnect's confidence deprecation does not age them out.",
+    description:
+      "Indicators still in the feed are re-sent this often, so ThreatConnect's confidence deprecation does not age them out.",
     default: '30',
   }),
 } as const
@@ -59,9 +64,23 @@ export const loadFeedSettings = (env: Readonly<Record<string, string | undefined
 }
 
 /** The feed job's rows for the docs' settings table; `feeds`: each feed's id, title and public URL. */
-export const feedSettingRows = (feeds: readonly { readonly id: string; readonly title: string; readonly defaultUrl: string | undefined }[]) => [
-  ...Object.values<Setting>(FEED_SETTINGS).map((s) => ({ env: s.env, description: s.description, default: s.default, secret: false, param: undefined })),
+export const feedSettingRows = (
+  feeds: readonly { readonly id: string; readonly title: string; readonly defaultUrl: string | undefined }[],
+) => [
+  ...Object.values<Setting>(FEED_SETTINGS).map((s) => ({
+    env: s.env,
+    description: s.description,
+    default: s.default,
+    secret: false,
+    param: undefined,
+  })),
   ...feeds
     .filter((f) => f.defaultUrl !== undefined)
-    .map((f) => ({ env: feedUrlEnv(f.id), description: `${f.title}: where the feed is fetched from (a mirror, or a local fake).`, default: f.defaultUrl, secret: false, param: undefined })),
+    .map((f) => ({
+      env: feedUrlEnv(f.id),
+      description: `${f.title}: where the feed is fetched from (a mirror, or a local fake).`,
+      default: f.defaultUrl,
+      secret: false,
+      param: undefined,
+    })),
 ]

@@ -19,7 +19,8 @@ export interface PlatformEnvSetting {
 export const PLATFORM_ENV_SETTINGS: readonly PlatformEnvSetting[] = [
   {
     env: 'TC_API_PATH',
-    description: 'ThreatConnect API base URL for note write-back, e.g. `https://companyabc.threatconnect.com` (a trailing `/api` is dropped). Only this setting chooses where credentials go.',
+    description:
+      'ThreatConnect API base URL for note write-back, e.g. `https://companyabc.threatconnect.com` (a trailing `/api` is dropped). Only this setting chooses where credentials go.',
     default: undefined,
     secret: false,
   },
@@ -37,13 +38,15 @@ export const PLATFORM_ENV_SETTINGS: readonly PlatformEnvSetting[] = [
   },
   {
     env: 'TC_TOKEN',
-    description: 'ThreatConnect API token (`TC-Token` authentication); used only when no Access ID/Secret Key pair is set.',
+    description:
+      'ThreatConnect API token (`TC-Token` authentication); used only when no Access ID/Secret Key pair is set.',
     default: undefined,
     secret: true,
   },
   {
     env: 'TC_OWNER',
-    description: "Default ThreatConnect owner to write to when a request names none (the `owner` param); empty means the API user's organization.",
+    description:
+      "Default ThreatConnect owner to write to when a request names none (the `owner` param); empty means the API user's organization.",
     default: undefined,
     secret: false,
   },
@@ -108,7 +111,8 @@ export const normaliseApiPath = (raw: string): string | undefined => {
 }
 
 /** The env prefix of a profile's settings: `TC_` for the default one, `TC_PROFILE_<NAME>_` for a named one. */
-export const profilePrefix = (name: string | undefined): string => (name === undefined ? 'TC_' : `TC_PROFILE_${name.toUpperCase()}_`)
+const profilePrefix = (name: string | undefined): string =>
+  name === undefined ? 'TC_' : `TC_PROFILE_${name.toUpperCase()}_`
 
 const readProfile = (env: Values, name: string | undefined): PlatformDefaults => {
   const p = profilePrefix(name)
@@ -140,7 +144,8 @@ export const resolvePlatformSettings = (
   if (accessId !== undefined && secretKey !== undefined) {
     return { settings: { configured: true, apiPath, owner, credentials: { kind: 'hmac', accessId, secretKey } } }
   }
-  if (token !== undefined) return { settings: { configured: true, apiPath, owner, credentials: { kind: 'token', token } } }
+  if (token !== undefined)
+    return { settings: { configured: true, apiPath, owner, credentials: { kind: 'token', token } } }
   if (accessId !== undefined || secretKey !== undefined) {
     const reason = `ThreatConnect credentials incomplete: ${p}${accessId === undefined ? 'API_ACCESS_ID' : 'API_SECRET_KEY'} is not set`
     return { settings: { configured: false, owner, reason }, problem: reason }
@@ -166,7 +171,9 @@ export const platformProfilesFromEnv = (env: Values): { profiles: PlatformProfil
     const name = raw.trim().toLowerCase()
     if (name === '') continue
     if (!PROFILE_NAME.test(name)) {
-      problems.push(`TC_PROFILES: '${name.slice(0, 40)}' is not a profile name (a-z, 0-9, _; starts with a letter; at most 32)`)
+      problems.push(
+        `TC_PROFILES: '${name.slice(0, 40)}' is not a profile name (a-z, 0-9, _; starts with a letter; at most 32)`,
+      )
       continue
     }
     const resolved = resolvePlatformSettings(readProfile(env, name), name)
@@ -177,7 +184,9 @@ export const platformProfilesFromEnv = (env: Values): { profiles: PlatformProfil
   return { profiles: { default: main.settings, named }, problems }
 }
 
-/** The settings a run writes with: the profile it names (only a configured one), and its owner param over the profile's. */
+/**
+ * The settings a run writes with: the profile it names (only a configured one), and its owner param over the profile's.
+ */
 export const platformSettingsFor = (
   profiles: PlatformProfiles,
   profile: string | undefined,

@@ -32,7 +32,8 @@ export const formatRateLimits = (limits: readonly RateLimit[]): string => limits
 /** "4/1m, 500/1d" -> one RateLimit per window; throws an Error naming the window that is wrong. */
 export const parseRateLimits = (text: string): RateLimit[] => {
   const parts = text.split(',').map((p) => p.trim())
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new Error(`'${text}' is not a list of rate limits like 4/1m, 500/1d`)
+  if (parts.length === 0 || parts.some((p) => p === ''))
+    throw new Error(`'${text}' is not a list of rate limits like 4/1m, 500/1d`)
   return parts.map(parseRateLimit)
 }
 

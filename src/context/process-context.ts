@@ -40,9 +40,17 @@ export const openProcessContext = async (options: ProcessContextOptions): Promis
   const { config, log, userAgent } = options
   const metrics = new Metrics(SERVICE_METRICS, { processMetrics: options.processMetrics ?? false })
   const shared = await createSharedState(config, (operation) => metrics.inc(SHARED_STORE_ERRORS_TOTAL, { operation }))
-  const http = createHttpClientFactory({ config, log, metrics, userAgent, quota: shared.quota, breakerBus: shared.breakerBus })
+  const http = createHttpClientFactory({
+    config,
+    log,
+    metrics,
+    userAgent,
+    quota: shared.quota,
+    breakerBus: shared.breakerBus,
+  })
   const platform = createPlatformClientPool(http)
-  if (shared.store !== undefined && (options.storeWaitMs ?? 0) > 0) await shared.store.whenReady(options.storeWaitMs ?? 0)
+  if (shared.store !== undefined && (options.storeWaitMs ?? 0) > 0)
+    await shared.store.whenReady(options.storeWaitMs ?? 0)
   return {
     config,
     log,
@@ -59,13 +67,16 @@ export const openProcessContext = async (options: ProcessContextOptions): Promis
 }
 
 /** How long a job waits for Redis before going on with its in-process fallbacks. */
-export const JOB_STORE_WAIT_MS = 5_000
+const JOB_STORE_WAIT_MS = 5_000
 
 /**
  * A one-shot job's context (`npm run feed`, `npm run alerts`): settings from the environment, and a logger on
  * stderr, since stdout carries the job's progress and its summary line.
  */
-export const openJobContext = async (env: Readonly<Record<string, string | undefined>>, userAgent: string): Promise<ProcessContext> => {
+export const openJobContext = async (
+  env: Readonly<Record<string, string | undefined>>,
+  userAgent: string,
+): Promise<ProcessContext> => {
   // A job listens on nothing: HOST only keeps the service's off-loopback checks from applying.
   const config = loadServiceConfig({ ...env, HOST: '127.0.0.1' }, [])
   // At the default level a job writes warnings and errors only: its info lines are its own progress output.

@@ -19,7 +19,7 @@ export interface MembershipClause {
   readonly values: readonly string[]
 }
 
-export interface CombinedClause {
+interface CombinedClause {
   readonly kind: 'and' | 'or'
   readonly operands: readonly DisplayClause[]
 }
@@ -91,14 +91,17 @@ const tokenize = (text: string): Token[] => {
       while (i < text.length && /[A-Za-z0-9_]/.test(text[i] as string)) i++
       tokens.push({ type: 'name', text: text.slice(start, i), pos: start })
     } else {
-      throw new ClauseSyntaxError(`unexpected character '${ch}' ${at(i)}: only in / not in lists joined by and / or are allowed`)
+      throw new ClauseSyntaxError(
+        `unexpected character '${ch}' ${at(i)}: only in / not in lists joined by and / or are allowed`,
+      )
     }
   }
   tokens.push({ type: 'end', pos: text.length })
   return tokens
 }
 
-const isKeyword = (token: Token, keyword: string): boolean => token.type === 'name' && token.text.toLowerCase() === keyword
+const isKeyword = (token: Token, keyword: string): boolean =>
+  token.type === 'name' && token.text.toLowerCase() === keyword
 
 class Parser {
   private index = 0
@@ -155,7 +158,8 @@ class Parser {
       }
       return inner
     }
-    if (token.type !== 'name' || KEYWORDS.has(token.text.toLowerCase())) throw this.unexpected(token, 'an input name or (')
+    if (token.type !== 'name' || KEYWORDS.has(token.text.toLowerCase()))
+      throw this.unexpected(token, 'an input name or (')
     return this.parseMembership(token.text)
   }
 
@@ -187,7 +191,8 @@ export const parseDisplayClause = (text: string): ParseDisplayClauseResult => {
     const tokens = tokenize(text)
     if (tokens.length === 1) return { ok: false, reason: 'empty clause' }
     const stray = findStrayCloser(tokens)
-    if (stray !== undefined) return { ok: false, reason: `unbalanced parenthesis: ')' ${at(stray.pos)} has no matching '('` }
+    if (stray !== undefined)
+      return { ok: false, reason: `unbalanced parenthesis: ')' ${at(stray.pos)} has no matching '('` }
     return { ok: true, clause: new Parser(tokens).parseAll() }
   } catch (error) {
     if (error instanceof ClauseSyntaxError) return { ok: false, reason: error.message }
@@ -210,7 +215,9 @@ export const memberships = (clause: DisplayClause): MembershipClause[] =>
   clause.kind === 'membership' ? [clause] : clause.operands.flatMap(memberships)
 
 /** Input names the clause reads, in first-use order, without repeats. */
-export const referencedInputs = (clause: DisplayClause): string[] => [...new Set(memberships(clause).map((m) => m.input))]
+export const referencedInputs = (clause: DisplayClause): string[] => [
+  ...new Set(memberships(clause).map((m) => m.input)),
+]
 
 /**
  * An unset input (undefined, or an empty MultiChoice list) reads as the empty string, so the
@@ -223,7 +230,10 @@ const asItems = (value: DisplayValue): readonly string[] => {
   return value.length === 0 ? [''] : value
 }
 
-export const evaluateDisplayClause = (clause: DisplayClause, values: Readonly<Record<string, DisplayValue>>): boolean => {
+export const evaluateDisplayClause = (
+  clause: DisplayClause,
+  values: Readonly<Record<string, DisplayValue>>,
+): boolean => {
   switch (clause.kind) {
     case 'and':
       return clause.operands.every((operand) => evaluateDisplayClause(operand, values))

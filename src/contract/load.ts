@@ -79,7 +79,15 @@ const readJson = (root: string, file: string): ReadResult => {
   } catch (error) {
     const { line, column } = lineAndColumn(text, jsonErrorOffset(text, error))
     const detail = error instanceof Error ? error.message : String(error)
-    return { ok: false, problem: { file, entry: `line ${line} column ${column}`, rule: 'json-syntax', message: `invalid JSON: ${detail}` } }
+    return {
+      ok: false,
+      problem: {
+        file,
+        entry: `line ${line} column ${column}`,
+        rule: 'json-syntax',
+        message: `invalid JSON: ${detail}`,
+      },
+    }
   }
 }
 
@@ -88,11 +96,15 @@ const locateRoot = (root: string | undefined): string => {
   try {
     return findProjectRoot()
   } catch (error) {
-    throw new ContractError([{ file: CONFIG_FILE, entry: '(file)', rule: 'file-missing', message: (error as Error).message }])
+    throw new ContractError([
+      { file: CONFIG_FILE, entry: '(file)', rule: 'file-missing', message: (error as Error).message },
+    ])
   }
 }
 
-/** Reads app.config.json and layouts/layout.json, checks them together; throws a ContractError listing every problem. */
+/**
+ * Reads app.config.json and layouts/layout.json, checks them together; throws a ContractError listing every problem.
+ */
 export const loadContract = (options: LoadContractOptions = {}): Contract => {
   const root = locateRoot(options.root)
   const files = { config: CONFIG_FILE, layout: LAYOUT_FILE } as const

@@ -5,7 +5,8 @@
  */
 import type { OutputIndex } from './outputs.js'
 
-export type OutputSelection = { readonly ok: true; readonly index: OutputIndex } | { readonly ok: false; readonly unknown: readonly string[] }
+export type OutputSelection =
+  { readonly ok: true; readonly index: OutputIndex } | { readonly ok: false; readonly unknown: readonly string[] }
 
 const MAX_KEPT = 64
 
@@ -19,7 +20,9 @@ export const outputSelector = (index: OutputIndex): ((requested: readonly string
     const unknown: string[] = []
     for (const pattern of requested) {
       const prefix = pattern.endsWith('.*') ? pattern.slice(0, -1) : undefined
-      const matches = [...index.byName.keys()].filter((name) => (prefix === undefined ? name === pattern : name.startsWith(prefix)))
+      const matches = [...index.byName.keys()].filter((name) =>
+        prefix === undefined ? name === pattern : name.startsWith(prefix),
+      )
       if (matches.length === 0) unknown.push(pattern)
       for (const name of matches) wanted.add(name)
     }
@@ -31,7 +34,9 @@ export const outputSelector = (index: OutputIndex): ((requested: readonly string
             index: {
               byName: new Map([...index.byName].filter(([name]) => wanted.has(name))),
               listDelimiter: index.listDelimiter,
-              responseSources: new Set([...index.responseSources].filter((id) => wanted.has(`enrich.response.${id}.json`))),
+              responseSources: new Set(
+                [...index.responseSources].filter((id) => wanted.has(`enrich.response.${id}.json`)),
+              ),
             },
           }
     if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value as string)

@@ -6,7 +6,7 @@
  */
 import type { AppConfig, PlaybookDataType } from './types.js'
 
-export type OutputShape = 'scalar' | 'list'
+type OutputShape = 'scalar' | 'list'
 
 export interface DeclaredOutput {
   readonly name: string
@@ -31,7 +31,13 @@ export const indexOutputs = (config: AppConfig): OutputIndex => {
   const responseSources = new Set<string>()
   for (const v of config.playbook.outputVariables) {
     if (byName.has(v.name)) continue
-    byName.set(v.name, { name: v.name, path: v.name.split('.'), type: v.type, shape: v.type === 'StringArray' ? 'list' : 'scalar', note: v.note ?? '' })
+    byName.set(v.name, {
+      name: v.name,
+      path: v.name.split('.'),
+      type: v.type,
+      shape: v.type === 'StringArray' ? 'list' : 'scalar',
+      note: v.note ?? '',
+    })
     const response = RESPONSE_OUTPUT.exec(v.name)?.[1]
     if (response !== undefined) responseSources.add(response)
   }
@@ -44,7 +50,11 @@ export interface NestedOutputs {
 }
 
 /** Sets `value` at the output's path, creating the objects on the way. */
-export const setOutput = (target: NestedOutputs, path: readonly string[], value: string | readonly (string | null)[]): void => {
+export const setOutput = (
+  target: NestedOutputs,
+  path: readonly string[],
+  value: string | readonly (string | null)[],
+): void => {
   let node = target
   const last = path.length - 1
   for (let i = 0; i < last; i++) {
@@ -57,7 +67,10 @@ export const setOutput = (target: NestedOutputs, path: readonly string[], value:
 }
 
 /** The flat view `{ "enrich.results.verdict": ... }` of a nested outputs object (for docs, the demo and tests). */
-export const flattenOutputs = (nested: NestedOutputs, prefix = ''): Record<string, string | readonly (string | null)[]> => {
+export const flattenOutputs = (
+  nested: NestedOutputs,
+  prefix = '',
+): Record<string, string | readonly (string | null)[]> => {
   const flat: Record<string, string | readonly (string | null)[]> = {}
   for (const [key, value] of Object.entries(nested)) {
     const name = prefix === '' ? key : `${prefix}.${key}`

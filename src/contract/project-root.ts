@@ -1,4 +1,7 @@
-/** Finds the project root (the folder holding app.config.json) from wherever the code runs: src/ under tap, dist/src/ after tsc. */
+/**
+ * Finds the project root (the folder holding app.config.json) from wherever the code runs: src/ under tap, dist/src/
+ * after tsc.
+ */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'

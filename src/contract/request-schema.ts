@@ -23,7 +23,10 @@ const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$
 
 /** Unset inputs ("" or "<null>") never reach the schema: the route drops them first (./unset-params.ts). */
 const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TSchema => {
-  const meta = { description: param.note ?? param.label, ...(param.default !== undefined ? { default: param.default } : {}) }
+  const meta = {
+    description: param.note ?? param.label,
+    ...(param.default !== undefined ? { default: param.default } : {}),
+  }
   switch (param.type) {
     case 'Boolean':
       return Type.Union([Type.Boolean(), Type.Enum(['true', 'false'])], meta)
@@ -45,7 +48,11 @@ const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TS
       const types = param.playbookDataType ?? []
       // A TCEntity, as a UserAction trigger passes it: its type (a ThreatConnect indicator type) sets indicator_type.
       const entity = Type.Object(
-        { id: Type.Optional(Type.Union([Type.Integer(), Type.String()])), type: Type.Enum([...INDICATOR_TYPES]), value: text },
+        {
+          id: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+          type: Type.Enum([...INDICATOR_TYPES]),
+          value: text,
+        },
         { additionalProperties: true, description: 'TCEntity {id, type, value}' },
       )
       const one = types.includes('TCEntity') ? [text, entity] : [text]
@@ -59,7 +66,11 @@ const paramSchema = (param: Param, config: AppConfig, limits: RequestLimits): TS
   }
 }
 
-export const deriveRunBodySchema = (config: AppConfig, limits: RequestLimits, extra: Record<string, TSchema> = {}): TObject => {
+export const deriveRunBodySchema = (
+  config: AppConfig,
+  limits: RequestLimits,
+  extra: Record<string, TSchema> = {},
+): TObject => {
   const properties: Record<string, TSchema> = {}
   for (const param of config.params) {
     const schema = paramSchema(param, config, limits)

@@ -1,7 +1,17 @@
-/** Shapes of app.config.json (install.json's shape) and layouts/layout.json. See ../shared/reference/threatconnect.md. */
+/**
+ * Shapes of app.config.json (install.json's shape) and layouts/layout.json. See docs/platform.md.
+ */
 
-export const PARAM_TYPES = ['Boolean', 'Choice', 'EditChoice', 'KeyValueList', 'MultiChoice', 'String', 'StringMixed'] as const
-export type ParamType = (typeof PARAM_TYPES)[number]
+export const PARAM_TYPES = [
+  'Boolean',
+  'Choice',
+  'EditChoice',
+  'KeyValueList',
+  'MultiChoice',
+  'String',
+  'StringMixed',
+] as const
+type ParamType = (typeof PARAM_TYPES)[number]
 
 export const PLAYBOOK_DATA_TYPES = [
   'Any',

@@ -6,7 +6,7 @@
  */
 const UNSET = new Set(['', '<null>'])
 
-export const isUnset = (value: unknown): boolean => typeof value === 'string' && UNSET.has(value.trim())
+const isUnset = (value: unknown): boolean => typeof value === 'string' && UNSET.has(value.trim())
 
 /** The body without its unset params; the same object when it has none (a /run pays nothing for the check). */
 export const withoutUnsetParams = (body: unknown): unknown => {

@@ -34,7 +34,8 @@ export const CONTRACT_RULES = {
   'param-boolean-default': 'a Boolean default is a boolean',
   'param-required-hidden': 'a required param is not hidden',
   'param-secret-keychain': 'an encrypted param offers only ${KEYCHAIN}',
-  'output-name': 'output names follow ThreatConnect\'s naming schema <slug>.<data type>.<descriptor>: "enrich.results." (processed) or "enrich.response." (raw answer), then lowercase [a-z0-9_] segments',
+  'output-name':
+    'output names follow ThreatConnect\'s naming schema <slug>.<data type>.<descriptor>: "enrich.results." (processed) or "enrich.response." (raw answer), then lowercase [a-z0-9_] segments',
   'output-one-type': 'each output name has one type (a component output key is declared once)',
   'output-prefix': 'no output name is a dot-prefix of another (the reply nests outputs by their names)',
   'output-type': 'output type is a known playbook data type',
@@ -52,10 +53,12 @@ export const CONTRACT_RULES = {
   'display-clause-unknown-input': 'display clauses only reference layout inputs',
   'display-clause-order': 'a clause on an input only references inputs placed earlier in the layout',
   'display-clause-value': 'values in a clause are valid values of the input they test',
-  'display-clause-param-type': 'display clauses test only Boolean and Choice/EditChoice inputs (tcex evaluates them as SQL over one stored value; a MultiChoice arrives "|"-joined)',
+  'display-clause-param-type':
+    'display clauses test only Boolean and Choice/EditChoice inputs (tcex evaluates them as SQL over one stored value; a MultiChoice arrives "|"-joined)',
   'sources-param': 'a MultiChoice param "sources" exists',
   'sources-param-values': 'the "sources" param validValues are exactly the registered source ids',
-  'source-output-declared': 'every output a source publishes is declared as enrich.results.<id>.<key>, and every vendor source\'s raw answer as enrich.response.<id>.json',
+  'source-output-declared':
+    "every output a source publishes is declared as enrich.results.<id>.<key>, and every vendor source's raw answer as enrich.response.<id>.json",
   'source-output-owned': 'every declared enrich.results.<id>.* / enrich.response.<id>.* output belongs to source <id>',
 } as const
 
@@ -70,7 +73,7 @@ export const TCEX_CHECKS_NOT_APPLIED: Readonly<Record<string, string>> = {
     'tcex allows JAVA, PYTHON or NONE, the runtimes the platform launches; this service is never launched by the platform (a playbook calls it over HTTP), so "NODE" names its own runtime',
   programMain: 'tcex expects the entry the platform runs per step; this is the long-running server the operator runs',
   'layout location':
-    'tcex reads layout.json beside install.json of an installed app; a component has no layout, so layouts/layout.json documents the inputs\' grouping and display clauses, checked here by tcex\'s rules',
+    "tcex reads layout.json beside install.json of an installed app; a component has no layout, so layouts/layout.json documents the inputs' grouping and display clauses, checked here by tcex's rules",
   sdkVersion: 'filled in by `tcex package` for a Python app; no .tcx is built',
 }
 
@@ -86,7 +89,8 @@ export interface ContractFiles {
   readonly layout: string
 }
 
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const PARAM_NAME = /^[a-z0-9_]+$/
 const OUTPUT_NAME = /^enrich\.(results|response)(\.[a-z0-9_]+)+$/
@@ -95,20 +99,28 @@ const SPECIAL_VALUE = /^\$\{[A-Z_]+\}$/
 const SOURCES_PARAM = 'sources'
 const LIST_DELIMITER = '|'
 
-const problem = (file: string, entry: string, rule: ContractRule, message: string): ContractProblem => ({ file, entry, rule, message })
+const problem = (file: string, entry: string, rule: ContractRule, message: string): ContractProblem => ({
+  file,
+  entry,
+  rule,
+  message,
+})
 
 const quoted = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ')
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string')
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string')
 
 /** Structure the rules rely on; when it is broken the rules are skipped rather than crash on it. */
 const checkShape = (config: unknown, layout: unknown, files: ContractFiles): ContractProblem[] => {
   const found: ContractProblem[] = []
-  const configShape = (entry: string, message: string): void => void found.push(problem(files.config, entry, 'config-shape', message))
-  const layoutShape = (entry: string, message: string): void => void found.push(problem(files.layout, entry, 'layout-shape', message))
+  const configShape = (entry: string, message: string): void =>
+    void found.push(problem(files.config, entry, 'config-shape', message))
+  const layoutShape = (entry: string, message: string): void =>
+    void found.push(problem(files.layout, entry, 'layout-shape', message))
 
   if (!isRecord(config)) {
     configShape('(top level)', 'must be a JSON object')
@@ -116,14 +128,17 @@ const checkShape = (config: unknown, layout: unknown, files: ContractFiles): Con
     if (!Array.isArray(config.params)) configShape('params', 'must be an array')
     else
       config.params.forEach((param: unknown, i) => {
-        if (!isRecord(param) || typeof param.name !== 'string') return configShape(`params[${i}]`, 'must be an object with a string name')
+        if (!isRecord(param) || typeof param.name !== 'string')
+          return configShape(`params[${i}]`, 'must be an object with a string name')
         const entry = `params[${i}] '${param.name}'`
-        if (param.validValues !== undefined && !isStringArray(param.validValues)) configShape(entry, 'validValues must be an array of strings')
+        if (param.validValues !== undefined && !isStringArray(param.validValues))
+          configShape(entry, 'validValues must be an array of strings')
         if (param.playbookDataType !== undefined && !isStringArray(param.playbookDataType))
           configShape(entry, 'playbookDataType must be an array of strings')
       })
     if (!isRecord(config.playbook)) configShape('playbook', 'must be an object')
-    else if (!Array.isArray(config.playbook.outputVariables)) configShape('playbook.outputVariables', 'must be an array')
+    else if (!Array.isArray(config.playbook.outputVariables))
+      configShape('playbook.outputVariables', 'must be an array')
     else
       config.playbook.outputVariables.forEach((output: unknown, i) => {
         if (!isRecord(output) || typeof output.name !== 'string')
@@ -146,14 +161,16 @@ const checkShape = (config: unknown, layout: unknown, files: ContractFiles): Con
       if (!Array.isArray(section.parameters)) return layoutShape(`inputs[${i}]`, 'parameters must be an array')
       section.parameters.forEach((parameter: unknown, j) => {
         const entry = `inputs[${i}].parameters[${j}]`
-        if (!isRecord(parameter) || typeof parameter.name !== 'string') return layoutShape(entry, 'must be an object with a string name')
+        if (!isRecord(parameter) || typeof parameter.name !== 'string')
+          return layoutShape(entry, 'must be an object with a string name')
         checkDisplay(`${entry} '${parameter.name}'`, parameter)
       })
     })
   if (!Array.isArray(layout.outputs)) layoutShape('outputs', 'must be an array')
   else
     layout.outputs.forEach((output: unknown, k) => {
-      if (!isRecord(output) || typeof output.name !== 'string') return layoutShape(`outputs[${k}]`, 'must be an object with a string name')
+      if (!isRecord(output) || typeof output.name !== 'string')
+        return layoutShape(`outputs[${k}]`, 'must be an object with a string name')
       checkDisplay(`outputs[${k}] '${output.name}'`, output)
     })
   return found
@@ -161,15 +178,24 @@ const checkShape = (config: unknown, layout: unknown, files: ContractFiles): Con
 
 const checkConfig = (config: AppConfig, file: string): ContractProblem[] => {
   const found: ContractProblem[] = []
-  const at = (entry: string, rule: ContractRule, message: string): void => void found.push(problem(file, entry, rule, message))
+  const at = (entry: string, rule: ContractRule, message: string): void =>
+    void found.push(problem(file, entry, rule, message))
   const show = (value: unknown): string => JSON.stringify(value) ?? 'nothing'
 
   if (typeof config.programVersion !== 'string' || !SEMVER.test(config.programVersion))
-    at('programVersion', 'config-program-version', `${show(config.programVersion)} is not a semantic version like "1.0.0"`)
-  if (config.runtimeLevel !== 'Playbook') at('runtimeLevel', 'config-runtime-level', `must be "Playbook", not ${show(config.runtimeLevel)}`)
-  if (config.listDelimiter !== LIST_DELIMITER) at('listDelimiter', 'config-list-delimiter', `must be "|", not ${show(config.listDelimiter)}`)
-  if (typeof config.displayName !== 'string' || config.displayName.trim() === '') at('displayName', 'config-display-name', 'must not be empty')
-  if (typeof config.appId !== 'string' || !UUID.test(config.appId)) at('appId', 'config-app-id', `${show(config.appId)} is not a uuid`)
+    at(
+      'programVersion',
+      'config-program-version',
+      `${show(config.programVersion)} is not a semantic version like "1.0.0"`,
+    )
+  if (config.runtimeLevel !== 'Playbook')
+    at('runtimeLevel', 'config-runtime-level', `must be "Playbook", not ${show(config.runtimeLevel)}`)
+  if (config.listDelimiter !== LIST_DELIMITER)
+    at('listDelimiter', 'config-list-delimiter', `must be "|", not ${show(config.listDelimiter)}`)
+  if (typeof config.displayName !== 'string' || config.displayName.trim() === '')
+    at('displayName', 'config-display-name', 'must not be empty')
+  if (typeof config.appId !== 'string' || !UUID.test(config.appId))
+    at('appId', 'config-app-id', `${show(config.appId)} is not a uuid`)
   if (!Array.isArray(config.features) || !config.features.includes('layoutEnabledApp'))
     at('features', 'config-layout-feature', 'must include "layoutEnabledApp" (the app ships layouts/layout.json)')
   if (typeof config.playbook.type !== 'string' || config.playbook.type.trim() === '')
@@ -185,7 +211,9 @@ const checkParamDefault = (param: Param, entry: string, file: string): ContractP
   const { type, default: value } = param
   if (value === undefined) return []
   if (type === 'Boolean')
-    return typeof value === 'boolean' ? [] : [problem(file, entry, 'param-boolean-default', `default ${JSON.stringify(value)} must be true or false`)]
+    return typeof value === 'boolean'
+      ? []
+      : [problem(file, entry, 'param-boolean-default', `default ${JSON.stringify(value)} must be true or false`)]
   if (type !== 'Choice' && type !== 'MultiChoice') return []
   const validValues = param.validValues ?? []
   if (validValues.length === 0 || validValues.some((v) => SPECIAL_VALUE.test(v))) return []
@@ -197,12 +225,26 @@ const checkParamDefault = (param: Param, entry: string, file: string): ContractP
   if (type === 'Choice')
     return validValues.includes(value)
       ? []
-      : [problem(file, entry, 'param-choice-default', `default '${value}' is not one of its validValues (${quoted(validValues)})`)]
+      : [
+          problem(
+            file,
+            entry,
+            'param-choice-default',
+            `default '${value}' is not one of its validValues (${quoted(validValues)})`,
+          ),
+        ]
   if (value === '') return []
   const unknown = value.split(LIST_DELIMITER).filter((item) => !validValues.includes(item))
   return unknown.length === 0
     ? []
-    : [problem(file, entry, 'param-multichoice-default', `default '${value}' has ${quoted(unknown)}, not among its validValues (${quoted(validValues)})`)]
+    : [
+        problem(
+          file,
+          entry,
+          'param-multichoice-default',
+          `default '${value}' has ${quoted(unknown)}, not among its validValues (${quoted(validValues)})`,
+        ),
+      ]
 }
 
 const checkParams = (params: readonly Param[], file: string): ContractProblem[] => {
@@ -220,18 +262,32 @@ const checkParams = (params: readonly Param[], file: string): ContractProblem[] 
     if (typeof param.sequence === 'number') {
       const sameSequence = firstBySequence.get(param.sequence)
       if (sameSequence === undefined) firstBySequence.set(param.sequence, i)
-      else at('param-duplicate-sequence', `sequence ${param.sequence} is already used by ${paramEntry(params[sameSequence] as Param, sameSequence)}`)
+      else
+        at(
+          'param-duplicate-sequence',
+          `sequence ${param.sequence} is already used by ${paramEntry(params[sameSequence] as Param, sameSequence)}`,
+        )
     }
     if (!(PARAM_TYPES as readonly unknown[]).includes(param.type))
       at('param-type', `type ${JSON.stringify(param.type)} is not one of ${PARAM_TYPES.join(', ')}`)
-    const unknownDataTypes = (param.playbookDataType ?? []).filter((t) => !(PLAYBOOK_DATA_TYPES as readonly string[]).includes(t))
-    if (unknownDataTypes.length > 0) at('param-playbook-data-type', `playbookDataType ${quoted(unknownDataTypes)} unknown; use ${PLAYBOOK_DATA_TYPES.join(', ')}`)
+    const unknownDataTypes = (param.playbookDataType ?? []).filter(
+      (t) => !(PLAYBOOK_DATA_TYPES as readonly string[]).includes(t),
+    )
+    if (unknownDataTypes.length > 0)
+      at(
+        'param-playbook-data-type',
+        `playbookDataType ${quoted(unknownDataTypes)} unknown; use ${PLAYBOOK_DATA_TYPES.join(', ')}`,
+      )
     if ((param.type === 'Choice' || param.type === 'MultiChoice') && (param.validValues ?? []).length === 0)
       at('param-valid-values', `a ${param.type} param needs a non-empty validValues list`)
     found.push(...checkParamDefault(param, entry, file))
-    if (param.required === true && param.hidden === true) at('param-required-hidden', 'a required param cannot be hidden: nobody could fill it in')
+    if (param.required === true && param.hidden === true)
+      at('param-required-hidden', 'a required param cannot be hidden: nobody could fill it in')
     if (param.encrypt === true && JSON.stringify(param.validValues ?? []) !== '["${KEYCHAIN}"]')
-      at('param-secret-keychain', `a secret offers only ["\${KEYCHAIN}"], not ${JSON.stringify(param.validValues ?? [])}: typed text would sit in the playbook in the clear`)
+      at(
+        'param-secret-keychain',
+        `a secret offers only ["\${KEYCHAIN}"], not ${JSON.stringify(param.validValues ?? [])}: typed text would sit in the playbook in the clear`,
+      )
   })
   return found
 }
@@ -244,27 +300,63 @@ const checkOutputs = (outputs: readonly OutputVariable[], file: string): Contrac
   outputs.forEach((output, i) => {
     const entry = outputEntry(output, i)
     if (!OUTPUT_NAME.test(output.name))
-      found.push(problem(file, entry, 'output-name', `name '${output.name}' must start "enrich.results." or "enrich.response." and go on in lowercase [a-z0-9_] segments joined by dots`))
+      found.push(
+        problem(
+          file,
+          entry,
+          'output-name',
+          `name '${output.name}' must start "enrich.results." or "enrich.response." and go on in lowercase [a-z0-9_] segments joined by dots`,
+        ),
+      )
     if (!(PLAYBOOK_DATA_TYPES as readonly unknown[]).includes(output.type))
-      found.push(problem(file, entry, 'output-type', `type ${JSON.stringify(output.type)} is not one of ${PLAYBOOK_DATA_TYPES.join(', ')}`))
+      found.push(
+        problem(
+          file,
+          entry,
+          'output-type',
+          `type ${JSON.stringify(output.type)} is not one of ${PLAYBOOK_DATA_TYPES.join(', ')}`,
+        ),
+      )
     const key = `${output.name}!${String(output.type)}`
     const same = firstByKey.get(key)
     if (same === undefined) firstByKey.set(key, i)
-    else found.push(problem(file, entry, 'output-duplicate', `'${output.name}' of type ${String(output.type)} is already declared at playbook.outputVariables[${same}]`))
+    else
+      found.push(
+        problem(
+          file,
+          entry,
+          'output-duplicate',
+          `'${output.name}' of type ${String(output.type)} is already declared at playbook.outputVariables[${same}]`,
+        ),
+      )
   })
   const typeOf = new Map<string, { type: string; index: number }>()
   outputs.forEach((output, i) => {
     const first = typeOf.get(output.name)
     if (first === undefined) typeOf.set(output.name, { type: String(output.type), index: i })
     else if (first.type !== String(output.type))
-      found.push(problem(file, outputEntry(output, i), 'output-one-type', `'${output.name}' is already declared as ${first.type} at playbook.outputVariables[${first.index}]; declare one type per name`))
+      found.push(
+        problem(
+          file,
+          outputEntry(output, i),
+          'output-one-type',
+          `'${output.name}' is already declared as ${first.type} at playbook.outputVariables[${first.index}]; declare one type per name`,
+        ),
+      )
   })
   const names = [...typeOf.keys()].sort()
   names.forEach((name, k) => {
     const next = names[k + 1]
     if (next !== undefined && next.startsWith(`${name}.`)) {
       const index = typeOf.get(next)?.index ?? 0
-      found.push(problem(file, outputEntry(outputs[index] as OutputVariable, index), 'output-prefix', `'${next}' extends output '${name}'; the reply could not hold both`))
+      found.push(
+        problem(
+          file,
+          outputEntry(outputs[index] as OutputVariable, index),
+          'output-prefix',
+          `'${next}' extends output '${name}'; the reply could not hold both`,
+        ),
+      )
     }
   })
   return found
@@ -281,7 +373,12 @@ const placementsInDisplayOrder = (layout: Layout): Placement[] => {
   const sections = layout.inputs.map((section, index) => ({ section, index }))
   sections.sort((a, b) => a.section.sequence - b.section.sequence || a.index - b.index)
   return sections
-    .flatMap(({ section, index }) => section.parameters.map((parameter, j) => ({ parameter, entry: `inputs[${index}].parameters[${j}] '${parameter.name}'` })))
+    .flatMap(({ section, index }) =>
+      section.parameters.map((parameter, j) => ({
+        parameter,
+        entry: `inputs[${index}].parameters[${j}] '${parameter.name}'`,
+      })),
+    )
     .map((placed, position) => ({ ...placed, position }))
 }
 
@@ -305,22 +402,56 @@ const checkSectionsAndInputs = (ctx: LayoutContext): ContractProblem[] => {
       found.push(problem(files.layout, entry, 'layout-section-title', 'section title must be 3-100 characters'))
     const same = firstBySequence.get(section.sequence)
     if (same === undefined) firstBySequence.set(section.sequence, i)
-    else found.push(problem(files.layout, entry, 'layout-section-sequence', `sequence ${section.sequence} is already used by inputs[${same}]`))
+    else
+      found.push(
+        problem(
+          files.layout,
+          entry,
+          'layout-section-sequence',
+          `sequence ${section.sequence} is already used by inputs[${same}]`,
+        ),
+      )
   })
 
   const firstPlacement = new Map<string, Placement>()
   for (const placed of placements) {
     const { name } = placed.parameter
     const param = paramsByName.get(name)
-    if (param === undefined) found.push(problem(files.layout, placed.entry, 'layout-input-is-param', `'${name}' is not a param in ${files.config}`))
-    else if (param.hidden === true) found.push(problem(files.layout, placed.entry, 'layout-input-hidden', `'${name}' is a hidden param; hidden params stay out of the layout`))
+    if (param === undefined)
+      found.push(
+        problem(files.layout, placed.entry, 'layout-input-is-param', `'${name}' is not a param in ${files.config}`),
+      )
+    else if (param.hidden === true)
+      found.push(
+        problem(
+          files.layout,
+          placed.entry,
+          'layout-input-hidden',
+          `'${name}' is a hidden param; hidden params stay out of the layout`,
+        ),
+      )
     const first = firstPlacement.get(name)
     if (first === undefined) firstPlacement.set(name, placed)
-    else found.push(problem(files.layout, placed.entry, 'layout-input-duplicate', `'${name}' is already placed at ${first.entry.split(' ')[0]}`))
+    else
+      found.push(
+        problem(
+          files.layout,
+          placed.entry,
+          'layout-input-duplicate',
+          `'${name}' is already placed at ${first.entry.split(' ')[0]}`,
+        ),
+      )
   }
   config.params.forEach((param, i) => {
     if (param.hidden !== true && !firstPlacement.has(param.name))
-      found.push(problem(files.config, paramEntry(param, i), 'layout-param-missing', `non-hidden param '${param.name}' is not placed in ${files.layout} inputs`))
+      found.push(
+        problem(
+          files.config,
+          paramEntry(param, i),
+          'layout-param-missing',
+          `non-hidden param '${param.name}' is not placed in ${files.layout} inputs`,
+        ),
+      )
   })
   return found
 }
@@ -333,16 +464,38 @@ const checkLayoutOutputs = (ctx: LayoutContext): ContractProblem[] => {
   layout.outputs.forEach((output, k) => {
     const entry = `outputs[${k}] '${output.name}'`
     if (!declared.has(output.name))
-      found.push(problem(files.layout, entry, 'layout-output-declared', `'${output.name}' is not in ${files.config} playbook.outputVariables`))
+      found.push(
+        problem(
+          files.layout,
+          entry,
+          'layout-output-declared',
+          `'${output.name}' is not in ${files.config} playbook.outputVariables`,
+        ),
+      )
     const same = listed.get(output.name)
     if (same === undefined) listed.set(output.name, k)
-    else found.push(problem(files.layout, entry, 'layout-output-duplicate', `'${output.name}' is already listed at outputs[${same}]`))
+    else
+      found.push(
+        problem(
+          files.layout,
+          entry,
+          'layout-output-duplicate',
+          `'${output.name}' is already listed at outputs[${same}]`,
+        ),
+      )
   })
   const reported = new Set<string>()
   config.playbook.outputVariables.forEach((output, i) => {
     if (listed.has(output.name) || reported.has(output.name)) return
     reported.add(output.name)
-    found.push(problem(files.config, outputEntry(output, i), 'layout-output-missing', `'${output.name}' is not listed in ${files.layout} outputs`))
+    found.push(
+      problem(
+        files.config,
+        outputEntry(output, i),
+        'layout-output-missing',
+        `'${output.name}' is not listed in ${files.layout} outputs`,
+      ),
+    )
   })
   return found
 }
@@ -364,39 +517,73 @@ const allowedClauseValues = (param: Param | undefined): readonly string[] | unde
  * Checks one display clause. `before` is the placement position the clause sits at for inputs
  * (references must come earlier), or undefined for outputs (any layout input will do).
  */
-const checkClause = (ctx: LayoutContext, file: string, entry: string, display: string, before: number | undefined): { problems: ContractProblem[]; clause?: DisplayClause } => {
+const checkClause = (
+  ctx: LayoutContext,
+  file: string,
+  entry: string,
+  display: string,
+  before: number | undefined,
+): { problems: ContractProblem[]; clause?: DisplayClause } => {
   const parsed = parseDisplayClause(display)
-  if (!parsed.ok) return { problems: [problem(file, entry, 'display-clause-syntax', `display "${display}": ${parsed.reason}`)] }
+  if (!parsed.ok)
+    return { problems: [problem(file, entry, 'display-clause-syntax', `display "${display}": ${parsed.reason}`)] }
   const problems: ContractProblem[] = []
   for (const name of referencedInputs(parsed.clause)) {
     const position = ctx.positionOf.get(name)
     if (position === undefined) {
       const why = ctx.paramsByName.has(name) ? 'is a param but not placed in the layout' : 'is not a layout input'
-      problems.push(problem(file, entry, 'display-clause-unknown-input', `display "${display}" references '${name}', which ${why}`))
+      problems.push(
+        problem(file, entry, 'display-clause-unknown-input', `display "${display}" references '${name}', which ${why}`),
+      )
     } else if (before !== undefined && position >= before) {
-      problems.push(problem(file, entry, 'display-clause-order', `display "${display}" references '${name}', which is not placed before this input`))
+      problems.push(
+        problem(
+          file,
+          entry,
+          'display-clause-order',
+          `display "${display}" references '${name}', which is not placed before this input`,
+        ),
+      )
     }
   }
   for (const test of memberships(parsed.clause)) {
     const tested = ctx.paramsByName.get(test.input)
     if (tested !== undefined && !CLAUSE_PARAM_TYPES.includes(tested.type)) {
-      problems.push(problem(file, entry, 'display-clause-param-type', `display "${display}" tests '${test.input}', a ${tested.type}; only Boolean and Choice/EditChoice inputs can be tested`))
+      problems.push(
+        problem(
+          file,
+          entry,
+          'display-clause-param-type',
+          `display "${display}" tests '${test.input}', a ${tested.type}; only Boolean and Choice/EditChoice inputs can be tested`,
+        ),
+      )
       continue
     }
     const allowed = allowedClauseValues(ctx.paramsByName.get(test.input))
     if (allowed === undefined) continue
     const invalid = test.values.filter((v) => !allowed.includes(v))
     if (invalid.length > 0)
-      problems.push(problem(file, entry, 'display-clause-value', `display "${display}" tests '${test.input}' against ${quoted(invalid)}, not among its values (${quoted(allowed.filter((v) => v !== ''))})`))
+      problems.push(
+        problem(
+          file,
+          entry,
+          'display-clause-value',
+          `display "${display}" tests '${test.input}' against ${quoted(invalid)}, not among its values (${quoted(allowed.filter((v) => v !== ''))})`,
+        ),
+      )
   }
   return { problems, clause: parsed.clause }
 }
 
-const checkDisplayClauses = (ctx: LayoutContext): { problems: ContractProblem[]; outputClauses: (DisplayClause | undefined)[] } => {
+const checkDisplayClauses = (
+  ctx: LayoutContext,
+): { problems: ContractProblem[]; outputClauses: (DisplayClause | undefined)[] } => {
   const problems: ContractProblem[] = []
   for (const placed of ctx.placements) {
     if (placed.parameter.display === undefined) continue
-    problems.push(...checkClause(ctx, ctx.files.layout, placed.entry, placed.parameter.display, placed.position).problems)
+    problems.push(
+      ...checkClause(ctx, ctx.files.layout, placed.entry, placed.parameter.display, placed.position).problems,
+    )
   }
   // Parsed clause per layout output index (undefined: none, or it did not parse), for the per-source check.
   const outputClauses = ctx.layout.outputs.map((output: LayoutOutput, k) => {
@@ -416,16 +603,36 @@ const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[]): Co
   const paramIndex = config.params.findIndex((p) => p.name === SOURCES_PARAM)
   const param = config.params[paramIndex]
   if (param === undefined) {
-    found.push(problem(files.config, `params '${SOURCES_PARAM}'`, 'sources-param', `a MultiChoice param '${SOURCES_PARAM}' listing the source ids is required`))
+    found.push(
+      problem(
+        files.config,
+        `params '${SOURCES_PARAM}'`,
+        'sources-param',
+        `a MultiChoice param '${SOURCES_PARAM}' listing the source ids is required`,
+      ),
+    )
   } else {
     const entry = paramEntry(param, paramIndex)
-    if (param.type !== 'MultiChoice') found.push(problem(files.config, entry, 'sources-param', `must be a MultiChoice, not ${JSON.stringify(param.type)}`))
+    if (param.type !== 'MultiChoice')
+      found.push(
+        problem(files.config, entry, 'sources-param', `must be a MultiChoice, not ${JSON.stringify(param.type)}`),
+      )
     const validValues = param.validValues ?? []
     const missing = ids.filter((id) => !validValues.includes(id))
     const unknown = validValues.filter((v) => !ids.includes(v))
     if (missing.length > 0 || unknown.length > 0) {
-      const parts = [missing.length > 0 ? `missing source ids ${quoted(missing)}` : '', unknown.length > 0 ? `unknown source ids ${quoted(unknown)}` : '']
-      found.push(problem(files.config, entry, 'sources-param-values', `validValues must be the registered source ids: ${parts.filter(Boolean).join('; ')}`))
+      const parts = [
+        missing.length > 0 ? `missing source ids ${quoted(missing)}` : '',
+        unknown.length > 0 ? `unknown source ids ${quoted(unknown)}` : '',
+      ]
+      found.push(
+        problem(
+          files.config,
+          entry,
+          'sources-param-values',
+          `validValues must be the registered source ids: ${parts.filter(Boolean).join('; ')}`,
+        ),
+      )
     }
   }
 
@@ -437,7 +644,14 @@ const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[]): Co
   for (const source of sources) {
     for (const name of expected(source)) {
       if (!declared.has(name))
-        found.push(problem(files.config, `playbook.outputVariables '${name}'`, 'source-output-declared', `source '${source.id}' publishes '${name}' but it is not declared`))
+        found.push(
+          problem(
+            files.config,
+            `playbook.outputVariables '${name}'`,
+            'source-output-declared',
+            `source '${source.id}' publishes '${name}' but it is not declared`,
+          ),
+        )
     }
   }
 
@@ -447,7 +661,14 @@ const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[]): Co
     const source = sourceOf(output.name)
     if (source === undefined) return
     if (!expected(source).includes(output.name))
-      found.push(problem(files.config, outputEntry(output, i), 'source-output-owned', `'${output.name}' is not among source '${source.id}' outputs (${quoted(expected(source))})`))
+      found.push(
+        problem(
+          files.config,
+          outputEntry(output, i),
+          'source-output-owned',
+          `'${output.name}' is not among source '${source.id}' outputs (${quoted(expected(source))})`,
+        ),
+      )
   })
   return found
 }
@@ -456,7 +677,12 @@ const checkSources = (ctx: LayoutContext, sources: readonly SourceOutputs[]): Co
  * Every problem with the contract, in file order within each rule group. `sources` (the registry's ids
  * and published fact keys) turns on the per-source checks.
  */
-export const validateContract = (config: AppConfig, layout: Layout, files: ContractFiles, sources?: readonly SourceOutputs[]): ContractProblem[] => {
+export const validateContract = (
+  config: AppConfig,
+  layout: Layout,
+  files: ContractFiles,
+  sources?: readonly SourceOutputs[],
+): ContractProblem[] => {
   const shapeProblems = checkShape(config, layout, files)
   if (shapeProblems.length > 0) return shapeProblems
 
@@ -464,7 +690,8 @@ export const validateContract = (config: AppConfig, layout: Layout, files: Contr
   for (const param of config.params) if (!paramsByName.has(param.name)) paramsByName.set(param.name, param)
   const placements = placementsInDisplayOrder(layout)
   const positionOf = new Map<string, number>()
-  for (const placed of placements) if (!positionOf.has(placed.parameter.name)) positionOf.set(placed.parameter.name, placed.position)
+  for (const placed of placements)
+    if (!positionOf.has(placed.parameter.name)) positionOf.set(placed.parameter.name, placed.position)
   const ctx: LayoutContext = { config, layout, files, paramsByName, placements, positionOf }
 
   const clauses = checkDisplayClauses(ctx)

@@ -1,6 +1,5 @@
 /** IP address text <-> Uint32 words (1 for IPv4, 4 for IPv6, most significant first). Pure. */
 
-
 const IPV4_PART = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 
 /** "8.8.8.8" -> 134744072; undefined unless a plain dotted quad. */
@@ -64,7 +63,7 @@ export const formatIpv6 = (words: ArrayLike<number>, offset = 0): string => {
   for (let i = 0; i < 4; i++) groups.push(words[offset + i]! >>> 16, words[offset + i]! & 0xffff)
   let bestAt = -1
   let bestLen = 1
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++
       continue
@@ -83,4 +82,5 @@ export const formatIpv6 = (words: ArrayLike<number>, offset = 0): string => {
 }
 
 /** True for ::ffff:a.b.c.d (an IPv4 address written as IPv6). */
-export const isIpv4Mapped = (words: ArrayLike<number>): boolean => words[0] === 0 && words[1] === 0 && words[2] === 0xffff
+export const isIpv4Mapped = (words: ArrayLike<number>): boolean =>
+  words[0] === 0 && words[1] === 0 && words[2] === 0xffff

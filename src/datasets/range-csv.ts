@@ -14,7 +14,6 @@ const COLON = 58
 const ZERO = 48
 const TWO_POW_32 = 4294967296
 
-
 /** A range file that cannot be used: names the file and, when it is about content, the line. */
 export class RangeFileError extends Error {
   constructor(
@@ -27,7 +26,6 @@ export class RangeFileError extends Error {
     this.name = 'RangeFileError'
   }
 }
-
 
 const FIELDS = 4
 
@@ -102,10 +100,17 @@ const parseUint32 = (buf: Buffer, from: number, to: number): number => {
  * Decimal digits buf[from, to) as a 128-bit number into out[at..at+3]; false if not digits or too big.
  * Works in eight 16-bit limbs (in `limbs`, scratch) taking 9 digits at a time: limb * 1e9 + carry < 2^53 stays exact.
  */
-const parseUint128 = (buf: Buffer, from: number, to: number, out: Uint32Array, at: number, limbs: Float64Array): boolean => {
+const parseUint128 = (
+  buf: Buffer,
+  from: number,
+  to: number,
+  out: Uint32Array,
+  at: number,
+  limbs: Float64Array,
+): boolean => {
   if (from === to || to - from > 39) return false
   limbs.fill(0)
-  for (let i = from; i < to; ) {
+  for (let i = from; i < to;) {
     const chunkEnd = Math.min(to, i + 9)
     let chunk = 0
     let scale = 1
@@ -144,7 +149,9 @@ const parseAddressField = (
   limbs: Float64Array,
 ): boolean => {
   if (family === 4) {
-    const n = contains(buf, from, to, DOT) ? parseIpv4(buf.toString('latin1', from, to)) ?? -1 : parseUint32(buf, from, to)
+    const n = contains(buf, from, to, DOT)
+      ? (parseIpv4(buf.toString('latin1', from, to)) ?? -1)
+      : parseUint32(buf, from, to)
     if (n < 0) return false
     out[at] = n
     return true
@@ -299,7 +306,8 @@ export const parseRangeCsv = (buf: Buffer, family: IpFamily, orgs: StringTable, 
     if (backwards) throw new RangeFileError(file, line, 'end is before start')
     if (size > 0) {
       const unsorted = w === 1 ? starts[prev]! > starts[at]! : compareAt(starts, prev, starts, at, 4) > 0
-      if (unsorted) throw new RangeFileError(file, line, 'rows are not sorted by start (this row starts before the one above)')
+      if (unsorted)
+        throw new RangeFileError(file, line, 'rows are not sorted by start (this row starts before the one above)')
       if (w === 1 ? ends[prev]! >= starts[at]! : compareAt(ends, prev, starts, at, 4) >= 0) overlaps++
     }
     asns[size] = fields.asn

@@ -2,7 +2,6 @@
 import { formatIpv4, formatIpv6 } from './ip-address.js'
 import type { IpRange, IpRangeTable } from './ip-range-table.js'
 
-
 /** Sign of (address in `a` at `aAt`) - (address in `b` at `bAt`), comparing `w` words. */
 export const compareAt = (a: ArrayLike<number>, aAt: number, b: ArrayLike<number>, bAt: number, w: number): number => {
   for (let i = 0; i < w; i++) {
@@ -55,8 +54,14 @@ const findIpv4RangeIndex = (table: IpRangeTable, address: number): number => {
 
 /** Row `i` as text. */
 export const rangeAt = (table: IpRangeTable, i: number): IpRange => {
-  const format = table.family === 4 ? (arr: Uint32Array) => formatIpv4(arr[i]!) : (arr: Uint32Array) => formatIpv6(arr, i * 4)
-  return { start: format(table.starts), end: format(table.ends), asn: table.asns[i]!, org: table.orgs.get(table.orgIds[i]!) }
+  const format =
+    table.family === 4 ? (arr: Uint32Array) => formatIpv4(arr[i]!) : (arr: Uint32Array) => formatIpv6(arr, i * 4)
+  return {
+    start: format(table.starts),
+    end: format(table.ends),
+    asn: table.asns[i]!,
+    org: table.orgs.get(table.orgIds[i]!),
+  }
 }
 
 /** The range holding `key`, or undefined when the address is in no range (private, unannounced, ...). */

@@ -34,7 +34,12 @@ const arraysOf = (tables: readonly IpRangeTable[], orgs: StringTable): Uint8Arra
   return [...views, offsets].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).concat([bytes])
 }
 
-export const writeSnapshot = async (dir: string, key: string, tables: readonly IpRangeTable[], orgs: StringTable): Promise<void> => {
+export const writeSnapshot = async (
+  dir: string,
+  key: string,
+  tables: readonly IpRangeTable[],
+  orgs: StringTable,
+): Promise<void> => {
   const arrays = arraysOf(tables, orgs)
   const header: Header = {
     format: FORMAT,
@@ -54,7 +59,10 @@ export const writeSnapshot = async (dir: string, key: string, tables: readonly I
 }
 
 /** The tables and their shared names, or undefined when there is no usable snapshot for this key. */
-export const readSnapshot = async (dir: string, key: string): Promise<{ tables: IpRangeTable[]; orgs: StringTable } | undefined> => {
+export const readSnapshot = async (
+  dir: string,
+  key: string,
+): Promise<{ tables: IpRangeTable[]; orgs: StringTable } | undefined> => {
   let buf: Buffer
   try {
     buf = await readFile(join(dir, `ranges-${key}.bin`))
@@ -79,7 +87,13 @@ export const readSnapshot = async (dir: string, key: string): Promise<{ tables: 
     }
     const u32 = (v: Uint8Array): Uint32Array => new Uint32Array(v.buffer, v.byteOffset, v.byteLength / 4)
     let i = 0
-    const raw = header.tables.map((t) => ({ ...t, starts: u32(next(i++)), ends: u32(next(i++)), asns: u32(next(i++)), orgIds: u32(next(i++)) }))
+    const raw = header.tables.map((t) => ({
+      ...t,
+      starts: u32(next(i++)),
+      ends: u32(next(i++)),
+      asns: u32(next(i++)),
+      orgIds: u32(next(i++)),
+    }))
     const offsets = u32(next(i++)) // written before the name bytes
     const orgs = StringTable.fromParts(next(i), offsets)
     return { tables: raw.map((t) => ({ ...t, orgs })), orgs }

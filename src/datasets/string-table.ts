@@ -3,7 +3,7 @@ import { grow } from './grow.js'
 const QUOTE = 34
 
 /** A quoted CSV field's bytes with each doubled quote collapsed to one. */
-export const collapseQuotes = (buf: Uint8Array, from: number, to: number): { buf: Uint8Array; from: number; to: number } => {
+const collapseQuotes = (buf: Uint8Array, from: number, to: number): { buf: Uint8Array; from: number; to: number } => {
   const out = new Uint8Array(to - from)
   let n = 0
   for (let i = from; i < to; i++) {
@@ -115,7 +115,8 @@ export class StringTable {
   static fromParts(bytes: Uint8Array, offsets: Uint32Array): StringTable {
     const table = new StringTable()
     for (let id = 0; id + 1 < offsets.length; id++) {
-      if (table.internBytes(bytes, offsets[id]!, offsets[id + 1]!) !== id) throw new Error(`snapshot names: name ${id} is repeated`)
+      if (table.internBytes(bytes, offsets[id]!, offsets[id + 1]!) !== id)
+        throw new Error(`snapshot names: name ${id} is repeated`)
     }
     table.trim()
     return table

@@ -19,7 +19,13 @@ export interface FindingBounds {
   readonly maxItemChars: number
 }
 
-export const DEFAULT_FINDING_BOUNDS: FindingBounds = { maxRawDepth: 32, maxRawBytes: 16 * 1024, maxTextChars: 1024, maxListItems: 50, maxItemChars: 256 }
+const DEFAULT_FINDING_BOUNDS: FindingBounds = {
+  maxRawDepth: 32,
+  maxRawBytes: 16 * 1024,
+  maxTextChars: 1024,
+  maxListItems: 50,
+  maxItemChars: 256,
+}
 
 /**
  * One walk over a raw answer: how deep it nests (stopping once past `maxDepth`) and an upper bound on its JSON
@@ -27,7 +33,7 @@ export const DEFAULT_FINDING_BOUNDS: FindingBounds = { maxRawDepth: 32, maxRawBy
  * certainly within the byte limit without being serialised; only one near or over it is measured exactly, and only
  * once the walk has found it shallow enough to serialise. Iterative: any depth is safe.
  */
-export const measureRaw = (value: unknown, maxDepth: number): { depth: number; boundBytes: number } => {
+const measureRaw = (value: unknown, maxDepth: number): { depth: number; boundBytes: number } => {
   let deepest = 0
   let bytes = 0
   const nodes: unknown[] = [value]
@@ -76,7 +82,8 @@ const cut = (text: string, max: number): string => (text.length <= max ? text : 
 
 const boundFact = (value: FactValue, b: FindingBounds): FactValue => {
   if (typeof value === 'string') return cut(value, b.maxTextChars)
-  if (Array.isArray(value)) return value.slice(0, b.maxListItems).map((item: string) => cut(String(item), b.maxItemChars))
+  if (Array.isArray(value))
+    return value.slice(0, b.maxListItems).map((item: string) => cut(String(item), b.maxItemChars))
   return value
 }
 
@@ -87,7 +94,11 @@ const boundRaw = (raw: unknown, b: FindingBounds): unknown => {
   if (depth > b.maxRawDepth) return { truncated: `the answer nests deeper than ${b.maxRawDepth} levels; not kept` }
   if (boundBytes <= b.maxRawBytes) return raw
   const text = JSON.stringify(raw) ?? 'null'
-  if (text.length > b.maxRawBytes) return { truncated: `the answer is ${text.length} bytes, over the ${b.maxRawBytes} kept`, start: ownCopy(text.slice(0, 512)) }
+  if (text.length > b.maxRawBytes)
+    return {
+      truncated: `the answer is ${text.length} bytes, over the ${b.maxRawBytes} kept`,
+      start: ownCopy(text.slice(0, 512)),
+    }
   return raw
 }
 
@@ -113,7 +124,11 @@ const withinBounds = (finding: Finding, b: FindingBounds): boolean => {
 export const boundFinding = (finding: Finding, b: FindingBounds = DEFAULT_FINDING_BOUNDS): Finding => {
   const raw = boundRaw(finding.raw, b)
   if (withinBounds(finding, b)) return raw === finding.raw ? finding : { ...finding, raw }
-  const facts = Object.fromEntries(Object.entries(finding.facts).slice(0, b.maxListItems).map(([k, v]) => [cut(k, MAX_LABEL_CHARS), boundFact(v, b)]))
+  const facts = Object.fromEntries(
+    Object.entries(finding.facts)
+      .slice(0, b.maxListItems)
+      .map(([k, v]) => [cut(k, MAX_LABEL_CHARS), boundFact(v, b)]),
+  )
   return {
     verdict: finding.verdict,
     score: finding.score,

@@ -39,7 +39,13 @@ export const startEnrichment = async (
 ): Promise<EnrichmentContext> => {
   const { config, metrics, shared } = process
   const findings = shared.store === undefined ? memoryFindingStore() : sharedFindingStore(shared.store)
-  const runtime = await SourceRuntime.start(sources, config, { log: process.log, http: process.http }, metrics, findings)
+  const runtime = await SourceRuntime.start(
+    sources,
+    config,
+    { log: process.log, http: process.http },
+    metrics,
+    findings,
+  )
   return {
     config,
     contract,
@@ -49,7 +55,11 @@ export const startEnrichment = async (
     metrics,
     platform: process.platform,
     shared,
-    meta: { appName: contract.config.displayName, appVersion: contract.config.programVersion, userAgent: process.userAgent },
+    meta: {
+      appName: contract.config.displayName,
+      appVersion: contract.config.programVersion,
+      userAgent: process.userAgent,
+    },
     now,
   }
 }

@@ -24,11 +24,19 @@ const resultOf = (indicator: Indicator, outcomes: SourceOutcome[], opts: EnrichO
 }
 
 /** Every selected source asked at once. When all of them answered from memory the result is there without waiting. */
-export const enrichIndicator = (indicator: Indicator, runtime: SourceRuntime, opts: EnrichOptions): IndicatorResult | Promise<IndicatorResult> => {
+const enrichIndicator = (
+  indicator: Indicator,
+  runtime: SourceRuntime,
+  opts: EnrichOptions,
+): IndicatorResult | Promise<IndicatorResult> => {
   const outcomes = opts.sources.map((id) => runtime.lookup(id, indicator, opts))
   if (outcomes.some(isPromise)) return Promise.all(outcomes).then((done) => resultOf(indicator, done, opts))
   return resultOf(indicator, outcomes as SourceOutcome[], opts)
 }
 
-export const enrichAll = (indicators: readonly Indicator[], runtime: SourceRuntime, opts: EnrichOptions): Promise<IndicatorResult[]> =>
+export const enrichAll = (
+  indicators: readonly Indicator[],
+  runtime: SourceRuntime,
+  opts: EnrichOptions,
+): Promise<IndicatorResult[]> =>
   mapConcurrent(indicators, opts.concurrency, async (indicator) => enrichIndicator(indicator, runtime, opts))

@@ -27,7 +27,8 @@ const DEFAULT_POLICY: FailurePolicy = { failOnError: true, failOnNoResults: fals
 
 const short = (text: string, max = 80): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)
 
-const fit = (text: string): string => (text.length <= EXIT_MESSAGE_MAX ? text : `${text.slice(0, EXIT_MESSAGE_MAX - 1)}…`)
+const fit = (text: string): string =>
+  text.length <= EXIT_MESSAGE_MAX ? text : `${text.slice(0, EXIT_MESSAGE_MAX - 1)}…`
 
 export const exitStatus = (
   results: readonly IndicatorResult[],
@@ -60,6 +61,7 @@ export const exitStatus = (
     head,
     sourcesPart,
   ]
-  const outcome: RunOutcome = error && policy.failOnError ? 'failed' : noResults && policy.failOnNoResults ? 'no_results' : 'ok'
+  const outcome: RunOutcome =
+    error && policy.failOnError ? 'failed' : noResults && policy.failOnNoResults ? 'no_results' : 'ok'
   return { exitCode: outcome === 'ok' ? 0 : 1, exitMessage: fit(parts.join('; ')), outcome }
 }

@@ -22,11 +22,12 @@ export interface FindingStore {
   set(ref: FindingRef, finding: Finding, bytes: number, ttlMs: number): Promise<void>
 }
 
-export const DEFAULT_CACHE_ENTRIES = 10_000
+const DEFAULT_CACHE_ENTRIES = 10_000
 
 export const memoryFindingStore = (cache = new FindingCache(DEFAULT_CACHE_ENTRIES)): FindingStore => ({
   get: (ref, ttlMs) => Promise.resolve(cache.get(ref.source, ref.type, ref.value, ttlMs, ref.keyPrint)),
-  set: (ref, finding, bytes) => Promise.resolve(cache.set(ref.source, ref.type, ref.value, finding, bytes, ref.keyPrint)),
+  set: (ref, finding, bytes) =>
+    Promise.resolve(cache.set(ref.source, ref.type, ref.value, finding, bytes, ref.keyPrint)),
 })
 
 interface StoredFinding {

@@ -15,7 +15,8 @@ export interface NoteMeta {
 const NEEDS_ESCAPE = /[\n|]/
 
 /** One table cell: on one line, pipes escaped. Most texts need neither, and are only trimmed. */
-const cell = (text: string): string => (NEEDS_ESCAPE.test(text) ? text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|') : text).trim()
+const cell = (text: string): string =>
+  (NEEDS_ESCAPE.test(text) ? text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|') : text).trim()
 
 const outcomeText = (o: SourceOutcome): string => {
   if (o.status !== 'ok') return o.reason
@@ -24,7 +25,11 @@ const outcomeText = (o: SourceOutcome): string => {
   return `${verdict}${f.summary}${o.cached ? ` _(cached ${Math.round(o.ageMs / 1000)} s ago)_` : ''}`
 }
 
-export const findingsDigest = (indicator: Indicator, assessment: Assessment, outcomes: readonly SourceOutcome[]): string => {
+export const findingsDigest = (
+  indicator: Indicator,
+  assessment: Assessment,
+  outcomes: readonly SourceOutcome[],
+): string => {
   const material = JSON.stringify({
     i: [indicator.type, indicator.value],
     a: [assessment.verdict, assessment.score, assessment.threatRating, assessment.confidence],

@@ -64,13 +64,15 @@ const emitIndicatorOutputs = (
   for (const o of r.outcomes) {
     if (o.status !== 'ok') continue
     const facts = o.finding.facts
-    for (const key of sourceOutputs.get(o.source) ?? []) emit(`enrich.results.${o.source}.${key}`, factToOutput(facts[key]))
-    if (responses.has(o.source) && o.finding.raw !== null && o.finding.raw !== undefined) emit(`enrich.response.${o.source}.json`, JSON.stringify(o.finding.raw))
+    for (const key of sourceOutputs.get(o.source) ?? [])
+      emit(`enrich.results.${o.source}.${key}`, factToOutput(facts[key]))
+    if (responses.has(o.source) && o.finding.raw !== null && o.finding.raw !== undefined)
+      emit(`enrich.response.${o.source}.json`, JSON.stringify(o.finding.raw))
   }
 }
 
 /** Everything about one indicator, nothing dropped: the input as sent, each source's status and full finding. */
-export const resultsDocument = (r: IndicatorResult) => ({
+const resultsDocument = (r: IndicatorResult) => ({
   indicator: r.indicator,
   ...r.assessment,
   digest: r.digest,
@@ -93,7 +95,8 @@ export const buildOutputs = (
     emitIndicatorOutputs(r, sourceOutputs, writebacks[0], index.responseSources, wants, (name, value) => {
       const declared = index.byName.get(name)
       if (declared === undefined || value === null) return
-      if (declared.shape === 'scalar' ? typeof value === 'string' : Array.isArray(value)) setOutput(outputs, declared.path, value)
+      if (declared.shape === 'scalar' ? typeof value === 'string' : Array.isArray(value))
+        setOutput(outputs, declared.path, value)
     })
     return outputs
   }
@@ -111,7 +114,11 @@ export const buildOutputs = (
   for (const [name, column] of columns) {
     const declared = index.byName.get(name)
     if (declared === undefined) continue
-    setOutput(outputs, declared.path, column.map((v) => (v === null ? null : typeof v === 'string' ? v : v.join(index.listDelimiter))))
+    setOutput(
+      outputs,
+      declared.path,
+      column.map((v) => (v === null ? null : typeof v === 'string' ? v : v.join(index.listDelimiter))),
+    )
   }
   return outputs
 }

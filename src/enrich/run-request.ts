@@ -7,7 +7,7 @@ import type { RunBody, TCEntity } from '../contract/run-body.generated.js'
 import { INDICATOR_TYPES, type IndicatorType, type RequestedType } from '../indicators/types.js'
 
 /** One indicator as sent: a string, or a TCEntity ({id, type, value}) whose type then sets the indicator type. */
-export interface IndicatorItem {
+interface IndicatorItem {
   readonly value: string
   readonly type: IndicatorType | undefined
 }
@@ -43,7 +43,9 @@ export interface RunRequest {
 const isIndicatorType = (v: unknown): v is IndicatorType => (INDICATOR_TYPES as readonly unknown[]).includes(v)
 
 const toItem = (v: string | TCEntity): IndicatorItem =>
-  typeof v === 'string' ? { value: v, type: undefined } : { value: v.value, type: isIndicatorType(v.type) ? v.type : undefined }
+  typeof v === 'string'
+    ? { value: v, type: undefined }
+    : { value: v.value, type: isIndicatorType(v.type) ? v.type : undefined }
 
 const asBoolean = (v: unknown): boolean => v === true || v === 'true'
 

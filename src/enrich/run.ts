@@ -21,7 +21,7 @@ import type { IndicatorResult } from './types.js'
 import { writeBackAll, writebackFailure } from './write-back-stage.js'
 
 /** A run's outcome -> HTTP status: the one place it is decided. 502: the sources or ThreatConnect failed it. */
-export const RUN_STATUS: Readonly<Record<RunOutcome, 200 | 404 | 502>> = { ok: 200, failed: 502, no_results: 404 }
+const RUN_STATUS: Readonly<Record<RunOutcome, 200 | 404 | 502>> = { ok: 200, failed: 502, no_results: 404 }
 
 export interface RunReplyBody {
   readonly exitCode: 0 | 1
@@ -39,7 +39,11 @@ export interface RunOptions {
   /** The outputs the reply carries: the contract's (default), or the request's selection of them. */
   readonly outputs?: OutputIndex
   /** Hears every run's results before the reply goes (the alert service's verdict rules); its failure is its own. */
-  readonly onResults?: (results: readonly IndicatorResult[], writebacks: readonly WritebackResult[], log: Logger) => Promise<void>
+  readonly onResults?: (
+    results: readonly IndicatorResult[],
+    writebacks: readonly WritebackResult[],
+    log: Logger,
+  ) => Promise<void>
 }
 
 /** The request, checked beyond its schema: the profile it names exists, and the batch fits the vendor bound. */
@@ -47,7 +51,11 @@ const checkRequest = (run: RunRequest, ctx: EnrichmentContext): void => {
   if (run.profile !== undefined && !ctx.config.platform.named.has(run.profile)) {
     const known = [...ctx.config.platform.named.keys()]
     const configured = known.length > 0 ? known.join(', ') : 'none (only the default one)'
-    throw new AppError('UNKNOWN_PROFILE', `no ThreatConnect profile is named '${run.profile.slice(0, 40)}'; configured: ${configured}`, 'tc_profile')
+    throw new AppError(
+      'UNKNOWN_PROFILE',
+      `no ThreatConnect profile is named '${run.profile.slice(0, 40)}'; configured: ${configured}`,
+      'tc_profile',
+    )
   }
   const vendors = run.sources.filter((id) => ctx.runtime.definition(id)?.kind === 'vendor').length
   const lookups = run.indicators.length * vendors
@@ -69,7 +77,11 @@ const normaliseAll = (run: RunRequest): Indicator[] =>
   })
 
 /** Throws AppError for a request it cannot run (a 4xx); a run's own failures are in the reply (exitCode 1). */
-export const runEnrichment = async (body: RunBody, ctx: EnrichmentContext, opts: RunOptions): Promise<{ status: 200 | 404 | 502; reply: RunReplyBody }> => {
+export const runEnrichment = async (
+  body: RunBody,
+  ctx: EnrichmentContext,
+  opts: RunOptions,
+): Promise<{ status: 200 | 404 | 502; reply: RunReplyBody }> => {
   const startedAt = performance.now()
   const run = readRunRequest(body, ctx.contract.config)
   checkRequest(run, ctx)
@@ -78,8 +90,13 @@ export const runEnrichment = async (body: RunBody, ctx: EnrichmentContext, opts:
   // One deadline for the whole run: sources, their retries and waits, and write-back all end with it. Its signal
   // and timer are made only if something reads `signal` (a vendor call, write-back).
   const timeoutMs = ctx.config.runTimeoutMs
-  const deadline = startDeadline(timeoutMs, () => new SourceError('timeout', `the run's deadline of ${timeoutMs} ms passed before it answered`))
-  const unwatch = opts.watchCaller?.(() => deadline.abort(new SourceError('cancelled', 'the caller went away before the run answered')))
+  const deadline = startDeadline(
+    timeoutMs,
+    () => new SourceError('timeout', `the run's deadline of ${timeoutMs} ms passed before it answered`),
+  )
+  const unwatch = opts.watchCaller?.(() =>
+    deadline.abort(new SourceError('cancelled', 'the caller went away before the run answered')),
+  )
   try {
     const results = await enrichAll(indicators, ctx.runtime, {
       sources: run.sources,
@@ -99,13 +116,17 @@ export const runEnrichment = async (body: RunBody, ctx: EnrichmentContext, opts:
       deadline,
       concurrency: ctx.config.indicatorConcurrency,
     })
-    if (run.writeNote) ctx.metrics.observe(WRITEBACK_DURATION_SECONDS, {}, (performance.now() - writebackStartedAt) / 1000)
+    if (run.writeNote)
+      ctx.metrics.observe(WRITEBACK_DURATION_SECONDS, {}, (performance.now() - writebackStartedAt) / 1000)
     const outputs = buildOutputs(results, run.batch, opts.outputs ?? ctx.outputs, ctx.sourceOutputs, writebacks)
     const exit = exitStatus(results, writebackFailure(writebacks), run)
     // The listeners hear the run before the caller does: once the reply is out, the alert is in the outbox.
     await opts.onResults?.(results, writebacks, opts.log)
     ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, (performance.now() - startedAt) / 1000)
-    return { status: RUN_STATUS[exit.outcome], reply: { exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs } }
+    return {
+      status: RUN_STATUS[exit.outcome],
+      reply: { exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs },
+    }
   } finally {
     deadline.clear()
     unwatch?.()

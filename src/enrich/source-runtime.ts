@@ -6,7 +6,14 @@ import type { Logger } from 'pino'
 import { SourceError, type SourceFailureKind } from '../errors.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { Indicator } from '../indicators/types.js'
-import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth, SourceInstance } from '../sources/types.js'
+import type {
+  Finding,
+  LookupContext,
+  SourceDefinition,
+  SourceDeps,
+  SourceHealth,
+  SourceInstance,
+} from '../sources/types.js'
 import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS, SOURCE_CALL_DURATION_SECONDS } from '../metrics.js'
 import { boundFinding, findingBytes } from './bound-finding.js'
 import { keyPrint } from '../state/key-print.js'
@@ -119,7 +126,10 @@ export class SourceRuntime {
   }
 
   /** Settings for one request: the request's params override the service's env defaults for that request only. */
-  #settingsFor(source: StartedSource, params: Readonly<Record<string, unknown>>): Readonly<Record<string, string | undefined>> {
+  #settingsFor(
+    source: StartedSource,
+    params: Readonly<Record<string, unknown>>,
+  ): Readonly<Record<string, string | undefined>> {
     let merged: Record<string, string | undefined> | undefined
     for (const s of source.overridable) {
       const v = params[s.param]
@@ -136,7 +146,14 @@ export class SourceRuntime {
   lookup(id: string, indicator: Indicator, opts: LookupOptions): SourceOutcome | Promise<SourceOutcome> {
     const startedAt = performance.now()
     const entry = this.started.get(id)
-    if (!entry) return this.#timed({ source: id, status: 'skipped', kind: 'not_configured', reason: 'not a source of this service', elapsedMs: 0 })
+    if (!entry)
+      return this.#timed({
+        source: id,
+        status: 'skipped',
+        kind: 'not_configured',
+        reason: 'not a source of this service',
+        elapsedMs: 0,
+      })
     const { def, instance } = entry
     if (!def.supports.includes(indicator.type)) {
       return this.#timed({
@@ -150,7 +167,10 @@ export class SourceRuntime {
     if (instance.answer !== undefined && (def.cacheTtlMs ?? 0) === 0) {
       try {
         const settings = this.#settingsFor(entry, opts.params)
-        const answer = instance.answer(indicator, new SourceLookupContext(id, opts, settings, runDeadline(opts), entry.keyPrint))
+        const answer = instance.answer(
+          indicator,
+          new SourceLookupContext(id, opts, settings, runDeadline(opts), entry.keyPrint),
+        )
         return this.#timed(answered(id, boundFinding(answer), startedAt))
       } catch (err) {
         return this.#timed(failedOutcome(id, err, startedAt, opts.log))
@@ -160,12 +180,21 @@ export class SourceRuntime {
   }
 
   #timed(outcome: SourceOutcome): SourceOutcome {
-    this.metrics.observe(SOURCE_CALL_DURATION_SECONDS, { source: outcome.source, status: outcome.status }, outcome.elapsedMs / 1000)
+    this.metrics.observe(
+      SOURCE_CALL_DURATION_SECONDS,
+      { source: outcome.source, status: outcome.status },
+      outcome.elapsedMs / 1000,
+    )
     return outcome
   }
 
   /** A lookup that waits: on the cache, or on a vendor (shared while in flight, ended by the run's deadline). */
-  async #lookupLater(entry: StartedSource, indicator: Indicator, opts: LookupOptions, startedAt: number): Promise<SourceOutcome> {
+  async #lookupLater(
+    entry: StartedSource,
+    indicator: Indicator,
+    opts: LookupOptions,
+    startedAt: number,
+  ): Promise<SourceOutcome> {
     const { def, instance } = entry
     const id = def.id
     const settings = this.#settingsFor(entry, opts.params)
@@ -176,12 +205,24 @@ export class SourceRuntime {
       const hit = await this.cache.get(ref, ttl)
       if (hit) {
         this.metrics.inc(CACHE_HITS, { source: id })
-        return { source: id, status: 'ok', finding: hit.finding, elapsedMs: msSince(startedAt), cached: true, ageMs: hit.ageMs }
+        return {
+          source: id,
+          status: 'ok',
+          finding: hit.finding,
+          elapsedMs: msSince(startedAt),
+          cached: true,
+          ageMs: hit.ageMs,
+        }
       }
     }
     try {
-      const call = (deadline: CallDeadline): Promise<Finding> => instance.lookup(indicator, new SourceLookupContext(id, opts, settings, deadline, print))
-      const answer = await this.#shared(`${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${print}`, call, opts.deadline)
+      const call = (deadline: CallDeadline): Promise<Finding> =>
+        instance.lookup(indicator, new SourceLookupContext(id, opts, settings, deadline, print))
+      const answer = await this.#shared(
+        `${id}\u0000${indicator.type}\u0000${indicator.value}\u0000${print}`,
+        call,
+        opts.deadline,
+      )
       // Bounded before anything keeps it: a bad answer costs only this source its raw answer.
       const finding = boundFinding(answer)
       if (ttl > 0) await this.cache.set(ref, finding, findingBytes(finding), ttl)
@@ -195,14 +236,27 @@ export class SourceRuntime {
    * Two lookups of the same thing at the same time share one call. Each run waits on it until its own deadline or
    * its caller leaves; the call itself ends only when it answers or every run waiting on it has gone.
    */
-  #shared(key: string, call: (deadline: CallDeadline) => Promise<Finding>, run: LookupOptions['deadline']): Promise<Finding> {
+  #shared(
+    key: string,
+    call: (deadline: CallDeadline) => Promise<Finding>,
+    run: LookupOptions['deadline'],
+  ): Promise<Finding> {
     const signal = run.signal
     if (signal.aborted) return Promise.reject(deadlineError(signal))
     let shared = this.inFlight.get(key)
     if (shared === undefined) {
       const controller = new AbortController()
-      const entry: { -readonly [K in keyof SharedCall]?: SharedCall[K] } = { controller, waiters: 0, deadlineAt: run.at }
-      const deadline: CallDeadline = { signal: controller.signal, get at() { return entry.deadlineAt as number } }
+      const entry: { -readonly [K in keyof SharedCall]?: SharedCall[K] } = {
+        controller,
+        waiters: 0,
+        deadlineAt: run.at,
+      }
+      const deadline: CallDeadline = {
+        signal: controller.signal,
+        get at() {
+          return entry.deadlineAt as number
+        },
+      }
       entry.promise = call(deadline).finally(() => {
         if (this.inFlight.get(key) === shared) this.inFlight.delete(key)
       })
@@ -262,11 +316,24 @@ const answered = (source: string, finding: Finding, startedAt: number): SourceOu
 const failedOutcome = (source: string, err: unknown, startedAt: number, log: Logger): SourceOutcome => {
   if (err instanceof SourceError) {
     // A bug the source explained (an 'internal' error carrying what was thrown) is logged like an unexplained one.
-    if (err.kind === 'internal' && err.cause !== undefined) log.error({ err: err.cause, source }, 'source lookup failed unexpectedly')
-    return { source, status: err.skipped ? 'skipped' : 'failed', kind: err.kind, reason: `${describeKind(err.kind)} - ${err.message}`, elapsedMs: msSince(startedAt) }
+    if (err.kind === 'internal' && err.cause !== undefined)
+      log.error({ err: err.cause, source }, 'source lookup failed unexpectedly')
+    return {
+      source,
+      status: err.skipped ? 'skipped' : 'failed',
+      kind: err.kind,
+      reason: `${describeKind(err.kind)} - ${err.message}`,
+      elapsedMs: msSince(startedAt),
+    }
   }
   log.error({ err, source }, 'source lookup failed unexpectedly')
-  return { source, status: 'failed', kind: 'internal', reason: 'internal - unexpected error in the source (see the service log)', elapsedMs: msSince(startedAt) }
+  return {
+    source,
+    status: 'failed',
+    kind: 'internal',
+    reason: 'internal - unexpected error in the source (see the service log)',
+    elapsedMs: msSince(startedAt),
+  }
 }
 
 /** What a lookup runs under: the run's own deadline, or a shared call's (the latest of the runs waiting on it). */
@@ -312,5 +379,7 @@ class SourceLookupContext implements LookupContext {
 
 const deadlineError = (signal: AbortSignal): SourceError => {
   const reason: unknown = signal.reason
-  return reason instanceof SourceError ? reason : new SourceError('cancelled', 'the run was cancelled before the source answered')
+  return reason instanceof SourceError
+    ? reason
+    : new SourceError('cancelled', 'the run was cancelled before the source answered')
 }

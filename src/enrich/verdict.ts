@@ -8,12 +8,12 @@ import type { Assessment, SourceOutcome } from './types.js'
 const SEVERITY: Record<Verdict, number> = { unknown: 0, benign: 1, suspicious: 2, malicious: 3 }
 
 /** Score assumed for a finding whose source gives a verdict but no score. */
-export const DEFAULT_SCORE: Record<Verdict, number> = { malicious: 75, suspicious: 40, benign: 0, unknown: 0 }
+const DEFAULT_SCORE: Record<Verdict, number> = { malicious: 75, suspicious: 40, benign: 0, unknown: 0 }
 /** Confidence assumed for a finding whose source gives none. */
-export const DEFAULT_CONFIDENCE = 50
-export const AGREEMENT_BONUS = 10
-export const DISAGREEMENT_PENALTY = 20
-export const MIN_CONFIDENCE = 10
+const DEFAULT_CONFIDENCE = 50
+const AGREEMENT_BONUS = 10
+const DISAGREEMENT_PENALTY = 20
+const MIN_CONFIDENCE = 10
 
 /** ThreatConnect threat rating (0 unknown, 1 suspicious, 2 low, 3 moderate, 4 high, 5 critical). */
 export const threatRatingOf = (verdict: Verdict, score: number): number => {
@@ -24,7 +24,7 @@ export const threatRatingOf = (verdict: Verdict, score: number): number => {
 
 const clamp = (n: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(n)))
 
-export const uniqueTags = (findings: readonly Finding[]): string[] => {
+const uniqueTags = (findings: readonly Finding[]): string[] => {
   const seen = new Map<string, string>()
   for (const f of findings) for (const tag of f.tags) if (!seen.has(tag.toLowerCase())) seen.set(tag.toLowerCase(), tag)
   return [...seen.values()]
@@ -37,7 +37,9 @@ export const assess = (outcomes: readonly SourceOutcome[]): Assessment => {
   const tags = uniqueTags(findings)
   // The worst opinion wins: a SOC would rather look at a false positive than miss a true one.
   let verdict: Verdict | undefined
-  for (const f of findings) if (f.verdict !== 'unknown' && (verdict === undefined || SEVERITY[f.verdict] > SEVERITY[verdict])) verdict = f.verdict
+  for (const f of findings)
+    if (f.verdict !== 'unknown' && (verdict === undefined || SEVERITY[f.verdict] > SEVERITY[verdict]))
+      verdict = f.verdict
   if (verdict === undefined) return { verdict: 'unknown', score: 0, threatRating: 0, confidence: 0, tags }
 
   let agreeing = 0
@@ -55,9 +57,17 @@ export const assess = (outcomes: readonly SourceOutcome[]): Assessment => {
     if ((verdict === 'benign') !== (f.verdict === 'benign')) opposed += 1
   }
   score = clamp(score, 0, 100)
-  const confidence = clamp(base + AGREEMENT_BONUS * (agreeing - 1) - DISAGREEMENT_PENALTY * opposed, MIN_CONFIDENCE, 100)
+  const confidence = clamp(
+    base + AGREEMENT_BONUS * (agreeing - 1) - DISAGREEMENT_PENALTY * opposed,
+    MIN_CONFIDENCE,
+    100,
+  )
   return { verdict, score, threatRating: threatRatingOf(verdict, score), confidence, tags }
 }
 
-/** Verdict and score -> ThreatConnect threat rating ("skulls"), a missing score taking the verdict's default. 0 means "do not change the rating". */
-export const ratingFor = (verdict: Verdict, score: number | null): number => threatRatingOf(verdict, score ?? DEFAULT_SCORE[verdict])
+/**
+ * Verdict and score -> ThreatConnect threat rating ("skulls"), a missing score taking the verdict's default. 0 means
+ * "do not change the rating".
+ */
+export const ratingFor = (verdict: Verdict, score: number | null): number =>
+  threatRatingOf(verdict, score ?? DEFAULT_SCORE[verdict])

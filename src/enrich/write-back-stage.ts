@@ -30,8 +30,10 @@ export const writeBackAll = async (
   if (!run.writeNote) return results.map(() => skippedWriteback('write_note is false'))
   // The request schema already refused a profile that is not configured; this is the same check, kept total.
   const settings = platformSettingsFor(opts.profiles, run.profile, run.owner)
-  if (settings === undefined) return results.map(() => skippedWriteback(`no ThreatConnect profile named '${run.profile ?? ''}'`))
-  if (!settings.configured) return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into the outputs`))
+  if (settings === undefined)
+    return results.map(() => skippedWriteback(`no ThreatConnect profile named '${run.profile ?? ''}'`))
+  if (!settings.configured)
+    return results.map(() => skippedWriteback(`${settings.reason}; the note is only rendered into the outputs`))
   const signal = opts.deadline.signal
   if (signal.aborted) {
     const why = signal.reason instanceof Error ? signal.reason.message : 'the run was cancelled'
@@ -41,19 +43,29 @@ export const writeBackAll = async (
   const w = run.writeback
   return mapConcurrent(results, opts.concurrency, (r) => {
     const a = r.assessment
-    const name = hash('sha256', [settings.apiPath, settings.owner ?? '', r.indicator.type, r.indicator.value, r.digest].join('\u0000'), 'hex')
+    const name = hash(
+      'sha256',
+      [settings.apiPath, settings.owner ?? '', r.indicator.type, r.indicator.value, r.digest].join('\u0000'),
+      'hex',
+    )
     // Inside the lock a racing run finds the note the first one posted, and says "already present".
-    return opts.locks.withLock(`note:${name}`, signal, () => writeBack(client, {
-      indicator: r.indicator,
-      owner: settings.owner,
-      text: r.note,
-      digest: r.digest,
-      createIndicator: w.createIndicator,
-      rating: w.applyRating ? a.threatRating : undefined,
-      confidence: w.applyConfidence && a.verdict !== 'unknown' ? a.confidence : undefined,
-      tags: w.applyTags ? a.tags : undefined,
-      description: w.applyDescription ? `Enrichment verdict: ${a.verdict} (score ${a.score}/100, confidence ${a.confidence}/100)` : undefined,
-    })).catch((err: unknown) => failedWriteback(`not written: ${err instanceof Error ? err.message : String(err)}`))
+    return opts.locks
+      .withLock(`note:${name}`, signal, () =>
+        writeBack(client, {
+          indicator: r.indicator,
+          owner: settings.owner,
+          text: r.note,
+          digest: r.digest,
+          createIndicator: w.createIndicator,
+          rating: w.applyRating ? a.threatRating : undefined,
+          confidence: w.applyConfidence && a.verdict !== 'unknown' ? a.confidence : undefined,
+          tags: w.applyTags ? a.tags : undefined,
+          description: w.applyDescription
+            ? `Enrichment verdict: ${a.verdict} (score ${a.score}/100, confidence ${a.confidence}/100)`
+            : undefined,
+        }),
+      )
+      .catch((err: unknown) => failedWriteback(`not written: ${err instanceof Error ? err.message : String(err)}`))
   })
 }
 

@@ -69,14 +69,27 @@ export class FeedDiffBuilder {
     const earlier = this.#seen.get(key)
     if (earlier !== undefined) this.#bucket(earlier).delete(key)
     const before = this.#sent[key]
-    const kind = before === undefined ? 'add' : before.hash !== itemHash(item) ? 'update' : this.#options.now - before.sentAt >= this.#options.refreshMs ? 'refresh' : 'unchanged'
+    const kind =
+      before === undefined
+        ? 'add'
+        : before.hash !== itemHash(item)
+          ? 'update'
+          : this.#options.now - before.sentAt >= this.#options.refreshMs
+            ? 'refresh'
+            : 'unchanged'
     this.#seen.set(key, kind)
     if (kind === 'unchanged' && before !== undefined) this.#unchanged.set(key, before)
     else if (kind !== 'unchanged') (this.#bucket(kind) as Map<string, FeedItem>).set(key, item)
   }
 
   #bucket(kind: 'add' | 'update' | 'refresh' | 'unchanged'): Map<string, unknown> {
-    return kind === 'add' ? this.#add : kind === 'update' ? this.#update : kind === 'refresh' ? this.#refresh : this.#unchanged
+    return kind === 'add'
+      ? this.#add
+      : kind === 'update'
+        ? this.#update
+        : kind === 'refresh'
+          ? this.#refresh
+          : this.#unchanged
   }
 
   /** The diff once the whole feed was read; `parsed` says whether the download was whole and clean. */

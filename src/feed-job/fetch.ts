@@ -13,7 +13,7 @@ import type { FeedDefinition } from '../feeds/types.js'
 import type { Download, DownloadVersion } from './run-feed.js'
 
 /** The largest feed download accepted (URLhaus's full dump is about 100 MB of CSV). */
-export const FEED_MAX_BYTES = 256 * 1024 * 1024
+const FEED_MAX_BYTES = 256 * 1024 * 1024
 
 /** Base URL (up to the last '/') and the rest, as the request client takes them. */
 const baseAndPath = (url: string): { baseUrl: string; path: string } => {
@@ -59,7 +59,9 @@ export const createFeedFetcher =
         headers: {
           accept: '*/*',
           ...(typeof since?.etag === 'string' && since.etag !== '' ? { 'if-none-match': since.etag } : {}),
-          ...(typeof since?.lastModified === 'string' && since.lastModified !== '' ? { 'if-modified-since': since.lastModified } : {}),
+          ...(typeof since?.lastModified === 'string' && since.lastModified !== ''
+            ? { 'if-modified-since': since.lastModified }
+            : {}),
           ...(feed.auth !== undefined && key !== undefined && key !== '' ? { [feed.auth.header]: key } : {}),
         },
         answerStatuses: [304],
@@ -69,10 +71,20 @@ export const createFeedFetcher =
         const value = res.headers[name]
         return typeof value === 'string' && value !== '' ? value : undefined
       }
-      return { notModified: false, text: String(res.body ?? ''), etag: text('etag'), lastModified: text('last-modified') }
+      return {
+        notModified: false,
+        text: String(res.body ?? ''),
+        etag: text('etag'),
+        lastModified: text('last-modified'),
+      }
     } catch (err) {
       if (err instanceof SourceError && err.kind === 'auth') {
-        const hint = feed.auth === undefined ? '' : key === undefined || key === '' ? `; set ${feed.auth.env} (${feed.title} needs a key)` : `; check ${feed.auth.env}`
+        const hint =
+          feed.auth === undefined
+            ? ''
+            : key === undefined || key === ''
+              ? `; set ${feed.auth.env} (${feed.title} needs a key)`
+              : `; check ${feed.auth.env}`
         throw new Error(`${feed.title} refused the download: ${err.message}${hint}`, { cause: err })
       }
       throw err

@@ -13,7 +13,7 @@ import { createFeedFetcher } from './fetch.js'
 import { runFeed, type FeedRunDeps, type FeedRunSummary, type FeedStatus } from './run-feed.js'
 import { fileStateStore, redisStateStore } from './state.js'
 
-export const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
+const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
 
 export interface FeedJobOptions {
   /** The process's context: its request client, shared store and metrics (the service's, or a job's own). */
@@ -40,19 +40,41 @@ export interface FeedJobResult {
 }
 
 /** 0 when every feed ran ok, 1 when every one failed, 3 otherwise. */
-export const jobExitCode = (statuses: readonly FeedStatus[]): number => {
+const jobExitCode = (statuses: readonly FeedStatus[]): number => {
   if (statuses.every((s) => s === 'ok')) return EXIT_CODES.ok
   if (statuses.every((s) => s === 'failed')) return EXIT_CODES.failed
   return EXIT_CODES.partial
 }
 
 const failedJob = (why: string): FeedJobResult => {
-  const summary = { feed: '', fetched: 0, invalid: 0, added: 0, updated: 0, unchanged: 0, removed: 0, failed: 0, batches: [], status: 'failed' as const, dryRun: false, notes: [why] }
+  const summary = {
+    feed: '',
+    fetched: 0,
+    invalid: 0,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    removed: 0,
+    failed: 0,
+    batches: [],
+    status: 'failed' as const,
+    dryRun: false,
+    notes: [why],
+  }
   return { summaries: [summary], exitCode: EXIT_CODES.failed, summaryLine: JSON.stringify(summary) }
 }
 
 const selectFeeds = (settings: FeedSettings, only: string | undefined): string[] =>
-  only !== undefined ? [only] : [...new Set(settings.feeds.split(',').map((id) => id.trim()).filter((id) => id !== ''))]
+  only !== undefined
+    ? [only]
+    : [
+        ...new Set(
+          settings.feeds
+            .split(',')
+            .map((id) => id.trim())
+            .filter((id) => id !== ''),
+        ),
+      ]
 
 export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult> => {
   let settings: FeedSettings
@@ -63,20 +85,27 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
   }
   const ids = selectFeeds(settings, options.only)
   const unknown = ids.filter((id) => !isFeedId(id))
-  if (unknown.length > 0) return failedJob(`unknown feed ${unknown.map((id) => `'${id}'`).join(', ')} (feeds: ${FEED_IDS.join(', ')})`)
+  if (unknown.length > 0)
+    return failedJob(`unknown feed ${unknown.map((id) => `'${id}'`).join(', ')} (feeds: ${FEED_IDS.join(', ')})`)
 
   const { profiles, problems } = platformProfilesFromEnv(options.env)
   const platform = profiles.default
   if (problems.length > 0 && !options.dryRun) return failedJob(problems.join('; '))
   const owner = platform.owner
-  if (!options.dryRun && platform.configured && owner === undefined) return failedJob('TC_OWNER: the feed job needs the owner its indicators go to')
+  if (!options.dryRun && platform.configured && owner === undefined)
+    return failedJob('TC_OWNER: the feed job needs the owner its indicators go to')
 
   const { http, shared } = options.context
   const state = shared.store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(shared.store)
   const batchHttp = platform.configured ? http(platformHttpSettings(platform.apiPath, 'writes')) : undefined
   const batches =
     platform.configured && batchHttp !== undefined
-      ? createBatchClient({ http: batchHttp, apiPath: platform.apiPath, credentials: platform.credentials, ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) })
+      ? createBatchClient({
+          http: batchHttp,
+          apiPath: platform.apiPath,
+          credentials: platform.credentials,
+          ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+        })
       : undefined
   const fetch = createFeedFetcher({ http, env: options.env, root: findProjectRoot(), filePath: settings.filePath })
   try {
@@ -87,14 +116,23 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
         feed,
         {
           fetch,
-          submit: batches === undefined || owner === undefined ? undefined : (action, indicators) => batches.submit(owner, action, indicators),
+          submit:
+            batches === undefined || owner === undefined
+              ? undefined
+              : (action, indicators) => batches.submit(owner, action, indicators),
           state,
           owner: owner ?? '(none)',
           now: options.now ?? Date.now,
           log: options.log,
           ...(options.onAdded !== undefined ? { onAdded: options.onAdded } : {}),
         },
-        { dryRun: options.dryRun, removal: settings.removal, maxRemovalPercent: settings.maxRemovalPercent, refreshDays: settings.refreshDays, ...(options.ignoreMinInterval ? { ignoreMinInterval: true } : {}) },
+        {
+          dryRun: options.dryRun,
+          removal: settings.removal,
+          maxRemovalPercent: settings.maxRemovalPercent,
+          refreshDays: settings.refreshDays,
+          ...(options.ignoreMinInterval ? { ignoreMinInterval: true } : {}),
+        },
       )
       for (const note of summary.notes) options.log(`${id}: ${note}`)
       summaries.push(summary)

@@ -6,7 +6,7 @@ import { Cron } from 'croner'
 import { runFeedJob, type FeedJobOptions } from './job.js'
 import type { FeedStatus } from './run-feed.js'
 
-export interface FeedLastRun {
+interface FeedLastRun {
   readonly feed: string
   readonly status: FeedStatus
   /** ISO 8601 time the run ended. */
@@ -20,7 +20,11 @@ export interface FeedLastRun {
 
 export interface FeedSchedule {
   /** Each feed's last run (empty until the first run ends), and when the next run is due. */
-  status(): { readonly schedule: string; readonly nextRun: string | undefined; readonly lastRuns: readonly FeedLastRun[] }
+  status(): {
+    readonly schedule: string
+    readonly nextRun: string | undefined
+    readonly lastRuns: readonly FeedLastRun[]
+  }
   /** Stops the schedule and waits for a run in progress. */
   stop(): Promise<void>
 }
@@ -50,7 +54,16 @@ export const startFeedSchedule = (options: FeedScheduleOptions): FeedSchedule =>
     })
     const at = (options.now?.() ?? new Date()).toISOString()
     for (const s of result.summaries) {
-      lastRuns.set(s.feed, { feed: s.feed, status: s.status, at, added: s.added, updated: s.updated, removed: s.removed, failed: s.failed, notes: s.notes })
+      lastRuns.set(s.feed, {
+        feed: s.feed,
+        status: s.status,
+        at,
+        added: s.added,
+        updated: s.updated,
+        removed: s.removed,
+        failed: s.failed,
+        notes: s.notes,
+      })
     }
     options.log.info({ exitCode: result.exitCode, summary: result.summaries }, 'feed job run ended')
   }
@@ -59,7 +72,11 @@ export const startFeedSchedule = (options: FeedScheduleOptions): FeedSchedule =>
     cron = new Cron(
       options.schedule,
       {
-        protect: () => options.log.warn({ schedule: options.schedule }, 'feed job still running at its next tick; this tick is skipped'),
+        protect: () =>
+          options.log.warn(
+            { schedule: options.schedule },
+            'feed job still running at its next tick; this tick is skipped',
+          ),
         catch: (err: unknown) => options.log.warn({ err }, 'feed job run failed'),
       },
       () => {
@@ -68,10 +85,16 @@ export const startFeedSchedule = (options: FeedScheduleOptions): FeedSchedule =>
       },
     )
   } catch (err) {
-    throw new Error(`FEED_SCHEDULE: '${options.schedule}' is not a cron expression (${(err as Error).message})`, { cause: err })
+    throw new Error(`FEED_SCHEDULE: '${options.schedule}' is not a cron expression (${(err as Error).message})`, {
+      cause: err,
+    })
   }
   return {
-    status: () => ({ schedule: options.schedule, nextRun: cron.nextRun()?.toISOString(), lastRuns: [...lastRuns.values()] }),
+    status: () => ({
+      schedule: options.schedule,
+      nextRun: cron.nextRun()?.toISOString(),
+      lastRuns: [...lastRuns.values()],
+    }),
     async stop() {
       cron.stop()
       await running

@@ -39,7 +39,9 @@ export class FeedRows {
 /** abuse.ch and Spamhaus write times as "2024-01-01 12:00:00" (UTC); ISO 8601 for the batch, or undefined. */
 export const utcTime = (text: unknown): string | undefined => {
   if (typeof text !== 'string' || text.trim() === '') return undefined
-  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(text) ? `${text.trim().slice(0, 19).replace(' ', 'T')}Z` : text.trim()
+  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(text)
+    ? `${text.trim().slice(0, 19).replace(' ', 'T')}Z`
+    : text.trim()
   const date = new Date(iso)
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
 }
@@ -55,7 +57,10 @@ export const parseJson = (text: string): { ok: true; value: unknown } | { ok: fa
   try {
     return { ok: true, value: JSON.parse(text) as unknown }
   } catch (err) {
-    return { ok: false, why: `not valid JSON (${(err as Error).message.slice(0, 120)}): the download is cut short or not the feed` }
+    return {
+      ok: false,
+      why: `not valid JSON (${(err as Error).message.slice(0, 120)}): the download is cut short or not the feed`,
+    }
   }
 }
 

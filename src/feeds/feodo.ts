@@ -17,7 +17,8 @@ export const feodoFeed: FeedDefinition = {
   description: 'Botnet command-and-control servers seen in the last 30 days (IP blocklist).',
   defaultUrl: 'https://feodotracker.abuse.ch/downloads/ipblocklist.json',
   minIntervalMs: 5 * 60_000,
-  licence: 'abuse.ch terms of use (CC0 for the data); credit "abuse.ch Feodo Tracker" (https://feodotracker.abuse.ch/).',
+  licence:
+    'abuse.ch terms of use (CC0 for the data); credit "abuse.ch Feodo Tracker" (https://feodotracker.abuse.ch/).',
   parse(body, sink) {
     const rows = new FeedRows(sink)
     const json = parseJson(body)
@@ -36,7 +37,10 @@ export const feodoFeed: FeedDefinition = {
         tags: tagList([malware, 'botnet_cc']),
         attributes: [
           { type: 'Source', value: `abuse.ch Feodo Tracker${port ? ` (C2 port ${port})` : ''}` },
-          { type: 'External Reference', value: `https://feodotracker.abuse.ch/browse/host/${encodeURIComponent(text(e['ip_address']))}/` },
+          {
+            type: 'External Reference',
+            value: `https://feodotracker.abuse.ch/browse/host/${encodeURIComponent(text(e['ip_address']))}/`,
+          },
         ],
         ...(firstSeen ? { firstSeen } : {}),
         ...(lastSeen ? { lastSeen } : {}),

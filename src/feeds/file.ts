@@ -6,11 +6,9 @@ import { readWatchlistRows, type WatchlistFormat } from '../sources/watchlist-fi
 import type { Verdict } from '../sources/types.js'
 import type { FeedDefinition, FeedItem, ParsedFeed } from './types.js'
 
-export const FEED_FILE_SAMPLE = 'data/feed.sample.csv'
-
 /** The verdict the list gives -> Threat Rating; the list's confidence (80 when it gives none) is kept. */
-export const FILE_RATING: Readonly<Record<Verdict, number>> = { malicious: 4, suspicious: 2, unknown: 0, benign: 0 }
-export const FILE_DEFAULT_CONFIDENCE = 80
+const FILE_RATING: Readonly<Record<Verdict, number>> = { malicious: 4, suspicious: 2, unknown: 0, benign: 0 }
+const FILE_DEFAULT_CONFIDENCE = 80
 
 /** The file feed for a path: its format from the extension (csv unless .json). */
 export const fileFeed = (path: string): FeedDefinition => {
@@ -39,7 +37,10 @@ export const fileFeed = (path: string): FeedDefinition => {
           rating: FILE_RATING[e.verdict],
           confidence: e.confidence ?? FILE_DEFAULT_CONFIDENCE,
           tags: [...new Set([...e.tags, e.verdict])],
-          attributes: [{ type: 'Source', value: `Own list (${path})` }, ...(e.comment ? [{ type: 'Description', value: e.comment }] : [])],
+          attributes: [
+            { type: 'Source', value: `Own list (${path})` },
+            ...(e.comment ? [{ type: 'Description', value: e.comment }] : []),
+          ],
         }
         count += 1
         if (sink) sink(item)

@@ -7,7 +7,7 @@ import { FeedRows } from './feed-kit.js'
 import type { FeedDefinition } from './types.js'
 
 /** Netblocks Spamhaus lists for routing no traffic at all: Moderate, Confirmed. */
-export const SPAMHAUS_DROP_MAPPING = { rating: 3, confidence: 90 } as const
+const SPAMHAUS_DROP_MAPPING = { rating: 3, confidence: 90 } as const
 
 export const spamhausDropFeed: FeedDefinition = {
   id: 'spamhaus_drop',
@@ -15,7 +15,8 @@ export const spamhausDropFeed: FeedDefinition = {
   description: 'Netblocks hijacked or leased by professional spam or cyber-crime operations (DROP, IPv4).',
   defaultUrl: 'https://www.spamhaus.org/drop/drop_v4.json',
   minIntervalMs: 60 * 60_000,
-  licence: 'Spamhaus DROP terms (free for use; credit "The Spamhaus Project" when used in a product; https://www.spamhaus.org/drop/).',
+  licence:
+    'Spamhaus DROP terms (free for use; credit "The Spamhaus Project" when used in a product; https://www.spamhaus.org/drop/).',
   parse(body, sink) {
     const rows = new FeedRows(sink)
     let declared: number | undefined
@@ -42,7 +43,14 @@ export const spamhausDropFeed: FeedDefinition = {
         tags: ['spamhaus-drop', ...(typeof e['rir'] === 'string' && e['rir'] !== '' ? [`rir:${e['rir']}`] : [])],
         attributes: [
           { type: 'Source', value: `Spamhaus DROP${sblid ? ` ${sblid}` : ''}` },
-          ...(sblid ? [{ type: 'External Reference', value: `https://check.spamhaus.org/sbl/query/${encodeURIComponent(sblid)}` }] : []),
+          ...(sblid
+            ? [
+                {
+                  type: 'External Reference',
+                  value: `https://check.spamhaus.org/sbl/query/${encodeURIComponent(sblid)}`,
+                },
+              ]
+            : []),
         ],
       })
     })

@@ -17,8 +17,8 @@ const TYPE_OF: Readonly<Record<string, RequestedType>> = {
 }
 
 /** Threat Rating by ThreatFox's threat type: a live C2 is High, a payload or its delivery Moderate. */
-export const THREATFOX_RATING: Readonly<Record<string, number>> = { botnet_cc: 4, payload: 3, payload_delivery: 3 }
-export const THREATFOX_DEFAULT_RATING = 2
+const THREATFOX_RATING: Readonly<Record<string, number>> = { botnet_cc: 4, payload: 3, payload_delivery: 3 }
+const THREATFOX_DEFAULT_RATING = 2
 
 export const threatfoxFeed: FeedDefinition = {
   id: 'threatfox',
@@ -53,7 +53,8 @@ export const threatfoxFeed: FeedDefinition = {
         // ip:port -> the address ThreatConnect keys by ("[v6]:port" too).
         const raw = text(e['ioc_value'] ?? e['ioc'])
         const value = iocType === 'ip:port' ? raw.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:\]]+):\d+$/, '$1') : raw
-        const confidence = typeof e['confidence_level'] === 'number' ? Math.max(0, Math.min(100, Math.round(e['confidence_level']))) : 50
+        const confidence =
+          typeof e['confidence_level'] === 'number' ? Math.max(0, Math.min(100, Math.round(e['confidence_level']))) : 50
         const threat = text(e['threat_type'])
         const malware = text(e['malware_printable'])
         const firstSeen = utcTime(e['first_seen_utc'] ?? e['first_seen'])
@@ -65,7 +66,10 @@ export const threatfoxFeed: FeedDefinition = {
           tags: tagList([malware, threat, ...tagList(e['tags'])]),
           attributes: [
             { type: 'Source', value: `abuse.ch ThreatFox IOC ${id}` },
-            { type: 'External Reference', value: reference !== '' ? reference : `https://threatfox.abuse.ch/ioc/${encodeURIComponent(id)}/` },
+            {
+              type: 'External Reference',
+              value: reference !== '' ? reference : `https://threatfox.abuse.ch/ioc/${encodeURIComponent(id)}/`,
+            },
           ],
           ...(firstSeen ? { firstSeen } : {}),
           ...(lastSeen ? { lastSeen } : {}),

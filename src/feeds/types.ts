@@ -6,7 +6,7 @@
 import type { IndicatorType } from '../indicators/types.js'
 
 /** An attribute as the v2 Batch API takes it. */
-export interface FeedAttribute {
+interface FeedAttribute {
   readonly type: string
   readonly value: string
 }
@@ -18,7 +18,9 @@ export interface FeedItem {
   readonly summary: string
   /** Threat Rating 0-5: Unknown, Suspicious, Low, Moderate, High, Critical. */
   readonly rating: number
-  /** Confidence 0-100: Confirmed 90-100, Probable 70-89, Possible 50-69, Doubtful 30-49, Improbable 2-29, Discredited 1. */
+  /**
+   * Confidence 0-100: Confirmed 90-100, Probable 70-89, Possible 50-69, Doubtful 30-49, Improbable 2-29, Discredited 1.
+   */
   readonly confidence: number
   readonly tags: readonly string[]
   readonly attributes: readonly FeedAttribute[]

@@ -7,7 +7,17 @@ import { parse } from 'csv-parse/sync'
 import { FeedRows, tagList, utcTime } from './feed-kit.js'
 import type { FeedDefinition } from './types.js'
 
-const COLUMNS = ['id', 'dateadded', 'url', 'url_status', 'last_online', 'threat', 'tags', 'urlhaus_link', 'reporter'] as const
+const COLUMNS = [
+  'id',
+  'dateadded',
+  'url',
+  'url_status',
+  'last_online',
+  'threat',
+  'tags',
+  'urlhaus_link',
+  'reporter',
+] as const
 
 /** Online: serving malware now. Offline: it did, recently. */
 export const URLHAUS_MAPPING = {
@@ -42,7 +52,16 @@ export const urlhausFeed: FeedDefinition = {
         rows.reject(info.lines, `${record.length} fields, expected ${COLUMNS.length} (${COLUMNS.join(',')})`)
         continue
       }
-      const [id, dateadded, url, status, lastOnline, threat, tags, link] = record as [string, string, string, string, string, string, string, string]
+      const [id, dateadded, url, status, lastOnline, threat, tags, link] = record as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
       const mapping = status === 'online' ? URLHAUS_MAPPING.online : URLHAUS_MAPPING.offline
       const firstSeen = utcTime(dateadded)
       const lastSeen = utcTime(lastOnline)
@@ -58,7 +77,8 @@ export const urlhausFeed: FeedDefinition = {
       })
     }
     // The dump ends with a newline after its last row; a download cut mid-row does not.
-    const incomplete = text.trim() !== '' && !text.endsWith('\n') ? `the download ends mid-row (line ${lastLine})` : undefined
+    const incomplete =
+      text.trim() !== '' && !text.endsWith('\n') ? `the download ends mid-row (line ${lastLine})` : undefined
     return rows.result(incomplete)
   },
 }

@@ -67,7 +67,9 @@ export class CircuitBreaker {
       state === 'open'
         ? `next trial in ${Math.ceil((this.#coolDownMs - (this.#now() - (this.#openedAt ?? 0))) / 1000)} s`
         : 'a trial call is in progress'
-    const why = this.#heldFromOutside ? 'another replica found the vendor failing' : `${this.#consecutiveFailures} consecutive failures`
+    const why = this.#heldFromOutside
+      ? 'another replica found the vendor failing'
+      : `${this.#consecutiveFailures} consecutive failures`
     throw new SourceError('circuit_open', `circuit open after ${why}; ${next}`, {
       skipped: true,
     })

@@ -100,13 +100,17 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
  * is not valid JSON`): a body echoing the API key would otherwise leak its first characters past the scrubber.
  */
 const parserProblem = (err: unknown): string =>
-  (err instanceof Error ? err.message : String(err)).replace(/,\s*".*"(?:\.\.\.)?\s+is not valid JSON$/s, ' (not valid JSON)')
+  (err instanceof Error ? err.message : String(err)).replace(
+    /,\s*".*"(?:\.\.\.)?\s+is not valid JSON$/s,
+    ' (not valid JSON)',
+  )
 
 const secondsText = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))} s`
 
-const timeLeftMs = (deadlineAt: number | undefined): number => (deadlineAt === undefined ? Infinity : deadlineAt - Date.now())
+const timeLeftMs = (deadlineAt: number | undefined): number =>
+  deadlineAt === undefined ? Infinity : deadlineAt - Date.now()
 
-export class InstrumentedHttpClient implements HttpClient {
+class InstrumentedHttpClient implements HttpClient {
   readonly #sourceId: string
   readonly #baseUrl: URL
   readonly #agents: ClientAgents
@@ -215,7 +219,14 @@ export class InstrumentedHttpClient implements HttpClient {
   }
 
   /** Attempts with retries; every attempt takes its turn and one call of the quota under the call's key. */
-  async #call(req: HttpRequest, url: URL, quotaKey: string, scrubber: Scrubber, stats: CallStats, started: number): Promise<HttpResponse> {
+  async #call(
+    req: HttpRequest,
+    url: URL,
+    quotaKey: string,
+    scrubber: Scrubber,
+    stats: CallStats,
+    started: number,
+  ): Promise<HttpResponse> {
     for (let retry = 0; ; retry += 1) {
       let pass: Pass
       try {
@@ -257,7 +268,10 @@ export class InstrumentedHttpClient implements HttpClient {
       const paused = attempt.status === 429 && vendorWaitMs !== undefined
       if (paused) await this.#gate.pause(quotaKey, vendorWaitMs)
       // A wait longer than the gate allows, or than the run has left, is not waited: reported at once.
-      if (vendorWaitMs !== undefined && (vendorWaitMs > this.#gate.maxWaitMs || vendorWaitMs > timeLeftMs(req.deadlineAt))) {
+      if (
+        vendorWaitMs !== undefined &&
+        (vendorWaitMs > this.#gate.maxWaitMs || vendorWaitMs > timeLeftMs(req.deadlineAt))
+      ) {
         throw this.#statusError(attempt, scrubber, vendorWaitMs)
       }
       if (!canRetry) throw this.#statusError(attempt, scrubber, vendorWaitMs)
@@ -280,10 +294,21 @@ export class InstrumentedHttpClient implements HttpClient {
     const signal = req.signal
     if (signal?.aborted) throw cancelledError(signal)
     const { headers, body } = this.#payloadOf(req)
-    const result = await this.#transport.send({ method: req.method, url, headers, body, deadlineAt: req.deadlineAt, signal })
+    const result = await this.#transport.send({
+      method: req.method,
+      url,
+      headers,
+      body,
+      deadlineAt: req.deadlineAt,
+      signal,
+    })
     if (result.kind === 'answer') return result
     if (result.kind === 'cancelled') throw cancelledError(signal)
-    return { kind: 'failed', error: this.#failureOf(result, scrubber), retryable: result.kind === 'network' && RETRYABLE_NETWORK_CODES.has(result.code) }
+    return {
+      kind: 'failed',
+      error: this.#failureOf(result, scrubber),
+      retryable: result.kind === 'network' && RETRYABLE_NETWORK_CODES.has(result.code),
+    }
   }
 
   /** The headers and body of a request: JSON, a form or a raw body (got lays them over the client's own). */
@@ -304,13 +329,27 @@ export class InstrumentedHttpClient implements HttpClient {
   #failureOf(result: Exclude<TransportResult, { kind: 'answer' | 'cancelled' }>, scrubber: Scrubber): SourceError {
     switch (result.kind) {
       case 'too_large':
-        return new SourceError('too_large', `answer from ${this.#sourceId} is over the limit of ${this.#maxResponseBytes} bytes`)
+        return new SourceError(
+          'too_large',
+          `answer from ${this.#sourceId} is over the limit of ${this.#maxResponseBytes} bytes`,
+        )
       case 'timeout': {
-        const ms = result.phase === 'connect' ? this.#timeouts.connectMs : result.phase === 'response' ? this.#timeouts.responseMs : this.#timeouts.totalMs
-        return new SourceError('timeout', `${result.phase === 'connect' ? 'no connection' : 'no answer'} within ${ms} ms`)
+        const ms =
+          result.phase === 'connect'
+            ? this.#timeouts.connectMs
+            : result.phase === 'response'
+              ? this.#timeouts.responseMs
+              : this.#timeouts.totalMs
+        return new SourceError(
+          'timeout',
+          `${result.phase === 'connect' ? 'no connection' : 'no answer'} within ${ms} ms`,
+        )
       }
       case 'network':
-        return new SourceError('network', `connection to ${this.#sourceId} failed: ${result.code} (${scrubber.scrub(result.message)})`)
+        return new SourceError(
+          'network',
+          `connection to ${this.#sourceId} failed: ${result.code} (${scrubber.scrub(result.message)})`,
+        )
     }
   }
 
@@ -330,7 +369,10 @@ export class InstrumentedHttpClient implements HttpClient {
       } catch (err) {
         // A non-2xx answer status (e.g. a 404 page from a reverse proxy) still answers; its body is just unknown.
         if (answer.status >= 200 && answer.status < 300) {
-          throw new SourceError('bad_answer', `malformed JSON from ${this.#sourceId}: ${scrubber.scrub(parserProblem(err))}`)
+          throw new SourceError(
+            'bad_answer',
+            `malformed JSON from ${this.#sourceId}: ${scrubber.scrub(parserProblem(err))}`,
+          )
         }
       }
     }
@@ -347,26 +389,42 @@ export class InstrumentedHttpClient implements HttpClient {
   #count(what: 'requests' | 'retries' | 'throttled' | 'failures', kind?: string): void {
     if (this.#countAs === 'notifier') {
       if (what === 'requests') this.#metrics.inc(NOTIFIER_REQUESTS_TOTAL, { notifier: this.#sourceId })
-      if (what === 'failures') this.#metrics.inc(NOTIFIER_FAILURES_TOTAL, { notifier: this.#sourceId, kind: kind ?? 'unknown' })
+      if (what === 'failures')
+        this.#metrics.inc(NOTIFIER_FAILURES_TOTAL, { notifier: this.#sourceId, kind: kind ?? 'unknown' })
       return
     }
     if (this.#countAs === 'platform') {
-      const name = { requests: PLATFORM_REQUESTS_TOTAL, retries: PLATFORM_RETRIES_TOTAL, throttled: PLATFORM_THROTTLED_WAITS_TOTAL, failures: PLATFORM_FAILURES_TOTAL }[what]
+      const name = {
+        requests: PLATFORM_REQUESTS_TOTAL,
+        retries: PLATFORM_RETRIES_TOTAL,
+        throttled: PLATFORM_THROTTLED_WAITS_TOTAL,
+        failures: PLATFORM_FAILURES_TOTAL,
+      }[what]
       this.#metrics.inc(name, kind === undefined ? {} : { kind })
       return
     }
-    const name = { requests: SOURCE_REQUESTS_TOTAL, retries: SOURCE_RETRIES_TOTAL, throttled: SOURCE_THROTTLED_WAITS_TOTAL, failures: SOURCE_FAILURES_TOTAL }[what]
+    const name = {
+      requests: SOURCE_REQUESTS_TOTAL,
+      retries: SOURCE_RETRIES_TOTAL,
+      throttled: SOURCE_THROTTLED_WAITS_TOTAL,
+      failures: SOURCE_FAILURES_TOTAL,
+    }[what]
     this.#metrics.inc(name, kind === undefined ? { source: this.#sourceId } : { source: this.#sourceId, kind })
   }
 
-  #statusError(answer: Extract<Attempt, { kind: 'answer' }>, scrubber: Scrubber, retryAfterMs: number | undefined): SourceError {
+  #statusError(
+    answer: Extract<Attempt, { kind: 'answer' }>,
+    scrubber: Scrubber,
+    retryAfterMs: number | undefined,
+  ): SourceError {
     const { status } = answer
     const kind = failureKindOfStatus(status)
     const retryAfter = retryAfterMs !== undefined ? `; retry after ${secondsText(retryAfterMs)}` : ''
     if (kind === 'auth') return new SourceError(kind, `${this.#sourceId} rejected the API key (HTTP ${status})`)
     const snippet = vendorErrorSnippet(answer.body)
     const said = snippet === undefined ? '' : `: ${scrubber.scrub(snippet)}`
-    if (kind === 'rate_limited') return new SourceError(kind, `${this.#sourceId} is rate limiting (HTTP 429)${said}${retryAfter}`)
+    if (kind === 'rate_limited')
+      return new SourceError(kind, `${this.#sourceId} is rate limiting (HTTP 429)${said}${retryAfter}`)
     return new SourceError(kind, `${this.#sourceId} answered HTTP ${status}${said}${retryAfter}`)
   }
 
@@ -391,9 +449,17 @@ export class InstrumentedHttpClient implements HttpClient {
   }
 
   /** One line per call, after it ends. Every value here is scrubbed of the request's secrets. */
-  #logCall(req: HttpRequest, url: URL, scrubber: Scrubber, stats: CallStats, started: number, failure: SourceError | undefined): void {
+  #logCall(
+    req: HttpRequest,
+    url: URL,
+    scrubber: Scrubber,
+    stats: CallStats,
+    started: number,
+    failure: SourceError | undefined,
+  ): void {
     // Skipped and cancelled calls and answers log at info: nothing to build when that level is off.
-    if ((failure === undefined || failure.skipped || failure.kind === 'cancelled') && !this.#log.isLevelEnabled('info')) return
+    if ((failure === undefined || failure.skipped || failure.kind === 'cancelled') && !this.#log.isLevelEnabled('info'))
+      return
     const line = {
       source: this.#sourceId,
       method: req.method,

@@ -50,4 +50,5 @@ export class Deadline {
   }
 }
 
-export const startDeadline = (ms: number, reason: () => Error, now: () => number = Date.now): Deadline => new Deadline(ms, reason, now)
+export const startDeadline = (ms: number, reason: () => Error, now: () => number = Date.now): Deadline =>
+  new Deadline(ms, reason, now)

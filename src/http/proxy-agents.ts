@@ -50,7 +50,12 @@ export const createClientAgents = (config: ProxyConfig, scope: ProxyScope): Clie
   if (shown.password !== '') shown.password = 'redacted'
   return {
     http: new HttpProxyAgent({ ...AGENT_OPTIONS, proxy }),
-    https: new HttpsProxyAgent({ ...AGENT_OPTIONS, proxy, rejectUnauthorized, proxyRequestOptions: { rejectUnauthorized } }),
+    https: new HttpsProxyAgent({
+      ...AGENT_OPTIONS,
+      proxy,
+      rejectUnauthorized,
+      proxyRequestOptions: { rejectUnauthorized },
+    }),
     proxy: shown.toString(),
   }
 }

@@ -72,7 +72,8 @@ export class QuotaGate {
 
   constructor(options: QuotaGateOptions) {
     for (const w of options.windows) {
-      if (!(w.requests >= 1) || !(w.perMs >= 1)) throw new Error(`${options.upstream}: a rate limit needs at least 1 request per at least 1 ms`)
+      if (!(w.requests >= 1) || !(w.perMs >= 1))
+        throw new Error(`${options.upstream}: a rate limit needs at least 1 request per at least 1 ms`)
     }
     this.#upstream = options.upstream
     this.#quota = options.quota
@@ -98,7 +99,8 @@ export class QuotaGate {
     if (signal?.aborted === true) return Promise.reject(cancelledError(signal))
     if (this.#closed) return Promise.reject(new SourceError('cancelled', 'cancelled: the client is closed'))
     let lane = this.#lanes.get(key)
-    if (lane === undefined) this.#lanes.set(key, (lane = { waiters: [], inFlight: 0, running: false, timer: undefined, wake: undefined }))
+    if (lane === undefined)
+      this.#lanes.set(key, (lane = { waiters: [], inFlight: 0, running: false, timer: undefined, wake: undefined }))
     const current = lane
     return new Promise<Pass>((resolve, reject) => {
       const waiter: Waiter = {
@@ -130,11 +132,16 @@ export class QuotaGate {
       this.#forgetIfIdle(pass.key, lane)
     }
     if (pass.ticket === undefined) wake()
-    else void this.#quota.settle(pass.key, this.#windows, pass.ticket).catch(() => undefined).then(wake)
+    else
+      void this.#quota
+        .settle(pass.key, this.#windows, pass.ticket)
+        .catch(() => undefined)
+        .then(wake)
   }
 
   #forgetIfIdle(key: string, lane: Lane): void {
-    if (lane.waiters.length === 0 && lane.inFlight <= 0 && !lane.running && this.#lanes.get(key) === lane) this.#lanes.delete(key)
+    if (lane.waiters.length === 0 && lane.inFlight <= 0 && !lane.running && this.#lanes.get(key) === lane)
+      this.#lanes.delete(key)
   }
 
   /**
@@ -219,7 +226,11 @@ export class QuotaGate {
    * Everyone in the queue waits at least `waitMs` more: those it would take past their limit hear so now (told the
    * quota's wait). Answers how long until the next of the others reaches its limit, so a sleep never outlasts it.
    */
-  #refuseWhoCannotWait(lane: Lane, waitMs: number, told: { readonly waitMs: number; readonly paused: boolean }): number {
+  #refuseWhoCannotWait(
+    lane: Lane,
+    waitMs: number,
+    told: { readonly waitMs: number; readonly paused: boolean },
+  ): number {
     const now = this.#clock.now()
     const wall = Date.now()
     let next = Infinity
@@ -239,7 +250,9 @@ export class QuotaGate {
   }
 
   #refusal(told: { readonly waitMs: number; readonly paused: boolean }, why: string): SourceError {
-    const limits = told.paused ? 'asked for a pause (HTTP 429)' : `quota (${this.#windows.map(formatRateLimit).join(', ')}) is spent`
+    const limits = told.paused
+      ? 'asked for a pause (HTTP 429)'
+      : `quota (${this.#windows.map(formatRateLimit).join(', ')}) is spent`
     const message = `${this.#upstream} ${limits}: the next call is free in ${secondsText(told.waitMs)}, ${why}`
     return new SourceError('rate_limited', message, { skipped: true })
   }

@@ -5,7 +5,7 @@
  */
 import type { HttpRequest } from './types.js'
 
-export const REDACTED = '[redacted]'
+const REDACTED = '[redacted]'
 
 /** Names like x-apikey, Key, Auth-Key, Authorization, api_token, client_secret, password, Cookie. */
 const SECRET_NAME = /key|auth|token|secret|passw|pwd|cookie|session|signature|credential/i

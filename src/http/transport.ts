@@ -9,7 +9,7 @@ import got, { type Got, type NormalizedOptions, type PlainResponse } from 'got'
 import type { ClientAgents } from './proxy-agents.js'
 import type { ResponseHeaders } from './retry-policy.js'
 
-export interface TransportTimeouts {
+interface TransportTimeouts {
   /** A new connection must be up within this (TCP, and again for the TLS handshake). */
   readonly connectMs: number
   /** After the request is sent, the answer's headers must come within this. */
@@ -28,7 +28,7 @@ export interface TransportSettings {
   readonly headers: Readonly<Record<string, string>>
 }
 
-export interface TransportRequest {
+interface TransportRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   readonly url: URL
   readonly headers?: Readonly<Record<string, string>> | undefined
@@ -46,7 +46,7 @@ export type TransportResult =
   | { readonly kind: 'network'; readonly code: string; readonly message: string }
   | { readonly kind: 'cancelled' }
 
-export const MAX_REDIRECTS = 10
+const MAX_REDIRECTS = 10
 
 /** What one call hands got's hooks: when the whole exchange must be over. */
 interface CallContext extends Record<string, unknown> {
@@ -155,12 +155,21 @@ export const createTransport = (settings: TransportSettings): Transport => {
         else chunks.push(chunk)
       })
       stream.once('end', () => {
-        settle({ kind: 'answer', status, headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) })
+        settle({
+          kind: 'answer',
+          status,
+          headers,
+          body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
+        })
       })
       stream.once('error', (err: Error) => {
         if (err.name === 'TimeoutError') settle({ kind: 'timeout', phase: phaseOf((err as { event?: unknown }).event) })
         else if (err.name === 'MaxRedirectsError') {
-          settle({ kind: 'network', code: 'ERR_TOO_MANY_REDIRECTS', message: `redirected more than ${MAX_REDIRECTS} times` })
+          settle({
+            kind: 'network',
+            code: 'ERR_TOO_MANY_REDIRECTS',
+            message: `redirected more than ${MAX_REDIRECTS} times`,
+          })
         } else settle({ kind: 'network', code: codeOf(err), message: messageOf(err) })
       })
     })

@@ -1,6 +1,7 @@
 /**
  * The one instrumented request client every upstream calls out through.
- * Implementation: src/http/client.ts over src/http/transport.ts (got). Failures reject with SourceError (src/errors.ts).
+ * Implementation: src/http/client.ts over src/http/transport.ts (got). Failures reject with SourceError
+ * (src/errors.ts).
  */
 export interface HttpClientSettings {
   /** Source id, used in logs and metrics labels. */
@@ -17,7 +18,10 @@ export interface HttpClientSettings {
   readonly maxResponseBytes?: number
   /** Which proxy flag applies: vendor calls use tc_proxy_external, platform calls tc_proxy_tc. */
   readonly proxyScope?: 'external' | 'tc'
-  /** Whose counters the calls go to: a source's (labelled by sourceId), the ThreatConnect platform's, or an alert notifier's. */
+  /**
+   * Whose counters the calls go to: a source's (labelled by sourceId), the ThreatConnect platform's, or an alert
+   * notifier's.
+   */
   readonly countAs?: 'source' | 'platform' | 'notifier'
 }
 

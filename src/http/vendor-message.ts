@@ -1,7 +1,17 @@
 /** A short human snippet of a vendor's error body, for SourceError messages (e.g. "Daily rate limit ... exceeded"). */
 
 const MAX_SNIPPET = 160
-const MESSAGE_FIELDS = ['message', 'detail', 'error_description', 'error', 'errors', 'msg', 'title', 'verbose_msg', 'query_status']
+const MESSAGE_FIELDS = [
+  'message',
+  'detail',
+  'error_description',
+  'error',
+  'errors',
+  'msg',
+  'title',
+  'verbose_msg',
+  'query_status',
+]
 
 const clip = (text: string): string => {
   const flat = text.replace(/\s+/g, ' ').trim()

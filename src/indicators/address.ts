@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js'
 import { type Check, fail, pass, quote } from './check.js'
 
 /** A parsed IP address: its canonical text and bytes (bytes are what CIDR masking works on). */
-export interface ParsedIp {
+interface ParsedIp {
   readonly version: 4 | 6
   readonly value: string
   readonly bytes: readonly number[]
@@ -49,9 +49,13 @@ const embeddedIpv4AsHex = (text: string): IpParse | string => {
 export const parseIpv6 = (text: string): IpParse => {
   if (text.includes('%')) {
     const zone = quote(text.slice(text.indexOf('%')))
-    return { ok: false, why: `it has a zone id (${zone}), which only has meaning on one machine; give the address without it` }
+    return {
+      ok: false,
+      why: `it has a zone id (${zone}), which only has meaning on one machine; give the address without it`,
+    }
   }
-  if (text.length > MAX_IPV6_LENGTH) return { ok: false, why: `it is too long for an IPv6 address (${text.length} characters)` }
+  if (text.length > MAX_IPV6_LENGTH)
+    return { ok: false, why: `it is too long for an IPv6 address (${text.length} characters)` }
   const hex = embeddedIpv4AsHex(text)
   if (typeof hex !== 'string') return hex
   if (!/^[0-9a-fA-F:]+$/.test(hex) || !ipaddr.IPv6.isValid(hex)) return { ok: false, why: EXPECTED }
@@ -60,7 +64,7 @@ export const parseIpv6 = (text: string): IpParse => {
 }
 
 /** IPv4 or IPv6 (IPv6 optionally in square brackets, as written in URLs). */
-export const parseIp = (text: string): IpParse => {
+const parseIp = (text: string): IpParse => {
   if (text.startsWith('[') && text.endsWith(']')) {
     const inner = text.slice(1, -1)
     if (!inner.includes(':')) return { ok: false, why: 'square brackets are only used around IPv6 addresses' }

@@ -4,7 +4,9 @@ export type Check = { readonly ok: true; readonly value: string } | { readonly o
 export const pass = (value: string): Check => ({ ok: true, value })
 export const fail = (why: string): Check => ({ ok: false, why })
 
-/** Longest piece of caller text echoed back in a reason; longer text is cut so a huge input cannot make a huge message. */
+/**
+ * Longest piece of caller text echoed back in a reason; longer text is cut so a huge input cannot make a huge message.
+ */
 const MAX_QUOTED = 120
 
 /** Control characters would break log lines and notes, so they are shown escaped. */

@@ -34,7 +34,7 @@ export const checkAs = (type: IndicatorType, value: string, mode: CheckMode): Ch
  * Most specific first: an ASN or CIDR would otherwise never be reached, and Host comes last because
  * "evil.com/path" (URL) and "a@b.com" (EmailAddress) contain hostnames.
  */
-export const DETECTION_ORDER: readonly IndicatorType[] = ['ASN', 'CIDR', 'Address', 'File', 'EmailAddress', 'URL', 'Host']
+const DETECTION_ORDER: readonly IndicatorType[] = ['ASN', 'CIDR', 'Address', 'File', 'EmailAddress', 'URL', 'Host']
 
 export interface Detected {
   readonly type: IndicatorType

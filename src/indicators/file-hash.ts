@@ -15,9 +15,11 @@ const HEX = /^[0-9a-f]+$/i
 /** The hashes of one File indicator, by kind (lower case). */
 export type FileHashes = Readonly<Partial<Record<HashKind, string>>>
 
-const EXPECTED = 'expected a hex MD5 (32), SHA-1 (40), SHA-256 (64) or SHA-512 (128) hash, or a summary "md5 : sha1 : sha256"'
+const EXPECTED =
+  'expected a hex MD5 (32), SHA-1 (40), SHA-256 (64) or SHA-512 (128) hash, or a summary "md5 : sha1 : sha256"'
 
-export const hashKindOf = (hash: string): HashKind | undefined => (HEX.test(hash) ? KIND_BY_LENGTH[hash.length] : undefined)
+export const hashKindOf = (hash: string): HashKind | undefined =>
+  HEX.test(hash) ? KIND_BY_LENGTH[hash.length] : undefined
 
 const checkOne = (text: string): Check => {
   if (!HEX.test(text)) {
@@ -29,7 +31,9 @@ const checkOne = (text: string): Check => {
 }
 
 /** A summary's parts, each checked, at most one of each kind; undefined when the text is not a summary. */
-export const parseFileSummary = (text: string): { readonly hashes: FileHashes; readonly strongest: string } | { readonly why: string } | undefined => {
+export const parseFileSummary = (
+  text: string,
+): { readonly hashes: FileHashes; readonly strongest: string } | { readonly why: string } | undefined => {
   if (!text.includes(':')) return undefined
   const parts = text.split(':').map((p) => p.trim())
   const hashes: Partial<Record<HashKind, string>> = {}
@@ -38,7 +42,8 @@ export const parseFileSummary = (text: string): { readonly hashes: FileHashes; r
     const check = checkOne(part)
     if (!check.ok) return { why: `in the File summary ${quote(text)}: ${check.why}` }
     const kind = hashKindOf(check.value) as HashKind
-    if (hashes[kind] !== undefined && hashes[kind] !== check.value) return { why: `the File summary ${quote(text)} has two different ${kind} hashes` }
+    if (hashes[kind] !== undefined && hashes[kind] !== check.value)
+      return { why: `the File summary ${quote(text)} has two different ${kind} hashes` }
     hashes[kind] = check.value
   }
   const strongest = [...STRENGTH].reverse().find((k) => hashes[k] !== undefined)
@@ -60,7 +65,10 @@ export const hashesOf = (value: string, hashes: FileHashes | undefined): FileHas
 }
 
 /** The strongest of the indicator's hashes that `accepted` lists, or undefined when it has none of them. */
-export const strongestOf = (hashes: FileHashes, accepted: readonly HashKind[]): { readonly kind: HashKind; readonly hash: string } | undefined => {
+export const strongestOf = (
+  hashes: FileHashes,
+  accepted: readonly HashKind[],
+): { readonly kind: HashKind; readonly hash: string } | undefined => {
   for (const kind of [...STRENGTH].reverse()) {
     const hash = hashes[kind]
     if (hash !== undefined && accepted.includes(kind)) return { kind, hash }

@@ -3,7 +3,10 @@ import { type Check, fail, pass, quote } from './check.js'
 
 const MAX_HOST_LENGTH = 253
 const MAX_LABEL_LENGTH = 63
-/** Non-ASCII input longer than this is refused before IDN conversion (which can only shrink it by dropping ignorable characters). */
+/**
+ * Non-ASCII input longer than this is refused before IDN conversion (which can only shrink it by dropping ignorable
+ * characters).
+ */
 const MAX_IDN_INPUT_LENGTH = MAX_HOST_LENGTH * 4
 /** Underscore is allowed: it is common in real hostnames (SRV-style, DKIM, CDN hosts) even if RFC 952 forbids it. */
 const LABEL_CHARS = /^[a-z0-9_-]+$/

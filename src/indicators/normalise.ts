@@ -5,8 +5,7 @@ import { parseFileSummary } from './file-hash.js'
 import { refang } from './refang.js'
 import { trimIndicator } from './trim.js'
 
-const UNRECOGNISED_HINT =
-  '(expected an Address, Host, URL, File hash, EmailAddress, ASN or CIDR)'
+const UNRECOGNISED_HINT = '(expected an Address, Host, URL, File hash, EmailAddress, ASN or CIDR)'
 
 const WITH_ARTICLE: Readonly<Record<IndicatorType, string>> = {
   Address: 'an Address',
@@ -46,6 +45,7 @@ export const normaliseIndicator = (raw: string, requested: RequestedType): Norma
   if (check.ok) return { ok: true, indicator: withHashes({ input: raw, value: check.value, type: requested }, value) }
   // Saying what it does look like turns "not a valid Host" into an actionable message.
   const lookalike = detectIndicator(value)
-  const hint = lookalike !== undefined && lookalike.type !== requested ? ` (it looks like ${WITH_ARTICLE[lookalike.type]})` : ''
+  const hint =
+    lookalike !== undefined && lookalike.type !== requested ? ` (it looks like ${WITH_ARTICLE[lookalike.type]})` : ''
   return { ok: false, reason: `${quote(trimmed)} is not a valid ${requested}: ${check.why}${hint}` }
 }

@@ -4,8 +4,7 @@
  */
 const ZERO_WIDTH = new Set([0x180e, 0x200b, 0x200c, 0x200d, 0x2060, 0xfeff])
 
-const isTrimmable = (code: number): boolean =>
-  ZERO_WIDTH.has(code) || /\s/.test(String.fromCharCode(code))
+const isTrimmable = (code: number): boolean => ZERO_WIDTH.has(code) || /\s/.test(String.fromCharCode(code))
 
 export const trimIndicator = (text: string): string => {
   let start = 0

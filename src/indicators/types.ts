@@ -22,5 +22,4 @@ export interface Indicator {
 }
 
 export type NormaliseResult =
-  | { readonly ok: true; readonly indicator: Indicator }
-  | { readonly ok: false; readonly reason: string }
+  { readonly ok: true; readonly indicator: Indicator } | { readonly ok: false; readonly reason: string }

@@ -33,7 +33,7 @@ export interface BatchStatus {
   readonly unprocessCount: number
 }
 
-export interface BatchError {
+interface BatchError {
   readonly errorReason: string
   readonly errorSource: string
 }
@@ -65,12 +65,22 @@ export const createBatchClient = (options: BatchClientOptions) => {
   const now = options.now ?? Date.now
   const basePath = new URL(options.apiPath).pathname.replace(/\/+$/, '')
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-  const call = async (method: HttpRequest['method'], path: string, payload: { json?: unknown; body?: string } = {}): Promise<unknown> => {
-    const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders(options.credentials, `${basePath}${path}`, method, now()) }
+  const call = async (
+    method: HttpRequest['method'],
+    path: string,
+    payload: { json?: unknown; body?: string } = {},
+  ): Promise<unknown> => {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...authHeaders(options.credentials, `${basePath}${path}`, method, now()),
+    }
     if (payload.body !== undefined) headers['Content-Type'] = 'application/octet-stream'
     const res = await options.http.request({ method, path, headers, ...payload })
     if (res.status < 200 || res.status > 299) {
-      throw new SourceError(res.status === 401 || res.status === 403 ? 'auth' : 'http_error', `ThreatConnect answered HTTP ${res.status} to ${method} ${path}`)
+      throw new SourceError(
+        res.status === 401 || res.status === 403 ? 'auth' : 'http_error',
+        `ThreatConnect answered HTTP ${res.status} to ${method} ${path}`,
+      )
     }
     return res.body
   }
@@ -83,7 +93,10 @@ export const createBatchClient = (options: BatchClientOptions) => {
   }
 
   const status = async (batchId: number): Promise<BatchStatus> => {
-    const data = success(await call('GET', `/api/v2/batch/${batchId}?includeAdditional=true`), `the status request of batch ${batchId}`)
+    const data = success(
+      await call('GET', `/api/v2/batch/${batchId}?includeAdditional=true`),
+      `the status request of batch ${batchId}`,
+    )
     const s = isRecord(data['batchStatus']) ? data['batchStatus'] : {}
     return {
       id: batchId,
@@ -95,9 +108,12 @@ export const createBatchClient = (options: BatchClientOptions) => {
   }
 
   return {
-    /** Creates the job, uploads `indicators` (at most BATCH_MAX_INDICATORS), polls until Completed, reads the errors. */
+    /**
+     * Creates the job, uploads `indicators` (at most BATCH_MAX_INDICATORS), polls until Completed, reads the errors.
+     */
     async submit(owner: string, action: BatchAction, indicators: readonly BatchIndicator[]): Promise<BatchOutcome> {
-      if (indicators.length > BATCH_MAX_INDICATORS) throw new Error(`a batch holds at most ${BATCH_MAX_INDICATORS} indicators`)
+      if (indicators.length > BATCH_MAX_INDICATORS)
+        throw new Error(`a batch holds at most ${BATCH_MAX_INDICATORS} indicators`)
       const job = {
         version: 'V2',
         owner,
@@ -111,12 +127,17 @@ export const createBatchClient = (options: BatchClientOptions) => {
       }
       const created = success(await call('POST', '/api/v2/batch', { json: job }), 'the batch job')
       const batchId = created['batchId']
-      if (typeof batchId !== 'number') throw new SourceError('bad_answer', 'ThreatConnect created a batch job without a batchId')
-      success(await call('POST', `/api/v2/batch/${batchId}`, { body: JSON.stringify({ indicator: indicators, group: [] }) }), `the upload of batch ${batchId}`)
+      if (typeof batchId !== 'number')
+        throw new SourceError('bad_answer', 'ThreatConnect created a batch job without a batchId')
+      success(
+        await call('POST', `/api/v2/batch/${batchId}`, { body: JSON.stringify({ indicator: indicators, group: [] }) }),
+        `the upload of batch ${batchId}`,
+      )
       const deadline = now() + (options.pollTimeoutMs ?? 3_600_000)
       let current = await status(batchId)
       while (current.status !== 'Completed') {
-        if (now() > deadline) throw new SourceError('timeout', `batch ${batchId} did not complete in time (last status ${current.status})`)
+        if (now() > deadline)
+          throw new SourceError('timeout', `batch ${batchId} did not complete in time (last status ${current.status})`)
         await sleep(options.pollMs ?? 5_000)
         current = await status(batchId)
       }
@@ -132,5 +153,3 @@ export const createBatchClient = (options: BatchClientOptions) => {
     },
   }
 }
-
-export type BatchClient = ReturnType<typeof createBatchClient>

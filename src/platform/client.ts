@@ -13,7 +13,7 @@ import { authHeaders, type PlatformCredentials } from './hmac.js'
 import type { PlatformSettings } from '../config/platform.js'
 import { keyPrint } from '../state/key-print.js'
 
-export interface PlatformAttribute {
+interface PlatformAttribute {
   readonly id: number | undefined
   readonly type: string
   readonly value: string
@@ -55,7 +55,12 @@ export interface IndicatorUpdate {
 export interface PlatformClient {
   /** The indicator in `owner` (or the API user's organization), or null when there is none. */
   /** `hashes`: a File's every hash (from a summary); the record found may carry any of them. */
-  findIndicator(type: IndicatorType, summary: string, owner?: string, hashes?: FileHashes): Promise<PlatformIndicator | null>
+  findIndicator(
+    type: IndicatorType,
+    summary: string,
+    owner?: string,
+    hashes?: FileHashes,
+  ): Promise<PlatformIndicator | null>
   /** Creates it; on the real API (and the sandbox) a POST of an existing indicator updates it instead. */
   createIndicator(type: IndicatorType, summary: string, owner?: string, hashes?: FileHashes): Promise<PlatformIndicator>
   /** Every post on the indicator, following `next` links. */
@@ -66,7 +71,10 @@ export interface PlatformClient {
    * One page of indicators matching a TQL query, oldest lastModified first (`sorting=lastModified asc`), with their
    * tags; `start` pages on. `more`: there is a next page.
    */
-  queryIndicators(tql: string, options: { readonly owner?: string; readonly start: number; readonly limit: number }): Promise<{ items: PlatformIndicator[]; more: boolean }>
+  queryIndicators(
+    tql: string,
+    options: { readonly owner?: string; readonly start: number; readonly limit: number },
+  ): Promise<{ items: PlatformIndicator[]; more: boolean }>
 }
 
 export interface PlatformClientOptions {
@@ -127,9 +135,13 @@ const query = (pairs: ReadonlyArray<readonly [string, string | number]>): string
   pairs.map(([k, v]) => `${k}=${encodeQueryValue(String(v))}`).join('&')
 
 /** A TQL string literal: double quotes, backslash escapes. */
-export const tqlString = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+const tqlString = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 
-const HASH_FIELD_BY_LENGTH: Readonly<Record<number, 'md5' | 'sha1' | 'sha256'>> = { 32: 'md5', 40: 'sha1', 64: 'sha256' }
+const HASH_FIELD_BY_LENGTH: Readonly<Record<number, 'md5' | 'sha1' | 'sha256'>> = {
+  32: 'md5',
+  40: 'sha1',
+  64: 'sha256',
+}
 /** TQL names File hashes value1/value2/value3 (md5, sha1, sha256). */
 const HASH_TQL_FIELD = { md5: 'value1', sha1: 'value2', sha256: 'value3' } as const
 
@@ -149,10 +161,12 @@ export const platformSummary = (type: IndicatorType, value: string): string => {
 }
 
 /** The md5, sha1 and sha256 of a File (the hashes the platform keeps), from its summary or its one value. */
-const platformHashes = (summary: string, hashes: FileHashes | undefined): [('md5' | 'sha1' | 'sha256'), string][] =>
+const platformHashes = (summary: string, hashes: FileHashes | undefined): ['md5' | 'sha1' | 'sha256', string][] =>
   hashes === undefined
     ? [[hashField(summary), summary]]
-    : (['md5', 'sha1', 'sha256'] as const).flatMap((kind) => (hashes[kind] === undefined ? [] : [[kind, hashes[kind] as string] as ['md5' | 'sha1' | 'sha256', string]]))
+    : (['md5', 'sha1', 'sha256'] as const).flatMap((kind) =>
+        hashes[kind] === undefined ? [] : [[kind, hashes[kind] as string] as ['md5' | 'sha1' | 'sha256', string]],
+      )
 
 /** The TQL that selects exactly this indicator (a File by any of its hashes). */
 export const indicatorTql = (type: IndicatorType, summary: string, owner?: string, hashes?: FileHashes): string => {
@@ -166,7 +180,11 @@ export const indicatorTql = (type: IndicatorType, summary: string, owner?: strin
 }
 
 /** POST /api/v3/indicators body: `type` plus the type's own value field (a File's every hash). */
-export const indicatorCreateBody = (type: IndicatorType, summary: string, hashes?: FileHashes): Record<string, string> => {
+export const indicatorCreateBody = (
+  type: IndicatorType,
+  summary: string,
+  hashes?: FileHashes,
+): Record<string, string> => {
   switch (type) {
     case 'Address':
       return { type, ip: summary }
@@ -191,9 +209,10 @@ const numberOrNull = (v: unknown): number | null => (typeof v === 'number' && Nu
 
 const dataList = (v: unknown): unknown[] => (isRecord(v) && Array.isArray(v['data']) ? v['data'] : [])
 
-const badAnswer = (what: string): SourceError => new SourceError('bad_answer', `ThreatConnect sent an unexpected answer: ${what}`)
+const badAnswer = (what: string): SourceError =>
+  new SourceError('bad_answer', `ThreatConnect sent an unexpected answer: ${what}`)
 
-export const parseIndicator = (v: unknown): PlatformIndicator => {
+const parseIndicator = (v: unknown): PlatformIndicator => {
   if (!isRecord(v) || typeof v['id'] !== 'number') throw badAnswer('an indicator without an id')
   const hashes = (['md5', 'sha1', 'sha256'] as const).flatMap((k) => (typeof v[k] === 'string' ? [v[k] as string] : []))
   return {
@@ -221,7 +240,12 @@ const parsePost = (v: unknown): PlatformPost => {
 }
 
 /** Does the platform's record really describe this indicator? Guards against a filter the server ignored. */
-const sameIndicator = (found: PlatformIndicator, type: IndicatorType, summary: string, hashes: FileHashes | undefined): boolean => {
+const sameIndicator = (
+  found: PlatformIndicator,
+  type: IndicatorType,
+  summary: string,
+  hashes: FileHashes | undefined,
+): boolean => {
   if (found.type !== '' && found.type !== type) return false
   const wanted = platformSummary(type, summary).toLowerCase()
   if (found.summary.toLowerCase() === wanted) return true
@@ -236,11 +260,12 @@ const errorMessage = (body: unknown): string => {
 }
 
 /** A reason for a 4xx the platform answered, in words a playbook author can act on. */
-export const platformStatusError = (status: number, method: string, path: string, body: unknown): SourceError => {
+const platformStatusError = (status: number, method: string, path: string, body: unknown): SourceError => {
   const where = `${method} ${path.split('?')[0]}`
   const kind = failureKindOfStatus(status)
   if (status === 401) return new SourceError(kind, 'ThreatConnect rejected the credentials (HTTP 401)')
-  if (status === 403) return new SourceError(kind, `ThreatConnect refused access (HTTP 403) for ${where}: ${errorMessage(body)}`)
+  if (status === 403)
+    return new SourceError(kind, `ThreatConnect refused access (HTTP 403) for ${where}: ${errorMessage(body)}`)
   if (status === 404) return new SourceError(kind, `ThreatConnect has no ${where} (HTTP 404): ${errorMessage(body)}`)
   return new SourceError(kind, `ThreatConnect rejected ${where} (HTTP ${status}): ${errorMessage(body)}`)
 }
@@ -271,7 +296,10 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
     const res = await (method === 'GET' ? http : writeHttp).request(req)
     if (res.status < 200 || res.status > 299) throw platformStatusError(res.status, method, pathWithQuery, res.body)
     if (isRecord(res.body) && res.body['status'] === 'Error') {
-      throw new SourceError('http_error', `ThreatConnect reported an error for ${method} ${pathWithQuery.split('?')[0]}: ${errorMessage(res.body)}`)
+      throw new SourceError(
+        'http_error',
+        `ThreatConnect reported an error for ${method} ${pathWithQuery.split('?')[0]}: ${errorMessage(res.body)}`,
+      )
     }
     return res.body
   }
@@ -283,13 +311,17 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
 
   const list = (body: unknown): { items: unknown[]; next: string | undefined } => {
     if (!isRecord(body) || !Array.isArray(body['data'])) throw badAnswer('no "data" list')
-    return { items: body['data'], next: typeof body['next'] === 'string' && body['next'] !== '' ? body['next'] : undefined }
+    return {
+      items: body['data'],
+      next: typeof body['next'] === 'string' && body['next'] !== '' ? body['next'] : undefined,
+    }
   }
 
   /** `next` is an absolute URL on the platform's public host; keep only the path below our base and the query. */
   const nextPath = (next: string): string => {
     const url = new URL(next, options.apiPath)
-    const path = basePath !== '' && url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : url.pathname
+    const path =
+      basePath !== '' && url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : url.pathname
     return `${path}${url.search}`
   }
 
@@ -329,7 +361,9 @@ export const createPlatformClient = (options: PlatformClientOptions): PlatformCl
     },
 
     async createPost(indicatorId, text) {
-      return parsePost(single(await call('POST', '/api/v3/posts', { objectId: indicatorId, objectType: 'Indicator', text })))
+      return parsePost(
+        single(await call('POST', '/api/v3/posts', { objectId: indicatorId, objectType: 'Indicator', text })),
+      )
     },
 
     async queryIndicators(tql, { owner, start, limit }) {

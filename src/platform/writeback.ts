@@ -17,7 +17,9 @@ export interface WritebackRequest {
   readonly digest: string
   /** Create the indicator when the owner does not have it yet. */
   readonly createIndicator: boolean
-  /** 0-5; 0 or absent leaves the indicator's rating unchanged (the enrichment's threat rating, src/enrich/verdict.ts). */
+  /**
+   * 0-5; 0 or absent leaves the indicator's rating unchanged (the enrichment's threat rating, src/enrich/verdict.ts).
+   */
   readonly rating?: number | undefined
   /** 0-100; absent leaves it unchanged. */
   readonly confidence?: number | undefined
@@ -27,7 +29,7 @@ export interface WritebackRequest {
   readonly description?: string | undefined
 }
 
-export type WritebackStatus = 'written' | 'skipped' | 'failed'
+type WritebackStatus = 'written' | 'skipped' | 'failed'
 
 export interface WritebackResult {
   readonly status: WritebackStatus
@@ -40,20 +42,29 @@ export interface WritebackResult {
   readonly webLink?: string
 }
 
-
 /** For callers that decide not to write (write-back off, platform not configured). */
-export const skippedWriteback = (reason: string): WritebackResult => ({ status: 'skipped', reason, indicatorId: null, noteId: null })
+export const skippedWriteback = (reason: string): WritebackResult => ({
+  status: 'skipped',
+  reason,
+  indicatorId: null,
+  noteId: null,
+})
 
-export const failedWriteback = (reason: string): WritebackResult => ({ status: 'failed', reason, indicatorId: null, noteId: null })
+export const failedWriteback = (reason: string): WritebackResult => ({
+  status: 'failed',
+  reason,
+  indicatorId: null,
+  noteId: null,
+})
 
 const DIGEST_PATTERN = /^[A-Za-z0-9_-]{4,128}$/
 
-export const digestMarker = (digest: string): string => `digest: ${digest}`
+const digestMarker = (digest: string): string => `digest: ${digest}`
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** Does this post text carry the digest as a whole token (so `ab12` does not match `ab12cd34`)? */
-export const carriesDigest = (text: string, digest: string): boolean =>
+const carriesDigest = (text: string, digest: string): boolean =>
   new RegExp(`(^|[^A-Za-z0-9_-])${escapeRegExp(digestMarker(digest))}(?![A-Za-z0-9_-])`).test(text)
 
 const validate = (req: WritebackRequest): string | undefined => {
@@ -63,14 +74,19 @@ const validate = (req: WritebackRequest): string | undefined => {
   if (req.rating !== undefined && !(Number.isInteger(req.rating) && req.rating >= 0 && req.rating <= 5)) {
     return `rating ${req.rating} is not a whole number 0-5`
   }
-  if (req.confidence !== undefined && !(Number.isInteger(req.confidence) && req.confidence >= 0 && req.confidence <= 100)) {
+  if (
+    req.confidence !== undefined &&
+    !(Number.isInteger(req.confidence) && req.confidence >= 0 && req.confidence <= 100)
+  ) {
     return `confidence ${req.confidence} is not a whole number 0-100`
   }
   return undefined
 }
 
-/** Only what would change something: unchanged rating/confidence, known tags and an identical Description are left out. */
-export const pendingUpdate = (indicator: PlatformIndicator, req: WritebackRequest): IndicatorUpdate => {
+/**
+ * Only what would change something: unchanged rating/confidence, known tags and an identical Description are left out.
+ */
+const pendingUpdate = (indicator: PlatformIndicator, req: WritebackRequest): IndicatorUpdate => {
   const known = new Set(indicator.tags.map((t) => t.toLowerCase()))
   const tags = [...new Set((req.tags ?? []).map((t) => t.trim()).filter((t) => t !== ''))].filter((t) => {
     const fresh = !known.has(t.toLowerCase())
@@ -99,10 +115,13 @@ const describeUpdate = (u: IndicatorUpdate): string => {
   return parts.length === 0 ? 'nothing else to change' : `applied ${parts.join(', ')}`
 }
 
-const ownerLabel = (owner: string | undefined): string => (owner === undefined ? "the API user's organization" : `owner ${owner}`)
+const ownerLabel = (owner: string | undefined): string =>
+  owner === undefined ? "the API user's organization" : `owner ${owner}`
 
 const failureReason = (err: unknown): string =>
-  err instanceof SourceError ? err.message : `internal error during write-back: ${err instanceof Error ? err.message : String(err)}`
+  err instanceof SourceError
+    ? err.message
+    : `internal error during write-back: ${err instanceof Error ? err.message : String(err)}`
 
 export const writeBack = async (client: PlatformClient, req: WritebackRequest): Promise<WritebackResult> => {
   const invalid = validate(req)
@@ -117,7 +136,12 @@ export const writeBack = async (client: PlatformClient, req: WritebackRequest): 
     let created = false
     if (indicator === null) {
       if (!req.createIndicator) {
-        return { status: 'failed', reason: `indicator ${value} (${type}) not found in ${ownerLabel(req.owner)}`, indicatorId: null, noteId: null }
+        return {
+          status: 'failed',
+          reason: `indicator ${value} (${type}) not found in ${ownerLabel(req.owner)}`,
+          indicatorId: null,
+          noteId: null,
+        }
       }
       indicator = await client.createIndicator(type, value, req.owner, hashes)
       created = true

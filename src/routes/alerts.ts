@@ -42,26 +42,49 @@ const view = (e: OutboxEntry) => {
 }
 
 const needAlerts = (service: AlertService | undefined): AlertService => {
-  if (service === undefined) throw new AppError('ALERTS_OFF', 'the alert service is off: set ALERTS_CONFIG to a rules file (docs/user-guide.md, "Alerts")', '')
+  if (service === undefined)
+    throw new AppError(
+      'ALERTS_OFF',
+      'the alert service is off: set ALERTS_CONFIG to a rules file (docs/user-guide.md, "Alerts")',
+      '',
+    )
   return service
 }
 
 const headerLine = (value: string, field: string): void => {
-  if (/[\r\n\0]/.test(value)) throw new AppError('INVALID_PARAM', `${field} holds a line break: refused (it would let a value add e-mail headers)`, field)
+  if (/[\r\n\0]/.test(value))
+    throw new AppError(
+      'INVALID_PARAM',
+      `${field} holds a line break: refused (it would let a value add e-mail headers)`,
+      field,
+    )
 }
 
 /** The one destination a test names; a webhook only when a rule has it (a request never picks a host to call). */
 const testDestination = (body: TestBody, service: AlertService): Destination => {
   const named = Object.entries(body).filter(([, v]) => v !== undefined)
-  if (named.length !== 1) throw new AppError('INVALID_PARAM', `name exactly one destination: slackChannel, slackUser, email, webhook or slackWebhook (got ${named.length})`, '')
+  if (named.length !== 1)
+    throw new AppError(
+      'INVALID_PARAM',
+      `name exactly one destination: slackChannel, slackUser, email, webhook or slackWebhook (got ${named.length})`,
+      '',
+    )
   if (body.slackChannel !== undefined) return { kind: 'slackChannel', target: body.slackChannel.trim() }
   if (body.slackWebhook !== undefined) return { kind: 'slackWebhook', target: '' }
   if (body.webhook !== undefined) {
-    const known = service.rules.flatMap(ruleDestinations).some((d) => d.kind === 'webhook' && d.target === body.webhook?.trim())
-    if (!known) throw new AppError('INVALID_PARAM', 'webhook: not a webhook any rule in ALERTS_CONFIG names (a test goes only where alerts may go)', 'webhook')
+    const known = service.rules
+      .flatMap(ruleDestinations)
+      .some((d) => d.kind === 'webhook' && d.target === body.webhook?.trim())
+    if (!known)
+      throw new AppError(
+        'INVALID_PARAM',
+        'webhook: not a webhook any rule in ALERTS_CONFIG names (a test goes only where alerts may go)',
+        'webhook',
+      )
     return { kind: 'webhook', target: body.webhook.trim() }
   }
-  const [field, address] = body.slackUser !== undefined ? (['slackUser', body.slackUser] as const) : (['email', body.email ?? ''] as const)
+  const [field, address] =
+    body.slackUser !== undefined ? (['slackUser', body.slackUser] as const) : (['email', body.email ?? ''] as const)
   const checked = checkEmail(address.trim())
   if (!checked.ok) throw new AppError('INVALID_PARAM', `${field}: not an e-mail address (${checked.why})`, field)
   return { kind: field, target: checked.value }
@@ -70,7 +93,12 @@ const testDestination = (body: TestBody, service: AlertService): Destination => 
 export default async function alertsRoutes(app: FastifyInstance): Promise<void> {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>()
   const { config, shared } = app.enrichment
-  const onRequest = makeBearerAuth({ token: config.runToken, setting: 'RUN_TOKEN', failureLimit: config.authFailureLimit, quota: shared.quota })
+  const onRequest = makeBearerAuth({
+    token: config.runToken,
+    setting: 'RUN_TOKEN',
+    failureLimit: config.authFailureLimit,
+    quota: shared.quota,
+  })
   const security = app.enrichment.config.runToken ? { security: [{ bearer: [] }] } : {}
 
   typed.post(
@@ -79,7 +107,8 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
       onRequest,
       schema: {
         summary: 'Send a free-form e-mail (through the outbox)',
-        description: 'Kept in the outbox until delivered: 200 sent, 202 accepted and retried later, 502 refused for good. An Idempotency-Key header makes a repeat of the same call send nothing twice.',
+        description:
+          'Kept in the outbox until delivered: 200 sent, 202 accepted and retried later, 502 refused for good. An Idempotency-Key header makes a repeat of the same call send nothing twice.',
         body: EmailBody,
         response: { 200: EmailReply, 202: EmailReply, 502: EmailReply, '4xx': ErrorReply, '5xx': ErrorReply },
         ...security,
@@ -96,12 +125,20 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
         if (!checked.ok) throw new AppError('INVALID_PARAM', `not an e-mail address: ${checked.why}`, field)
       })
       headerLine(body.subject, 'subject')
-      if (!service.canEmail) throw new AppError('ALERTS_OFF', 'e-mail is not configured: set SMTP_URL and ALERT_EMAIL_FROM', '')
+      if (!service.canEmail)
+        throw new AppError('ALERTS_OFF', 'e-mail is not configured: set SMTP_URL and ALERT_EMAIL_FROM', '')
       const idempotency = request.headers['idempotency-key']
-      const key = typeof idempotency === 'string' && idempotency.trim() !== '' ? idempotency.trim().slice(0, 200) : undefined
-      const entry = await service.sendEmail({ to, subject: body.subject, text: body.text, ...(body.html !== undefined ? { html: body.html } : {}) }, key)
+      const key =
+        typeof idempotency === 'string' && idempotency.trim() !== '' ? idempotency.trim().slice(0, 200) : undefined
+      const entry = await service.sendEmail(
+        { to, subject: body.subject, text: body.text, ...(body.html !== undefined ? { html: body.html } : {}) },
+        key,
+      )
       const status = entry.state === 'sent' ? 200 : entry.state === 'dead' ? 502 : 202
-      const detail = entry.state === 'sent' ? `sent (${entry.receipt ?? ''})` : (entry.lastError ?? `${entry.state}: it will be tried again`)
+      const detail =
+        entry.state === 'sent'
+          ? `sent (${entry.receipt ?? ''})`
+          : (entry.lastError ?? `${entry.state}: it will be tried again`)
       return reply.code(status).send({ id: entry.key, state: entry.state, detail })
     },
   )
@@ -112,7 +149,8 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
       onRequest,
       schema: {
         summary: 'Send a sample alert to one destination',
-        description: 'Straight to the third party (not through the outbox); answers what it said: 200 when it accepted, 502 with its error when not.',
+        description:
+          'Straight to the third party (not through the outbox); answers what it said: 200 when it accepted, 502 with its error when not.',
         body: TestBody,
         response: { 200: DeliveryReply, 502: DeliveryReply, '4xx': ErrorReply, '5xx': ErrorReply },
         ...security,
@@ -123,7 +161,9 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
       const destination = testDestination(request.body, service)
       const outcome = await service.sendTest(destination)
       const detail = outcome.outcome === 'sent' ? outcome.detail : outcome.reason
-      return reply.code(outcome.outcome === 'sent' ? 200 : 502).send({ destination: destinationLabel(destination), outcome: outcome.outcome, detail })
+      return reply
+        .code(outcome.outcome === 'sent' ? 200 : 502)
+        .send({ destination: destinationLabel(destination), outcome: outcome.outcome, detail })
     },
   )
 
@@ -133,7 +173,8 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
       onRequest,
       schema: {
         summary: 'The alert outbox',
-        description: 'How many messages are pending, sending, sent, failed (retried later) and dead (given up), and the newest entries.',
+        description:
+          'How many messages are pending, sending, sent, failed (retried later) and dead (given up), and the newest entries.',
         querystring: OutboxQuery,
         response: { 200: OutboxReply, '4xx': ErrorReply, '5xx': ErrorReply },
         ...security,
@@ -141,7 +182,10 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
     },
     async (request) => {
       const service = needAlerts(app.alerts)
-      const listing = await service.outbox.list({ ...(request.query.state !== undefined ? { state: request.query.state as OutboxState } : {}), limit: Number(request.query.limit ?? 100) })
+      const listing = await service.outbox.list({
+        ...(request.query.state !== undefined ? { state: request.query.state as OutboxState } : {}),
+        limit: Number(request.query.limit ?? 100),
+      })
       return { counts: listing.counts, entries: listing.entries.map(view) }
     },
   )

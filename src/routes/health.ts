@@ -6,17 +6,24 @@ import type { AlertService } from '../alerts/alert-service.js'
 import { runAuthWarning } from '../config/env.js'
 
 const HealthReply = Type.Object({
-  status: Type.Enum(['ready', 'degraded'], { description: 'degraded: the shared store (Redis) is unreachable and the in-process fallbacks are in use.' }),
+  status: Type.Enum(['ready', 'degraded'], {
+    description: 'degraded: the shared store (Redis) is unreachable and the in-process fallbacks are in use.',
+  }),
   app: Type.String(),
   version: Type.String(),
   uptimeSeconds: Type.Number(),
-  warnings: Type.Array(Type.String(), { description: 'Settings an operator should know are unsafe, e.g. RUN_AUTH=off off loopback.' }),
+  warnings: Type.Array(Type.String(), {
+    description: 'Settings an operator should know are unsafe, e.g. RUN_AUTH=off off loopback.',
+  }),
   sharedStore: Type.Object(
     {
       status: Type.Enum(['off', 'ready', 'degraded']),
       reason: Type.Optional(Type.String()),
     },
-    { description: 'off: no REDIS_URL, state kept in this process; ready: shared through Redis; degraded: Redis unreachable.' },
+    {
+      description:
+        'off: no REDIS_URL, state kept in this process; ready: shared through Redis; degraded: Redis unreachable.',
+    },
   ),
   feeds: Type.Optional(
     Type.Object(
@@ -68,7 +75,13 @@ const outboxHealth = async (alerts: AlertService) => {
     const { counts } = await alerts.outbox.list({ limit: 0 })
     return { pending: counts.pending + counts.sending, failed: counts.failed, dead: counts.dead, sent: counts.sent }
   } catch (err) {
-    return { pending: 0, failed: 0, dead: 0, sent: 0, error: `the outbox cannot be read: ${(err as Error).message.slice(0, 200)}` }
+    return {
+      pending: 0,
+      failed: 0,
+      dead: 0,
+      sent: 0,
+      error: `the outbox cannot be read: ${(err as Error).message.slice(0, 200)}`,
+    }
   }
 }
 
@@ -77,20 +90,34 @@ export default async function healthRoute(app: FastifyInstance): Promise<void> {
   const startedAt = Date.now()
   const warnings = [runAuthWarning(ctx.config)].filter((w): w is string => w !== undefined)
   // Typed from the reply schema: a field the schema does not declare, or of another type, fails to compile.
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/health', { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } }, async () => {
-    const sharedStore = ctx.shared.state()
-    const feeds = app.feedSchedule?.status()
-    const alerts = app.alerts === undefined ? undefined : await outboxHealth(app.alerts)
-    return {
-      ...(alerts === undefined ? {} : { alerts }),
-      ...(feeds === undefined ? {} : { feeds: { ...feeds, lastRuns: feeds.lastRuns.map((r) => ({ ...r, notes: [...r.notes] })), ...(feeds.nextRun === undefined ? {} : { nextRun: feeds.nextRun }) } }),
-      status: sharedStore.status === 'degraded' ? ('degraded' as const) : ('ready' as const),
-      sharedStore,
-      app: ctx.meta.appName,
-      version: ctx.meta.appVersion,
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      warnings,
-      sources: ctx.runtime.health().map((s) => ({ ...s, supports: [...s.supports] })),
-    }
-  })
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/health',
+      { schema: { summary: 'Readiness and the state of each source', response: { 200: HealthReply } } },
+      async () => {
+        const sharedStore = ctx.shared.state()
+        const feeds = app.feedSchedule?.status()
+        const alerts = app.alerts === undefined ? undefined : await outboxHealth(app.alerts)
+        return {
+          ...(alerts === undefined ? {} : { alerts }),
+          ...(feeds === undefined
+            ? {}
+            : {
+                feeds: {
+                  ...feeds,
+                  lastRuns: feeds.lastRuns.map((r) => ({ ...r, notes: [...r.notes] })),
+                  ...(feeds.nextRun === undefined ? {} : { nextRun: feeds.nextRun }),
+                },
+              }),
+          status: sharedStore.status === 'degraded' ? ('degraded' as const) : ('ready' as const),
+          sharedStore,
+          app: ctx.meta.appName,
+          version: ctx.meta.appVersion,
+          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+          warnings,
+          sources: ctx.runtime.health().map((s) => ({ ...s, supports: [...s.supports] })),
+        }
+      },
+    )
 }

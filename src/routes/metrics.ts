@@ -4,7 +4,13 @@ import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js'
 
 export default async function metricsRoute(app: FastifyInstance): Promise<void> {
   const { metrics } = app.enrichment
-  app.get('/metrics', { schema: { summary: 'Source and platform counters, /run, source and write-back latencies, process metrics (Prometheus)' } }, async (_req, reply) =>
-    reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.render()),
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Source and platform counters, /run, source and write-back latencies, process metrics (Prometheus)',
+      },
+    },
+    async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.render()),
   )
 }

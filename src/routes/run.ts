@@ -21,7 +21,8 @@ import { deriveRunReplySchema } from '../schemas/run.js'
 const OutputsField = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
   minItems: 1,
   maxItems: 500,
-  description: 'The outputs the reply carries: exact names, or a prefix ending in `.*` (e.g. `enrich.results.asn.*`). Default: every declared output.',
+  description:
+    'The outputs the reply carries: exact names, or a prefix ending in `.*` (e.g. `enrich.results.asn.*`). Default: every declared output.',
 })
 
 type RunRouteBody = RunBody & { readonly outputs?: readonly string[] }
@@ -32,7 +33,12 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
   const replySchema = deriveRunReplySchema(ctx.outputs)
   const selectOutputs = outputSelector(ctx.outputs)
   const onResults = verdictListener(app)
-  const auth = makeBearerAuth({ token: ctx.config.runToken, setting: 'RUN_TOKEN', failureLimit: ctx.config.authFailureLimit, quota: ctx.shared.quota })
+  const auth = makeBearerAuth({
+    token: ctx.config.runToken,
+    setting: 'RUN_TOKEN',
+    failureLimit: ctx.config.authFailureLimit,
+    quota: ctx.shared.quota,
+  })
   app.post<{ Body: RunRouteBody }>(
     '/run',
     {
@@ -57,7 +63,12 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
       let outputs
       if (request.body.outputs !== undefined) {
         const selection = selectOutputs(request.body.outputs)
-        if (!selection.ok) throw new AppError('INVALID_PARAM', `outputs: not outputs of this service: ${selection.unknown.join(', ')}`, 'outputs')
+        if (!selection.ok)
+          throw new AppError(
+            'INVALID_PARAM',
+            `outputs: not outputs of this service: ${selection.unknown.join(', ')}`,
+            'outputs',
+          )
         outputs = selection.index
       }
       const socket = reply.raw
@@ -85,7 +96,11 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
     schema: { hide: true },
     handler: async (request, reply) => {
       void reply.header('allow', 'POST')
-      throw new AppError('METHOD_NOT_ALLOWED', `${request.method} /run is not supported; send POST /run with a JSON body`, '')
+      throw new AppError(
+        'METHOD_NOT_ALLOWED',
+        `${request.method} /run is not supported; send POST /run with a JSON body`,
+        '',
+      )
     },
   })
 }

@@ -6,10 +6,18 @@ const Address = Type.String({ minLength: 3, maxLength: 254 })
 
 export const EmailBody = Type.Object(
   {
-    to: Type.Union([Address, Type.Array(Address, { minItems: 1, maxItems: 50 })], { description: 'One address or a list (at most 50).' }),
-    subject: Type.String({ minLength: 1, maxLength: 200, description: 'One line: a CR or LF is refused (header injection).' }),
+    to: Type.Union([Address, Type.Array(Address, { minItems: 1, maxItems: 50 })], {
+      description: 'One address or a list (at most 50).',
+    }),
+    subject: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'One line: a CR or LF is refused (header injection).',
+    }),
     text: Type.String({ minLength: 1, maxLength: 100_000 }),
-    html: Type.Optional(Type.String({ maxLength: 500_000, description: 'An HTML alternative; the text part is sent first.' })),
+    html: Type.Optional(
+      Type.String({ maxLength: 500_000, description: 'An HTML alternative; the text part is sent first.' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -20,7 +28,9 @@ export const TestBody = Type.Object(
     slackChannel: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
     slackUser: Type.Optional(Address),
     email: Type.Optional(Address),
-    webhook: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Must be a webhook a rule in ALERTS_CONFIG names.' })),
+    webhook: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: 'Must be a webhook a rule in ALERTS_CONFIG names.' }),
+    ),
     slackWebhook: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false, description: 'Exactly one destination.' },
@@ -59,7 +69,12 @@ const EntryView = Type.Object({
 })
 
 export const OutboxReply = Type.Object({
-  counts: Type.Object(Object.fromEntries(OUTBOX_STATES.map((s) => [s, Type.Number()])) as Record<(typeof OUTBOX_STATES)[number], ReturnType<typeof Type.Number>>),
+  counts: Type.Object(
+    Object.fromEntries(OUTBOX_STATES.map((s) => [s, Type.Number()])) as Record<
+      (typeof OUTBOX_STATES)[number],
+      ReturnType<typeof Type.Number>
+    >,
+  ),
   entries: Type.Array(EntryView),
 })
 
@@ -67,7 +82,12 @@ export const OutboxQuery = Type.Object(
   {
     state: Type.Optional(Type.Enum([...OUTBOX_STATES])),
     // A query string is text (no type coercion in this service): digits, 1 to 1000.
-    limit: Type.Optional(Type.String({ pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'Most entries listed, newest first (1-1000; default 100).' })),
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^(1000|[1-9][0-9]{0,2})$',
+        description: 'Most entries listed, newest first (1-1000; default 100).',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

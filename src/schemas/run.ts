@@ -6,8 +6,12 @@ const item = Type.Union([Type.String(), Type.Null()])
 
 const leafSchema = (out: DeclaredOutput): TSchema =>
   out.shape === 'scalar'
-    ? Type.Union([Type.String(), Type.Array(item)], { description: `${out.note} String; for an array of indicators, one per indicator.` })
-    : Type.Array(item, { description: `${out.note} StringArray; for an array of indicators, one "|"-joined list per indicator.` })
+    ? Type.Union([Type.String(), Type.Array(item)], {
+        description: `${out.note} String; for an array of indicators, one per indicator.`,
+      })
+    : Type.Array(item, {
+        description: `${out.note} StringArray; for an array of indicators, one "|"-joined list per indicator.`,
+      })
 
 interface Tree {
   leaves: Map<string, DeclaredOutput>
@@ -33,12 +37,17 @@ const deriveOutputsSchema = (index: OutputIndex): TObject => {
     }
     node.leaves.set(out.path[out.path.length - 1] as string, out)
   }
-  return toSchema(root, 'The declared outputs, nested by the dots of their names: enrich.results.verdict is outputs.enrich.results.verdict.')
+  return toSchema(
+    root,
+    'The declared outputs, nested by the dots of their names: enrich.results.verdict is outputs.enrich.results.verdict.',
+  )
 }
 
 export const deriveRunReplySchema = (index: OutputIndex): TObject =>
   Type.Object({
-    exitCode: Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 success, 1 failure (as a native Playbook app).' }),
+    exitCode: Type.Union([Type.Literal(0), Type.Literal(1)], {
+      description: '0 success, 1 failure (as a native Playbook app).',
+    }),
     exitMessage: Type.String({ maxLength: 255 }),
     outputs: deriveOutputsSchema(index),
   })

@@ -13,12 +13,12 @@ const TITLE = 'AbuseIPDB'
 /** abuseConfidenceScore at or above this: verdict malicious. */
 export const ABUSEIPDB_MALICIOUS_MIN_SCORE = 75
 /** abuseConfidenceScore at or above this (and below malicious): verdict suspicious. */
-export const ABUSEIPDB_SUSPICIOUS_MIN_SCORE = 1
+const ABUSEIPDB_SUSPICIOUS_MIN_SCORE = 1
 /** Reports older than this many days are ignored by the vendor's score (its own window, 1..365). */
 export const ABUSEIPDB_MAX_AGE_DAYS = 90
 
 /** Free plan: 1,000 checks a day. */
-export const ABUSEIPDB_RATE_LIMIT: RateLimit = { requests: 1000, perMs: 86_400_000 }
+const ABUSEIPDB_RATE_LIMIT: RateLimit = { requests: 1000, perMs: 86_400_000 }
 const CACHE_TTL_MS = 3_600_000
 const GUI_BASE = 'https://www.abuseipdb.com/check'
 
@@ -43,7 +43,6 @@ const CHECK_ANSWER = answerShape(
 )
 /** 422: `{"errors":[{"detail":...}]}`. */
 const REFUSAL = answerShape(TITLE, Type.Object({ errors: Type.Array(Type.Object({ detail: Maybe(Type.String()) })) }))
-
 
 /** The query string of GET /check. */
 export const abuseipdbCheckParams = (indicator: Indicator): Record<string, string | number> => ({
@@ -108,7 +107,10 @@ export const toAbuseipdbFinding = (indicator: Indicator, answer: unknown): Findi
 export const abuseipdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
   if (res.status === 422) {
     const errors = REFUSAL.fits(res.body) ? res.body.errors : []
-    const detail = errors.map((e) => e.detail ?? '').filter((d) => d !== '').join('; ')
+    const detail = errors
+      .map((e) => e.detail ?? '')
+      .filter((d) => d !== '')
+      .join('; ')
     throw new SourceError('bad_answer', `${TITLE} refused the address (422: ${detail || 'no detail'})`)
   }
   return toAbuseipdbFinding(indicator, res.body)
@@ -117,7 +119,8 @@ export const abuseipdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, 's
 export const abuseipdbSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: "How confident AbuseIPDB's reporters are that an IP address is abusive (0-100), with its ISP, usage type and Tor status.",
+  description:
+    "How confident AbuseIPDB's reporters are that an IP address is abusive (0-100), with its ISP, usage type and Tor status.",
   supports: ['Address'],
   baseUrl: 'https://api.abuseipdb.com/api/v2',
   rateLimits: [ABUSEIPDB_RATE_LIMIT],
@@ -128,7 +131,7 @@ export const abuseipdbSource: SourceDefinition = defineVendorSource({
     { key: 'total_reports', type: 'String', note: 'AbuseIPDB: reports in the last 90 days.' },
     { key: 'usage_type', type: 'String', note: 'AbuseIPDB: usage type (e.g. Data Center/Web Hosting/Transit).' },
     { key: 'is_tor', type: 'String', note: 'AbuseIPDB: "true" for a Tor exit node.' },
-    { key: 'link', type: 'String', note: 'AbuseIPDB: the address\'s page on AbuseIPDB.' },
+    { key: 'link', type: 'String', note: "AbuseIPDB: the address's page on AbuseIPDB." },
   ],
   async lookup(client, indicator, ctx) {
     const apiKey = ctx.apiKey

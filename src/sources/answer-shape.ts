@@ -25,7 +25,8 @@ export interface AnswerShape<T extends TSchema> {
 
 export const answerShape = <T extends TSchema>(title: string, schema: T): AnswerShape<T> => {
   // Compiled on first use: start-up does not pay for the vendors a deployment never calls.
-  let compiled: { Check(value: unknown): boolean; Errors(value: unknown): { instancePath: string; message: string }[] } | undefined
+  let compiled:
+    { Check(value: unknown): boolean; Errors(value: unknown): { instancePath: string; message: string }[] } | undefined
   const validator = () => (compiled ??= Compile(schema))
   const fits = (value: unknown): value is Static<T> => validator().Check(value)
   return {
@@ -34,7 +35,10 @@ export const answerShape = <T extends TSchema>(title: string, schema: T): Answer
       if (fits(value)) return value
       const first = validator().Errors(value)[0]
       const where = first === undefined || first.instancePath === '' ? 'the body' : first.instancePath
-      throw new SourceError('bad_answer', `${title} answered ${what} out of shape: ${where} ${first?.message ?? 'does not fit'}`)
+      throw new SourceError(
+        'bad_answer',
+        `${title} answered ${what} out of shape: ${where} ${first?.message ?? 'does not fit'}`,
+      )
     },
   }
 }

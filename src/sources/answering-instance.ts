@@ -18,7 +18,11 @@ export const answeringInstance = (
       return answer(indicator, ctx)
     } catch (err) {
       if (err instanceof SourceError) throw err
-      throw new SourceError('internal', `cannot ${doing} ${indicator.type} '${indicator.value}': ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new SourceError(
+        'internal',
+        `cannot ${doing} ${indicator.type} '${indicator.value}': ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      )
     }
   }
   return { health, answer: explained, lookup: async (indicator, ctx) => explained(indicator, ctx) }

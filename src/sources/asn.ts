@@ -226,7 +226,9 @@ const loadTable = async (setting: string, family: IpFamily, env: string, orgs: S
 
 /** Where parsed tables are kept between starts (see src/datasets/range-snapshot.ts), unless ASN_SNAPSHOT_DIR says. */
 const snapshotDirOf = (setting: string | undefined): string =>
-  setting === undefined || setting === '' ? join(findProjectRoot(), 'node_modules', '.cache', 'tc-enrich') : resolve(setting)
+  setting === undefined || setting === ''
+    ? join(findProjectRoot(), 'node_modules', '.cache', 'tc-enrich')
+    : resolve(setting)
 
 /** The two tables: from the snapshot of these very files when there is one, else parsed (and snapshotted). */
 const loadTables = async (
@@ -238,7 +240,8 @@ const loadTables = async (
   const key = await snapshotKey([resolveDataPath(ipv4Setting), resolveDataPath(ipv6Setting)]).catch(() => undefined)
   const snapshot = key === undefined ? undefined : await readSnapshot(snapshotDir, key)
   const [v4, v6] = snapshot?.tables ?? []
-  if (snapshot && v4?.family === 4 && v6?.family === 6) return { ipv4: v4, ipv6: v6, orgs: snapshot.orgs, fromSnapshot: true }
+  if (snapshot && v4?.family === 4 && v6?.family === 6)
+    return { ipv4: v4, ipv6: v6, orgs: snapshot.orgs, fromSnapshot: true }
 
   const orgs = new StringTable()
   // One file after the other: only one file's bytes (21 MB for IPv4) are held at a time.
@@ -274,7 +277,12 @@ export const asnSource: SourceDefinition = {
     const ipv4Setting = own['ipv4Path'] ?? DEFAULT_IPV4_FILE
     const ipv6Setting = own['ipv6Path'] ?? DEFAULT_IPV6_FILE
     const startedAt = performance.now()
-    const { ipv4, ipv6, orgs, fromSnapshot } = await loadTables(ipv4Setting, ipv6Setting, snapshotDirOf(own['snapshotDir']), deps.log)
+    const { ipv4, ipv6, orgs, fromSnapshot } = await loadTables(
+      ipv4Setting,
+      ipv6Setting,
+      snapshotDirOf(own['snapshotDir']),
+      deps.log,
+    )
     const [ipv4Date, ipv6Date] = await Promise.all([
       dataDateOf(ipv4Setting, ipv4Setting === DEFAULT_IPV4_FILE),
       dataDateOf(ipv6Setting, ipv6Setting === DEFAULT_IPV6_FILE),
@@ -282,15 +290,27 @@ export const asnSource: SourceDefinition = {
     // Numbers below 2^32 parse as IPv6 too: catch an IPv4 file given as the IPv6 one.
     const lastIpv6 = ipv6.starts.subarray((ipv6.size - 1) * 4)
     if (lastIpv6[0] === 0 && lastIpv6[1] === 0 && lastIpv6[2] === 0) {
-      throw new Error(`asn source (ASN_IPV6_PATH): ${resolveDataPath(ipv6Setting)}: no range above ::ffff:ffff; is it an IPv4 file?`)
+      throw new Error(
+        `asn source (ASN_IPV6_PATH): ${resolveDataPath(ipv6Setting)}: no range above ::ffff:ffff; is it an IPv4 file?`,
+      )
     }
     const data: AsnData = { ipv4, ipv6, countryOf: loadIpv4Countries() }
     const dates = ipv4Date === ipv6Date ? `data ${ipv4Date}` : `IPv4 data ${ipv4Date}, IPv6 data ${ipv6Date}`
     const detail = `${thousands(ipv4.size)} IPv4 + ${thousands(ipv6.size)} IPv6 ranges, ${dates}`
     deps.log.info(
-      { ipv4Ranges: ipv4.size, ipv6Ranges: ipv6.size, organisations: orgs.size, fromSnapshot, ms: Math.round(performance.now() - startedAt) },
+      {
+        ipv4Ranges: ipv4.size,
+        ipv6Ranges: ipv6.size,
+        organisations: orgs.size,
+        fromSnapshot,
+        ms: Math.round(performance.now() - startedAt),
+      },
       'asn data loaded',
     )
-    return answeringInstance(() => ({ state: 'ready', detail }), (indicator) => asnFinding(data, indicator), 'look up')
+    return answeringInstance(
+      () => ({ state: 'ready', detail }),
+      (indicator) => asnFinding(data, indicator),
+      'look up',
+    )
   },
 }

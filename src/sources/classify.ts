@@ -26,7 +26,7 @@ interface Classification {
 const PUBLIC_RANGES: ReadonlySet<string> = new Set(['unicast', '6to4', 'teredo', 'amt', 'as112', 'as112v6'])
 
 /** A CIDR block that covers parts of several ranges (e.g. 0.0.0.0/0). */
-export const MIXED_RANGE = 'mixed'
+const MIXED_RANGE = 'mixed'
 
 const RANGE_LABELS: Readonly<Record<string, string>> = {
   unicast: 'public unicast',
@@ -67,7 +67,9 @@ const DOCUMENTATION_BLOCKS: readonly { readonly cidr: [Ip, number]; readonly not
 ]
 
 const noteFor = (ip: Ip, prefix: number, range: string): string | undefined => {
-  const doc = DOCUMENTATION_BLOCKS.find((d) => d.cidr[0].kind() === ip.kind() && d.cidr[1] <= prefix && ip.match(d.cidr))
+  const doc = DOCUMENTATION_BLOCKS.find(
+    (d) => d.cidr[0].kind() === ip.kind() && d.cidr[1] <= prefix && ip.match(d.cidr),
+  )
   return doc?.note ?? RANGE_NOTES[`${ip.kind()}:${range}`]
 }
 
@@ -95,7 +97,10 @@ type RangeTable = Record<string, [Ip, number] | [Ip, number][]>
 const rangeBlocks = (ip: Ip): { name: string; block: [Ip, number] }[] => {
   const table = (ip as unknown as { SpecialRanges: RangeTable }).SpecialRanges
   return Object.entries(table).flatMap(([name, blocks]) =>
-    (Array.isArray(blocks[0]) ? (blocks as [Ip, number][]) : [blocks as [Ip, number]]).map((block) => ({ name, block })),
+    (Array.isArray(blocks[0]) ? (blocks as [Ip, number][]) : [blocks as [Ip, number]]).map((block) => ({
+      name,
+      block,
+    })),
   )
 }
 
@@ -109,13 +114,21 @@ const rangeOfBlock = (network: Ip, prefix: number): string => {
   const home = blocks.find((b) => b.name === range && network.match(b.block))
   if (home !== undefined && home.block[1] > prefix) return MIXED_RANGE
   const straddled = blocks.some(
-    (b) => b.name !== range && b.block[1] > prefix && b.block[0].kind() === network.kind() && b.block[0].match(network, prefix),
+    (b) =>
+      b.name !== range &&
+      b.block[1] > prefix &&
+      b.block[0].kind() === network.kind() &&
+      b.block[0].match(network, prefix),
   )
   return straddled ? MIXED_RANGE : range
 }
 
 const addressFacts = (ip: Ip, range: string): Facts => {
-  const facts: Facts = { ip_version: versionOf(ip), range, is_public: range === MIXED_RANGE ? null : PUBLIC_RANGES.has(range) }
+  const facts: Facts = {
+    ip_version: versionOf(ip),
+    range,
+    is_public: range === MIXED_RANGE ? null : PUBLIC_RANGES.has(range),
+  }
   // An IPv4-mapped IPv6 address is as public as the IPv4 address inside it.
   if (ip.kind() === 'ipv6' && range === 'ipv4Mapped') {
     const inner = (ip as ipaddr.IPv6).toIPv4Address()
@@ -153,7 +166,8 @@ const addressCount = (bits: number, prefix: number): number | string => {
 const classifyCidr = (value: string): Classification => {
   const [ip, prefix] = ipaddr.parseCIDR(value)
   const bits = ip.kind() === 'ipv4' ? 32 : 128
-  const network = ip.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(value) : ipaddr.IPv6.networkAddressFromCIDR(value)
+  const network =
+    ip.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(value) : ipaddr.IPv6.networkAddressFromCIDR(value)
   const range = rangeOfBlock(network, prefix)
   const count = addressCount(bits, prefix)
   return {
@@ -261,7 +275,12 @@ const classifyFile = (value: string): Classification => {
 }
 
 /** IANA AS number registry: special-purpose blocks; everything else is assignable public space. */
-const ASN_RANGES: readonly { readonly from: number; readonly to: number; readonly range: string; readonly note: string }[] = [
+const ASN_RANGES: readonly {
+  readonly from: number
+  readonly to: number
+  readonly range: string
+  readonly note: string
+}[] = [
   { from: 0, to: 0, range: 'reserved', note: 'RFC 7607' },
   { from: 23456, to: 23456, range: 'reserved', note: 'AS_TRANS, RFC 6793' },
   { from: 64496, to: 64511, range: 'documentation', note: 'RFC 5398' },
@@ -282,7 +301,10 @@ const classifyAsn = (value: string): Classification => {
   return {
     facts: { asn_number: n, asn_range: range, is_public: range === 'public' },
     tags: special === undefined ? [] : [range === 'private' ? 'private-asn' : 'reserved'],
-    summary: special === undefined ? `public ASN ${n}` : `${range === 'private' ? 'private-use' : range} ASN ${n} (${special.note})`,
+    summary:
+      special === undefined
+        ? `public ASN ${n}`
+        : `${range === 'private' ? 'private-use' : range} ASN ${n} (${special.note})`,
   }
 }
 
@@ -313,7 +335,6 @@ export const classifyIndicator = (indicator: Indicator): Finding => {
   return { verdict: 'unknown', score: null, confidence: null, tags, summary, facts, raw: null }
 }
 
-
 export const classifySource: SourceDefinition = {
   id: 'classify',
   title: 'Local classification',
@@ -329,5 +350,9 @@ export const classifySource: SourceDefinition = {
   ],
   settings: [],
   start: async (): Promise<SourceInstance> =>
-    answeringInstance(() => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }), classifyIndicator, 'classify'),
+    answeringInstance(
+      () => ({ state: 'ready', detail: 'computed locally (ipaddr.js ranges, tldts public suffix list)' }),
+      classifyIndicator,
+      'classify',
+    ),
 }

@@ -1,4 +1,6 @@
-/** GreyNoise Community: whether an IP address is an internet-wide scanner (noise) or a known business service (RIOT). */
+/**
+ * GreyNoise Community: whether an IP address is an internet-wide scanner (noise) or a known business service (RIOT).
+ */
 import { Type } from 'typebox'
 import { SourceError } from '../errors.js'
 import type { Indicator } from '../indicators/types.js'
@@ -15,11 +17,14 @@ const TITLE = 'GreyNoise'
  * classification "malicious" -> malicious (wins over RIOT); "benign" or riot -> benign;
  * noise with any other class -> suspicious (it scans the internet, intent unknown); otherwise unknown.
  */
-export const GREYNOISE_VERDICT_BY_CLASSIFICATION: Readonly<Record<string, Verdict>> = { malicious: 'malicious', benign: 'benign' }
-export const GREYNOISE_NOISE_VERDICT: Verdict = 'suspicious'
+const GREYNOISE_VERDICT_BY_CLASSIFICATION: Readonly<Record<string, Verdict>> = {
+  malicious: 'malicious',
+  benign: 'benign',
+}
+const GREYNOISE_NOISE_VERDICT: Verdict = 'suspicious'
 
 /** Community quotas are small and change; 50 a day is a guess (unconfirmed). */
-export const GREYNOISE_RATE_LIMIT: RateLimit = { requests: 50, perMs: 86_400_000 }
+const GREYNOISE_RATE_LIMIT: RateLimit = { requests: 50, perMs: 86_400_000 }
 const CACHE_TTL_MS = 6 * 3_600_000
 const GUI_BASE = 'https://viz.greynoise.io/ip'
 
@@ -90,7 +95,7 @@ export const toGreynoiseFinding = (indicator: Indicator, answer: unknown): Findi
 }
 
 /** 404 with a JSON body: GreyNoise has not observed the IP. An answer: unknown, never benign. */
-export const toGreynoiseNotObserved = (indicator: Indicator, answer: unknown): Finding => ({
+const toGreynoiseNotObserved = (indicator: Indicator, answer: unknown): Finding => ({
   verdict: 'unknown',
   score: null,
   confidence: null,
@@ -113,7 +118,10 @@ export const greynoiseAnswer = (indicator: Indicator, res: Pick<HttpResponse, 's
   if (res.status === 404) {
     // GreyNoise's "not observed" 404 carries JSON with the ip; any other 404 means a wrong base URL.
     if (!MESSAGE.fits(res.body) || (res.body.ip === undefined && res.body.message === undefined)) {
-      throw new SourceError('bad_answer', `${TITLE} answered 404 without its "not observed" body (is the base URL right?)`)
+      throw new SourceError(
+        'bad_answer',
+        `${TITLE} answered 404 without its "not observed" body (is the base URL right?)`,
+      )
     }
     return toGreynoiseNotObserved(indicator, res.body)
   }
@@ -123,7 +131,8 @@ export const greynoiseAnswer = (indicator: Indicator, res: Pick<HttpResponse, 's
 export const greynoiseSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: 'Whether GreyNoise sees an IP address scanning the internet (noise) or as a known business service (RIOT), and its classification.',
+  description:
+    'Whether GreyNoise sees an IP address scanning the internet (noise) or as a known business service (RIOT), and its classification.',
   supports: ['Address'],
   baseUrl: 'https://api.greynoise.io',
   rateLimits: [GREYNOISE_RATE_LIMIT],

@@ -11,9 +11,9 @@ const ID = 'internetdb'
 const TITLE = 'Shodan InternetDB'
 
 /** No published limit; bursts got hour-long bans, so stay at one call a second. */
-export const INTERNETDB_RATE_LIMIT: RateLimit = { requests: 1, perMs: 1000 }
+const INTERNETDB_RATE_LIMIT: RateLimit = { requests: 1, perMs: 1000 }
 /** Most ports / CVEs named in the one-line summary (facts keep them all). */
-export const INTERNETDB_SUMMARY_ITEMS = 5
+const INTERNETDB_SUMMARY_ITEMS = 5
 // Shodan refreshes InternetDB about weekly.
 const CACHE_TTL_MS = 12 * 3_600_000
 
@@ -30,7 +30,8 @@ const DETAIL = answerShape(TITLE, Type.Object({ detail: Type.String() }))
 const strings = (items: readonly (string | number)[] | null | undefined): string[] => (items ?? []).map(String)
 
 // IPv6 colons are legal in a path segment; everything else unusual is escaped.
-export const internetdbPath = (indicator: Indicator): string => `/${encodeURIComponent(indicator.value).replace(/%3A/gi, ':')}`
+export const internetdbPath = (indicator: Indicator): string =>
+  `/${encodeURIComponent(indicator.value).replace(/%3A/gi, ':')}`
 
 const listText = (label: string, items: readonly string[]): string | null => {
   if (items.length === 0) return null
@@ -50,11 +51,18 @@ export const toInternetdbFinding = (indicator: Indicator, answer: unknown): Find
   const vendorTags = strings(host.tags)
   const cpes = strings(host.cpes)
   const tags = [
-    ...new Set([...(ports.length > 0 ? ['open-ports'] : []), ...(vulns.length > 0 ? ['vulns'] : []), ...vendorTags.map((t) => t.toLowerCase())]),
+    ...new Set([
+      ...(ports.length > 0 ? ['open-ports'] : []),
+      ...(vulns.length > 0 ? ['vulns'] : []),
+      ...vendorTags.map((t) => t.toLowerCase()),
+    ]),
   ]
-  const parts = [listText('ports', ports), listText('CVEs', vulns), listText('hostnames', hostnames), listText('tags', vendorTags)].filter(
-    (x) => x !== null,
-  )
+  const parts = [
+    listText('ports', ports),
+    listText('CVEs', vulns),
+    listText('hostnames', hostnames),
+    listText('tags', vendorTags),
+  ].filter((x) => x !== null)
   return {
     verdict: 'unknown',
     score: null,
@@ -67,7 +75,7 @@ export const toInternetdbFinding = (indicator: Indicator, answer: unknown): Find
 }
 
 /** 404 {"detail":"No information available"}: Shodan knows nothing about it. An answer, not a failure. */
-export const toInternetdbNotFound = (_indicator: Indicator, answer: unknown): Finding => ({
+const toInternetdbNotFound = (_indicator: Indicator, answer: unknown): Finding => ({
   verdict: 'unknown',
   score: null,
   confidence: null,
@@ -81,7 +89,10 @@ export const internetdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, '
   if (res.status === 404) {
     // The "no information" 404 carries {"detail":...}; any other 404 means a wrong base URL.
     if (!DETAIL.fits(res.body)) {
-      throw new SourceError('bad_answer', `${TITLE} answered 404 without its "No information available" body (is the base URL right?)`)
+      throw new SourceError(
+        'bad_answer',
+        `${TITLE} answered 404 without its "No information available" body (is the base URL right?)`,
+      )
     }
     return toInternetdbNotFound(indicator, res.body)
   }
@@ -91,7 +102,8 @@ export const internetdbAnswer = (indicator: Indicator, res: Pick<HttpResponse, '
 export const internetdbSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: "An IP address's open ports, known CVEs, hostnames and tags as last seen by Shodan (context only, no verdict).",
+  description:
+    "An IP address's open ports, known CVEs, hostnames and tags as last seen by Shodan (context only, no verdict).",
   supports: ['Address'],
   baseUrl: 'https://internetdb.shodan.io',
   rateLimits: [INTERNETDB_RATE_LIMIT],

@@ -1,6 +1,6 @@
 /**
  * AlienVault OTX: in how many community pulses does this indicator appear, and is it allow-listed?
- * Facts from /work/shared/reference/sources.md; docs/sources/otx.md explains the mapping.
+ * docs/sources/otx.md says where the answer's shape comes from and explains the mapping.
  */
 import { getDomain } from 'tldts'
 import { Type } from 'typebox'
@@ -20,7 +20,7 @@ const CACHE_TTL_MS = 60 * 60 * 1000
 /** In this many pulses or more: malicious. In fewer (but some): suspicious. */
 export const OTX_MALICIOUS_PULSE_COUNT = 3
 /** Score per pulse, capped at 100: 3 pulses reach 75, the usual "malicious" line. */
-export const OTX_SCORE_PER_PULSE = 25
+const OTX_SCORE_PER_PULSE = 25
 /** Longest list published in the tags / pulse_names / malware_families facts (raw keeps everything). */
 export const OTX_MAX_LISTED = 50
 
@@ -42,7 +42,8 @@ export const otxSectionOf = (indicator: Indicator): OtxSection => {
   }
 }
 
-const valueFor = (indicator: Indicator): string => (indicator.type === 'File' ? indicator.value.toLowerCase() : indicator.value)
+const valueFor = (indicator: Indicator): string =>
+  indicator.type === 'File' ? indicator.value.toLowerCase() : indicator.value
 
 /** The /general path for an indicator; the value is percent-encoded (URLs contain '/', '?', '#'). */
 export const otxPathOf = (indicator: Indicator): string =>
@@ -73,12 +74,18 @@ const GENERAL_ANSWER = answerShape(
         ),
       ),
     }),
-    validation: Maybe(Type.Array(Type.Object({ name: Maybe(Type.String()), message: Maybe(Type.String()), source: Maybe(Type.String()) }))),
+    validation: Maybe(
+      Type.Array(
+        Type.Object({ name: Maybe(Type.String()), message: Maybe(Type.String()), source: Maybe(Type.String()) }),
+      ),
+    ),
     reputation: Maybe(Type.Number()),
   }),
 )
 
-const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
+const distinct = (values: readonly (string | null)[]): string[] => [
+  ...new Set(values.filter((v): v is string => v !== null)),
+]
 const capped = (values: readonly string[]): string[] => values.slice(0, OTX_MAX_LISTED)
 
 export const otxScoreOf = (pulseCount: number): number => Math.min(100, pulseCount * OTX_SCORE_PER_PULSE)
@@ -96,7 +103,15 @@ export const toOtxFinding = (indicator: Indicator, answer: unknown, status = 200
       confidence: null,
       tags: [],
       summary: 'OTX: not known',
-      facts: { pulse_count: 0, reputation: null, malware_families: [], pulse_names: [], tags: [], validation: [], reference },
+      facts: {
+        pulse_count: 0,
+        reputation: null,
+        malware_families: [],
+        pulse_names: [],
+        tags: [],
+        validation: [],
+        reference,
+      },
       raw: answer,
     }
   }
@@ -108,10 +123,26 @@ export const toOtxFinding = (indicator: Indicator, answer: unknown, status = 200
   const tags = capped(distinct(pulses.flatMap((p) => p.tags ?? [])))
   const validation = distinct((general.validation ?? []).map((v) => str(v.name) ?? str(v.message) ?? str(v.source)))
   const reputation = general.reputation ?? null
-  const facts = { pulse_count: pulseCount, reputation, malware_families: families, pulse_names: pulseNames, tags, validation, reference }
+  const facts = {
+    pulse_count: pulseCount,
+    reputation,
+    malware_families: families,
+    pulse_names: pulseNames,
+    tags,
+    validation,
+    reference,
+  }
   const inPulses = `in ${pulseCount} pulse${pulseCount === 1 ? '' : 's'}${families.length ? ` (${families.join(', ')})` : ''}`
   if (validation.length > 0) {
-    return { verdict: 'benign', score: 0, confidence: null, tags, summary: `OTX: allow-listed (${validation.join('; ')}), ${inPulses}`, facts, raw: answer }
+    return {
+      verdict: 'benign',
+      score: 0,
+      confidence: null,
+      tags,
+      summary: `OTX: allow-listed (${validation.join('; ')}), ${inPulses}`,
+      facts,
+      raw: answer,
+    }
   }
   if (pulseCount === 0) {
     return { verdict: 'unknown', score: null, confidence: null, tags, summary: 'OTX: in no pulses', facts, raw: answer }
@@ -130,7 +161,8 @@ export const toOtxFinding = (indicator: Indicator, answer: unknown, status = 200
 export const otxSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: 'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
+  description:
+    'How many OTX community pulses name an IP, host, URL or file hash, with their malware families, or whether OTX allow-lists it.',
   supports: ['Address', 'Host', 'URL', 'File'],
   baseUrl: DEFAULT_BASE_URL,
   rateLimits: [DEFAULT_RATE_LIMIT],
@@ -141,7 +173,7 @@ export const otxSource: SourceDefinition = defineVendorSource({
     { key: 'pulse_count', type: 'String', note: 'OTX: pulses that mention it.' },
     { key: 'reputation', type: 'String', note: 'OTX: OTX reputation.' },
     { key: 'malware_families', type: 'StringArray', note: 'OTX: malware families in those pulses.' },
-    { key: 'reference', type: 'String', note: 'OTX: the indicator\'s page on OTX.' },
+    { key: 'reference', type: 'String', note: "OTX: the indicator's page on OTX." },
   ],
   async lookup(client, indicator, ctx) {
     const key = ctx.apiKey

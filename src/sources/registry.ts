@@ -1,4 +1,7 @@
-/** Every source this service knows, in the order they appear in replies and notes. Add a source: one file + one line here. */
+/**
+ * Every source this service knows, in the order they appear in replies and notes. Add a source: one file + one line
+ * here.
+ */
 import { abuseipdbSource } from './abuseipdb.js'
 import { asnSource } from './asn.js'
 import { classifySource } from './classify.js'

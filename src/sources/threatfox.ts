@@ -1,6 +1,6 @@
 /**
  * abuse.ch ThreatFox: is this IP, host, URL or hash a known indicator of compromise, and of which malware?
- * Facts from /work/shared/reference/sources.md; docs/sources/threatfox.md explains the mapping.
+ * docs/sources/threatfox.md says where the answer's shape comes from and explains the mapping.
  */
 import { Type, type Static } from 'typebox'
 import { SourceError } from '../errors.js'
@@ -36,10 +36,15 @@ type Entry = Static<typeof IocEntry>
  * search_ioc: `{"query_status": "ok", "data": [IOC, ...]}`; a miss is `"no_result"` with a string in data, and
  * refusals (illegal_search_term, unknown_auth_key, ...) carry their own status.
  */
-const SEARCH_ANSWER = answerShape(TITLE, Type.Object({ query_status: Type.String(), data: Type.Optional(Type.Unknown()) }))
+const SEARCH_ANSWER = answerShape(
+  TITLE,
+  Type.Object({ query_status: Type.String(), data: Type.Optional(Type.Unknown()) }),
+)
 const IOC_LIST = answerShape(TITLE, Type.Array(IocEntry))
 
-const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
+const distinct = (values: readonly (string | null)[]): string[] => [
+  ...new Set(values.filter((v): v is string => v !== null)),
+]
 const confidenceOf = (e: Entry): number | null => {
   const c = e.confidence_level
   return typeof c === 'number' && c >= 0 && c <= 100 ? c : null
@@ -65,7 +70,8 @@ export const toThreatfoxFinding = (indicator: Indicator, answer: unknown): Findi
     throw new SourceError('bad_answer', `ThreatFox answered query_status '${status}'${detail}`)
   }
   const all = status === 'ok' ? IOC_LIST.read(data, "'ok' with data") : []
-  const entries = indicator.type === 'Address' ? all.filter((e) => isEntryForAddress(indicator.value, e.ioc ?? '')) : all
+  const entries =
+    indicator.type === 'Address' ? all.filter((e) => isEntryForAddress(indicator.value, e.ioc ?? '')) : all
   if (entries.length === 0) {
     return {
       verdict: 'unknown',
@@ -94,7 +100,10 @@ export const toThreatfoxFinding = (indicator: Indicator, answer: unknown): Findi
   const confidence = confidences.length ? Math.max(...confidences) : null
   // ThreatFox dates are "YYYY-MM-DD hh:mm:ss UTC": they sort as strings.
   const firstSeen = distinct(entries.map((e) => str(e.first_seen))).sort()[0] ?? null
-  const lastSeen = distinct(entries.map((e) => str(e.last_seen))).sort().at(-1) ?? null
+  const lastSeen =
+    distinct(entries.map((e) => str(e.last_seen)))
+      .sort()
+      .at(-1) ?? null
   const iocs = distinct(entries.map((e) => str(e.ioc)))
   const id = entries[0]?.id
   const malicious = confidence !== null && confidence >= THREATFOX_MALICIOUS_CONFIDENCE
@@ -124,7 +133,8 @@ export const toThreatfoxFinding = (indicator: Indicator, answer: unknown): Findi
 export const threatfoxSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: 'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
+  description:
+    'Whether an IP, host, URL or file hash is a ThreatFox IOC, of which malware and threat type, and how sure the reporter was.',
   supports: ['Address', 'Host', 'URL', 'File'],
   baseUrl: DEFAULT_BASE_URL,
   rateLimits: [DEFAULT_RATE_LIMIT],
@@ -135,7 +145,7 @@ export const threatfoxSource: SourceDefinition = defineVendorSource({
     { key: 'malware', type: 'String', note: 'ThreatFox: malware family.' },
     { key: 'threat_type', type: 'String', note: 'ThreatFox: threat type (e.g. botnet_cc).' },
     { key: 'confidence', type: 'String', note: 'ThreatFox: ThreatFox confidence level 0-100.' },
-    { key: 'reference', type: 'String', note: 'ThreatFox: the IOC\'s page on ThreatFox.' },
+    { key: 'reference', type: 'String', note: "ThreatFox: the IOC's page on ThreatFox." },
   ],
   async lookup(client, indicator, ctx) {
     const key = ctx.apiKey

@@ -38,7 +38,7 @@ export interface LookupContext {
   readonly settings: Readonly<Record<string, string | undefined>>
 }
 
-export type SourceState = 'ready' | 'unavailable' | 'not_configured'
+type SourceState = 'ready' | 'unavailable' | 'not_configured'
 
 export interface SourceHealth {
   readonly state: SourceState
@@ -62,7 +62,7 @@ export type { SourceSetting } from '../config/env.js'
 export type { RateLimit } from '../config/rate-limit.js'
 
 /** One fact a source publishes as an output: a handful per source, those a playbook author branches on. */
-export interface SourceOutput {
+interface SourceOutput {
   readonly key: string
   readonly type: 'String' | 'StringArray'
   readonly note: string
@@ -89,8 +89,6 @@ export interface SourceDefinition {
   /** Load data / build clients once per app instance. A thrown error stops start-up with its message. */
   start(config: ServiceConfig, deps: SourceDeps): Promise<SourceInstance>
 }
-
-
 
 export interface SourceDeps {
   readonly log: Logger

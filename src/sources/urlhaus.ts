@@ -1,6 +1,6 @@
 /**
  * abuse.ch URLhaus: is this URL, host or payload hash known for spreading malware?
- * Facts from /work/shared/reference/sources.md; docs/sources/urlhaus.md explains the mapping.
+ * docs/sources/urlhaus.md says where the answer's shape comes from and explains the mapping.
  */
 import { Type, type TSchema, type Static } from 'typebox'
 import { SourceError } from '../errors.js'
@@ -25,8 +25,8 @@ export const URLHAUS_SCORE_OFFLINE = 60
 export const URLHAUS_SCORE_PAYLOAD = 100
 
 /** Statuses used in the `status` fact beyond URLhaus's own online/offline/unknown. */
-export const URLHAUS_STATUS_NOT_LISTED = 'not_listed'
-export const URLHAUS_STATUS_NOT_SEARCHABLE = 'not_searchable'
+const URLHAUS_STATUS_NOT_LISTED = 'not_listed'
+const URLHAUS_STATUS_NOT_SEARCHABLE = 'not_searchable'
 
 /** URLhaus paths: the trailing slashes are required. */
 const PATHS = { url: '/v1/url/', host: '/v1/host/', payload: '/v1/payload/' } as const
@@ -58,7 +58,12 @@ const URL_ANSWER = answerShape(
 )
 const HOST_ANSWER = answerShape(
   TITLE,
-  Type.Object({ urls: Type.Array(ListedUrl), url_count: Count, urlhaus_reference: Maybe(Type.String()), firstseen: Maybe(Type.String()) }),
+  Type.Object({
+    urls: Type.Array(ListedUrl),
+    url_count: Count,
+    urlhaus_reference: Maybe(Type.String()),
+    firstseen: Maybe(Type.String()),
+  }),
 )
 const PAYLOAD_ANSWER = answerShape(
   TITLE,
@@ -76,7 +81,9 @@ const count = (v: number | string | null | undefined): number | null => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
   return Number.isFinite(n) ? n : null
 }
-const distinct = (values: readonly (string | null)[]): string[] => [...new Set(values.filter((v): v is string => v !== null))]
+const distinct = (values: readonly (string | null)[]): string[] => [
+  ...new Set(values.filter((v): v is string => v !== null)),
+]
 
 /**
  * The listed entry, typed, or undefined for "no_results". A query_status other than ok/no_results, or a body out of
@@ -219,7 +226,8 @@ export const urlhausUnsearchableHashFinding = (indicator: Indicator, kind: strin
 export const urlhausSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: 'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
+  description:
+    'Whether a URL, host or payload hash (md5/sha256) is listed by URLhaus as spreading malware, and if it is still online.',
   supports: ['URL', 'Host', 'File'],
   baseUrl: DEFAULT_BASE_URL,
   rateLimits: [DEFAULT_RATE_LIMIT],
@@ -229,7 +237,7 @@ export const urlhausSource: SourceDefinition = defineVendorSource({
   outputs: [
     { key: 'status', type: 'String', note: 'URLhaus: query status, e.g. ok, no_results, not_searchable.' },
     { key: 'threat', type: 'String', note: 'URLhaus: threat (e.g. malware_download).' },
-    { key: 'reference', type: 'String', note: 'URLhaus: the entry\'s page on URLhaus.' },
+    { key: 'reference', type: 'String', note: "URLhaus: the entry's page on URLhaus." },
   ],
   async lookup(client, indicator, ctx) {
     const post = async (path: string, form: Record<string, string>, key: string): Promise<unknown> =>
@@ -243,7 +251,8 @@ export const urlhausSource: SourceDefinition = defineVendorSource({
       case 'File': {
         // A File summary may hold an md5 beside a sha1: the strongest hash URLhaus takes is asked.
         const searchable = strongestOf(hashesOf(indicator.value, indicator.hashes), SEARCHABLE_HASHES)
-        if (searchable === undefined) return urlhausUnsearchableHashFinding(indicator, hashKindOf(indicator.value) ?? 'unrecognised')
+        if (searchable === undefined)
+          return urlhausUnsearchableHashFinding(indicator, hashKindOf(indicator.value) ?? 'unrecognised')
         const answer = await post(PATHS.payload, { [`${searchable.kind}_hash`]: searchable.hash }, key)
         return toUrlhausPayloadFinding(indicator, answer)
       }

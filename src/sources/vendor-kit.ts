@@ -8,7 +8,7 @@ import type { Finding, LookupContext, SourceDefinition, SourceDeps, SourceHealth
 
 const envPrefix = (id: string): string => id.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 
-export const apiKeySetting = (id: string, title: string): SourceSetting => ({
+const apiKeySetting = (id: string, title: string): SourceSetting => ({
   key: 'apiKey',
   env: `${envPrefix(id)}_API_KEY`,
   param: `${id}_api_key`,
@@ -16,14 +16,14 @@ export const apiKeySetting = (id: string, title: string): SourceSetting => ({
   secret: true,
 })
 
-export const baseUrlSetting = (id: string, defaultUrl: string): SourceSetting => ({
+const baseUrlSetting = (id: string, defaultUrl: string): SourceSetting => ({
   key: 'baseUrl',
   env: `${envPrefix(id)}_BASE_URL`,
   description: 'Base URL of the API (point it at a mirror, a proxy or a local fake).',
   default: defaultUrl,
 })
 
-export const rateLimitSetting = (id: string, limits: readonly RateLimit[]): SourceSetting => ({
+const rateLimitSetting = (id: string, limits: readonly RateLimit[]): SourceSetting => ({
   key: 'rateLimit',
   env: `${envPrefix(id)}_RATE_LIMIT`,
   description:
@@ -32,7 +32,7 @@ export const rateLimitSetting = (id: string, limits: readonly RateLimit[]): Sour
 })
 
 /** The request's API key (param over env); a source with no key is skipped, saying how to set one. */
-export const requireApiKey = (id: string, ctx: LookupContext): string => {
+const requireApiKey = (id: string, ctx: LookupContext): string => {
   const key = ctx.settings['apiKey']
   if (key === undefined || key === '') {
     throw new SourceError('not_configured', `no API key: set ${envPrefix(id)}_API_KEY or the ${id}_api_key param`, {
@@ -43,7 +43,7 @@ export const requireApiKey = (id: string, ctx: LookupContext): string => {
 }
 
 /** Builds the source's one instrumented client from its resolved settings. Throws naming a bad setting. */
-export const vendorHttpClient = (
+const vendorHttpClient = (
   id: string,
   config: ServiceConfig,
   deps: SourceDeps,
@@ -67,7 +67,13 @@ export const vendorHttpClient = (
 }
 
 /** The settings every vendor declares: its key (unless it needs none), its base URL and its rate limit. */
-export const vendorSettings = (id: string, title: string, defaultBaseUrl: string, limits: readonly RateLimit[], withKey = true): SourceSetting[] => [
+export const vendorSettings = (
+  id: string,
+  title: string,
+  defaultBaseUrl: string,
+  limits: readonly RateLimit[],
+  withKey = true,
+): SourceSetting[] => [
   ...(withKey ? [apiKeySetting(id, title)] : []),
   baseUrlSetting(id, defaultBaseUrl),
   rateLimitSetting(id, limits),
@@ -77,28 +83,44 @@ export const vendorSettings = (id: string, title: string, defaultBaseUrl: string
  * The same health for every vendor: unavailable while its circuit is open; otherwise ready, or not_configured when
  * a required key is not set for the service (a request may still pass one as `<id>_api_key`).
  */
-export const vendorHealth =
-  (id: string, config: ServiceConfig, client: HttpClient, key: 'required' | 'optional' | 'none', hint = ''): (() => SourceHealth) =>
+const vendorHealth =
+  (
+    id: string,
+    config: ServiceConfig,
+    client: HttpClient,
+    key: 'required' | 'optional' | 'none',
+    hint = '',
+  ): (() => SourceHealth) =>
   () => {
-    if (client.state().circuit === 'open') return { state: 'unavailable', detail: 'circuit open after repeated failures' }
+    if (client.state().circuit === 'open')
+      return { state: 'unavailable', detail: 'circuit open after repeated failures' }
     if (key === 'none') return { state: 'ready', detail: 'no key needed' }
     const envKey = config.sources[id]?.['apiKey']
     if (envKey !== undefined && envKey !== '') return { state: 'ready', detail: 'API key set' }
     const missing = `no ${envPrefix(id)}_API_KEY`
     return key === 'required'
-      ? { state: 'not_configured', detail: `${missing}; a request can still pass ${id}_api_key${hint ? ` (${hint})` : ''}` }
+      ? {
+          state: 'not_configured',
+          detail: `${missing}; a request can still pass ${id}_api_key${hint ? ` (${hint})` : ''}`,
+        }
       : { state: 'ready', detail: `${missing}: ${hint}` }
   }
 
 export type VendorKey = 'required' | 'optional' | 'none'
 
 /** What one vendor source says about itself; defineVendorSource makes the rest the same for every vendor. */
-export interface VendorSourceSpec<K extends VendorKey> extends Pick<SourceDefinition, 'id' | 'title' | 'description' | 'supports' | 'outputs'> {
+export interface VendorSourceSpec<K extends VendorKey> extends Pick<
+  SourceDefinition,
+  'id' | 'title' | 'description' | 'supports' | 'outputs'
+> {
   readonly baseUrl: string
   /** Every window the vendor counts (its free plan's), e.g. 4 a minute and 500 a day. */
   readonly rateLimits: readonly RateLimit[]
   readonly cacheTtlMs: number
-  /** required: without one the source is skipped, saying how to set it; optional: asked without one; none: no key at all. */
+  /**
+   * required: without one the source is skipped, saying how to set it; optional: asked without one; none: no key at
+   * all.
+   */
   readonly key: K
   /** Said in /health when the service has no key (how to get one, or what happens without it). */
   readonly keyHint?: string
@@ -107,11 +129,15 @@ export interface VendorSourceSpec<K extends VendorKey> extends Pick<SourceDefini
    * and spends the quota of the key in use, so no source can forget them. `apiKey` is the request's key, else the
    * service's.
    */
-  lookup(client: RunClient, indicator: Indicator, ctx: LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined }): Promise<Finding>
+  lookup(
+    client: RunClient,
+    indicator: Indicator,
+    ctx: LookupContext & { readonly apiKey: K extends 'required' ? string : string | undefined },
+  ): Promise<Finding>
 }
 
 /** A source's client within one lookup: what the run decides (signal, deadline, quota key) is filled in. */
-export interface RunClient {
+interface RunClient {
   request(req: Omit<HttpRequest, 'signal' | 'deadlineAt' | 'quotaKey'>): Promise<HttpResponse>
 }
 
@@ -173,9 +199,18 @@ export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K
       // async: a missing key rejects, as every lookup failure does; it never throws at the caller.
       lookup: async (indicator, ctx) => {
         const given = ctx.settings['apiKey']
-        const apiKey = spec.key === 'required' ? requireApiKey(spec.id, ctx) : given === undefined || given === '' ? undefined : given
+        const apiKey =
+          spec.key === 'required'
+            ? requireApiKey(spec.id, ctx)
+            : given === undefined || given === ''
+              ? undefined
+              : given
         // A required key is there by now (requireApiKey skipped the source otherwise): the type says so for K.
-        return spec.lookup(bindToRun(client, ctx), indicator, new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined))
+        return spec.lookup(
+          bindToRun(client, ctx),
+          indicator,
+          new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined),
+        )
       },
       close: async () => client.close(),
     }

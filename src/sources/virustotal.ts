@@ -13,16 +13,18 @@ const TITLE = 'VirusTotal'
 /** Engines flagging malicious at or above this: verdict malicious. */
 export const VT_MALICIOUS_MIN_ENGINES = 3
 /** One malicious engine, or this many suspicious ones: verdict suspicious. */
-export const VT_SUSPICIOUS_MIN_ENGINES = 1
-/** No engine flags it and the community reputation is at least this: verdict benign (a clean scan alone is "unknown"). */
-export const VT_BENIGN_MIN_REPUTATION = 1
+const VT_SUSPICIOUS_MIN_ENGINES = 1
+/**
+ * No engine flags it and the community reputation is at least this: verdict benign (a clean scan alone is "unknown").
+ */
+const VT_BENIGN_MIN_REPUTATION = 1
 /** Score = 10 per malicious engine + 5 per suspicious one, so this many malicious engines reach 100. */
-export const VT_SCORE_FULL_AT_ENGINES = 10
+const VT_SCORE_FULL_AT_ENGINES = 10
 /** Vendor tags kept on a finding (files can carry dozens). */
-export const VT_MAX_TAGS = 20
+const VT_MAX_TAGS = 20
 
 /** Public API: 4 requests a minute and 500 a day, both counted. */
-export const VT_RATE_LIMITS: readonly RateLimit[] = [
+const VT_RATE_LIMITS: readonly RateLimit[] = [
   { requests: 4, perMs: 60_000 },
   { requests: 500, perMs: 86_400_000 },
 ]
@@ -30,7 +32,12 @@ const CACHE_TTL_MS = 6 * 3_600_000
 const GUI_BASE = 'https://www.virustotal.com/gui'
 
 type VtObjectKind = 'ip_addresses' | 'domains' | 'urls' | 'files'
-const GUI_KIND: Record<VtObjectKind, string> = { ip_addresses: 'ip-address', domains: 'domain', urls: 'url', files: 'file' }
+const GUI_KIND: Record<VtObjectKind, string> = {
+  ip_addresses: 'ip-address',
+  domains: 'domain',
+  urls: 'url',
+  files: 'file',
+}
 
 /** VirusTotal's URL identifier: the URL as unpadded URL-safe base64. */
 export const virustotalUrlId = (url: string): string => Buffer.from(url, 'utf8').toString('base64url')
@@ -94,12 +101,20 @@ const ObjectAttributes = Type.Object({
   registrar: Maybe(Type.String()),
 })
 type ObjectAttributes = Static<typeof ObjectAttributes>
-const OBJECT_ANSWER = answerShape(TITLE, Type.Object({ data: Type.Object({ id: Maybe(Type.String()), attributes: ObjectAttributes }) }))
+const OBJECT_ANSWER = answerShape(
+  TITLE,
+  Type.Object({ data: Type.Object({ id: Maybe(Type.String()), attributes: ObjectAttributes }) }),
+)
 /** What VirusTotal sends with a 4xx: `{"error":{"code","message"}}`. */
-const ERROR_ANSWER = answerShape(TITLE, Type.Object({ error: Type.Object({ code: Type.String(), message: Maybe(Type.String()) }) }))
+const ERROR_ANSWER = answerShape(
+  TITLE,
+  Type.Object({ error: Type.Object({ code: Type.String(), message: Maybe(Type.String()) }) }),
+)
 
-const count = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0)
-const numberOrNull = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+const count = (v: number | null | undefined): number =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0
+const numberOrNull = (v: number | null | undefined): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : null
 const epochToIso = (v: number | null | undefined): string | null =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? new Date(v * 1000).toISOString() : null
 
@@ -157,7 +172,11 @@ const kindFacts = (attributes: ObjectAttributes): Record<string, FactValue> => (
 /** Maps a 200 answer (`{"data":{"type","id","attributes":{...}}}`) to a finding. Throws bad_answer on another shape. */
 export const toVirustotalFinding = (indicator: Indicator, answer: unknown): Finding => {
   const error = vendorError(answer)
-  if (error !== undefined) throw new SourceError('bad_answer', `${TITLE} answered 200 without an object (error ${error.code}: ${error.message})`)
+  if (error !== undefined)
+    throw new SourceError(
+      'bad_answer',
+      `${TITLE} answered 200 without an object (error ${error.code}: ${error.message})`,
+    )
   const { data } = OBJECT_ANSWER.read(answer, '200')
   const attributes = data.attributes
   const object = virustotalObject(indicator)
@@ -167,7 +186,10 @@ export const toVirustotalFinding = (indicator: Indicator, answer: unknown): Find
   const verdict = virustotalVerdict(stats, reputation)
   const engines = stats.malicious + stats.suspicious + stats.harmless + stats.undetected
   const link = guiLink(object.kind, stringOrNull(data.id) ?? object.id)
-  const tags = [...new Set((attributes.tags ?? []).filter((t) => t !== '').map((t) => t.toLowerCase()))].slice(0, VT_MAX_TAGS)
+  const tags = [...new Set((attributes.tags ?? []).filter((t) => t !== '').map((t) => t.toLowerCase()))].slice(
+    0,
+    VT_MAX_TAGS,
+  )
   const repText = reputation === null ? '' : `; reputation ${reputation}`
   const summary =
     engines === 0
@@ -199,7 +221,7 @@ export const toVirustotalFinding = (indicator: Indicator, answer: unknown): Find
 }
 
 /** 404 NotFoundError: VirusTotal has never seen it. An answer: verdict unknown, never benign. */
-export const toVirustotalNotFound = (indicator: Indicator, answer: unknown): Finding => ({
+const toVirustotalNotFound = (indicator: Indicator, answer: unknown): Finding => ({
   verdict: 'unknown',
   score: null,
   confidence: null,
@@ -208,7 +230,6 @@ export const toVirustotalNotFound = (indicator: Indicator, answer: unknown): Fin
   facts: { found: false, link: searchLink(indicator.value) },
   raw: answer,
 })
-
 
 /** Turns the HTTP answer (200, 404 or 400) into a finding or a bad_answer failure. */
 export const virustotalAnswer = (indicator: Indicator, res: Pick<HttpResponse, 'status' | 'body'>): Finding => {
@@ -222,7 +243,10 @@ export const virustotalAnswer = (indicator: Indicator, res: Pick<HttpResponse, '
   }
   if (res.status === 400) {
     const error = vendorError(res.body)
-    throw new SourceError('bad_answer', `${TITLE} refused the request (400 ${error?.code ?? 'no error code'}: ${error?.message ?? ''})`)
+    throw new SourceError(
+      'bad_answer',
+      `${TITLE} refused the request (400 ${error?.code ?? 'no error code'}: ${error?.message ?? ''})`,
+    )
   }
   return toVirustotalFinding(indicator, res.body)
 }
@@ -230,7 +254,8 @@ export const virustotalAnswer = (indicator: Indicator, res: Pick<HttpResponse, '
 export const virustotalSource: SourceDefinition = defineVendorSource({
   id: ID,
   title: TITLE,
-  description: 'How many antivirus engines and URL scanners flag an IP, domain, URL or file hash, and its community reputation.',
+  description:
+    'How many antivirus engines and URL scanners flag an IP, domain, URL or file hash, and its community reputation.',
   supports: ['Address', 'Host', 'URL', 'File'],
   baseUrl: 'https://www.virustotal.com/api/v3',
   rateLimits: VT_RATE_LIMITS,
@@ -240,7 +265,7 @@ export const virustotalSource: SourceDefinition = defineVendorSource({
     { key: 'malicious', type: 'String', note: 'VirusTotal: engines that flag it malicious.' },
     { key: 'suspicious', type: 'String', note: 'VirusTotal: engines that flag it suspicious.' },
     { key: 'reputation', type: 'String', note: 'VirusTotal: community reputation score.' },
-    { key: 'link', type: 'String', note: 'VirusTotal: the object\'s page on VirusTotal.' },
+    { key: 'link', type: 'String', note: "VirusTotal: the object's page on VirusTotal." },
   ],
   async lookup(client, indicator, ctx) {
     const apiKey = ctx.apiKey

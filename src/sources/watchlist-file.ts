@@ -28,7 +28,7 @@ export interface WatchlistEntry {
   readonly where: string
 }
 
-export const WATCHLIST_COLUMNS = ['indicator', 'type', 'verdict', 'confidence', 'tags', 'comment'] as const
+const WATCHLIST_COLUMNS = ['indicator', 'type', 'verdict', 'confidence', 'tags', 'comment'] as const
 type Column = (typeof WATCHLIST_COLUMNS)[number]
 const REQUIRED_COLUMNS: readonly Column[] = ['indicator', 'verdict']
 
@@ -74,7 +74,10 @@ const confidenceOf = (v: unknown): Checked<number | null> => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN
   return Number.isInteger(n) && n >= 0 && n <= 100
     ? { ok: true, value: n }
-    : { ok: false, problem: `confidence ${typeof v === 'string' ? quote(v) : JSON.stringify(v)} is not a whole number 0-100` }
+    : {
+        ok: false,
+        problem: `confidence ${typeof v === 'string' ? quote(v) : JSON.stringify(v)} is not a whole number 0-100`,
+      }
 }
 
 /** CSV: "a|b"; JSON: ["a", "b"]. Blank tags are dropped, repeats kept once. */
@@ -94,7 +97,10 @@ const commentOf = (v: unknown): Checked<string | null> => {
 
 const WILDCARD_PREFIX = '*.'
 
-const indicatorOf = (v: unknown, type: RequestedType): Checked<{ indicator: Indicator; wildcard: boolean; entry: string }> => {
+const indicatorOf = (
+  v: unknown,
+  type: RequestedType,
+): Checked<{ indicator: Indicator; wildcard: boolean; entry: string }> => {
   if (isBlank(v)) return { ok: false, problem: 'indicator is missing' }
   if (typeof v !== 'string') return { ok: false, problem: 'indicator must be text' }
   const text = v.trim()
@@ -105,11 +111,14 @@ const indicatorOf = (v: unknown, type: RequestedType): Checked<{ indicator: Indi
   const result = normaliseIndicator(wildcard ? text.slice(WILDCARD_PREFIX.length) : text, wildcard ? 'Host' : type)
   if (!result.ok) return { ok: false, problem: result.reason }
   const indicator = { ...result.indicator, input: text }
-  return { ok: true, value: { indicator, wildcard, entry: wildcard ? `${WILDCARD_PREFIX}${indicator.value}` : indicator.value } }
+  return {
+    ok: true,
+    value: { indicator, wildcard, entry: wildcard ? `${WILDCARD_PREFIX}${indicator.value}` : indicator.value },
+  }
 }
 
 /** Validates and normalises one row; every problem in the row is reported, not just the first. */
-export const toWatchlistEntry = (raw: RawEntry, where: string): Checked<WatchlistEntry> => {
+const toWatchlistEntry = (raw: RawEntry, where: string): Checked<WatchlistEntry> => {
   const type = typeNamed(raw.type)
   // The indicator is only checked against a type that exists; a bad type is reported on its own.
   const indicator = type.ok ? indicatorOf(raw.indicator, type.value) : undefined
@@ -120,10 +129,19 @@ export const toWatchlistEntry = (raw: RawEntry, where: string): Checked<Watchlis
   if (indicator?.ok && verdict.ok && confidence.ok && tags.ok && comment.ok) {
     return {
       ok: true,
-      value: { ...indicator.value, verdict: verdict.value, confidence: confidence.value, tags: tags.value, comment: comment.value, where },
+      value: {
+        ...indicator.value,
+        verdict: verdict.value,
+        confidence: confidence.value,
+        tags: tags.value,
+        comment: comment.value,
+        where,
+      },
     }
   }
-  const problems = [type, indicator, verdict, confidence, tags, comment].flatMap((c) => (c === undefined || c.ok ? [] : [c.problem]))
+  const problems = [type, indicator, verdict, confidence, tags, comment].flatMap((c) =>
+    c === undefined || c.ok ? [] : [c.problem],
+  )
   return { ok: false, problem: `${where}: ${problems.join('; ')}` }
 }
 
@@ -158,12 +176,16 @@ const csvRows = (text: string): Row[] => {
       ...missing.map((name) => `missing column '${name}'`),
       ...repeated.map((name) => `column '${name}' appears twice`),
     ]
-    throw new RowProblem(`line ${header.info.lines}: ${why.join('; ')} (expected header ${WATCHLIST_COLUMNS.join(',')})`)
+    throw new RowProblem(
+      `line ${header.info.lines}: ${why.join('; ')} (expected header ${WATCHLIST_COLUMNS.join(',')})`,
+    )
   }
   return body.map(({ record, info }) => {
     const where = `line ${info.lines}`
     if (record.length > columns.length) {
-      throw new RowProblem(`${where}: ${record.length} fields but the header has ${columns.length} (quote fields holding commas)`)
+      throw new RowProblem(
+        `${where}: ${record.length} fields but the header has ${columns.length} (quote fields holding commas)`,
+      )
     }
     const field = (name: Column): string | undefined => {
       const i = columns.indexOf(name)
@@ -193,11 +215,14 @@ const jsonRows = (text: string): Row[] => {
   if (!Array.isArray(data)) throw new RowProblem('must be a JSON array of entries')
   return data.map((item: unknown, i) => {
     const where = `index ${i}`
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new RowProblem(`${where}: an entry must be an object`)
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new RowProblem(`${where}: an entry must be an object`)
     const record = item as Record<string, unknown>
     const unknown = Object.keys(record).filter((key) => !(WATCHLIST_COLUMNS as readonly string[]).includes(key))
     if (unknown.length > 0) {
-      throw new RowProblem(`${where}: unknown field ${unknown.map(quote).join(', ')} (expected ${WATCHLIST_COLUMNS.join(', ')})`)
+      throw new RowProblem(
+        `${where}: unknown field ${unknown.map(quote).join(', ')} (expected ${WATCHLIST_COLUMNS.join(', ')})`,
+      )
     }
     return {
       where,
@@ -215,7 +240,7 @@ const jsonRows = (text: string): Row[] => {
 
 export type WatchlistFormat = 'csv' | 'json'
 
-export const watchlistFormatOf = (path: string): WatchlistFormat | undefined => {
+const watchlistFormatOf = (path: string): WatchlistFormat | undefined => {
   const ext = extname(path).toLowerCase()
   return ext === '.csv' ? 'csv' : ext === '.json' ? 'json' : undefined
 }
@@ -227,7 +252,9 @@ const fileProblem = (path: string, problems: readonly string[]): Error => {
   return new Error([`watchlist file ${path} has ${problems.length} bad entries:`, ...listed, ...more].join('\n'))
 }
 
-/** The rows of a file's text: the good entries, each bad row with its line (or index) and problem, or a fatal problem. */
+/**
+ * The rows of a file's text: the good entries, each bad row with its line (or index) and problem, or a fatal problem.
+ */
 export interface WatchlistRows {
   readonly entries: WatchlistEntry[]
   readonly problems: { readonly line: number; readonly reason: string }[]
@@ -260,7 +287,11 @@ export const readWatchlistRows = (text: string, format: WatchlistFormat): Watchl
 export const parseWatchlist = (text: string, format: WatchlistFormat, path: string): WatchlistEntry[] => {
   const read = readWatchlistRows(text, format)
   if (read.fatal !== undefined) throw fileProblem(path, [read.fatal])
-  if (read.problems.length > 0) throw fileProblem(path, read.problems.map((p) => p.reason))
+  if (read.problems.length > 0)
+    throw fileProblem(
+      path,
+      read.problems.map((p) => p.reason),
+    )
   return read.entries
 }
 
@@ -275,7 +306,8 @@ export const readWatchlistFile = async (path: string): Promise<WatchlistEntry[]>
     text = await readFile(path, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new Error(`watchlist file ${path} not found (set WATCHLIST_PATH to a .csv or .json file)`, { cause: err })
+    if (code === 'ENOENT')
+      throw new Error(`watchlist file ${path} not found (set WATCHLIST_PATH to a .csv or .json file)`, { cause: err })
     throw new Error(`cannot read watchlist file ${path}: ${(err as Error).message}`, { cause: err })
   }
   return parseWatchlist(text, format, path)

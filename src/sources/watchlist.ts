@@ -27,12 +27,17 @@ export const resolveWatchlistPath = (setting: string | undefined, cwd: string = 
   setting === undefined || setting === WATCHLIST_DEFAULT_PATH ? watchlistSamplePath() : resolve(cwd, setting)
 
 /** Score by listed verdict: the list says what it is; unknown carries no score. */
-export const WATCHLIST_SCORES: Readonly<Record<Verdict, number | null>> = { malicious: 90, suspicious: 50, benign: 0, unknown: null }
+const WATCHLIST_SCORES: Readonly<Record<Verdict, number | null>> = {
+  malicious: 90,
+  suspicious: 50,
+  benign: 0,
+  unknown: null,
+}
 /** Confidence of an entry that gives none. */
-export const WATCHLIST_DEFAULT_CONFIDENCE = 80
+const WATCHLIST_DEFAULT_CONFIDENCE = 80
 
 /** How an indicator met its entry. */
-export type MatchKind = 'exact' | 'cidr' | 'wildcard' | 'url' | 'host of url'
+type MatchKind = 'exact' | 'cidr' | 'wildcard' | 'url' | 'host of url'
 
 export interface WatchlistMatch {
   readonly entry: WatchlistEntry
@@ -40,7 +45,7 @@ export interface WatchlistMatch {
 }
 
 /** Networks of one address family: per prefix length, network number (address >> host bits) -> entry. */
-export interface NetworkIndex {
+interface NetworkIndex {
   readonly bits: number
   readonly byPrefix: ReadonlyMap<number, ReadonlyMap<bigint, WatchlistEntry>>
   /** Prefix lengths present, longest first, so the first hit is the most specific. */
@@ -106,7 +111,11 @@ export const buildWatchlist = (entries: readonly WatchlistEntry[], path: string)
 }
 
 /** The most specific listed network holding the block address/prefix (prefix = full length for one address). */
-const containingNetwork = (index: NetworkIndex, address: bigint, prefix: number): { entry: WatchlistEntry; prefix: number } | undefined => {
+const containingNetwork = (
+  index: NetworkIndex,
+  address: bigint,
+  prefix: number,
+): { entry: WatchlistEntry; prefix: number } | undefined => {
   for (const p of index.prefixes) {
     if (p > prefix) continue
     const entry = index.byPrefix.get(p)?.get(address >> BigInt(index.bits - p))
@@ -134,7 +143,9 @@ const matchCidr = (list: Watchlist, value: string): WatchlistMatch | undefined =
   if (inside?.prefix === prefix) return { entry: inside.entry, kind: 'exact' }
   // A /32 (/128) block is one address: a listed Address is more specific than any listed network.
   if (prefix === index.bits) {
-    const single = list.exact.get(exactKey('Address', ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String()))
+    const single = list.exact.get(
+      exactKey('Address', ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String()),
+    )
     if (single !== undefined) return { entry: single, kind: 'cidr' }
   }
   return inside === undefined ? undefined : { entry: inside.entry, kind: 'cidr' }
@@ -251,7 +262,7 @@ export const watchlistSource: SourceDefinition = {
   outputs: [
     { key: 'match', type: 'String', note: 'Watchlist: "true" when the indicator is on the watchlist.' },
     { key: 'entry', type: 'String', note: 'Watchlist: the entry that matched.' },
-    { key: 'comment', type: 'String', note: 'Watchlist: the entry\'s comment.' },
+    { key: 'comment', type: 'String', note: "Watchlist: the entry's comment." },
   ],
   settings: [
     {
@@ -267,6 +278,10 @@ export const watchlistSource: SourceDefinition = {
   start: async (config): Promise<SourceInstance> => {
     const list = await loadWatchlist(resolveWatchlistPath(config.sources['watchlist']?.['path']))
     const detail = describeWatchlist(list)
-    return answeringInstance(() => ({ state: 'ready', detail }), (indicator) => toFinding(matchWatchlist(list, indicator), list.size), 'match')
+    return answeringInstance(
+      () => ({ state: 'ready', detail }),
+      (indicator) => toFinding(matchWatchlist(list, indicator), list.size),
+      'match',
+    )
   },
 }

@@ -11,7 +11,9 @@ import { MemoryQuota, type Quota, type QuotaAnswer } from './quota.js'
 /** One replica's share of a window: the calls divided by the replicas, or, under one call each, a longer window. */
 export const shareOf = (window: RateLimit, replicas: number): RateLimit => {
   const calls = window.requests / Math.max(1, replicas)
-  return calls >= 1 ? { requests: Math.floor(calls), perMs: window.perMs } : { requests: 1, perMs: Math.ceil(window.perMs / calls) }
+  return calls >= 1
+    ? { requests: Math.floor(calls), perMs: window.perMs }
+    : { requests: 1, perMs: Math.ceil(window.perMs / calls) }
 }
 
 const LOCAL = 'l:'
@@ -57,7 +59,11 @@ export class FallbackQuota implements Quota {
 
   async settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void> {
     if (ticket.startsWith(LOCAL)) {
-      await this.#local.settle(key, windows.map((w) => shareOf(w, this.#replicas)), ticket.slice(LOCAL.length))
+      await this.#local.settle(
+        key,
+        windows.map((w) => shareOf(w, this.#replicas)),
+        ticket.slice(LOCAL.length),
+      )
       return
     }
     // A settle that does not reach Redis leaves the call counted until its latest possible end: on the safe side.

@@ -4,7 +4,7 @@
  */
 import { hash } from 'node:crypto'
 
-export const NO_KEY = 'nokey'
+const NO_KEY = 'nokey'
 
 export const keyPrint = (secret: string | undefined): string =>
   secret === undefined || secret === '' ? NO_KEY : hash('sha256', secret, 'hex').slice(0, 16)

@@ -40,7 +40,7 @@ const abortion = (signal: AbortSignal): Promise<never> =>
   })
 
 /** How long a holder may keep a name before Redis forgets it (a replica that died mid-work). */
-export const LOCK_TTL_MS = 30_000
+const LOCK_TTL_MS = 30_000
 const POLL_MS = 25
 
 // Deletes the name only when this holder still holds it.

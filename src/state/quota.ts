@@ -30,7 +30,7 @@ interface Record {
 }
 
 /** How long until the window has room for one more call; 0 when it has room now. */
-export const windowWaitMs = (ends: readonly number[], limit: number, windowMs: number, now: number): number => {
+const windowWaitMs = (ends: readonly number[], limit: number, windowMs: number, now: number): number => {
   const live = ends.filter((end) => end > now - windowMs).sort((a, b) => a - b)
   if (live.length < limit) return 0
   // Room comes when the (live - limit)th oldest call leaves the window.
@@ -56,7 +56,12 @@ class WindowCalls {
   /** 0 when below the limit by count alone (even counting calls not yet forgotten); else worked out exactly. */
   waitMs(limit: number, windowMs: number, now: number): number {
     if (this.#calls.size < limit) return 0
-    return windowWaitMs(Array.from(this.#calls.values(), (c) => c.endsAt), limit, windowMs, now)
+    return windowWaitMs(
+      Array.from(this.#calls.values(), (c) => c.endsAt),
+      limit,
+      windowMs,
+      now,
+    )
   }
 
   add(ticket: string, endsAt: number): void {

@@ -7,7 +7,8 @@ import type { RateLimit } from '../config/rate-limit.js'
 import type { Quota, QuotaAnswer } from './quota.js'
 import type { SharedStore } from './store.js'
 
-// KEYS[1]: the pause key; KEYS[2..]: one sorted set per window. ARGV: ticket, maxCallMs, then (limit, windowMs) per window.
+// KEYS[1]: the pause key; KEYS[2..]: one sorted set per window. ARGV: ticket, maxCallMs, then (limit, windowMs) per
+// window.
 const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -67,10 +68,16 @@ export class RedisQuota implements Quota {
   async take(key: string, windows: readonly RateLimit[], maxCallMs: number): Promise<QuotaAnswer> {
     const ticket = `${this.#store.instanceId}:${++this.#next}`
     const keys = [this.#store.key('pause', key), ...this.#windowKeys(key, windows)]
-    const args = [ticket, String(Math.ceil(maxCallMs)), ...windows.flatMap((w) => [String(w.requests), String(w.perMs)])]
+    const args = [
+      ticket,
+      String(Math.ceil(maxCallMs)),
+      ...windows.flatMap((w) => [String(w.requests), String(w.perMs)]),
+    ]
     const [granted, value, paused] = (await this.#store.eval(TAKE, keys, args)) as [number, number, number | undefined]
     if (granted === 1) return { granted: true, ticket }
-    return paused === 1 ? { granted: false, waitMs: Math.ceil(value), paused: true } : { granted: false, waitMs: Math.ceil(value) }
+    return paused === 1
+      ? { granted: false, waitMs: Math.ceil(value), paused: true }
+      : { granted: false, waitMs: Math.ceil(value) }
   }
 
   async settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void> {

@@ -27,7 +27,10 @@ export interface SharedState {
   close(): Promise<void>
 }
 
-export const createSharedState = async (settings: SharedStateSettings, onError: (operation: string) => void): Promise<SharedState> => {
+export const createSharedState = async (
+  settings: SharedStateSettings,
+  onError: (operation: string) => void,
+): Promise<SharedState> => {
   if (settings.redisUrl === undefined) {
     return {
       store: undefined,

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 
-export const DEFAULT_REDIS_PREFIX = 'tce:'
+const DEFAULT_REDIS_PREFIX = 'tce:'
 /** A command slower than this counts as Redis being unavailable (the caller falls back). */
-export const STORE_COMMAND_TIMEOUT_MS = 500
+const STORE_COMMAND_TIMEOUT_MS = 500
 
-export type StoreStatus = 'ready' | 'degraded'
+type StoreStatus = 'ready' | 'degraded'
 
 export interface StoreState {
   readonly status: StoreStatus
@@ -110,7 +110,9 @@ export class SharedStore {
   /** SET with a time to live in ms; `onlyIfAbsent`: SET NX (true when it was set). */
   async set(key: string, value: string, ttlMs: number, onlyIfAbsent = false): Promise<boolean> {
     const ms = Math.max(1, Math.ceil(ttlMs))
-    const answer = await this.run('set', (r) => (onlyIfAbsent ? r.set(key, value, 'PX', ms, 'NX') : r.set(key, value, 'PX', ms)))
+    const answer = await this.run('set', (r) =>
+      onlyIfAbsent ? r.set(key, value, 'PX', ms, 'NX') : r.set(key, value, 'PX', ms),
+    )
     return answer === 'OK'
   }
 
@@ -131,10 +133,14 @@ export class SharedStore {
     if (this.#subscriber === undefined) {
       // Resubscribed here rather than by ioredis: its own resubscribe leaves the promise unhandled, so a connection
       // that drops again during it (Redis flapping, or closing) raised an unhandled rejection.
-      const subscriber = (this.#subscriber = this.#redis.duplicate({ enableOfflineQueue: true, autoResubscribe: false }))
+      const subscriber = (this.#subscriber = this.#redis.duplicate({
+        enableOfflineQueue: true,
+        autoResubscribe: false,
+      }))
       let connectedBefore = false
       subscriber.on('ready', () => {
-        if (connectedBefore) for (const known of this.#handlers.keys()) subscriber.subscribe(known).catch(() => this.#onError('subscribe'))
+        if (connectedBefore)
+          for (const known of this.#handlers.keys()) subscriber.subscribe(known).catch(() => this.#onError('subscribe'))
         connectedBefore = true
       })
       this.#subscriber.on('error', () => undefined)
@@ -145,7 +151,9 @@ export class SharedStore {
     this.#subscriber.subscribe(name).catch(() => this.#onError('subscribe'))
   }
 
-  /** The underlying client, for libraries that take one (the /run rate limit); the app's own commands go through run(). */
+  /**
+   * The underlying client, for libraries that take one (the /run rate limit); the app's own commands go through run().
+   */
   get client(): Redis {
     return this.#redis
   }

@@ -8,7 +8,16 @@ import t from 'tap'
 import type { AlertRule } from '../../src/alerts/rules.js'
 import type { VerdictEvent } from '../../src/alerts/services/verdict.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
-import { SLACK_TOKEN, WEBHOOK_PATH, WEBHOOK_SECRET, slackError, startFakeSlack, startSmtp, tempDir, testService } from './helpers.js'
+import {
+  SLACK_TOKEN,
+  WEBHOOK_PATH,
+  WEBHOOK_SECRET,
+  slackError,
+  startFakeSlack,
+  startSmtp,
+  tempDir,
+  testService,
+} from './helpers.js'
 
 const malicious = (value: string, type = 'Host'): VerdictEvent => ({
   indicator: { type, value },
@@ -20,12 +29,22 @@ const malicious = (value: string, type = 'Host'): VerdictEvent => ({
   because: ['virustotal: malicious'],
 })
 
-const slackRule = (channels: string[], id = 'soc-malicious'): AlertRule => ({ id, service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: channels } })
+const slackRule = (channels: string[], id = 'soc-malicious'): AlertRule => ({
+  id,
+  service: 'verdict',
+  minVerdict: 'malicious',
+  destinations: { slackChannels: channels },
+})
 
 interface Posted {
   channel: string
   text: string
-  blocks: Array<{ type: string; text?: { type: string; text: string }; fields?: Array<{ type: string; text: string }>; elements?: Array<{ text: string }> }>
+  blocks: Array<{
+    type: string
+    text?: { type: string; text: string }
+    fields?: Array<{ type: string; text: string }>
+    elements?: Array<{ text: string }>
+  }>
 }
 const posted = (json: unknown): Posted => json as Posted
 
@@ -41,14 +60,30 @@ t.test('without a verdict rule the service says so (and /run then builds no verd
 
 t.test('malicious verdicts reach Slack once, grouped after ALERTS_GROUP_WAIT into one message', async (t) => {
   const slack = await startFakeSlack(t)
-  const s = testService({ rules: [slackRule(['#soc'])], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url })
+  const s = testService({
+    rules: [slackRule(['#soc'])],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+    slackUrl: slack.url,
+  })
   t.teardown(() => s.service.close())
   t.ok(s.service.hasVerdictRules, 'a verdict rule: /run hands its verdicts over')
   t.equal(await s.service.observeRun([malicious('a.evil.test'), malicious('b.evil.test')]), 2)
   await s.advance(10_000)
-  t.equal(await s.service.observeRun([malicious('c.evil.test'), malicious('a.evil.test')]), 1, 'a repeat of a dedup key is not added again')
-  t.equal(await s.service.observeRun([{ ...malicious('d.evil.test'), verdict: 'suspicious' }]), 0, 'below minVerdict: no alert')
-  t.equal(await s.service.observeRun([{ ...malicious('a.evil.test'), rating: 5, score: 99 }]), 0, 'the same verdict with another score is not news')
+  t.equal(
+    await s.service.observeRun([malicious('c.evil.test'), malicious('a.evil.test')]),
+    1,
+    'a repeat of a dedup key is not added again',
+  )
+  t.equal(
+    await s.service.observeRun([{ ...malicious('d.evil.test'), verdict: 'suspicious' }]),
+    0,
+    'below minVerdict: no alert',
+  )
+  t.equal(
+    await s.service.observeRun([{ ...malicious('a.evil.test'), rating: 5, score: 99 }]),
+    0,
+    'the same verdict with another score is not news',
+  )
 
   t.same(await s.service.deliverDue(), [], 'the group waits 30 s from its first alert')
   t.equal(slack.posts().length, 0)
@@ -60,7 +95,11 @@ t.test('malicious verdicts reach Slack once, grouped after ALERTS_GROUP_WAIT int
   const body = posted(slack.posts()[0]?.json)
   t.equal(body.channel, '#soc')
   t.equal(body.blocks.filter((b) => b.type === 'section').length, 3)
-  t.match(slack.posts()[0]?.headers.authorization, `Bearer ${SLACK_TOKEN}`, 'the bot token goes to Slack, as a bearer token')
+  t.match(
+    slack.posts()[0]?.headers.authorization,
+    `Bearer ${SLACK_TOKEN}`,
+    'the bot token goes to Slack, as a bearer token',
+  )
   const listing = await s.outbox.list({ limit: 10 })
   t.equal(listing.counts.sent, 3)
   t.ok(listing.entries.every((e) => e.receipt?.startsWith('#soc/') === true && e.groupSize === 3))
@@ -71,22 +110,30 @@ t.test('malicious verdicts reach Slack once, grouped after ALERTS_GROUP_WAIT int
   t.equal(slack.posts().length, 1)
 })
 
-t.test('permanent Slack errors (channel_not_found, not_in_channel, is_archived, invalid_auth) go dead at once and are never retried', async (t) => {
-  for (const error of ['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth']) {
-    const slack = await startFakeSlack(t)
-    slack.answerPosts(slackError(error))
-    const s = testService({ rules: [slackRule(['#gone'])], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
-    await s.service.observeRun([malicious('x.evil.test')])
-    const [report] = await s.service.deliverDue()
-    t.equal(report?.outcome, 'dead', error)
-    t.match(report?.detail, error)
-    await s.advance(48 * 3_600_000)
-    t.same(await s.service.deliverDue(), [], `${error}: no retry`)
-    t.equal(slack.posts().length, 1)
-    t.equal((await s.outbox.list({ state: 'dead', limit: 5 })).counts.dead, 1)
-    await s.service.close()
-  }
-})
+t.test(
+  'permanent Slack errors (channel_not_found, not_in_channel, is_archived, invalid_auth) go dead at once and are never retried',
+  async (t) => {
+    for (const error of ['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth']) {
+      const slack = await startFakeSlack(t)
+      slack.answerPosts(slackError(error))
+      const s = testService({
+        rules: [slackRule(['#gone'])],
+        outboxPath: join(tempDir(t), 'outbox.json'),
+        slackUrl: slack.url,
+        groupWaitMs: 0,
+      })
+      await s.service.observeRun([malicious('x.evil.test')])
+      const [report] = await s.service.deliverDue()
+      t.equal(report?.outcome, 'dead', error)
+      t.match(report?.detail, error)
+      await s.advance(48 * 3_600_000)
+      t.same(await s.service.deliverDue(), [], `${error}: no retry`)
+      t.equal(slack.posts().length, 1)
+      t.equal((await s.outbox.list({ state: 'dead', limit: 5 })).counts.dead, 1)
+      await s.service.close()
+    }
+  },
+)
 
 t.test('a 429 with Retry-After holds every Slack call for that long; then the message goes', async (t) => {
   const slack = await startFakeSlack(t)
@@ -94,17 +141,39 @@ t.test('a 429 with Retry-After holds every Slack call for that long; then the me
   const rules = [slackRule(['#soc']), slackRule(['#other'], 'second')]
   const s = testService({ rules, outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
   t.teardown(() => s.service.close())
-  await s.service.raise([{ ruleId: 'soc-malicious', service: 'verdict', indicator: { type: 'Host', value: 'x.evil.test' }, verdict: 'malicious', reason: 'r', observedAt: '' }])
+  await s.service.raise([
+    {
+      ruleId: 'soc-malicious',
+      service: 'verdict',
+      indicator: { type: 'Host', value: 'x.evil.test' },
+      verdict: 'malicious',
+      reason: 'r',
+      observedAt: '',
+    },
+  ])
   const [first] = await s.service.deliverDue()
   t.equal(first?.outcome, 'retry')
   const entry = (await s.outbox.list({ limit: 1 })).entries[0]
   t.equal(entry?.state, 'failed')
   t.ok((entry?.notBefore ?? 0) >= s.now() + 20_000, 'not tried again before Retry-After')
   // Another channel in the same workspace waits too.
-  await s.service.raise([{ ruleId: 'second', service: 'verdict', indicator: { type: 'Host', value: 'y.evil.test' }, verdict: 'malicious', reason: 'r', observedAt: '' }])
+  await s.service.raise([
+    {
+      ruleId: 'second',
+      service: 'verdict',
+      indicator: { type: 'Host', value: 'y.evil.test' },
+      verdict: 'malicious',
+      reason: 'r',
+      observedAt: '',
+    },
+  ])
   await s.advance(5_000)
   const held = await s.service.deliverDue()
-  t.same(held.map((r) => r.outcome), ['waiting'], 'the workspace is paused')
+  t.same(
+    held.map((r) => r.outcome),
+    ['waiting'],
+    'the workspace is paused',
+  )
   t.equal(slack.posts().length, 1)
   await s.advance(31_000)
   const later = await s.service.deliverDue()
@@ -112,44 +181,74 @@ t.test('a 429 with Retry-After holds every Slack call for that long; then the me
   t.equal(slack.accepted().length, 2)
 })
 
-t.test('a 500, internal_error and a reply slower than the timeout are retried with backoff, then delivered', async (t) => {
-  const slack = await startFakeSlack(t)
-  slack.answerPosts({ status: 500, body: 'oops' }, slackError('internal_error'), 'ok')
-  const s = testService({ rules: [slackRule(['#soc'])], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
-  t.teardown(() => s.service.close())
-  await s.service.observeRun([malicious('x.evil.test')])
-  t.equal((await s.service.deliverDue())[0]?.outcome, 'retry')
-  let e = (await s.outbox.list({ limit: 1 })).entries[0]
-  t.equal(e?.attempts, 1)
-  t.equal(e?.notBefore, s.now() + 30_000, 'first backoff 30 s')
-  await s.advance(29_000)
-  t.same(await s.service.deliverDue(), [], 'not before its backoff')
-  await s.advance(1_000)
-  t.equal((await s.service.deliverDue())[0]?.outcome, 'retry', 'internal_error (HTTP 200, ok:false) is transient')
-  e = (await s.outbox.list({ limit: 1 })).entries[0]
-  t.equal(e?.notBefore, s.now() + 60_000, 'the backoff doubles')
-  await s.advance(60_000)
-  t.equal((await s.service.deliverDue())[0]?.outcome, 'sent')
-  t.equal(slack.accepted().length, 1)
-  t.equal(slack.posts().length, 3)
-})
+t.test(
+  'a 500, internal_error and a reply slower than the timeout are retried with backoff, then delivered',
+  async (t) => {
+    const slack = await startFakeSlack(t)
+    slack.answerPosts({ status: 500, body: 'oops' }, slackError('internal_error'), 'ok')
+    const s = testService({
+      rules: [slackRule(['#soc'])],
+      outboxPath: join(tempDir(t), 'outbox.json'),
+      slackUrl: slack.url,
+      groupWaitMs: 0,
+    })
+    t.teardown(() => s.service.close())
+    await s.service.observeRun([malicious('x.evil.test')])
+    t.equal((await s.service.deliverDue())[0]?.outcome, 'retry')
+    let e = (await s.outbox.list({ limit: 1 })).entries[0]
+    t.equal(e?.attempts, 1)
+    t.equal(e?.notBefore, s.now() + 30_000, 'first backoff 30 s')
+    await s.advance(29_000)
+    t.same(await s.service.deliverDue(), [], 'not before its backoff')
+    await s.advance(1_000)
+    t.equal((await s.service.deliverDue())[0]?.outcome, 'retry', 'internal_error (HTTP 200, ok:false) is transient')
+    e = (await s.outbox.list({ limit: 1 })).entries[0]
+    t.equal(e?.notBefore, s.now() + 60_000, 'the backoff doubles')
+    await s.advance(60_000)
+    t.equal((await s.service.deliverDue())[0]?.outcome, 'sent')
+    t.equal(slack.accepted().length, 1)
+    t.equal(slack.posts().length, 3)
+  },
+)
 
-t.test('a Slack user is reached by e-mail: users.lookupByEmail, conversations.open, then the DM; an unknown user is dead', async (t) => {
-  const slack = await startFakeSlack(t)
-  const rule: AlertRule = { id: 'dm', service: 'verdict', minVerdict: 'malicious', destinations: { slackUsers: ['analyst@example.com', 'nobody@example.com'] } }
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
-  t.teardown(() => s.service.close())
-  await s.service.observeRun([malicious('x.evil.test')])
-  const reports = await s.service.deliverDue()
-  t.same(reports.map((r) => r.outcome).sort(), ['dead', 'sent'])
-  t.match(reports.find((r) => r.outcome === 'dead')?.detail, 'users_not_found')
-  t.equal(posted(slack.posts()[0]?.json).channel, 'D0ANALYST')
-  t.equal(slack.vendor.requestsTo('/api/conversations.open')[0]?.json && (slack.vendor.requestsTo('/api/conversations.open')[0]?.json as { users: string }).users, 'U0ANALYST')
-})
+t.test(
+  'a Slack user is reached by e-mail: users.lookupByEmail, conversations.open, then the DM; an unknown user is dead',
+  async (t) => {
+    const slack = await startFakeSlack(t)
+    const rule: AlertRule = {
+      id: 'dm',
+      service: 'verdict',
+      minVerdict: 'malicious',
+      destinations: { slackUsers: ['analyst@example.com', 'nobody@example.com'] },
+    }
+    const s = testService({
+      rules: [rule],
+      outboxPath: join(tempDir(t), 'outbox.json'),
+      slackUrl: slack.url,
+      groupWaitMs: 0,
+    })
+    t.teardown(() => s.service.close())
+    await s.service.observeRun([malicious('x.evil.test')])
+    const reports = await s.service.deliverDue()
+    t.same(reports.map((r) => r.outcome).sort(), ['dead', 'sent'])
+    t.match(reports.find((r) => r.outcome === 'dead')?.detail, 'users_not_found')
+    t.equal(posted(slack.posts()[0]?.json).channel, 'D0ANALYST')
+    t.equal(
+      slack.vendor.requestsTo('/api/conversations.open')[0]?.json &&
+        (slack.vendor.requestsTo('/api/conversations.open')[0]?.json as { users: string }).users,
+      'U0ANALYST',
+    )
+  },
+)
 
 t.test("what Slack receives keeps to Block Kit's limits and cannot be abused", async (t) => {
   const slack = await startFakeSlack(t)
-  const s = testService({ rules: [slackRule(['#soc'])], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
+  const s = testService({
+    rules: [slackRule(['#soc'])],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+    slackUrl: slack.url,
+    groupWaitMs: 0,
+  })
   t.teardown(() => s.service.close())
   const long = 'x'.repeat(5000)
   await s.service.observeRun([
@@ -175,33 +274,63 @@ t.test("what Slack receives keeps to Block Kit's limits and cannot be abused", a
   t.notMatch(JSON.stringify(body), /"type":"mrkdwn","text":"[^"]*<!channel>/, 'no mrkdwn carries the value')
   t.notMatch(body.text, /<!channel>|<https:/, 'the fallback text (which Slack parses) has no live mention or link')
   const section = body.blocks.find((b) => b.fields?.[0]?.text.includes('phish') === true)
-  t.equal(section?.fields?.[0]?.text, '<!channel> <https://phish.test|click me> & *bold*', 'shown as it is, as plain text')
+  t.equal(
+    section?.fields?.[0]?.text,
+    '<!channel> <https://phish.test|click me> & *bold*',
+    'shown as it is, as plain text',
+  )
   t.equal((await s.outbox.list({ limit: 1 })).counts.sent, 70, 'every alert of the message is recorded as sent')
 })
 
-t.test('the Slack incoming webhook: ok is sent, 404 channel_not_found is dead, and its URL never reaches a log', async (t) => {
-  const slack = await startFakeSlack(t)
-  const rule: AlertRule = { id: 'hook', service: 'verdict', minVerdict: 'malicious', destinations: { slackWebhook: true } }
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), slackWebhookUrl: `${slack.vendor.url}${WEBHOOK_PATH}`, groupWaitMs: 0 })
-  t.teardown(() => s.service.close())
-  await s.service.observeRun([malicious('x.evil.test')])
-  t.equal((await s.service.deliverDue())[0]?.outcome, 'sent')
-  t.ok((slack.vendor.requestsTo(WEBHOOK_PATH)[0]?.json as { blocks?: unknown[] }).blocks !== undefined)
-  slack.vendor.route('POST', WEBHOOK_PATH, { status: 404, body: 'channel_not_found' })
-  await s.service.observeRun([malicious('y.evil.test')])
-  const [dead] = await s.service.deliverDue()
-  t.equal(dead?.outcome, 'dead')
-  t.match(dead?.detail, 'channel_not_found')
-  t.notMatch(s.log(), 'webhooksecretpart', 'the webhook path is a credential: not in the log')
-  t.notMatch(JSON.stringify(await s.outbox.list({ limit: 10 })), 'webhooksecretpart')
-})
+t.test(
+  'the Slack incoming webhook: ok is sent, 404 channel_not_found is dead, and its URL never reaches a log',
+  async (t) => {
+    const slack = await startFakeSlack(t)
+    const rule: AlertRule = {
+      id: 'hook',
+      service: 'verdict',
+      minVerdict: 'malicious',
+      destinations: { slackWebhook: true },
+    }
+    const s = testService({
+      rules: [rule],
+      outboxPath: join(tempDir(t), 'outbox.json'),
+      slackWebhookUrl: `${slack.vendor.url}${WEBHOOK_PATH}`,
+      groupWaitMs: 0,
+    })
+    t.teardown(() => s.service.close())
+    await s.service.observeRun([malicious('x.evil.test')])
+    t.equal((await s.service.deliverDue())[0]?.outcome, 'sent')
+    t.ok((slack.vendor.requestsTo(WEBHOOK_PATH)[0]?.json as { blocks?: unknown[] }).blocks !== undefined)
+    slack.vendor.route('POST', WEBHOOK_PATH, { status: 404, body: 'channel_not_found' })
+    await s.service.observeRun([malicious('y.evil.test')])
+    const [dead] = await s.service.deliverDue()
+    t.equal(dead?.outcome, 'dead')
+    t.match(dead?.detail, 'channel_not_found')
+    t.notMatch(s.log(), 'webhooksecretpart', 'the webhook path is a credential: not in the log')
+    t.notMatch(JSON.stringify(await s.outbox.list({ limit: 10 })), 'webhooksecretpart')
+  },
+)
 
 t.test('e-mail over a real SMTP server: multipart text then HTML, values escaped, no header injection', async (t) => {
   const smtp = await startSmtp(t)
-  const rule: AlertRule = { id: 'mail', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@example.com'] } }
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), smtpUrl: smtp.url, groupWaitMs: 0 })
+  const rule: AlertRule = {
+    id: 'mail',
+    service: 'verdict',
+    minVerdict: 'malicious',
+    destinations: { email: ['soc@example.com'] },
+  }
+  const s = testService({
+    rules: [rule],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+    smtpUrl: smtp.url,
+    groupWaitMs: 0,
+  })
   t.teardown(() => s.service.close())
-  await s.service.observeRun([malicious('evil.test\r\nBcc: victim@example.com\r\nX-Injected: yes'), malicious('<script>alert(1)</script>.test')])
+  await s.service.observeRun([
+    malicious('evil.test\r\nBcc: victim@example.com\r\nX-Injected: yes'),
+    malicious('<script>alert(1)</script>.test'),
+  ])
   const [report] = await s.service.deliverDue()
   t.equal(report?.outcome, 'sent')
   t.equal(smtp.messages.length, 1)
@@ -222,8 +351,18 @@ t.test('SMTP 452 is retried, 550 is dead', async (t) => {
   const smtp = await startSmtp(t)
   smtp.refuse('busy@example.com', 452, 'Mailbox temporarily full')
   smtp.refuse('gone@example.com', 550, 'No such user')
-  const rule: AlertRule = { id: 'mail', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['busy@example.com', 'gone@example.com'] } }
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), smtpUrl: smtp.url, groupWaitMs: 0 })
+  const rule: AlertRule = {
+    id: 'mail',
+    service: 'verdict',
+    minVerdict: 'malicious',
+    destinations: { email: ['busy@example.com', 'gone@example.com'] },
+  }
+  const s = testService({
+    rules: [rule],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+    smtpUrl: smtp.url,
+    groupWaitMs: 0,
+  })
   t.teardown(() => s.service.close())
   await s.service.observeRun([malicious('x.evil.test')])
   const reports = await s.service.deliverDue()
@@ -235,43 +374,78 @@ t.test('SMTP 452 is retried, 550 is dead', async (t) => {
   t.equal(smtp.messages.length, 0)
 })
 
-t.test('the generic webhook: signed with HMAC-SHA256 over the exact body, an Idempotency-Key, 503 retried, 404 dead', async (t) => {
-  const receiver = await startFakeVendor(t)
-  receiver.route('POST', '/hooks/alerts', { status: 503, headers: { 'retry-after': '45' }, body: 'busy' }, { status: 202, body: '' })
-  receiver.route('POST', '/hooks/missing', { status: 404, body: 'no such hook' })
-  const rule: AlertRule = { id: 'hook', service: 'verdict', minVerdict: 'malicious', destinations: { webhooks: [`${receiver.url}/hooks/alerts?token=abc123secret`, `${receiver.url}/hooks/missing`] } }
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), groupWaitMs: 0 })
-  t.teardown(() => s.service.close())
-  await s.service.observeRun([malicious('x.evil.test')])
-  const first = await s.service.deliverDue()
-  t.same(first.map((r) => r.outcome).sort(), ['dead', 'retry'])
-  const failed = (await s.outbox.list({ state: 'failed', limit: 1 })).entries[0]
-  t.ok((failed?.notBefore ?? 0) >= s.now() + 45_000, 'Retry-After on a 503 is honoured')
-  await s.advance(45_000)
-  t.same((await s.service.deliverDue()).map((r) => r.outcome), ['sent'])
-  const req = receiver.requestsTo('/hooks/alerts')[1]
-  const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(req?.body ?? '').digest('hex')}`
-  t.equal(req?.headers['x-signature'], expected, 'the signature verifies over the body as received')
-  t.equal(req?.headers['idempotency-key'], receiver.requestsTo('/hooks/alerts')[0]?.headers['idempotency-key'], 'the retry carries the same Idempotency-Key')
-  const payload = JSON.parse(req?.body ?? '{}') as { count: number; alerts: Array<{ indicator: { value: string } }> }
-  t.equal(payload.count, 1)
-  t.equal(payload.alerts[0]?.indicator.value, 'x.evil.test')
-  t.notMatch(s.log(), 'abc123secret', 'a webhook URL with a token in it stays out of the log')
-  t.notMatch(JSON.stringify(await s.outbox.list({ limit: 10 })).replace(/"target":"[^"]*"/g, ''), 'abc123secret')
-})
+t.test(
+  'the generic webhook: signed with HMAC-SHA256 over the exact body, an Idempotency-Key, 503 retried, 404 dead',
+  async (t) => {
+    const receiver = await startFakeVendor(t)
+    receiver.route(
+      'POST',
+      '/hooks/alerts',
+      { status: 503, headers: { 'retry-after': '45' }, body: 'busy' },
+      { status: 202, body: '' },
+    )
+    receiver.route('POST', '/hooks/missing', { status: 404, body: 'no such hook' })
+    const rule: AlertRule = {
+      id: 'hook',
+      service: 'verdict',
+      minVerdict: 'malicious',
+      destinations: { webhooks: [`${receiver.url}/hooks/alerts?token=abc123secret`, `${receiver.url}/hooks/missing`] },
+    }
+    const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), groupWaitMs: 0 })
+    t.teardown(() => s.service.close())
+    await s.service.observeRun([malicious('x.evil.test')])
+    const first = await s.service.deliverDue()
+    t.same(first.map((r) => r.outcome).sort(), ['dead', 'retry'])
+    const failed = (await s.outbox.list({ state: 'failed', limit: 1 })).entries[0]
+    t.ok((failed?.notBefore ?? 0) >= s.now() + 45_000, 'Retry-After on a 503 is honoured')
+    await s.advance(45_000)
+    t.same(
+      (await s.service.deliverDue()).map((r) => r.outcome),
+      ['sent'],
+    )
+    const req = receiver.requestsTo('/hooks/alerts')[1]
+    const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET)
+      .update(req?.body ?? '')
+      .digest('hex')}`
+    t.equal(req?.headers['x-signature'], expected, 'the signature verifies over the body as received')
+    t.equal(
+      req?.headers['idempotency-key'],
+      receiver.requestsTo('/hooks/alerts')[0]?.headers['idempotency-key'],
+      'the retry carries the same Idempotency-Key',
+    )
+    const payload = JSON.parse(req?.body ?? '{}') as { count: number; alerts: Array<{ indicator: { value: string } }> }
+    t.equal(payload.count, 1)
+    t.equal(payload.alerts[0]?.indicator.value, 'x.evil.test')
+    t.notMatch(s.log(), 'abc123secret', 'a webhook URL with a token in it stays out of the log')
+    t.notMatch(JSON.stringify(await s.outbox.list({ limit: 10 })).replace(/"target":"[^"]*"/g, ''), 'abc123secret')
+  },
+)
 
 t.test('no secret in logs or metrics: bot token, webhook path, SMTP password', async (t) => {
   const slack = await startFakeSlack(t)
   slack.answerPosts(slackError('invalid_auth'))
   const smtp = await startSmtp(t, { user: 'mailer', pass: 'smtp-pass-0123456789' })
-  const rule: AlertRule = { id: 'all', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#soc'], email: ['soc@example.com'], slackWebhook: true } }
+  const rule: AlertRule = {
+    id: 'all',
+    service: 'verdict',
+    minVerdict: 'malicious',
+    destinations: { slackChannels: ['#soc'], email: ['soc@example.com'], slackWebhook: true },
+  }
   const wrongPass = smtp.url.replace('smtp-pass-0123456789', 'wrong-pass-0123456789')
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, slackWebhookUrl: `${slack.vendor.url}${WEBHOOK_PATH}`, smtpUrl: wrongPass, groupWaitMs: 0 })
+  const s = testService({
+    rules: [rule],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+    slackUrl: slack.url,
+    slackWebhookUrl: `${slack.vendor.url}${WEBHOOK_PATH}`,
+    smtpUrl: wrongPass,
+    groupWaitMs: 0,
+  })
   t.teardown(() => s.service.close())
   await s.service.observeRun([malicious('x.evil.test')])
   const reports = await s.service.deliverDue()
   t.equal(reports.find((r) => r.destination.startsWith('email'))?.outcome, 'dead', 'a refused SMTP login is permanent')
   t.match(reports.find((r) => r.destination.startsWith('email'))?.detail, 'SMTP_URL')
   const everything = `${s.log()}\n${JSON.stringify(reports)}\n${JSON.stringify(await s.outbox.list({ limit: 10 }))}\n${await s.metrics.render()}`
-  for (const secret of [SLACK_TOKEN, 'webhooksecretpart', 'wrong-pass-0123456789', 'smtp-pass-0123456789']) t.notMatch(everything, secret, `no ${secret.slice(0, 6)}…`)
+  for (const secret of [SLACK_TOKEN, 'webhooksecretpart', 'wrong-pass-0123456789', 'smtp-pass-0123456789'])
+    t.notMatch(everything, secret, `no ${secret.slice(0, 6)}…`)
 })

@@ -40,7 +40,7 @@ export const tempDir = (t: Teardown, prefix = 'alerts-'): string => {
 }
 
 /** Log lines as text, for "no secret in a log" checks; and a pino logger writing to it. */
-export const captureLog = (): { log: Logger; text: () => string } => {
+const captureLog = (): { log: Logger; text: () => string } => {
   let out = ''
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -52,7 +52,9 @@ export const captureLog = (): { log: Logger; text: () => string } => {
 }
 
 /** Slack's answers, as its Web API gives them. */
-export const slackOk = (channel = 'C0123'): FakeReply => ({ json: { ok: true, channel, ts: `17000000${Math.floor(Math.random() * 1e6)}.000100`, message: {} } })
+const slackOk = (channel = 'C0123'): FakeReply => ({
+  json: { ok: true, channel, ts: `17000000${Math.floor(Math.random() * 1e6)}.000100`, message: {} },
+})
 export const slackError = (error: string): FakeReply => ({ json: { ok: false, error } })
 
 export interface FakeSlack {
@@ -76,7 +78,9 @@ export const startFakeSlack = async (t: Teardown): Promise<FakeSlack> => {
   }
   vendor.route('POST', '/api/chat.postMessage', ok)
   vendor.route('POST', '/api/users.lookupByEmail', (req) =>
-    req.form?.['email'] === 'analyst@example.com' ? { json: { ok: true, user: { id: 'U0ANALYST', profile: {} } } } : slackError('users_not_found'),
+    req.form?.['email'] === 'analyst@example.com'
+      ? { json: { ok: true, user: { id: 'U0ANALYST', profile: {} } } }
+      : slackError('users_not_found'),
   )
   vendor.route('POST', '/api/conversations.open', { json: { ok: true, channel: { id: 'D0ANALYST' } } })
   vendor.route('POST', WEBHOOK_PATH, (req) => {
@@ -88,7 +92,8 @@ export const startFakeSlack = async (t: Teardown): Promise<FakeSlack> => {
     url: `${vendor.url}/api`,
     accepted: () => vendor.requests.filter((r) => accepted.has(r)),
     posts: () => vendor.requestsTo('/api/chat.postMessage'),
-    answerPosts: (...answers) => vendor.route('POST', '/api/chat.postMessage', ...answers.map((a) => (a === 'ok' ? ok : a))),
+    answerPosts: (...answers) =>
+      vendor.route('POST', '/api/chat.postMessage', ...answers.map((a) => (a === 'ok' ? ok : a))),
   }
 }
 
@@ -110,7 +115,7 @@ export const until = async (check: () => boolean, ms = 10_000): Promise<void> =>
   }
 }
 
-export const httpFactory = (log: Logger, metrics: Metrics): HttpClientFactory =>
+const httpFactory = (log: Logger, metrics: Metrics): HttpClientFactory =>
   createHttpClientFactory({ config: loadServiceConfig({}, []), log, metrics, userAgent: 'alerts-test/1.0' })
 
 export interface TestService {
@@ -145,9 +150,21 @@ export const testService = (o: TestServiceOptions): TestService => {
   const clock = new FakeClock()
   let wall = o.start ?? Date.parse('2026-12-01T12:00:00Z')
   const notifiers: AlertNotifiers = {
-    ...(o.slackUrl !== undefined ? { slack: createSlackApiNotifier({ token: SLACK_TOKEN, apiUrl: o.slackUrl, ...(o.slackTimeouts ? { timeouts: o.slackTimeouts } : {}) }, http, () => wall) } : {}),
-    ...(o.slackWebhookUrl !== undefined ? { slackWebhook: createSlackWebhookNotifier(o.slackWebhookUrl, http, () => wall) } : {}),
-    ...(o.smtpUrl !== undefined ? { email: createEmailNotifier({ smtpUrl: o.smtpUrl, from: 'TC alerts <alerts@example.com>' }) } : {}),
+    ...(o.slackUrl !== undefined
+      ? {
+          slack: createSlackApiNotifier(
+            { token: SLACK_TOKEN, apiUrl: o.slackUrl, ...(o.slackTimeouts ? { timeouts: o.slackTimeouts } : {}) },
+            http,
+            () => wall,
+          ),
+        }
+      : {}),
+    ...(o.slackWebhookUrl !== undefined
+      ? { slackWebhook: createSlackWebhookNotifier(o.slackWebhookUrl, http, () => wall) }
+      : {}),
+    ...(o.smtpUrl !== undefined
+      ? { email: createEmailNotifier({ smtpUrl: o.smtpUrl, from: 'TC alerts <alerts@example.com>' }) }
+      : {}),
     webhook: createWebhookNotifier(WEBHOOK_SECRET, http, () => wall),
   }
   const outbox = createOutbox(o.entryStore ?? openFileEntryStore(o.outboxPath))

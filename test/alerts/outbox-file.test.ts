@@ -11,7 +11,7 @@ import { tempDir } from './helpers.js'
 
 const entry = (key: string) => ({ key, destination: { kind: 'email' as const, target: 'soc@example.com' } })
 
-t.test('two openers of one file see each other\'s changes, and only one claims an entry', async (t) => {
+t.test("two openers of one file see each other's changes, and only one claims an entry", async (t) => {
   const path = join(tempDir(t), 'outbox.jsonl')
   const a = createOutbox(openFileEntryStore(path))
   const b = createOutbox(openFileEntryStore(path))
@@ -31,7 +31,10 @@ t.test('a line cut short by a crash is ignored, and cut off before the next appe
   await a.add([entry('k1')], 1_000)
   appendFileSync(path, '{"e":{"key":"half","desti')
   const b = createOutbox(openFileEntryStore(path))
-  t.same((await b.due(1_000)).map((e) => e.key), ['k1'])
+  t.same(
+    (await b.due(1_000)).map((e) => e.key),
+    ['k1'],
+  )
   await b.add([entry('k2')], 2_000)
   t.same(Object.keys(readOutboxFile(path).entries).sort(), ['k1', 'k2'], 'every line parses again')
   t.notMatch(readFileSync(path, 'utf8'), 'half')
@@ -46,6 +49,9 @@ t.test('compaction: many changes to few entries shrink the journal; another open
   const lines = readFileSync(path, 'utf8').trim().split('\n').length
   t.ok(lines < 200, `compacted to ${lines} lines`)
   t.equal(await b.checkpoint('watchlist:x'), '1099')
-  t.same((await b.due(1_000)).map((e) => e.key), ['k1'])
+  t.same(
+    (await b.due(1_000)).map((e) => e.key),
+    ['k1'],
+  )
   t.ok(statSync(path).size < 10_000)
 })

@@ -11,8 +11,21 @@ import { SharedStore } from '../../src/state/store.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { startFakeSlack, testService } from './helpers.js'
 
-const rule: AlertRule = { id: 'soc', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#soc'] } }
-const event = (value: string) => ({ indicator: { type: 'Host', value }, verdict: 'malicious', score: 90, rating: 4, confidence: 80, tags: [], because: [] })
+const rule: AlertRule = {
+  id: 'soc',
+  service: 'verdict',
+  minVerdict: 'malicious',
+  destinations: { slackChannels: ['#soc'] },
+}
+const event = (value: string) => ({
+  indicator: { type: 'Host', value },
+  verdict: 'malicious',
+  score: 90,
+  rating: 4,
+  confidence: 80,
+  tags: [],
+  because: [],
+})
 
 const connect = async (t: { teardown(fn: () => unknown): void }, url: string): Promise<SharedStore> => {
   const store = new SharedStore({ url, prefix: 'alerts-test:' })
@@ -21,24 +34,49 @@ const connect = async (t: { teardown(fn: () => unknown): void }, url: string): P
   return store
 }
 
-t.test('two replicas on one Redis: a key is added once, and delivered once even when both try at the same moment', async (t) => {
-  const redis = await startRedis(t)
-  const slack = await startFakeSlack(t)
-  slack.answerPosts({ delayMs: 200, json: { ok: true, channel: '#soc', ts: '1.1' } })
-  const [a, b] = await Promise.all([connect(t, redis.url), connect(t, redis.url)])
-  const one = testService({ rules: [rule], outboxPath: '', entryStore: openRedisEntryStore(a), slackUrl: slack.url, groupWaitMs: 0 })
-  const two = testService({ rules: [rule], outboxPath: '', entryStore: openRedisEntryStore(b), slackUrl: slack.url, groupWaitMs: 0 })
-  const added = await Promise.all([one.service.observeRun([event('a.evil.test')]), two.service.observeRun([event('a.evil.test')])])
-  t.same(added.sort(), [0, 1], 'one replica added it; the other found the key')
-  const reports = await Promise.all([one.service.deliverDue(), two.service.deliverDue()])
-  const outcomes = reports.flat().map((r) => r.outcome).sort()
-  t.same(outcomes.filter((o) => o === 'sent'), ['sent'], 'one replica sent it')
-  t.equal(slack.posts().length, 1, 'Slack got one message')
-  const listing = await one.outbox.list({ limit: 10 })
-  t.equal(listing.counts.sent, 1)
-  t.equal(listing.counts.pending, 0)
-  t.equal(listing.entries[0]?.receipt, '#soc/1.1')
-})
+t.test(
+  'two replicas on one Redis: a key is added once, and delivered once even when both try at the same moment',
+  async (t) => {
+    const redis = await startRedis(t)
+    const slack = await startFakeSlack(t)
+    slack.answerPosts({ delayMs: 200, json: { ok: true, channel: '#soc', ts: '1.1' } })
+    const [a, b] = await Promise.all([connect(t, redis.url), connect(t, redis.url)])
+    const one = testService({
+      rules: [rule],
+      outboxPath: '',
+      entryStore: openRedisEntryStore(a),
+      slackUrl: slack.url,
+      groupWaitMs: 0,
+    })
+    const two = testService({
+      rules: [rule],
+      outboxPath: '',
+      entryStore: openRedisEntryStore(b),
+      slackUrl: slack.url,
+      groupWaitMs: 0,
+    })
+    const added = await Promise.all([
+      one.service.observeRun([event('a.evil.test')]),
+      two.service.observeRun([event('a.evil.test')]),
+    ])
+    t.same(added.sort(), [0, 1], 'one replica added it; the other found the key')
+    const reports = await Promise.all([one.service.deliverDue(), two.service.deliverDue()])
+    const outcomes = reports
+      .flat()
+      .map((r) => r.outcome)
+      .sort()
+    t.same(
+      outcomes.filter((o) => o === 'sent'),
+      ['sent'],
+      'one replica sent it',
+    )
+    t.equal(slack.posts().length, 1, 'Slack got one message')
+    const listing = await one.outbox.list({ limit: 10 })
+    t.equal(listing.counts.sent, 1)
+    t.equal(listing.counts.pending, 0)
+    t.equal(listing.entries[0]?.receipt, '#soc/1.1')
+  },
+)
 
 t.test('what Redis holds outlives the connection; a claim whose lease lapsed is taken over', async (t) => {
   const redis = await startRedis(t)
@@ -51,12 +89,24 @@ t.test('what Redis holds outlives the connection; a claim whose lease lapsed is 
 
   const second = createOutbox(openRedisEntryStore(await connect(t, redis.url)))
   t.same(await second.add([entry], 5_000), [], 'the key is remembered')
-  t.same((await second.due(30_000)).map((e) => e.key), [], 'the lease still runs (this process holds it)')
-  t.same((await second.due(61_000)).map((e) => e.key), ['k1'], 'due once the lease lapsed')
+  t.same(
+    (await second.due(30_000)).map((e) => e.key),
+    [],
+    'the lease still runs (this process holds it)',
+  )
+  t.same(
+    (await second.due(61_000)).map((e) => e.key),
+    ['k1'],
+    'due once the lease lapsed',
+  )
   const again = await second.claim(['k1'], 61_000, 121_000)
   t.equal(again.length, 1)
   await first.settle(claimed, { state: 'dead', at: 62_000, reason: 'late' })
-  t.equal((await first.get('k1'))?.state, 'sending', 'the first claim lapsed and was taken over: its settle changes nothing')
+  t.equal(
+    (await first.get('k1'))?.state,
+    'sending',
+    'the first claim lapsed and was taken over: its settle changes nothing',
+  )
   await second.settle(again, { state: 'sent', at: 62_000, receipt: 'm1', groupSize: 1 })
   await first.settle(claimed, { state: 'dead', at: 63_000, reason: 'late' })
   const final = await first.get('k1')
@@ -68,27 +118,43 @@ t.test('what Redis holds outlives the connection; a claim whose lease lapsed is 
   t.equal(await second.checkpoint('watchlist:x'), '2026-12-01T00:00:00Z')
 })
 
-t.test('Redis away: a raised alert waits in memory, goes into the outbox when Redis is back, and is delivered', async (t) => {
-  const redis = await startRedis(t)
-  const slack = await startFakeSlack(t)
-  const store = await connect(t, redis.url)
-  const s = testService({ rules: [rule], outboxPath: '', entryStore: openRedisEntryStore(store), slackUrl: slack.url, groupWaitMs: 0 })
-  await redis.stop()
-  await t.rejects(s.service.observeRun([event('a.evil.test')]), /kept in memory until it answers/)
-  t.equal(s.service.backlog(), 1)
-  await t.rejects(s.service.deliverDue(), 'the round fails while Redis is away; the alert stays in memory')
-  t.equal(s.service.backlog(), 1)
-  await redis.restart()
-  await store.whenReady(10_000)
-  t.same((await s.service.deliverDue()).map((r) => r.outcome), ['sent'])
-  t.equal(s.service.backlog(), 0)
-  t.equal(slack.accepted().length, 1)
-})
+t.test(
+  'Redis away: a raised alert waits in memory, goes into the outbox when Redis is back, and is delivered',
+  async (t) => {
+    const redis = await startRedis(t)
+    const slack = await startFakeSlack(t)
+    const store = await connect(t, redis.url)
+    const s = testService({
+      rules: [rule],
+      outboxPath: '',
+      entryStore: openRedisEntryStore(store),
+      slackUrl: slack.url,
+      groupWaitMs: 0,
+    })
+    await redis.stop()
+    await t.rejects(s.service.observeRun([event('a.evil.test')]), /kept in memory until it answers/)
+    t.equal(s.service.backlog(), 1)
+    await t.rejects(s.service.deliverDue(), 'the round fails while Redis is away; the alert stays in memory')
+    t.equal(s.service.backlog(), 1)
+    await redis.restart()
+    await store.whenReady(10_000)
+    t.same(
+      (await s.service.deliverDue()).map((r) => r.outcome),
+      ['sent'],
+    )
+    t.equal(s.service.backlog(), 0)
+    t.equal(slack.accepted().length, 1)
+  },
+)
 
 t.test('with Redis gone, every outbox command fails loudly and is counted under its operation', async (t) => {
   const redis = await startRedis(t)
   const failed: string[] = []
-  const store = new SharedStore({ url: redis.url, prefix: 'alerts-test:', onError: (operation) => failed.push(operation) })
+  const store = new SharedStore({
+    url: redis.url,
+    prefix: 'alerts-test:',
+    onError: (operation) => failed.push(operation),
+  })
   t.teardown(() => store.close())
   await store.whenReady(5_000)
   const outbox = createOutbox(openRedisEntryStore(store))
@@ -98,5 +164,6 @@ t.test('with Redis gone, every outbox command fails loudly and is counted under 
   await t.rejects(outbox.due(30_000))
   await t.rejects(outbox.list({ limit: 10 }))
   await t.rejects(outbox.get('k1'))
-  for (const operation of ['outbox_due', 'outbox_list', 'outbox_mget']) t.ok(failed.includes(operation), `${operation} counted`)
+  for (const operation of ['outbox_due', 'outbox_list', 'outbox_mget'])
+    t.ok(failed.includes(operation), `${operation} counted`)
 })

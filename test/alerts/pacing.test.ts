@@ -9,24 +9,51 @@ import { ConfigError } from '../../src/config/env.js'
 import type { AlertRule } from '../../src/alerts/rules.js'
 import { startFakeSlack, tempDir, testService } from './helpers.js'
 
-const rule: AlertRule = { id: 'soc', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#soc'] } }
-const event = (value: string) => ({ indicator: { type: 'Host', value }, verdict: 'malicious', score: 90, rating: 4, confidence: 80, tags: [], because: [] })
+const rule: AlertRule = {
+  id: 'soc',
+  service: 'verdict',
+  minVerdict: 'malicious',
+  destinations: { slackChannels: ['#soc'] },
+}
+const event = (value: string) => ({
+  indicator: { type: 'Host', value },
+  verdict: 'malicious',
+  score: 90,
+  rating: 4,
+  confidence: 80,
+  tags: [],
+  because: [],
+})
 
 t.test('one message a second per channel: a second message within the second waits, then goes', async (t) => {
   const slack = await startFakeSlack(t)
-  const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
+  const s = testService({
+    rules: [rule],
+    outboxPath: join(tempDir(t), 'outbox.json'),
+    slackUrl: slack.url,
+    groupWaitMs: 0,
+  })
   t.teardown(() => s.service.close())
   await s.service.observeRun([event('a.evil.test')])
-  t.same((await s.service.deliverDue()).map((r) => r.outcome), ['sent'])
+  t.same(
+    (await s.service.deliverDue()).map((r) => r.outcome),
+    ['sent'],
+  )
   await s.service.observeRun([event('b.evil.test')])
   await s.advance(400)
   const held = await s.service.deliverDue()
-  t.same(held.map((r) => r.outcome), ['waiting'])
+  t.same(
+    held.map((r) => r.outcome),
+    ['waiting'],
+  )
   t.match(held[0]?.detail, /Slack pacing: \d+ ms/)
   t.equal(slack.posts().length, 1)
   t.equal((await s.outbox.list({ state: 'pending', limit: 5 })).counts.pending, 1, 'still pending, not an attempt')
   await s.advance(600)
-  t.same((await s.service.deliverDue()).map((r) => r.outcome), ['sent'])
+  t.same(
+    (await s.service.deliverDue()).map((r) => r.outcome),
+    ['sent'],
+  )
   t.equal(slack.accepted().length, 2)
 })
 
@@ -46,13 +73,21 @@ t.test('a Slack reply slower than the timeout is a retry, and the message goes o
   t.equal(slow?.outcome, 'retry')
   t.match(slow?.detail, /no answer within 300 ms/)
   await s.advance(30_000)
-  t.same((await s.service.deliverDue()).map((r) => r.outcome), ['sent'])
+  t.same(
+    (await s.service.deliverDue()).map((r) => r.outcome),
+    ['sent'],
+  )
   t.equal((await s.outbox.list({ limit: 1 })).entries[0]?.attempts, 2)
 })
 
 t.test('alert settings: every bad variable named at once, a secret never repeated', async (t) => {
   try {
-    loadAlertSettings({ SLACK_BOT_TOKEN: 'not-a-token-secretvalue', SMTP_URL: 'http://user:pw-secret@x', ALERTS_GROUP_WAIT: 'soon', SLACK_WEBHOOK_URL: 'hooks.slack.com/services/secretpath' })
+    loadAlertSettings({
+      SLACK_BOT_TOKEN: 'not-a-token-secretvalue',
+      SMTP_URL: 'http://user:pw-secret@x',
+      ALERTS_GROUP_WAIT: 'soon',
+      SLACK_WEBHOOK_URL: 'hooks.slack.com/services/secretpath',
+    })
     t.fail('should throw')
   } catch (err) {
     t.ok(err instanceof ConfigError)

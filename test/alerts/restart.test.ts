@@ -14,8 +14,21 @@ import { SLACK_TOKEN, startFakeSlack, tempDir, testService, until } from './help
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const tsLoader = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href
-const rule: AlertRule = { id: 'soc', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#soc'] } }
-const event = (value: string) => ({ indicator: { type: 'Host', value }, verdict: 'malicious', score: 90, rating: 4, confidence: 80, tags: [], because: [] })
+const rule: AlertRule = {
+  id: 'soc',
+  service: 'verdict',
+  minVerdict: 'malicious',
+  destinations: { slackChannels: ['#soc'] },
+}
+const event = (value: string) => ({
+  indicator: { type: 'Host', value },
+  verdict: 'malicious',
+  score: 90,
+  rating: 4,
+  confidence: 80,
+  tags: [],
+  because: [],
+})
 
 t.test('a restart keeps what is pending and what was sent: one message per dedup key', async (t) => {
   const slack = await startFakeSlack(t)
@@ -26,7 +39,10 @@ t.test('a restart keeps what is pending and what was sent: one message per dedup
 
   const second = testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
   t.equal(await second.service.observeRun([event('a.evil.test')]), 0, 'the restarted service remembers the key')
-  t.same((await second.service.deliverDue()).map((r) => r.outcome), ['sent'])
+  t.same(
+    (await second.service.deliverDue()).map((r) => r.outcome),
+    ['sent'],
+  )
   await second.service.close()
 
   const third = testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
@@ -34,7 +50,11 @@ t.test('a restart keeps what is pending and what was sent: one message per dedup
   t.equal(await third.service.observeRun([event('a.evil.test'), event('b.evil.test')]), 0)
   t.same(await third.service.deliverDue(), [])
   t.equal(slack.accepted().length, 1)
-  t.equal(readOutboxFile(path).entries && Object.values(readOutboxFile(path).entries).filter((e) => e.state === 'sent').length, 2)
+  t.equal(
+    readOutboxFile(path).entries &&
+      Object.values(readOutboxFile(path).entries).filter((e) => e.state === 'sent').length,
+    2,
+  )
 })
 
 const runAlerts = (env: Record<string, string>) => {
@@ -75,7 +95,10 @@ t.test('killed mid-send (Slack never answered): the next `npm run alerts` sends 
   t.equal(await again.exited, 0, again.output())
   t.equal(slack.accepted().length, 1, 'sent once')
   t.equal(Object.values(readOutboxFile(path).entries)[0]?.state, 'sent')
-  const summary = JSON.parse(again.output().trim().split('\n').at(-1) ?? '{}') as { messages: { sent: number }; outbox: { sent: number } }
+  const summary = JSON.parse(again.output().trim().split('\n').at(-1) ?? '{}') as {
+    messages: { sent: number }
+    outbox: { sent: number }
+  }
   t.equal(summary.messages.sent, 1)
   t.equal(summary.outbox.sent, 1)
 

@@ -18,8 +18,18 @@ t.test('a good file: every service, every destination kind', async (t) => {
   const rules = parseAlertRules(
     JSON.stringify({
       rules: [
-        { id: 'wl', service: 'watchlist', tql: 'rating GEQ 3', destinations: { slackChannels: ['#soc', 'C0123'], slackUsers: ['Analyst@Example.com'] } },
-        { id: 'verdicts', service: 'verdict', minVerdict: 'suspicious', destinations: { email: ['soc@example.com'], webhooks: ['https://hooks.example.com/x'] } },
+        {
+          id: 'wl',
+          service: 'watchlist',
+          tql: 'rating GEQ 3',
+          destinations: { slackChannels: ['#soc', 'C0123'], slackUsers: ['Analyst@Example.com'] },
+        },
+        {
+          id: 'verdicts',
+          service: 'verdict',
+          minVerdict: 'suspicious',
+          destinations: { email: ['soc@example.com'], webhooks: ['https://hooks.example.com/x'] },
+        },
         { id: 'feeds', service: 'feed', minRating: 4, feeds: ['urlhaus'], destinations: { slackWebhook: true } },
         { id: 'off', service: 'feed', minRating: 1, enabled: false, destinations: { email: ['a@example.com'] } },
       ],
@@ -27,7 +37,11 @@ t.test('a good file: every service, every destination kind', async (t) => {
     'x',
     ALL,
   )
-  t.same(rules.map((r) => r.id), ['wl', 'verdicts', 'feeds'], 'a disabled rule is checked but not run')
+  t.same(
+    rules.map((r) => r.id),
+    ['wl', 'verdicts', 'feeds'],
+    'a disabled rule is checked but not run',
+  )
   t.same(ruleDestinations(rules[0]!), [
     { kind: 'slackChannel', target: '#soc' },
     { kind: 'slackChannel', target: 'C0123' },
@@ -43,10 +57,21 @@ t.test('every problem at once, each naming the rule and the field', async (t) =>
       { id: 'c', service: 'watchlist', destinations: { email: ['soc@example.com'] } },
       { id: 'd', service: 'alarm', destinations: {} },
       { service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@example.com'] } },
-      { id: 'e', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['not-an-address'], webhooks: ['ftp://x'] } },
+      {
+        id: 'e',
+        service: 'verdict',
+        minVerdict: 'malicious',
+        destinations: { email: ['not-an-address'], webhooks: ['ftp://x'] },
+      },
       { id: 'f', service: 'verdict', minVerdict: 'malicious', destinations: {} },
       { id: 'e', service: 'verdict', minVerdict: 'malicious', destinations: { email: ['soc@example.com'] } },
-      { id: 'g', service: 'verdict', minVerdict: 'malicious', destination: {}, destinations: { email: ['soc@example.com'] } },
+      {
+        id: 'g',
+        service: 'verdict',
+        minVerdict: 'malicious',
+        destination: {},
+        destinations: { email: ['soc@example.com'] },
+      },
     ],
   })
   const text = problems.join('\n')
@@ -64,7 +89,16 @@ t.test('every problem at once, each naming the rule and the field', async (t) =>
 })
 
 t.test('a destination kind without its settings is refused, naming the setting', async (t) => {
-  const json = { rules: [{ id: 'x', service: 'verdict', minVerdict: 'malicious', destinations: { slackChannels: ['#a'], email: ['a@example.com'], slackWebhook: true } }] }
+  const json = {
+    rules: [
+      {
+        id: 'x',
+        service: 'verdict',
+        minVerdict: 'malicious',
+        destinations: { slackChannels: ['#a'], email: ['a@example.com'], slackWebhook: true },
+      },
+    ],
+  }
   const text = problemsOf(json, { slackBotToken: false, slackWebhookUrl: false, smtp: false }).join('\n')
   t.match(text, 'SLACK_BOT_TOKEN')
   t.match(text, 'SLACK_WEBHOOK_URL')
@@ -78,6 +112,15 @@ t.test('not JSON, or not {"rules": [...]}', async (t) => {
 })
 
 t.test('a webhook URL in a problem is never repeated (it may be the credential)', async (t) => {
-  const text = problemsOf({ rules: [{ id: 'x', service: 'verdict', minVerdict: 'malicious', destinations: { webhooks: ['not a url with secret-token-123'] } }] }).join()
+  const text = problemsOf({
+    rules: [
+      {
+        id: 'x',
+        service: 'verdict',
+        minVerdict: 'malicious',
+        destinations: { webhooks: ['not a url with secret-token-123'] },
+      },
+    ],
+  }).join()
   t.notMatch(text, 'secret-token-123')
 })

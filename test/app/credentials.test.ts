@@ -11,7 +11,9 @@ import { startSandbox, TOKEN } from '../platform/harness.js'
 import { GOOD_KEY, startFakeVirustotal, vtBody } from '../sources/virustotal/fake-virustotal.js'
 
 /** A TCP listener that only counts who connects (a host a request names; nothing may ever reach it). */
-const startTrap = async (t: { teardown(fn: () => unknown): void }): Promise<{ url: string; host: string; port: number; connections: () => number }> => {
+const startTrap = async (t: {
+  teardown(fn: () => unknown): void
+}): Promise<{ url: string; host: string; port: number; connections: () => number }> => {
   let count = 0
   const server: Server = createServer((socket) => {
     count += 1
@@ -30,7 +32,9 @@ const startRecordingPlatform = async (t: { teardown(fn: () => unknown): void }, 
   front.fallback(async (req: RecordedRequest) => {
     const res = await fetch(`${sandbox.url}${req.url}`, {
       method: req.method,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => k === 'authorization' || k === 'timestamp' || k === 'content-type')) as Record<string, string>,
+      headers: Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => k === 'authorization' || k === 'timestamp' || k === 'content-type'),
+      ) as Record<string, string>,
       ...(req.body === '' ? {} : { body: req.body }),
     })
     return { status: res.status, json: await res.json() }
@@ -49,12 +53,21 @@ t.test('no request field can make the service connect to a host the request name
     { tc_api_path: trap.url },
     { tc_api_path: trap.url, tc_token: 'attacker-token' },
     { tc_api_access_id: 'x', tc_api_secret_key: 'y', tc_api_path: trap.url },
-    { tc_kvstore_host: trap.host, tc_kvstore_port: String(trap.port), tc_playbook_kvstore_context: 'ctx', tc_playbook_out_variables: '#App:1:enrich.results.verdict!String' },
+    {
+      tc_kvstore_host: trap.host,
+      tc_kvstore_port: String(trap.port),
+      tc_playbook_kvstore_context: 'ctx',
+      tc_playbook_out_variables: '#App:1:enrich.results.verdict!String',
+    },
     { tc_profile: trap.url },
     { tc_profile: `${trap.host}:${trap.port}` },
   ]
   for (const extra of hostile) {
-    const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', write_note: true, ...extra } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { indicator: '198.51.100.23', write_note: true, ...extra },
+    })
     t.equal(res.statusCode, 400, `refused: ${Object.keys(extra).join(', ')}`)
   }
   // Fields that are data, not destinations: the service never connects to what they name.
@@ -67,7 +80,10 @@ t.test('no request field can make the service connect to a host the request name
   t.match(runReply(data).outputs['enrich.results.writeback.reason'], /Owner 'http:\/\/127\.0\.0\.1:\d+' does not exist/)
   t.equal(trap.connections(), 0, 'the listener on the request-named host received nothing')
   t.ok(platform.requests.length > 0, 'write-back went to the configured platform')
-  t.ok(platform.requests.every((r) => r.headers['authorization'] === `TC-Token ${TOKEN}`), 'with the configured token only')
+  t.ok(
+    platform.requests.every((r) => r.headers['authorization'] === `TC-Token ${TOKEN}`),
+    'with the configured token only',
+  )
   t.notOk(JSON.stringify(platform.requests).includes('attacker-token'), 'a credential a request sent is never used')
 })
 
@@ -84,23 +100,46 @@ t.test('every outbound call carrying a credential goes to the host configured fo
     VIRUSTOTAL_RATE_LIMIT: '100/1s',
   })
   const reply = runReply(
-    await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', sources: 'virustotal|asn', write_note: true, apply_rating: true } }),
+    await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { indicator: '198.51.100.23', sources: 'virustotal|asn', write_note: true, apply_rating: true },
+    }),
   )
   t.equal(reply.outputs['enrich.results.writeback.status'], 'written')
   // A per-request key (the component's keychain input) goes to the vendor's configured host, and only there.
-  await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', sources: 'virustotal', virustotal_api_key: 'caller-key-123', force_refresh: true } })
+  await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: {
+      indicator: '198.51.100.23',
+      sources: 'virustotal',
+      virustotal_api_key: 'caller-key-123',
+      force_refresh: true,
+    },
+  })
 
   t.equal(trap.connections(), 0)
   const vendorCalls = vt.vendor.requests
   t.ok(vendorCalls.length >= 2)
-  t.same([...new Set(vendorCalls.map((r) => r.headers['x-apikey']))].sort(), ['caller-key-123', GOOD_KEY].sort(), 'VirusTotal got its keys')
-  t.ok(vendorCalls.every((r) => r.headers['authorization'] === undefined), 'and never the ThreatConnect credential')
+  t.same(
+    [...new Set(vendorCalls.map((r) => r.headers['x-apikey']))].sort(),
+    ['caller-key-123', GOOD_KEY].sort(),
+    'VirusTotal got its keys',
+  )
+  t.ok(
+    vendorCalls.every((r) => r.headers['authorization'] === undefined),
+    'and never the ThreatConnect credential',
+  )
   t.ok(platform.requests.length > 0)
-  t.ok(platform.requests.every((r) => credentialOf(r) === `TC-Token ${TOKEN}`), 'ThreatConnect got its token, on every call')
+  t.ok(
+    platform.requests.every((r) => credentialOf(r) === `TC-Token ${TOKEN}`),
+    'ThreatConnect got its token, on every call',
+  )
   t.notOk(JSON.stringify(platform.requests.map((r) => r.headers)).includes(GOOD_KEY), 'and never a vendor key')
 })
 
-t.test('named profiles: a request picks one by name; each profile\'s credentials go to its own host', async (t) => {
+t.test("named profiles: a request picks one by name; each profile's credentials go to its own host", async (t) => {
   const main = await startRecordingPlatform(t, 'main-token')
   const eu = await startRecordingPlatform(t, 'eu-token')
   const { app } = await startApp(t, {
@@ -110,12 +149,23 @@ t.test('named profiles: a request picks one by name; each profile\'s credentials
     TC_PROFILE_EU_API_PATH: eu.url,
     TC_PROFILE_EU_TOKEN: 'eu-token',
   })
-  const viaEu = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', write_note: true, tc_profile: 'eu' } }))
+  const viaEu = runReply(
+    await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { indicator: '198.51.100.23', write_note: true, tc_profile: 'eu' },
+    }),
+  )
   t.equal(viaEu.outputs['enrich.results.writeback.status'], 'written')
   t.equal(main.requests.length, 0, 'the default profile was not used')
   t.ok(eu.requests.length > 0 && eu.requests.every((r) => credentialOf(r) === 'TC-Token eu-token'))
-  const viaMain = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', write_note: true } }))
+  const viaMain = runReply(
+    await app.inject({ method: 'POST', url: '/run', payload: { indicator: '198.51.100.23', write_note: true } }),
+  )
   t.equal(viaMain.outputs['enrich.results.writeback.status'], 'written')
   t.ok(main.requests.length > 0 && main.requests.every((r) => credentialOf(r) === 'TC-Token main-token'))
-  t.ok(eu.requests.every((r) => credentialOf(r) === 'TC-Token eu-token'), 'no cross-over')
+  t.ok(
+    eu.requests.every((r) => credentialOf(r) === 'TC-Token eu-token'),
+    'no cross-over',
+  )
 })

@@ -13,7 +13,12 @@ import { SHARED_STORE_ERRORS_TOTAL } from '../../src/metrics.js'
 
 type App = TestApp['app']
 
-const replicas = async (t: Parameters<typeof startApp>[0], redis: RedisEndpoint, vt: FakeVirustotal, env: Record<string, string> = {}): Promise<App[]> => {
+const replicas = async (
+  t: Parameters<typeof startApp>[0],
+  redis: RedisEndpoint,
+  vt: FakeVirustotal,
+  env: Record<string, string> = {},
+): Promise<App[]> => {
   const apps: App[] = []
   for (let i = 0; i < 3; i++) {
     const { app } = await startApp(t, {
@@ -44,7 +49,11 @@ const untilHealth = async (app: App, status: string): Promise<Record<string, unk
 }
 
 const enrich = async (app: App, indicator: string, extra: Record<string, unknown> = {}) => {
-  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator, sources: 'virustotal', fail_on_error: false, ...extra } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator, sources: 'virustotal', fail_on_error: false, ...extra },
+  })
   return { status: res.statusCode, reply: runReply(res) }
 }
 
@@ -56,20 +65,24 @@ const known = (vt: FakeVirustotal, addresses: readonly string[]): void => {
 
 const vtCalls = (vt: FakeVirustotal): number => vt.vendor.requests.length
 
-t.test('one quota for the fleet: 12 lookups over 3 replicas, at most 4 reach the vendor; the others say why', async (t) => {
-  const redis = await startRedis(t)
-  const vt = await startFakeVirustotal(t)
-  const apps = await replicas(t, redis, vt)
-  const addresses = ips(12)
-  known(vt, addresses)
-  const answers = await Promise.all(addresses.map((ip, i) => enrich(apps[i % 3] as App, ip)))
-  t.equal(vtCalls(vt), 4, 'the busiest 60 s window at the vendor holds 4 calls')
-  t.equal(answers.length, 12, 'every request answered')
-  const statuses = answers.map((a) => a.reply.outputs['enrich.results.virustotal.malicious'] !== undefined)
-  t.equal(statuses.filter(Boolean).length, 4, 'four enriched')
-  const skipped = answers.filter((a) => a.reply.outputs['enrich.results.virustotal.malicious'] === undefined)
-  for (const a of skipped) t.match(JSON.stringify(a.reply.outputs), /quota \(4\/1m\) is spent/, 'a skip names the spent quota')
-})
+t.test(
+  'one quota for the fleet: 12 lookups over 3 replicas, at most 4 reach the vendor; the others say why',
+  async (t) => {
+    const redis = await startRedis(t)
+    const vt = await startFakeVirustotal(t)
+    const apps = await replicas(t, redis, vt)
+    const addresses = ips(12)
+    known(vt, addresses)
+    const answers = await Promise.all(addresses.map((ip, i) => enrich(apps[i % 3] as App, ip)))
+    t.equal(vtCalls(vt), 4, 'the busiest 60 s window at the vendor holds 4 calls')
+    t.equal(answers.length, 12, 'every request answered')
+    const statuses = answers.map((a) => a.reply.outputs['enrich.results.virustotal.malicious'] !== undefined)
+    t.equal(statuses.filter(Boolean).length, 4, 'four enriched')
+    const skipped = answers.filter((a) => a.reply.outputs['enrich.results.virustotal.malicious'] === undefined)
+    for (const a of skipped)
+      t.match(JSON.stringify(a.reply.outputs), /quota \(4\/1m\) is spent/, 'a skip names the spent quota')
+  },
+)
 
 t.test('a 429 with Retry-After on one replica holds all three', async (t) => {
   const redis = await startRedis(t)
@@ -94,10 +107,17 @@ t.test('one cache: the second replica answers from what the first fetched; anoth
   const first = await enrich(a as App, '203.0.113.5')
   const second = await enrich(b as App, '203.0.113.5')
   t.equal(vtCalls(vt), 1, 'one vendor call for both')
-  t.equal(second.reply.outputs['enrich.results.virustotal.malicious'], first.reply.outputs['enrich.results.virustotal.malicious'])
+  t.equal(
+    second.reply.outputs['enrich.results.virustotal.malicious'],
+    first.reply.outputs['enrich.results.virustotal.malicious'],
+  )
   t.match(JSON.stringify(second.reply.outputs), /cached/)
   await enrich(c as App, '203.0.113.5', { virustotal_api_key: 'another-key-000000' })
-  t.equal(vtCalls(vt), 2, "a request with another key goes to the vendor (and is refused there): the first key's finding is not served to it")
+  t.equal(
+    vtCalls(vt),
+    2,
+    "a request with another key goes to the vendor (and is refused there): the first key's finding is not served to it",
+  )
   await enrich(c as App, '203.0.113.5')
   t.equal(vtCalls(vt), 2, "the first key's finding is still cached: another key emptied nothing")
   const refreshed = await enrich(b as App, '203.0.113.5', { force_refresh: true })
@@ -112,33 +132,51 @@ t.test('two replicas writing back the same note at once leave one note', async (
   const tc = { TC_API_PATH: sandbox.url, TC_API_ACCESS_ID: ACCESS_ID, TC_API_SECRET_KEY: SECRET_KEY }
   const [a, b] = await replicas(t, redis, vt, tc)
   const run = (app: App) =>
-    app.inject({ method: 'POST', url: '/run', payload: { indicator: '203.0.113.9', sources: 'asn|classify|watchlist', write_note: true } })
+    app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { indicator: '203.0.113.9', sources: 'asn|classify|watchlist', write_note: true },
+    })
   const [ra, rb] = await Promise.all([run(a as App), run(b as App)])
   const replies = [runReply(ra), runReply(rb)]
-  t.same(replies.map((r) => r.outputs['enrich.results.writeback.status']), ['written', 'written'])
+  t.same(
+    replies.map((r) => r.outputs['enrich.results.writeback.status']),
+    ['written', 'written'],
+  )
   const id = Number(replies[0]?.outputs['enrich.results.writeback.indicator_id'])
   t.equal(sandbox.app.sandbox.store.postsFor(id).length, 1, 'one note')
-  t.equal(replies.filter((r) => /already/.test(String(r.outputs['enrich.results.writeback.reason']))).length, 1, 'the other run found it')
+  t.equal(
+    replies.filter((r) => /already/.test(String(r.outputs['enrich.results.writeback.reason']))).length,
+    1,
+    'the other run found it',
+  )
 })
 
-t.test('Redis killed mid-run: every request answered, the quota still kept, and back to shared when Redis returns', async (t) => {
-  const redis = await startRedis(t)
-  const vt = await startFakeVirustotal(t)
-  const apps = await replicas(t, redis, vt)
-  const addresses = ips(12, 60)
-  known(vt, addresses)
-  await Promise.all(addresses.slice(0, 2).map((ip, i) => enrich(apps[i] as App, ip)))
-  t.equal(vtCalls(vt), 2)
-  await redis.stop()
-  const answers = await Promise.all(addresses.slice(2).map((ip, i) => enrich(apps[i % 3] as App, ip)))
-  t.equal(answers.length, 10, 'every request answered')
-  for (const a of answers) t.ok([200, 502].includes(a.status) && a.reply.exitCode !== undefined, 'a run reply')
-  t.ok(vtCalls(vt) <= 4, `the vendor saw ${vtCalls(vt)} calls in the window: still at most 4`)
-  const degraded = await untilHealth(apps[0] as App, 'degraded')
-  t.match(degraded['sharedStore'], { status: 'degraded' })
-  const metrics = await (apps[0] as App).inject({ method: 'GET', url: '/metrics' })
-  t.match(metrics.body, new RegExp(`${SHARED_STORE_ERRORS_TOTAL}\\{operation="eval"\\} [1-9]`), 'the store errors are counted')
-  await redis.restart()
-  for (const app of apps) await untilHealth(app, 'ready')
-  t.pass('each replica reconnected by itself')
-})
+t.test(
+  'Redis killed mid-run: every request answered, the quota still kept, and back to shared when Redis returns',
+  async (t) => {
+    const redis = await startRedis(t)
+    const vt = await startFakeVirustotal(t)
+    const apps = await replicas(t, redis, vt)
+    const addresses = ips(12, 60)
+    known(vt, addresses)
+    await Promise.all(addresses.slice(0, 2).map((ip, i) => enrich(apps[i] as App, ip)))
+    t.equal(vtCalls(vt), 2)
+    await redis.stop()
+    const answers = await Promise.all(addresses.slice(2).map((ip, i) => enrich(apps[i % 3] as App, ip)))
+    t.equal(answers.length, 10, 'every request answered')
+    for (const a of answers) t.ok([200, 502].includes(a.status) && a.reply.exitCode !== undefined, 'a run reply')
+    t.ok(vtCalls(vt) <= 4, `the vendor saw ${vtCalls(vt)} calls in the window: still at most 4`)
+    const degraded = await untilHealth(apps[0] as App, 'degraded')
+    t.match(degraded['sharedStore'], { status: 'degraded' })
+    const metrics = await (apps[0] as App).inject({ method: 'GET', url: '/metrics' })
+    t.match(
+      metrics.body,
+      new RegExp(`${SHARED_STORE_ERRORS_TOTAL}\\{operation="eval"\\} [1-9]`),
+      'the store errors are counted',
+    )
+    await redis.restart()
+    for (const app of apps) await untilHealth(app, 'ready')
+    t.pass('each replica reconnected by itself')
+  },
+)

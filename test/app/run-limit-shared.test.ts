@@ -10,7 +10,13 @@ import { startRedis } from '../helpers/redis-server.js'
 type App = TestApp['app']
 
 const run = (app: App, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
-  app.inject({ method: 'POST', url: '/run', remoteAddress, headers, payload: { indicator: '192.0.2.1', sources: 'classify' } })
+  app.inject({
+    method: 'POST',
+    url: '/run',
+    remoteAddress,
+    headers,
+    payload: { indicator: '192.0.2.1', sources: 'classify' },
+  })
 
 const ready = async (app: App): Promise<void> => {
   for (let i = 0; i < 200; i++) {
@@ -49,10 +55,18 @@ t.test('TRUST_PROXY: the forwarded client address counts only when a named load 
   const trusting = (await startApp(t, { RUN_RATE_LIMIT: '1/1m', TRUST_PROXY: '127.0.0.1, 10.1.0.0/16' })).app
   const forwarded = (client: string) => ({ 'x-forwarded-for': client })
   t.equal((await run(trusting, forwarded('198.51.100.1'))).statusCode, 200)
-  t.equal((await run(trusting, forwarded('198.51.100.2'))).statusCode, 200, 'another client behind the same balancer: its own count')
+  t.equal(
+    (await run(trusting, forwarded('198.51.100.2'))).statusCode,
+    200,
+    'another client behind the same balancer: its own count',
+  )
   t.equal((await run(trusting, forwarded('198.51.100.1'))).statusCode, 429)
   t.equal((await run(trusting, forwarded('198.51.100.3'), '203.0.113.66')).statusCode, 200)
-  t.equal((await run(trusting, forwarded('198.51.100.4'), '203.0.113.66')).statusCode, 429, 'not a named balancer: its header is ignored')
+  t.equal(
+    (await run(trusting, forwarded('198.51.100.4'), '203.0.113.66')).statusCode,
+    429,
+    'not a named balancer: its header is ignored',
+  )
 
   const plain = (await startApp(t, { RUN_RATE_LIMIT: '1/1m' })).app
   t.equal((await run(plain, forwarded('198.51.100.1'))).statusCode, 200)

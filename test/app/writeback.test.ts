@@ -3,10 +3,16 @@ import { ACCESS_ID, SECRET_KEY, TOKEN, closedPortUrl, startSandbox } from '../pl
 import { startApp } from '../helpers/app.js'
 import { runReply, type RunReply } from '../helpers/run-reply.js'
 
+const hmacEnv = (url: string): Record<string, string> => ({
+  TC_API_PATH: url,
+  TC_API_ACCESS_ID: ACCESS_ID,
+  TC_API_SECRET_KEY: SECRET_KEY,
+})
 
-const hmacEnv = (url: string): Record<string, string> => ({ TC_API_PATH: url, TC_API_ACCESS_ID: ACCESS_ID, TC_API_SECRET_KEY: SECRET_KEY })
-
-const run = async (app: Awaited<ReturnType<typeof startApp>>['app'], payload: Record<string, unknown>): Promise<RunReply> => {
+const run = async (
+  app: Awaited<ReturnType<typeof startApp>>['app'],
+  payload: Record<string, unknown>,
+): Promise<RunReply> => {
   // write_note is off by default; these tests are about writing.
   const res = await app.inject({ method: 'POST', url: '/run', payload: { write_note: true, ...payload } })
   const reply = runReply(res)
@@ -73,7 +79,11 @@ t.test('a missing indicator: reported (exitCode 1), or created when asked; outpu
 
 t.test('bad credentials and a platform that is down: failed write-back with a clear reason', async (t) => {
   const sandbox = await startSandbox(t, { seed: [{ type: 'Address', value: '8.8.8.8' }] })
-  const bad = await startApp(t, { TC_API_PATH: sandbox.url, TC_API_ACCESS_ID: ACCESS_ID, TC_API_SECRET_KEY: 'wrong-secret' })
+  const bad = await startApp(t, {
+    TC_API_PATH: sandbox.url,
+    TC_API_ACCESS_ID: ACCESS_ID,
+    TC_API_SECRET_KEY: 'wrong-secret',
+  })
   const r1 = await run(bad.app, { indicator: '8.8.8.8' })
   t.equal(r1.exitCode, 1)
   t.equal(r1.outputs['enrich.results.writeback.status'], 'failed')
@@ -102,15 +112,22 @@ t.test('no platform configured, or write_note false: skipped, exitCode 0', async
   t.equal(sandbox.app.sandbox.store.postsFor(1).length, 0, 'nothing written')
 })
 
-t.test('fail_on_error false: a failed write-back leaves the step passing (200, exitCode 0), the failure in the outputs', async (t) => {
-  const { app } = await startApp(t, { TC_API_PATH: await closedPortUrl(), TC_TOKEN: TOKEN })
-  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8', write_note: true, fail_on_error: false } })
-  t.equal(res.statusCode, 200)
-  const reply = runReply(res)
-  t.equal(reply.exitCode, 0)
-  t.match(reply.exitMessage, /^write-back failed for 1 of 1: /, 'the message still says what failed')
-  t.equal(reply.outputs['enrich.results.writeback.status'], 'failed')
-})
+t.test(
+  'fail_on_error false: a failed write-back leaves the step passing (200, exitCode 0), the failure in the outputs',
+  async (t) => {
+    const { app } = await startApp(t, { TC_API_PATH: await closedPortUrl(), TC_TOKEN: TOKEN })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { indicator: '8.8.8.8', write_note: true, fail_on_error: false },
+    })
+    t.equal(res.statusCode, 200)
+    const reply = runReply(res)
+    t.equal(reply.exitCode, 0)
+    t.match(reply.exitMessage, /^write-back failed for 1 of 1: /, 'the message still says what failed')
+    t.equal(reply.outputs['enrich.results.writeback.status'], 'failed')
+  },
+)
 
 t.test('an array of indicators: one write-back result per indicator', async (t) => {
   const sandbox = await startSandbox(t, { seed: [{ type: 'Address', value: '8.8.8.8' }] })
@@ -121,18 +138,21 @@ t.test('an array of indicators: one write-back result per indicator', async (t) 
   t.equal(reply.exitCode, 1)
 })
 
-t.test('/metrics: ThreatConnect calls count as the platform, not as a source; run, source and write-back latencies', async (t) => {
-  const sandbox = await startSandbox(t, { seed: [{ type: 'Address', value: '203.0.113.9' }] })
-  const { app } = await startApp(t, hmacEnv(sandbox.url))
-  await run(app, { indicator: '203.0.113.9' })
-  const text = (await app.inject({ url: '/metrics' })).body
-  t.match(text, /^enrich_platform_requests_total [1-9]\d*$/m, 'platform requests counted')
-  t.notMatch(text, /source="threatconnect"/, 'never as a source')
-  t.match(text, /^enrich_run_duration_seconds_count\{outcome="ok"\} 1$/m)
-  t.match(text, /^enrich_source_call_duration_seconds_count\{source="asn",status="ok"\} 1$/m)
-  t.match(text, /^enrich_writeback_duration_seconds_count 1$/m)
-  t.match(text, /^process_resident_memory_bytes /m, 'and the process')
-})
+t.test(
+  '/metrics: ThreatConnect calls count as the platform, not as a source; run, source and write-back latencies',
+  async (t) => {
+    const sandbox = await startSandbox(t, { seed: [{ type: 'Address', value: '203.0.113.9' }] })
+    const { app } = await startApp(t, hmacEnv(sandbox.url))
+    await run(app, { indicator: '203.0.113.9' })
+    const text = (await app.inject({ url: '/metrics' })).body
+    t.match(text, /^enrich_platform_requests_total [1-9]\d*$/m, 'platform requests counted')
+    t.notMatch(text, /source="threatconnect"/, 'never as a source')
+    t.match(text, /^enrich_run_duration_seconds_count\{outcome="ok"\} 1$/m)
+    t.match(text, /^enrich_source_call_duration_seconds_count\{source="asn",status="ok"\} 1$/m)
+    t.match(text, /^enrich_writeback_duration_seconds_count 1$/m)
+    t.match(text, /^process_resident_memory_bytes /m, 'and the process')
+  },
+)
 
 t.test('a File summary is created with every hash, and found again by any of them', async (t) => {
   const md5 = 'd41d8cd98f00b204e9800998ecf8427e'
@@ -144,6 +164,10 @@ t.test('a File summary is created with every hash, and found again by any of the
   const [file] = sandbox.app.sandbox.store.allIndicators()
   t.match(file?.values, { md5, sha256 }, 'both hashes on the one File')
   const byMd5 = await run(app, { indicator: md5 })
-  t.equal(byMd5.outputs['enrich.results.writeback.indicator_id'], created.outputs['enrich.results.writeback.indicator_id'], 'the md5 alone finds it')
+  t.equal(
+    byMd5.outputs['enrich.results.writeback.indicator_id'],
+    created.outputs['enrich.results.writeback.indicator_id'],
+    'the md5 alone finds it',
+  )
   t.equal(sandbox.app.sandbox.store.allIndicators().length, 1)
 })

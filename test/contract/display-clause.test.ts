@@ -25,7 +25,12 @@ t.test('parses the forms real layouts use', async (t) => {
         { kind: 'membership', input: 'b', negated: false, values: ['c'] },
       ],
     },
-    "name in ('it''s', '''', 'a b')": { kind: 'membership', input: 'name', negated: false, values: ["it's", "'", 'a b'] },
+    "name in ('it''s', '''', 'a b')": {
+      kind: 'membership',
+      input: 'name',
+      negated: false,
+      values: ["it's", "'", 'a b'],
+    },
     "  ( ( a in ('1') ) )  ": { kind: 'membership', input: 'a', negated: false, values: ['1'] },
     "a in ('(or)', ',and')": { kind: 'membership', input: 'a', negated: false, values: ['(or)', ',and'] },
     // and binds tighter than or

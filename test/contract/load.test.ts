@@ -64,7 +64,9 @@ t.test('validation problems are thrown together as a ContractError', async (t) =
 t.test('the source registry turns on the per-source checks', async (t) => {
   const root = validProject(t)
   t.doesNotThrow(() => loadContract({ root }))
-  const error = contractError(t, () => loadContract({ root, sources: [...FIXTURE_SOURCES, { id: 'dns', outputs: keys('a') }] }))
+  const error = contractError(t, () =>
+    loadContract({ root, sources: [...FIXTURE_SOURCES, { id: 'dns', outputs: keys('a') }] }),
+  )
   t.same(error.problems.map((p) => p.rule).sort(), ['source-output-declared', 'sources-param-values'])
 })
 
@@ -81,7 +83,11 @@ t.test('JSON syntax errors name the file, line and column', async (t) => {
   for (const [name, text, entry] of cases) {
     const root = project(t, { config: text, layout: json(layout) })
     const error = contractError(t, () => loadContract({ root }))
-    t.same(error.problems.map((p) => ({ file: p.file, entry: p.entry, rule: p.rule })), [{ file: 'app.config.json', entry, rule: 'json-syntax' }], name)
+    t.same(
+      error.problems.map((p) => ({ file: p.file, entry: p.entry, rule: p.rule })),
+      [{ file: 'app.config.json', entry, rule: 'json-syntax' }],
+      name,
+    )
     t.match(error.problems[0]?.message, /^invalid JSON: /)
   }
 })
@@ -113,16 +119,28 @@ t.test('both files broken: both problems reported', async (t) => {
 t.test('missing or unreadable files', async (t) => {
   const { config, layout } = validContract()
   const noLayout = contractError(t, () => loadContract({ root: project(t, { config: json(config) }) }))
-  t.same(noLayout.problems.map((p) => [p.file, p.rule]), [['layouts/layout.json', 'file-missing']])
-  t.match(formatContractProblem(noLayout.problems[0]!), /^layouts\/layout\.json: \(file\): not found in .* \[rule file-missing\]$/)
+  t.same(
+    noLayout.problems.map((p) => [p.file, p.rule]),
+    [['layouts/layout.json', 'file-missing']],
+  )
+  t.match(
+    formatContractProblem(noLayout.problems[0]!),
+    /^layouts\/layout\.json: \(file\): not found in .* \[rule file-missing\]$/,
+  )
 
   const noConfig = contractError(t, () => loadContract({ root: project(t, { layout: json(layout) }) }))
-  t.same(noConfig.problems.map((p) => [p.file, p.rule]), [['app.config.json', 'file-missing']])
+  t.same(
+    noConfig.problems.map((p) => [p.file, p.rule]),
+    [['app.config.json', 'file-missing']],
+  )
 
   // A folder where the file should be cannot be read as a file.
   const root = t.testdir({ 'app.config.json': { 'oops.txt': '' }, layouts: { 'layout.json': json(layout) } })
   const unreadable = contractError(t, () => loadContract({ root }))
-  t.same(unreadable.problems.map((p) => [p.file, p.rule]), [['app.config.json', 'file-unreadable']])
+  t.same(
+    unreadable.problems.map((p) => [p.file, p.rule]),
+    [['app.config.json', 'file-unreadable']],
+  )
 })
 
 t.test('a structurally wrong file is reported, not crashed on', async (t) => {

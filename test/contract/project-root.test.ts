@@ -12,7 +12,11 @@ t.test('walks up from a module URL or a path to the folder holding app.config.js
     dist: { src: { contract: { 'load.js': '' } } },
   })
   t.equal(findProjectRoot(pathToFileURL(join(root, 'src/contract/load.ts')).href), root, 'from src/ (tap)')
-  t.equal(findProjectRoot(pathToFileURL(join(root, 'dist/src/contract/load.js')).href), root, 'from dist/src/ (after tsc)')
+  t.equal(
+    findProjectRoot(pathToFileURL(join(root, 'dist/src/contract/load.js')).href),
+    root,
+    'from dist/src/ (after tsc)',
+  )
   t.equal(findProjectRoot(join(root, 'dist/src/contract')), root, 'from a folder path')
   t.equal(findProjectRoot(join(root, 'app.config.json')), root, 'from the file itself')
 })
@@ -28,7 +32,10 @@ t.test('throws when no folder above holds app.config.json', async (t) => {
   t.teardown(() => rmSync(outside, { recursive: true, force: true }))
   mkdirSync(join(outside, 'a/b'), { recursive: true })
   writeFileSync(join(outside, 'a/b/x.js'), '')
-  t.throws(() => findProjectRoot(join(outside, 'a/b/x.js')), /no app\.config\.json found in .*x\.js or any folder above it/)
+  t.throws(
+    () => findProjectRoot(join(outside, 'a/b/x.js')),
+    /no app\.config\.json found in .*x\.js or any folder above it/,
+  )
 })
 
 t.test('by default walks up from its own module to this checkout', async (t) => {

@@ -49,22 +49,106 @@ interface Row {
 
 const ROWS: readonly Row[] = [
   // config
-  { name: 'programVersion not semver', broken: (c) => void (c.config.programVersion = '1.0'), rule: 'config-program-version', file: 'config', entry: 'programVersion' },
-  { name: 'programVersion with a v', broken: (c) => void (c.config.programVersion = 'v1.0.0'), rule: 'config-program-version', file: 'config', entry: 'programVersion' },
-  { name: 'runtimeLevel not Playbook', broken: (c) => void (c.config.runtimeLevel = 'Organization'), rule: 'config-runtime-level', file: 'config', entry: 'runtimeLevel' },
-  { name: 'listDelimiter a comma', broken: (c) => void (c.config.listDelimiter = ','), rule: 'config-list-delimiter', file: 'config', entry: 'listDelimiter' },
-  { name: 'displayName blank', broken: (c) => void (c.config.displayName = '  '), rule: 'config-display-name', file: 'config', entry: 'displayName' },
-  { name: 'appId not a uuid', broken: (c) => void (c.config.appId = '6f1c2f0e-8a43-4d6b-9c59'), rule: 'config-app-id', file: 'config', entry: 'appId' },
-  { name: 'features without layoutEnabledApp', broken: (c) => void (c.config.features = ['runtimeVariables']), rule: 'config-layout-feature', file: 'config', entry: 'features' },
-  { name: 'features missing', broken: (c) => void delete loose(c.config).features, rule: 'config-layout-feature', file: 'config', entry: 'features' },
-  { name: 'playbook.type missing', broken: (c) => void delete loose(c.config.playbook).type, rule: 'config-playbook-type', file: 'config', entry: 'playbook.type' },
-  { name: 'languageVersion missing', broken: (c) => void delete loose(c.config).languageVersion, rule: 'config-language-version', file: 'config', entry: 'languageVersion' },
+  {
+    name: 'programVersion not semver',
+    broken: (c) => void (c.config.programVersion = '1.0'),
+    rule: 'config-program-version',
+    file: 'config',
+    entry: 'programVersion',
+  },
+  {
+    name: 'programVersion with a v',
+    broken: (c) => void (c.config.programVersion = 'v1.0.0'),
+    rule: 'config-program-version',
+    file: 'config',
+    entry: 'programVersion',
+  },
+  {
+    name: 'runtimeLevel not Playbook',
+    broken: (c) => void (c.config.runtimeLevel = 'Organization'),
+    rule: 'config-runtime-level',
+    file: 'config',
+    entry: 'runtimeLevel',
+  },
+  {
+    name: 'listDelimiter a comma',
+    broken: (c) => void (c.config.listDelimiter = ','),
+    rule: 'config-list-delimiter',
+    file: 'config',
+    entry: 'listDelimiter',
+  },
+  {
+    name: 'displayName blank',
+    broken: (c) => void (c.config.displayName = '  '),
+    rule: 'config-display-name',
+    file: 'config',
+    entry: 'displayName',
+  },
+  {
+    name: 'appId not a uuid',
+    broken: (c) => void (c.config.appId = '6f1c2f0e-8a43-4d6b-9c59'),
+    rule: 'config-app-id',
+    file: 'config',
+    entry: 'appId',
+  },
+  {
+    name: 'features without layoutEnabledApp',
+    broken: (c) => void (c.config.features = ['runtimeVariables']),
+    rule: 'config-layout-feature',
+    file: 'config',
+    entry: 'features',
+  },
+  {
+    name: 'features missing',
+    broken: (c) => void delete loose(c.config).features,
+    rule: 'config-layout-feature',
+    file: 'config',
+    entry: 'features',
+  },
+  {
+    name: 'playbook.type missing',
+    broken: (c) => void delete loose(c.config.playbook).type,
+    rule: 'config-playbook-type',
+    file: 'config',
+    entry: 'playbook.type',
+  },
+  {
+    name: 'languageVersion missing',
+    broken: (c) => void delete loose(c.config).languageVersion,
+    rule: 'config-language-version',
+    file: 'config',
+    entry: 'languageVersion',
+  },
 
   // params
-  { name: 'param name with capitals and a dash', broken: (c) => void (param(c, 'internal_mode').name = 'Internal-Mode'), rule: 'param-name', file: 'config', entry: "params[4] 'Internal-Mode'" },
-  { name: 'param name repeated', broken: (c) => void (param(c, 'internal_mode').name = 'indicator'), rule: 'param-duplicate-name', file: 'config', entry: "params[4] 'indicator'" },
-  { name: 'param sequence repeated', broken: (c) => void (param(c, 'write_note').sequence = 1), rule: 'param-duplicate-sequence', file: 'config', entry: "params[3] 'write_note'" },
-  { name: 'param type unknown', broken: (c) => void (loose(param(c, 'indicator')).type = 'Text'), rule: 'param-type', file: 'config', entry: "params[1] 'indicator'" },
+  {
+    name: 'param name with capitals and a dash',
+    broken: (c) => void (param(c, 'internal_mode').name = 'Internal-Mode'),
+    rule: 'param-name',
+    file: 'config',
+    entry: "params[4] 'Internal-Mode'",
+  },
+  {
+    name: 'param name repeated',
+    broken: (c) => void (param(c, 'internal_mode').name = 'indicator'),
+    rule: 'param-duplicate-name',
+    file: 'config',
+    entry: "params[4] 'indicator'",
+  },
+  {
+    name: 'param sequence repeated',
+    broken: (c) => void (param(c, 'write_note').sequence = 1),
+    rule: 'param-duplicate-sequence',
+    file: 'config',
+    entry: "params[3] 'write_note'",
+  },
+  {
+    name: 'param type unknown',
+    broken: (c) => void (loose(param(c, 'indicator')).type = 'Text'),
+    rule: 'param-type',
+    file: 'config',
+    entry: "params[1] 'indicator'",
+  },
   {
     name: 'playbookDataType unknown',
     broken: (c) => void (loose(param(c, 'indicator')).playbookDataType = ['String', 'Strings']),
@@ -72,29 +156,109 @@ const ROWS: readonly Row[] = [
     file: 'config',
     entry: "params[1] 'indicator'",
   },
-  { name: 'Choice without validValues', broken: (c) => void (param(c, 'tc_action').validValues = []), rule: 'param-valid-values', file: 'config', entry: "params[0] 'tc_action'" },
-  { name: 'MultiChoice validValues missing', broken: (c) => void (param(c, 'sources').validValues = undefined), rule: 'param-valid-values', file: 'config', entry: "params[2] 'sources'", alsoRules: ['sources-param-values'] },
-  { name: 'Choice default not a valid value', broken: (c) => void (param(c, 'tc_action').default = 'Delete'), rule: 'param-choice-default', file: 'config', entry: "params[0] 'tc_action'" },
-  { name: 'Choice default differs in case', broken: (c) => void (param(c, 'tc_action').default = 'enrich'), rule: 'param-choice-default', file: 'config', entry: "params[0] 'tc_action'" },
-  { name: 'Choice default a number', broken: (c) => void (param(c, 'tc_action').default = 1), rule: 'param-choice-default', file: 'config', entry: "params[0] 'tc_action'" },
-  { name: 'MultiChoice default has an unknown item', broken: (c) => void (param(c, 'sources').default = 'asn|whois'), rule: 'param-multichoice-default', file: 'config', entry: "params[2] 'sources'" },
-  { name: 'MultiChoice default joined with a comma', broken: (c) => void (param(c, 'sources').default = 'asn,geo'), rule: 'param-multichoice-default', file: 'config', entry: "params[2] 'sources'" },
-  { name: 'Boolean default a string', broken: (c) => void (param(c, 'write_note').default = 'true'), rule: 'param-boolean-default', file: 'config', entry: "params[3] 'write_note'" },
-  { name: 'secret offering typed text', broken: (c) => void (param(c, 'geo_api_key').validValues = ['${KEYCHAIN}', '${TEXT}']), rule: 'param-secret-keychain', file: 'config', entry: "params[5] 'geo_api_key'" },
-  { name: 'secret without validValues', broken: (c) => void delete param(c, 'geo_api_key').validValues, rule: 'param-secret-keychain', file: 'config', entry: "params[5] 'geo_api_key'" },
-  { name: 'required param hidden', broken: (c) => void (param(c, 'internal_mode').required = true), rule: 'param-required-hidden', file: 'config', entry: "params[4] 'internal_mode'" },
+  {
+    name: 'Choice without validValues',
+    broken: (c) => void (param(c, 'tc_action').validValues = []),
+    rule: 'param-valid-values',
+    file: 'config',
+    entry: "params[0] 'tc_action'",
+  },
+  {
+    name: 'MultiChoice validValues missing',
+    broken: (c) => void (param(c, 'sources').validValues = undefined),
+    rule: 'param-valid-values',
+    file: 'config',
+    entry: "params[2] 'sources'",
+    alsoRules: ['sources-param-values'],
+  },
+  {
+    name: 'Choice default not a valid value',
+    broken: (c) => void (param(c, 'tc_action').default = 'Delete'),
+    rule: 'param-choice-default',
+    file: 'config',
+    entry: "params[0] 'tc_action'",
+  },
+  {
+    name: 'Choice default differs in case',
+    broken: (c) => void (param(c, 'tc_action').default = 'enrich'),
+    rule: 'param-choice-default',
+    file: 'config',
+    entry: "params[0] 'tc_action'",
+  },
+  {
+    name: 'Choice default a number',
+    broken: (c) => void (param(c, 'tc_action').default = 1),
+    rule: 'param-choice-default',
+    file: 'config',
+    entry: "params[0] 'tc_action'",
+  },
+  {
+    name: 'MultiChoice default has an unknown item',
+    broken: (c) => void (param(c, 'sources').default = 'asn|whois'),
+    rule: 'param-multichoice-default',
+    file: 'config',
+    entry: "params[2] 'sources'",
+  },
+  {
+    name: 'MultiChoice default joined with a comma',
+    broken: (c) => void (param(c, 'sources').default = 'asn,geo'),
+    rule: 'param-multichoice-default',
+    file: 'config',
+    entry: "params[2] 'sources'",
+  },
+  {
+    name: 'Boolean default a string',
+    broken: (c) => void (param(c, 'write_note').default = 'true'),
+    rule: 'param-boolean-default',
+    file: 'config',
+    entry: "params[3] 'write_note'",
+  },
+  {
+    name: 'secret offering typed text',
+    broken: (c) => void (param(c, 'geo_api_key').validValues = ['${KEYCHAIN}', '${TEXT}']),
+    rule: 'param-secret-keychain',
+    file: 'config',
+    entry: "params[5] 'geo_api_key'",
+  },
+  {
+    name: 'secret without validValues',
+    broken: (c) => void delete param(c, 'geo_api_key').validValues,
+    rule: 'param-secret-keychain',
+    file: 'config',
+    entry: "params[5] 'geo_api_key'",
+  },
+  {
+    name: 'required param hidden',
+    broken: (c) => void (param(c, 'internal_mode').required = true),
+    rule: 'param-required-hidden',
+    file: 'config',
+    entry: "params[4] 'internal_mode'",
+  },
 
   // outputs
-  ...['Enrich.score', 'enrich.results.riskScore', 'enrich..score', 'results.score', 'enrich.results.risk-score', 'enrich.results.score.', 'enrich.score', 'enrich.raw.json'].map(
-    (name): Row => ({
-      name: `output name '${name}' breaks the naming schema`,
-      broken: (c) => addOutput(c, name),
-      rule: 'output-name',
-      file: 'config',
-      entry: `playbook.outputVariables[7] '${name}'`,
-    }),
-  ),
-  { name: 'output type unknown', broken: (c) => void (loose(outputs(c)[1] as object).type = 'Json'), rule: 'output-type', file: 'config', entry: "playbook.outputVariables[1] 'enrich.results.json'" },
+  ...[
+    'Enrich.score',
+    'enrich.results.riskScore',
+    'enrich..score',
+    'results.score',
+    'enrich.results.risk-score',
+    'enrich.results.score.',
+    'enrich.score',
+    'enrich.raw.json',
+  ].map((name): Row => ({
+    name: `output name '${name}' breaks the naming schema`,
+    broken: (c) => addOutput(c, name),
+    rule: 'output-name',
+    file: 'config',
+    entry: `playbook.outputVariables[7] '${name}'`,
+  })),
+  {
+    name: 'output type unknown',
+    broken: (c) => void (loose(outputs(c)[1] as object).type = 'Json'),
+    rule: 'output-type',
+    file: 'config',
+    entry: "playbook.outputVariables[1] 'enrich.results.json'",
+  },
   {
     name: 'output name and type repeated',
     broken: (c) => void outputs(c).push({ name: 'enrich.results.indicators', type: 'StringArray' }),
@@ -118,8 +282,20 @@ const ROWS: readonly Row[] = [
   },
 
   // layout sections and inputs
-  { name: 'section title too short', broken: (c) => void (section(c, 'Action').title = 'Go'), rule: 'layout-section-title', file: 'layout', entry: "inputs[1] 'Go'" },
-  { name: 'section title too long', broken: (c) => void (section(c, 'Action').title = 'A'.repeat(101)), rule: 'layout-section-title', file: 'layout', entry: `inputs[1] '${'A'.repeat(101)}'` },
+  {
+    name: 'section title too short',
+    broken: (c) => void (section(c, 'Action').title = 'Go'),
+    rule: 'layout-section-title',
+    file: 'layout',
+    entry: "inputs[1] 'Go'",
+  },
+  {
+    name: 'section title too long',
+    broken: (c) => void (section(c, 'Action').title = 'A'.repeat(101)),
+    rule: 'layout-section-title',
+    file: 'layout',
+    entry: `inputs[1] '${'A'.repeat(101)}'`,
+  },
   {
     name: 'section sequence repeated',
     broken: (c) => void c.layout.inputs.push({ sequence: 2, title: 'Advanced', parameters: [] }),
@@ -127,8 +303,20 @@ const ROWS: readonly Row[] = [
     file: 'layout',
     entry: "inputs[2] 'Advanced'",
   },
-  { name: 'layout input not a param', broken: (c) => void section(c, 'Action').parameters.push({ name: 'ghost' }), rule: 'layout-input-is-param', file: 'layout', entry: "inputs[1].parameters[2] 'ghost'" },
-  { name: 'layout input hidden', broken: (c) => void section(c, 'Action').parameters.push({ name: 'internal_mode' }), rule: 'layout-input-hidden', file: 'layout', entry: "inputs[1].parameters[2] 'internal_mode'" },
+  {
+    name: 'layout input not a param',
+    broken: (c) => void section(c, 'Action').parameters.push({ name: 'ghost' }),
+    rule: 'layout-input-is-param',
+    file: 'layout',
+    entry: "inputs[1].parameters[2] 'ghost'",
+  },
+  {
+    name: 'layout input hidden',
+    broken: (c) => void section(c, 'Action').parameters.push({ name: 'internal_mode' }),
+    rule: 'layout-input-hidden',
+    file: 'layout',
+    entry: "inputs[1].parameters[2] 'internal_mode'",
+  },
   {
     name: 'param placed twice',
     broken: (c) => void section(c, 'Configure').parameters.push({ name: 'indicator' }),
@@ -147,16 +335,34 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'param made hidden but still placed',
-    broken: (c) => void (param(c, 'indicator').hidden = true, (param(c, 'indicator').required = false)),
+    broken: (c) => void ((param(c, 'indicator').hidden = true), (param(c, 'indicator').required = false)),
     rule: 'layout-input-hidden',
     file: 'layout',
     entry: "inputs[1].parameters[1] 'indicator'",
   },
 
   // layout outputs
-  { name: 'layout output not declared', broken: (c) => void c.layout.outputs.push({ name: 'enrich.results.extra' }), rule: 'layout-output-declared', file: 'layout', entry: "outputs[7] 'enrich.results.extra'" },
-  { name: 'layout output listed twice', broken: (c) => void c.layout.outputs.push({ name: 'enrich.results.verdict' }), rule: 'layout-output-duplicate', file: 'layout', entry: "outputs[7] 'enrich.results.verdict'" },
-  { name: 'declared output not in layout', broken: (c) => void c.layout.outputs.splice(1, 1), rule: 'layout-output-missing', file: 'config', entry: "playbook.outputVariables[1] 'enrich.results.json'" },
+  {
+    name: 'layout output not declared',
+    broken: (c) => void c.layout.outputs.push({ name: 'enrich.results.extra' }),
+    rule: 'layout-output-declared',
+    file: 'layout',
+    entry: "outputs[7] 'enrich.results.extra'",
+  },
+  {
+    name: 'layout output listed twice',
+    broken: (c) => void c.layout.outputs.push({ name: 'enrich.results.verdict' }),
+    rule: 'layout-output-duplicate',
+    file: 'layout',
+    entry: "outputs[7] 'enrich.results.verdict'",
+  },
+  {
+    name: 'declared output not in layout',
+    broken: (c) => void c.layout.outputs.splice(1, 1),
+    rule: 'layout-output-missing',
+    file: 'config',
+    entry: "playbook.outputVariables[1] 'enrich.results.json'",
+  },
   {
     name: 'a list output missing from layout is reported',
     broken: (c) => void c.layout.outputs.splice(2, 1),
@@ -166,22 +372,60 @@ const ROWS: readonly Row[] = [
   },
 
   // display clauses
-  ...["tc_action = 'Enrich'", "lower(tc_action) in ('enrich')", "(tc_action in ('Enrich')", "tc_action in ('Enrich'))", 'tc_action in ("Enrich")', "tc_action in ('Enrich') and", ''].map(
-    (display): Row => ({
-      name: `input clause does not parse: ${display || '(empty)'}`,
-      broken: (c) => void (layoutParam(c, 'indicator').display = display),
-      rule: 'display-clause-syntax',
-      file: 'layout',
-      entry: "inputs[1].parameters[1] 'indicator'",
-    }),
-  ),
-  { name: 'output clause does not parse', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = 'tc_action <> 1'), rule: 'display-clause-syntax', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
-  { name: 'output clause references an unknown input', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "mode in ('x')"), rule: 'display-clause-unknown-input', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
-  { name: 'input clause references a hidden param', broken: (c) => void (layoutParam(c, 'sources').display = "internal_mode not in ('')"), rule: 'display-clause-unknown-input', file: 'layout', entry: "inputs[0].parameters[0] 'sources'", alsoRules: ['display-clause-param-type'] },
-  { name: 'input clause references a later input', broken: (c) => void (layoutParam(c, 'tc_action').display = "write_note in ('true')"), rule: 'display-clause-order', file: 'layout', entry: "inputs[1].parameters[0] 'tc_action'" },
-  { name: 'input clause references itself', broken: (c) => void (layoutParam(c, 'tc_action').display = "tc_action not in ('')"), rule: 'display-clause-order', file: 'layout', entry: "inputs[1].parameters[0] 'tc_action'" },
+  ...[
+    "tc_action = 'Enrich'",
+    "lower(tc_action) in ('enrich')",
+    "(tc_action in ('Enrich')",
+    "tc_action in ('Enrich'))",
+    'tc_action in ("Enrich")',
+    "tc_action in ('Enrich') and",
+    '',
+  ].map((display): Row => ({
+    name: `input clause does not parse: ${display || '(empty)'}`,
+    broken: (c) => void (layoutParam(c, 'indicator').display = display),
+    rule: 'display-clause-syntax',
+    file: 'layout',
+    entry: "inputs[1].parameters[1] 'indicator'",
+  })),
   {
-    // Configure holds sources and write_note; with Configure moved first, sources' clause reads tc_action before it is placed.
+    name: 'output clause does not parse',
+    broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = 'tc_action <> 1'),
+    rule: 'display-clause-syntax',
+    file: 'layout',
+    entry: "outputs[0] 'enrich.results.verdict'",
+  },
+  {
+    name: 'output clause references an unknown input',
+    broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "mode in ('x')"),
+    rule: 'display-clause-unknown-input',
+    file: 'layout',
+    entry: "outputs[0] 'enrich.results.verdict'",
+  },
+  {
+    name: 'input clause references a hidden param',
+    broken: (c) => void (layoutParam(c, 'sources').display = "internal_mode not in ('')"),
+    rule: 'display-clause-unknown-input',
+    file: 'layout',
+    entry: "inputs[0].parameters[0] 'sources'",
+    alsoRules: ['display-clause-param-type'],
+  },
+  {
+    name: 'input clause references a later input',
+    broken: (c) => void (layoutParam(c, 'tc_action').display = "write_note in ('true')"),
+    rule: 'display-clause-order',
+    file: 'layout',
+    entry: "inputs[1].parameters[0] 'tc_action'",
+  },
+  {
+    name: 'input clause references itself',
+    broken: (c) => void (layoutParam(c, 'tc_action').display = "tc_action not in ('')"),
+    rule: 'display-clause-order',
+    file: 'layout',
+    entry: "inputs[1].parameters[0] 'tc_action'",
+  },
+  {
+    // Configure holds sources and write_note; with Configure moved first, sources' clause reads tc_action before it is
+    // placed.
     name: 'section order follows sequence, not array order',
     broken: (c) => {
       section(c, 'Configure').sequence = 0
@@ -191,10 +435,34 @@ const ROWS: readonly Row[] = [
     file: 'layout',
     entry: "inputs[0].parameters[0] 'sources'",
   },
-  { name: 'clause value not a Choice value', broken: (c) => void (layoutParam(c, 'sources').display = "tc_action in ('Enrich', 'Delete')"), rule: 'display-clause-value', file: 'layout', entry: "inputs[0].parameters[0] 'sources'" },
-  { name: 'clause tests a MultiChoice', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "sources in ('asn')"), rule: 'display-clause-param-type', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
-  { name: 'clause tests a String', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "indicator in ('x')"), rule: 'display-clause-param-type', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
-  { name: 'clause value not a Boolean value', broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "write_note in ('yes')"), rule: 'display-clause-value', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
+  {
+    name: 'clause value not a Choice value',
+    broken: (c) => void (layoutParam(c, 'sources').display = "tc_action in ('Enrich', 'Delete')"),
+    rule: 'display-clause-value',
+    file: 'layout',
+    entry: "inputs[0].parameters[0] 'sources'",
+  },
+  {
+    name: 'clause tests a MultiChoice',
+    broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "sources in ('asn')"),
+    rule: 'display-clause-param-type',
+    file: 'layout',
+    entry: "outputs[0] 'enrich.results.verdict'",
+  },
+  {
+    name: 'clause tests a String',
+    broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "indicator in ('x')"),
+    rule: 'display-clause-param-type',
+    file: 'layout',
+    entry: "outputs[0] 'enrich.results.verdict'",
+  },
+  {
+    name: 'clause value not a Boolean value',
+    broken: (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "write_note in ('yes')"),
+    rule: 'display-clause-value',
+    file: 'layout',
+    entry: "outputs[0] 'enrich.results.verdict'",
+  },
 
   // per-source checks
   {
@@ -211,7 +479,13 @@ const ROWS: readonly Row[] = [
     file: 'config',
     entry: "params 'sources'",
   },
-  { name: 'sources validValues has an unknown id', broken: (c) => void param(c, 'sources').validValues?.push('whois'), rule: 'sources-param-values', file: 'config', entry: "params[2] 'sources'" },
+  {
+    name: 'sources validValues has an unknown id',
+    broken: (c) => void param(c, 'sources').validValues?.push('whois'),
+    rule: 'sources-param-values',
+    file: 'config',
+    entry: "params[2] 'sources'",
+  },
   {
     name: 'registry has a source the sources param lacks',
     broken: () => undefined,
@@ -223,7 +497,10 @@ const ROWS: readonly Row[] = [
   {
     name: 'source publishes an undeclared output',
     broken: () => undefined,
-    sources: [{ id: 'asn', outputs: keys('number', 'org', 'country') }, { id: 'geo', outputs: keys('country'), kind: 'vendor' }],
+    sources: [
+      { id: 'asn', outputs: keys('number', 'org', 'country') },
+      { id: 'geo', outputs: keys('country'), kind: 'vendor' },
+    ],
     rule: 'source-output-declared',
     file: 'config',
     entry: "playbook.outputVariables 'enrich.results.asn.country'",
@@ -231,7 +508,10 @@ const ROWS: readonly Row[] = [
   {
     name: 'declared per-source output the source does not publish',
     broken: () => undefined,
-    sources: [{ id: 'asn', outputs: keys('number') }, { id: 'geo', outputs: keys('country'), kind: 'vendor' }],
+    sources: [
+      { id: 'asn', outputs: keys('number') },
+      { id: 'geo', outputs: keys('country'), kind: 'vendor' },
+    ],
     rule: 'source-output-owned',
     file: 'config',
     entry: "playbook.outputVariables[4] 'enrich.results.asn.org'",
@@ -255,14 +535,62 @@ const ROWS: readonly Row[] = [
   },
 
   // structure
-  { name: 'params not an array', broken: (c) => void (loose(c.config).params = {}), rule: 'config-shape', file: 'config', entry: 'params' },
-  { name: 'outputVariables missing', broken: (c) => void delete loose(c.config.playbook).outputVariables, rule: 'config-shape', file: 'config', entry: 'playbook.outputVariables' },
-  { name: 'param without a name', broken: (c) => void delete loose(param(c, 'indicator')).name, rule: 'config-shape', file: 'config', entry: 'params[1]' },
-  { name: 'validValues not a list', broken: (c) => void (loose(param(c, 'sources')).validValues = 'asn|geo'), rule: 'config-shape', file: 'config', entry: "params[2] 'sources'" },
-  { name: 'layout outputs missing', broken: (c) => void delete loose(c.layout).outputs, rule: 'layout-shape', file: 'layout', entry: 'outputs' },
-  { name: 'layout input a bare string', broken: (c) => void ((section(c, 'Configure').parameters as unknown[])[0] = 'sources'), rule: 'layout-shape', file: 'layout', entry: 'inputs[0].parameters[0]' },
-  { name: 'section sequence a string', broken: (c) => void (loose(section(c, 'Action')).sequence = '1'), rule: 'layout-shape', file: 'layout', entry: 'inputs[1]' },
-  { name: 'display not a string', broken: (c) => void (loose(layoutOutput(c, 'enrich.results.verdict')).display = true), rule: 'layout-shape', file: 'layout', entry: "outputs[0] 'enrich.results.verdict'" },
+  {
+    name: 'params not an array',
+    broken: (c) => void (loose(c.config).params = {}),
+    rule: 'config-shape',
+    file: 'config',
+    entry: 'params',
+  },
+  {
+    name: 'outputVariables missing',
+    broken: (c) => void delete loose(c.config.playbook).outputVariables,
+    rule: 'config-shape',
+    file: 'config',
+    entry: 'playbook.outputVariables',
+  },
+  {
+    name: 'param without a name',
+    broken: (c) => void delete loose(param(c, 'indicator')).name,
+    rule: 'config-shape',
+    file: 'config',
+    entry: 'params[1]',
+  },
+  {
+    name: 'validValues not a list',
+    broken: (c) => void (loose(param(c, 'sources')).validValues = 'asn|geo'),
+    rule: 'config-shape',
+    file: 'config',
+    entry: "params[2] 'sources'",
+  },
+  {
+    name: 'layout outputs missing',
+    broken: (c) => void delete loose(c.layout).outputs,
+    rule: 'layout-shape',
+    file: 'layout',
+    entry: 'outputs',
+  },
+  {
+    name: 'layout input a bare string',
+    broken: (c) => void ((section(c, 'Configure').parameters as unknown[])[0] = 'sources'),
+    rule: 'layout-shape',
+    file: 'layout',
+    entry: 'inputs[0].parameters[0]',
+  },
+  {
+    name: 'section sequence a string',
+    broken: (c) => void (loose(section(c, 'Action')).sequence = '1'),
+    rule: 'layout-shape',
+    file: 'layout',
+    entry: 'inputs[1]',
+  },
+  {
+    name: 'display not a string',
+    broken: (c) => void (loose(layoutOutput(c, 'enrich.results.verdict')).display = true),
+    rule: 'layout-shape',
+    file: 'layout',
+    entry: "outputs[0] 'enrich.results.verdict'",
+  },
 ]
 
 /** `null` runs without the registry (undefined would pick the default). */
@@ -282,7 +610,11 @@ t.test('each broken contract is reported with its rule, file and entry', async (
       const problems = validate(contract, row.sources ?? FIXTURE_SOURCES)
       const match = problems.find((p) => p.rule === row.rule && p.file === FILES[row.file] && p.entry === row.entry)
       t.ok(match, `expected ${row.rule} at ${FILES[row.file]}: ${row.entry}`, { found: problems })
-      t.same(new Set(problems.map((p) => p.rule)), new Set([row.rule, ...(row.alsoRules ?? [])]), 'no unrelated rule fires')
+      t.same(
+        new Set(problems.map((p) => p.rule)),
+        new Set([row.rule, ...(row.alsoRules ?? [])]),
+        'no unrelated rule fires',
+      )
       t.equal(problems.filter((p) => p.rule === row.rule).length, 1, 'reported once')
       for (const p of problems) t.ok(p.message.length > 0, 'every problem has a message')
     })
@@ -292,7 +624,9 @@ t.test('each broken contract is reported with its rule, file and entry', async (
 t.test('every validation rule has a row (load rules are covered in load.test.ts)', async (t) => {
   const covered = new Set(ROWS.map((r) => r.rule))
   const loadRules = new Set(['file-missing', 'file-unreadable', 'json-syntax'])
-  const uncovered = Object.keys(CONTRACT_RULES).filter((rule) => !covered.has(rule as ContractRule) && !loadRules.has(rule))
+  const uncovered = Object.keys(CONTRACT_RULES).filter(
+    (rule) => !covered.has(rule as ContractRule) && !loadRules.has(rule),
+  )
   t.same(uncovered, [])
   for (const rule of Object.keys(CONTRACT_RULES)) t.match(rule, /^[a-z]+(-[a-z]+)*$/, `${rule} is kebab-case`)
 })
@@ -304,7 +638,12 @@ t.test('returns every problem, not just the first', async (t) => {
   section(c, 'Action').title = 'Go'
   layoutOutput(c, 'enrich.results.verdict').display = 'tc_action ='
   const rules = validate(c).map((p) => p.rule)
-  t.same(rules.sort(), ['config-program-version', 'display-clause-syntax', 'layout-section-title', 'param-choice-default'])
+  t.same(rules.sort(), [
+    'config-program-version',
+    'display-clause-syntax',
+    'layout-section-title',
+    'param-choice-default',
+  ])
 })
 
 t.test('the per-source checks run only when the registry is given', async (t) => {
@@ -312,14 +651,25 @@ t.test('the per-source checks run only when the registry is given', async (t) =>
   addOutput(c, 'enrich.results.asn.country')
   param(c, 'sources').validValues = ['asn', 'geo', 'whois']
   t.same(validate(c, null), [])
-  t.same(validate(c).map((p) => p.rule).sort(), ['source-output-owned', 'sources-param-values'])
+  t.same(
+    validate(c)
+      .map((p) => p.rule)
+      .sort(),
+    ['source-output-owned', 'sources-param-values'],
+  )
 })
 
 t.test('accepted variations', async (t) => {
   const cases: Record<string, (c: FixtureContract) => void> = {
     'a Choice default that is a ${...} special': (c) => void (param(c, 'tc_action').default = '${TEXT}'),
     'a Choice over ${OWNERS} with any default, tested for any value': (c) => {
-      c.config.params.push({ name: 'owner', label: 'Owner', type: 'Choice', validValues: ['${OWNERS}'], default: 'Acme' })
+      c.config.params.push({
+        name: 'owner',
+        label: 'Owner',
+        type: 'Choice',
+        validValues: ['${OWNERS}'],
+        default: 'Acme',
+      })
       section(c, 'Action').parameters.push({ name: 'owner' })
       layoutOutput(c, 'enrich.results.verdict').display = "owner in ('Acme Corp')"
     },
@@ -328,10 +678,13 @@ t.test('accepted variations', async (t) => {
     'a Boolean default false': (c) => void (param(c, 'write_note').default = false),
     'a semver with pre-release and build': (c) => void (c.config.programVersion = '2.0.0-rc.1+build.5'),
     'an upper-case uuid': (c) => void (c.config.appId = c.config.appId.toUpperCase()),
-    "'' in a Choice clause (the always idiom)": (c) => void (layoutParam(c, 'indicator').display = "tc_action not in ('')"),
-    'a clause on an output reading the last input': (c) => void (layoutOutput(c, 'enrich.results.verdict').display = "write_note in ('false')"),
+    "'' in a Choice clause (the always idiom)": (c) =>
+      void (layoutParam(c, 'indicator').display = "tc_action not in ('')"),
+    'a clause on an output reading the last input': (c) =>
+      void (layoutOutput(c, 'enrich.results.verdict').display = "write_note in ('false')"),
     'params without sequence numbers': (c) => c.config.params.forEach((p) => delete p.sequence),
-    'a section with no parameters': (c) => void c.layout.inputs.push({ sequence: 9, title: 'Advanced', parameters: [] }),
+    'a section with no parameters': (c) =>
+      void c.layout.inputs.push({ sequence: 9, title: 'Advanced', parameters: [] }),
     'a hidden param with a default, out of the layout': (c) => void (param(c, 'internal_mode').default = 'x'),
   }
   for (const [name, change] of Object.entries(cases)) {

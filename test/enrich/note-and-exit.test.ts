@@ -25,7 +25,11 @@ t.test('the note names the indicator, verdict, each source, the time and the app
   const note = r.note
   t.match(note, /`8\.8\.8\.8` \(Address\)/)
   t.match(note, /\*\*Verdict: benign\*\* · score 0\/100 · threat rating 0\/5 · confidence 80\/100/)
-  t.match(note, /\| watchlist \| ok \| \*\*benign\*\* \(0\): listed as benign: Google \\\| DNS \|/, 'pipes in summaries are escaped')
+  t.match(
+    note,
+    /\| watchlist \| ok \| \*\*benign\*\* \(0\): listed as benign: Google \\\| DNS \|/,
+    'pipes in summaries are escaped',
+  )
   t.match(note, /\| asn \| ok \| AS15169 Google LLC \(US\) _\(cached 42 s ago\)_ \|/)
   t.match(note, /\| virustotal \| failed \| timeout - no answer within 100 ms \|/)
   t.match(note, /\| urlhaus \| skipped \| does not support Address/)

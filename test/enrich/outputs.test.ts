@@ -11,7 +11,10 @@ import { finding, ok, skipped } from '../helpers/findings.js'
 
 const config = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as AppConfig
 const index = indexOutputs(config)
-const sourceOutputs = new Map([['asn', ['number', 'org', 'country', 'network']], ['watchlist', ['match', 'entry', 'comment']]])
+const sourceOutputs = new Map([
+  ['asn', ['number', 'org', 'country', 'network']],
+  ['watchlist', ['match', 'entry', 'comment']],
+])
 const declared = new Set(config.playbook.outputVariables.map((o) => `${o.name}!${o.type}`))
 
 const result = (indicator: Indicator, outcomes: IndicatorResult['outcomes']): IndicatorResult => {
@@ -22,12 +25,30 @@ const result = (indicator: Indicator, outcomes: IndicatorResult['outcomes']): In
 }
 
 const ip = result({ input: '8.8.8.8', value: '8.8.8.8', type: 'Address' }, [
-  ok('asn', finding('unknown', { facts: { number: '15169', org: 'Google LLC', country: 'US', network: '8.8.8.0-8.8.8.255' } })),
-  ok('watchlist', finding('benign', { score: 0, confidence: 80, tags: ['dns'], facts: { match: true, entry: '8.8.8.8', comment: 'Google DNS' } })),
+  ok(
+    'asn',
+    finding('unknown', { facts: { number: '15169', org: 'Google LLC', country: 'US', network: '8.8.8.0-8.8.8.255' } }),
+  ),
+  ok(
+    'watchlist',
+    finding('benign', {
+      score: 0,
+      confidence: 80,
+      tags: ['dns'],
+      facts: { match: true, entry: '8.8.8.8', comment: 'Google DNS' },
+    }),
+  ),
 ])
 const host = result({ input: 'evil.example', value: 'evil.example', type: 'Host' }, [
   skipped('asn'),
-  ok('watchlist', finding('malicious', { score: 90, tags: ['phishing', 'c2'], facts: { match: true, entry: 'evil.example', comment: null } })),
+  ok(
+    'watchlist',
+    finding('malicious', {
+      score: 90,
+      tags: ['phishing', 'c2'],
+      facts: { match: true, entry: 'evil.example', comment: null },
+    }),
+  ),
 ])
 
 const typeOf = (v: unknown): string => (typeof v === 'string' ? 'String' : 'StringArray')
@@ -46,7 +67,8 @@ t.test('one indicator: scalar outputs are Strings, lists StringArrays, all decla
   const results = JSON.parse(String(out['enrich.results.json']))
   t.equal(results.indicator.input, '8.8.8.8')
   t.equal(results.sources[0].finding.facts.org, 'Google LLC')
-  for (const [name, value] of Object.entries(out)) t.ok(declared.has(`${name}!${typeOf(value)}`), `${name} is declared as ${typeOf(value)}`)
+  for (const [name, value] of Object.entries(out))
+    t.ok(declared.has(`${name}!${typeOf(value)}`), `${name} is declared as ${typeOf(value)}`)
 })
 
 t.test('a value that does not exist is left out, not sent as null', async (t) => {
@@ -63,5 +85,6 @@ t.test('an array of indicators: every output is an array aligned with the input 
   t.same(out['enrich.results.asn.number'], ['15169', null], 'missing values are null, keeping alignment')
   t.same(out['enrich.results.tags'], ['dns', 'phishing|c2'], 'lists are joined by the listDelimiter per indicator')
   t.same(out['enrich.results.sources.ok'], ['asn|watchlist', 'watchlist'])
-  for (const [name, value] of Object.entries(out)) t.ok(names.has(name) && Array.isArray(value) && value.length === 2, `${name} is declared and aligned`)
+  for (const [name, value] of Object.entries(out))
+    t.ok(names.has(name) && Array.isArray(value) && value.length === 2, `${name} is declared and aligned`)
 })

@@ -19,7 +19,15 @@ import { Writable } from 'node:stream'
 
 const log = pino({ level: 'silent' })
 const ip: Indicator = { input: '198.51.100.7', value: '198.51.100.7', type: 'Address' }
-const finding = (summary: string): Finding => ({ verdict: 'unknown', score: null, confidence: null, tags: [], summary, facts: {}, raw: null })
+const finding = (summary: string): Finding => ({
+  verdict: 'unknown',
+  score: null,
+  confidence: null,
+  tags: [],
+  summary,
+  facts: {},
+  raw: null,
+})
 
 /** A deadline that counts how often its signal is read. */
 const countingDeadline = (t: Test, ms = 60_000): { deadline: Deadline; reads: () => number } => {
@@ -86,7 +94,9 @@ const slow = defineVendorSource({
   lookup: (_client, indicator, ctx) =>
     new Promise<Finding>((resolve, reject) => {
       held.push({ signal: ctx.signal, release: () => resolve(finding(`slow ${indicator.value}`)) })
-      ctx.signal.addEventListener('abort', () => reject(new SourceError('cancelled', 'the shared call was stopped')), { once: true })
+      ctx.signal.addEventListener('abort', () => reject(new SourceError('cancelled', 'the shared call was stopped')), {
+        once: true,
+      })
     }),
 })
 
@@ -99,7 +109,12 @@ const start = async (t: Test): Promise<SourceRuntime> => {
   return runtime
 }
 
-const options = (deadline: Deadline, params: Record<string, unknown> = {}): LookupOptions => ({ deadline, forceRefresh: false, params, log })
+const options = (deadline: Deadline, params: Record<string, unknown> = {}): LookupOptions => ({
+  deadline,
+  forceRefresh: false,
+  params,
+  log,
+})
 
 t.test('an embedded source answers at once: an outcome, not a promise, and the deadline is never made', async (t) => {
   const runtime = await start(t)
@@ -108,7 +123,11 @@ t.test('an embedded source answers at once: an outcome, not a promise, and the d
   t.notOk(outcome instanceof Promise, 'no promise')
   t.match(outcome, { source: 'local', status: 'ok', finding: { summary: 'local 198.51.100.7' } })
   const failed = runtime.lookup('local', { ...ip, value: '198.51.100.66' }, options(deadline))
-  t.match(failed, { status: 'failed', kind: 'internal', reason: 'internal - cannot read it' }, 'a thrown SourceError is an outcome too')
+  t.match(
+    failed,
+    { status: 'failed', kind: 'internal', reason: 'internal - cannot read it' },
+    'a thrown SourceError is an outcome too',
+  )
   t.equal(reads(), 0, 'nothing read the deadline signal')
 })
 
@@ -136,7 +155,11 @@ t.test('a shared call outlives a caller who leaves: the other run still gets the
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(held.length, 1, 'one vendor call for both runs')
   a.abort(new SourceError('cancelled', 'the caller went away before the run answered'))
-  t.match(await runA, { status: 'failed', kind: 'cancelled', reason: /caller went away/ }, 'the run whose caller left says so')
+  t.match(
+    await runA,
+    { status: 'failed', kind: 'cancelled', reason: /caller went away/ },
+    'the run whose caller left says so',
+  )
   t.equal(held[0]?.signal.aborted, false, 'the shared call goes on for the run still waiting')
   held[0]?.release()
   t.match(await runB, { status: 'ok', finding: { summary: 'slow 198.51.100.7' } }, 'the other run gets the answer')
@@ -169,30 +192,72 @@ t.test('a deadline made after the caller went away is born aborted, with that re
   t.teardown(() => deadline.clear())
   t.ok(deadline.signal.aborted)
   t.match(deadline.signal.reason, { kind: 'cancelled' })
-  const late = new Deadline(10, () => new SourceError('timeout', 'deadline passed'), () => 0)
-  const past = new Deadline(10, () => new SourceError('timeout', 'deadline passed'), (() => {
-    let calls = 0
-    return () => (calls++ === 0 ? 0 : 50)
-  })())
+  const late = new Deadline(
+    10,
+    () => new SourceError('timeout', 'deadline passed'),
+    () => 0,
+  )
+  const past = new Deadline(
+    10,
+    () => new SourceError('timeout', 'deadline passed'),
+    (() => {
+      let calls = 0
+      return () => (calls++ === 0 ? 0 : 50)
+    })(),
+  )
   t.notOk(late.signal.aborted, 'not yet passed: a live signal')
   late.clear()
   t.match(past.signal.reason, { kind: 'timeout' }, 'already passed when first read: aborted at once')
 })
 
-t.test("an embedded source's own bug: the reply says what failed with which indicator, and the log keeps the error", async (t) => {
-  const lines: Record<string, unknown>[] = []
-  const captured = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done() } }))
-  const broken: SourceDefinition = {
-    ...embedded,
-    id: 'broken',
-    start: async () => answeringInstance(() => ({ state: 'ready', detail: '' }), () => { throw new TypeError('no table loaded') }, 'look up'),
-  }
-  const config = loadServiceConfig({}, [broken])
-  const metrics = new Metrics()
-  const runtime = await SourceRuntime.start([broken], config, { log, http: createHttpClientFactory({ config, log, metrics, userAgent: 'tc-enrich-test/1.0' }) }, metrics)
-  t.teardown(() => runtime.close())
-  const { deadline } = countingDeadline(t)
-  const outcome = runtime.lookup('broken', ip, { deadline, forceRefresh: false, params: {}, log: captured })
-  t.match(outcome, { status: 'failed', kind: 'internal', reason: "internal - cannot look up Address '198.51.100.7': no table loaded" })
-  t.match(lines, [{ level: 50, source: 'broken', msg: 'source lookup failed unexpectedly', err: { type: 'TypeError', message: 'no table loaded', stack: /TypeError: no table loaded/ } }])
-})
+t.test(
+  "an embedded source's own bug: the reply says what failed with which indicator, and the log keeps the error",
+  async (t) => {
+    const lines: Record<string, unknown>[] = []
+    const captured = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk: Buffer, _enc, done) => {
+          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>)
+          done()
+        },
+      }),
+    )
+    const broken: SourceDefinition = {
+      ...embedded,
+      id: 'broken',
+      start: async () =>
+        answeringInstance(
+          () => ({ state: 'ready', detail: '' }),
+          () => {
+            throw new TypeError('no table loaded')
+          },
+          'look up',
+        ),
+    }
+    const config = loadServiceConfig({}, [broken])
+    const metrics = new Metrics()
+    const runtime = await SourceRuntime.start(
+      [broken],
+      config,
+      { log, http: createHttpClientFactory({ config, log, metrics, userAgent: 'tc-enrich-test/1.0' }) },
+      metrics,
+    )
+    t.teardown(() => runtime.close())
+    const { deadline } = countingDeadline(t)
+    const outcome = runtime.lookup('broken', ip, { deadline, forceRefresh: false, params: {}, log: captured })
+    t.match(outcome, {
+      status: 'failed',
+      kind: 'internal',
+      reason: "internal - cannot look up Address '198.51.100.7': no table loaded",
+    })
+    t.match(lines, [
+      {
+        level: 50,
+        source: 'broken',
+        msg: 'source lookup failed unexpectedly',
+        err: { type: 'TypeError', message: 'no table loaded', stack: /TypeError: no table loaded/ },
+      },
+    ])
+  },
+)

@@ -30,7 +30,10 @@ t.test('the worst opinion wins', async (t) => {
 })
 
 t.test('agreement raises confidence, capped at 100', async (t) => {
-  const two = assess([ok('a', finding('malicious', { score: 80, confidence: 70 })), ok('b', finding('malicious', { score: 60, confidence: 50 }))])
+  const two = assess([
+    ok('a', finding('malicious', { score: 80, confidence: 70 })),
+    ok('b', finding('malicious', { score: 60, confidence: 50 })),
+  ])
   t.equal(two.confidence, 80)
   t.equal(two.score, 80)
   const many = assess(['a', 'b', 'c', 'd', 'e'].map((s) => ok(s, finding('malicious', { confidence: 95 }))))
@@ -57,14 +60,25 @@ t.test('confidence never drops below the floor', async (t) => {
 
 t.test('threat rating mapping', async (t) => {
   const rows: [Parameters<typeof threatRatingOf>[0], number, number][] = [
-    ['malicious', 100, 5], ['malicious', 90, 5], ['malicious', 89, 4], ['malicious', 75, 4], ['malicious', 74, 3], ['malicious', 0, 3],
-    ['suspicious', 50, 2], ['suspicious', 49, 1], ['suspicious', 0, 1],
-    ['benign', 0, 0], ['unknown', 0, 0],
+    ['malicious', 100, 5],
+    ['malicious', 90, 5],
+    ['malicious', 89, 4],
+    ['malicious', 75, 4],
+    ['malicious', 74, 3],
+    ['malicious', 0, 3],
+    ['suspicious', 50, 2],
+    ['suspicious', 49, 1],
+    ['suspicious', 0, 1],
+    ['benign', 0, 0],
+    ['unknown', 0, 0],
   ]
   for (const [v, s, r] of rows) t.equal(threatRatingOf(v, s), r, `${v} ${s} -> ${r}`)
 })
 
 t.test('tags are merged without case duplicates, first spelling kept', async (t) => {
-  const a = assess([ok('a', finding('unknown', { tags: ['Botnet', 'tor'] })), ok('b', finding('malicious', { tags: ['botnet', 'C2'] }))])
+  const a = assess([
+    ok('a', finding('unknown', { tags: ['Botnet', 'tor'] })),
+    ok('b', finding('malicious', { tags: ['botnet', 'C2'] })),
+  ])
   t.same(a.tags, ['Botnet', 'tor', 'C2'])
 })

@@ -11,10 +11,23 @@ import { startApp } from '../helpers/app.js'
 
 type App = Awaited<ReturnType<typeof startApp>>['app']
 
-const PARAMS = ['indicator', 'indicator_type', 'sources', 'write_note', 'force_refresh', 'create_indicator', 'owner', 'virustotal_api_key']
+const PARAMS = [
+  'indicator',
+  'indicator_type',
+  'sources',
+  'write_note',
+  'force_refresh',
+  'create_indicator',
+  'owner',
+  'virustotal_api_key',
+]
 
 /** Checks one reply against the contract; returns a problem description, or undefined when it holds. */
-const problemWith = (res: { statusCode: number; body: string; headers: Record<string, unknown> }): string | undefined => {
+const problemWith = (res: {
+  statusCode: number
+  body: string
+  headers: Record<string, unknown>
+}): string | undefined => {
   if (res.statusCode >= 500) return `status ${res.statusCode}: ${res.body.slice(0, 300)}`
   let body: unknown
   try {
@@ -27,13 +40,15 @@ const problemWith = (res: { statusCode: number; body: string; headers: Record<st
     return ok ? undefined : `200 without outputs: ${res.body.slice(0, 200)}`
   }
   const error = (body as { error?: Record<string, unknown> }).error
-  if (typeof error !== 'object' || error === null) return `status ${res.statusCode} without an error object: ${res.body.slice(0, 200)}`
+  if (typeof error !== 'object' || error === null)
+    return `status ${res.statusCode} without an error object: ${res.body.slice(0, 200)}`
   const { code, message, field } = error
   if (typeof code !== 'string' || !(code in ERRORS)) return `unknown error code ${String(code)}`
   if (typeof message !== 'string' || message === '') return 'error without a message'
   if (typeof field !== 'string') return 'error without a field'
   if (httpStatusOf(code as ErrorCode) !== res.statusCode) return `code ${code} sent with status ${res.statusCode}`
-  if (!String(res.headers['content-type']).startsWith('application/json')) return `content type ${String(res.headers['content-type'])}`
+  if (!String(res.headers['content-type']).startsWith('application/json'))
+    return `content type ${String(res.headers['content-type'])}`
   return undefined
 }
 
@@ -42,7 +57,10 @@ const send = async (app: App, opts: InjectOptions): Promise<string | undefined> 
   return problemWith(res)
 }
 
-const json = (payload: unknown): InjectOptions => ({ payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } })
+const json = (payload: unknown): InjectOptions => ({
+  payload: JSON.stringify(payload),
+  headers: { 'content-type': 'application/json' },
+})
 
 const nested = (depth: number, leaf: unknown, wrap: (inner: unknown) => unknown): unknown => {
   let v = leaf
@@ -57,10 +75,21 @@ const deepObjectText = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}
 t.test('property: random text bodies', async (t) => {
   const { app } = await startApp(t, { RUN_RATE_LIMIT: 'off' })
   await fc.assert(
-    fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream', 'application/json; charset=latin1', ''), async (text, type) => {
-      const problem = await send(app, { payload: text, headers: type === '' ? {} : { 'content-type': type } })
-      if (problem) throw new Error(problem)
-    }),
+    fc.asyncProperty(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.constantFrom(
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/octet-stream',
+        'application/json; charset=latin1',
+        '',
+      ),
+      async (text, type) => {
+        const problem = await send(app, { payload: text, headers: type === '' ? {} : { 'content-type': type } })
+        if (problem) throw new Error(problem)
+      },
+    ),
     { numRuns: 300 },
   )
   t.pass('no random text broke /run')
@@ -87,10 +116,23 @@ t.test('property: the real params with random values of any type', async (t) => 
     fc.domain(),
     fc.webUrl(),
     fc.emailAddress(),
-    fc.constantFrom('8.8.8.8', 'hxxp://bad[.]example/x', 'AS15169', '10.0.0.0/8', 'd41d8cd98f00b204e9800998ecf8427e', '', ' ', '\u0000', '1.2.3', '::ffff:1.2.3.4'),
+    fc.constantFrom(
+      '8.8.8.8',
+      'hxxp://bad[.]example/x',
+      'AS15169',
+      '10.0.0.0/8',
+      'd41d8cd98f00b204e9800998ecf8427e',
+      '',
+      ' ',
+      '\u0000',
+      '1.2.3',
+      '::ffff:1.2.3.4',
+    ),
   )
   const anyValue = fc.oneof(indicatorLike, fc.jsonValue({ maxDepth: 4 }), fc.array(indicatorLike, { maxLength: 20 }))
-  const body = fc.dictionary(fc.oneof(fc.constantFrom(...PARAMS), fc.string({ maxLength: 12 })), anyValue, { maxKeys: 6 })
+  const body = fc.dictionary(fc.oneof(fc.constantFrom(...PARAMS), fc.string({ maxLength: 12 })), anyValue, {
+    maxKeys: 6,
+  })
   const withIndicator = fc.tuple(body, anyValue).map(([b, indicator]) => ({ ...b, indicator }))
   await fc.assert(
     fc.asyncProperty(fc.oneof(body, withIndicator), async (doc) => {
@@ -129,35 +171,73 @@ t.test('deep nesting, everywhere a value can go', async (t) => {
 })
 
 t.test('the limits: each answered with a clear 4xx naming the field', async (t) => {
-  const { app } = await startApp(t, { RUN_RATE_LIMIT: 'off', MAX_INDICATORS: '100', MAX_INDICATOR_LENGTH: '64', BODY_LIMIT: '65536' })
-  const tooMany = await app.inject({ method: 'POST', url: '/run', payload: { indicator: Array.from({ length: 101 }, (_, i) => `10.0.0.${i % 250}`) } })
+  const { app } = await startApp(t, {
+    RUN_RATE_LIMIT: 'off',
+    MAX_INDICATORS: '100',
+    MAX_INDICATOR_LENGTH: '64',
+    BODY_LIMIT: '65536',
+  })
+  const tooMany = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: Array.from({ length: 101 }, (_, i) => `10.0.0.${i % 250}`) },
+  })
   t.equal(tooMany.statusCode, 400)
   t.match(tooMany.json(), { error: { code: 'INVALID_PARAM', field: 'indicator', message: /101 items; at most 100/ } })
 
-  const atLimit = await app.inject({ method: 'POST', url: '/run', payload: { indicator: Array.from({ length: 100 }, (_, i) => `10.0.${i}.1`) } })
+  const atLimit = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: Array.from({ length: 100 }, (_, i) => `10.0.${i}.1`) },
+  })
   t.equal(atLimit.statusCode, 200, 'exactly MAX_INDICATORS is fine')
 
   const tooLong = await app.inject({ method: 'POST', url: '/run', payload: { indicator: `${'a'.repeat(70)}.example` } })
   t.equal(tooLong.statusCode, 400)
   t.match(tooLong.json(), { error: { code: 'INVALID_PARAM', field: 'indicator', message: /at most 64/ } })
 
-  const longItem = await app.inject({ method: 'POST', url: '/run', payload: { indicator: ['8.8.8.8', 'b'.repeat(65)] } })
+  const longItem = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: ['8.8.8.8', 'b'.repeat(65)] },
+  })
   t.match(longItem.json(), { error: { code: 'INVALID_PARAM', field: 'indicator[1]' } })
 
-  const huge = await app.inject({ method: 'POST', url: '/run', ...json({ indicator: Array.from({ length: 20_000 }, () => '203.0.113.1') }) })
+  const huge = await app.inject({
+    method: 'POST',
+    url: '/run',
+    ...json({ indicator: Array.from({ length: 20_000 }, () => '203.0.113.1') }),
+  })
   t.equal(huge.statusCode, 413)
   t.match(huge.json(), { error: { code: 'PAYLOAD_TOO_LARGE', field: '', message: /65536 bytes/ } })
 
-  t.equal(await send(app, json({ indicator: Array.from({ length: 5_000 }, () => []) })), undefined, 'many nested empties')
+  t.equal(
+    await send(app, json({ indicator: Array.from({ length: 5_000 }, () => []) })),
+    undefined,
+    'many nested empties',
+  )
 })
 
 t.test('defaults: the documented limits hold', async (t) => {
   const { app } = await startApp(t, { RUN_RATE_LIMIT: 'off' })
-  const big = await app.inject({ method: 'POST', url: '/run', ...json({ indicator: Array.from({ length: 10_001 }, (_, i) => `10.${i >> 8}.${i & 255}.1`) }) })
+  const big = await app.inject({
+    method: 'POST',
+    url: '/run',
+    ...json({ indicator: Array.from({ length: 10_001 }, (_, i) => `10.${i >> 8}.${i & 255}.1`) }),
+  })
   t.equal(big.statusCode, 400, '10,001 indicators in a 1 MB body: over MAX_INDICATORS')
   t.match(big.json(), { error: { code: 'INVALID_PARAM', message: /at most 10000/ } })
-  const long = await app.inject({ method: 'POST', url: '/run', payload: { indicator: `http://example.com/${'p'.repeat(8200)}` } })
+  const long = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: `http://example.com/${'p'.repeat(8200)}` },
+  })
   t.match(long.json(), { error: { code: 'INVALID_PARAM', message: /at most 8192/ } })
-  const overBody = await app.inject({ method: 'POST', url: '/run', payload: JSON.stringify({ indicator: 'x'.repeat(1_100_000) }), headers: { 'content-type': 'application/json' } })
+  const overBody = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: JSON.stringify({ indicator: 'x'.repeat(1_100_000) }),
+    headers: { 'content-type': 'application/json' },
+  })
   t.equal(overBody.statusCode, 413)
 })

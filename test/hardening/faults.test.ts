@@ -1,6 +1,7 @@
 /**
  * A vendor that misbehaves (hangs, resets, drips, 5xx storm, garbage, oversized) never breaks /run: the reply
- * comes by the run's deadline, with the source in enrich.results.sources.failed and the embedded sources' answers intact.
+ * comes by the run's deadline, with the source in enrich.results.sources.failed and the embedded sources' answers
+ * intact.
  * The deadline also cancels the outstanding call: the vendor sees its connection closed.
  */
 import t from 'tap'
@@ -9,7 +10,6 @@ import type { AddressInfo, Socket } from 'node:net'
 import { startApp } from '../helpers/app.js'
 import { startFakeVendor, type FakeReply } from '../helpers/fake-vendor.js'
 import { runReply } from '../helpers/run-reply.js'
-
 
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown): void => {
@@ -35,11 +35,31 @@ const faultEnv = (baseUrl: string): Record<string, string> => ({
 const faults: { name: string; reply: FakeReply; kind: RegExp }[] = [
   { name: 'hangs', reply: { hang: true }, kind: /^internetdb: timeout - / },
   { name: 'resets the connection', reply: { reset: true }, kind: /^internetdb: network - / },
-  { name: 'drips the body a byte at a time', reply: { drip: { intervalMs: 50 }, json: { ports: [1, 2, 3], vulns: [], hostnames: [], tags: [], cpes: [] } }, kind: /^internetdb: timeout - / },
-  { name: 'answers a 5xx storm', reply: { status: 503, json: { detail: 'overloaded' } }, kind: /^internetdb: (http error|timeout) - / },
-  { name: 'answers garbage', reply: { status: 200, body: '{"ports": [1, 2,,, <html>', headers: { 'content-type': 'application/json' } }, kind: /^internetdb: bad answer - / },
-  { name: 'answers HTML instead of JSON', reply: { status: 200, body: '<html><body>Gateway says hi</body></html>', headers: { 'content-type': 'text/html' } }, kind: /^internetdb: bad answer - / },
-  { name: 'sends an oversized body', reply: { status: 200, bodyBytes: 3 * 1024 * 1024, headers: { 'content-type': 'application/json' } }, kind: /^internetdb: too large - / },
+  {
+    name: 'drips the body a byte at a time',
+    reply: { drip: { intervalMs: 50 }, json: { ports: [1, 2, 3], vulns: [], hostnames: [], tags: [], cpes: [] } },
+    kind: /^internetdb: timeout - /,
+  },
+  {
+    name: 'answers a 5xx storm',
+    reply: { status: 503, json: { detail: 'overloaded' } },
+    kind: /^internetdb: (http error|timeout) - /,
+  },
+  {
+    name: 'answers garbage',
+    reply: { status: 200, body: '{"ports": [1, 2,,, <html>', headers: { 'content-type': 'application/json' } },
+    kind: /^internetdb: bad answer - /,
+  },
+  {
+    name: 'answers HTML instead of JSON',
+    reply: { status: 200, body: '<html><body>Gateway says hi</body></html>', headers: { 'content-type': 'text/html' } },
+    kind: /^internetdb: bad answer - /,
+  },
+  {
+    name: 'sends an oversized body',
+    reply: { status: 200, bodyBytes: 3 * 1024 * 1024, headers: { 'content-type': 'application/json' } },
+    kind: /^internetdb: too large - /,
+  },
 ]
 
 for (const fault of faults) {
@@ -87,15 +107,25 @@ t.test('the deadline cancels the outstanding call: the vendor sees its connectio
   const { port } = server.address() as AddressInfo
   const { app } = await startApp(t, faultEnv(`http://127.0.0.1:${port}`))
 
-  const res = await app.inject({ method: 'POST', url: '/run', payload: { indicator: IP, sources: 'internetdb', force_refresh: true } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/run',
+    payload: { indicator: IP, sources: 'internetdb', force_refresh: true },
+  })
   const repliedAt = Date.now()
   t.equal(res.statusCode, 502, 'the only source failed: the run failed (fail_on_error)')
-  t.match((runReply(res).outputs['enrich.results.sources.failed'] as string[])[0], /^internetdb: timeout - the run's deadline of 700 ms passed/)
+  t.match(
+    (runReply(res).outputs['enrich.results.sources.failed'] as string[])[0],
+    /^internetdb: timeout - the run's deadline of 700 ms passed/,
+  )
   t.equal(arrivedAt.length, 1, 'the call reached the vendor')
   const until = Date.now() + 3000
   while (closedAt.length < 1 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
   t.equal(closedAt.length, 1, 'the vendor saw the connection closed')
-  t.ok((closedAt[0] ?? Infinity) - repliedAt < 1000, 'closed when the deadline passed, not when a vendor timeout would have')
+  t.ok(
+    (closedAt[0] ?? Infinity) - repliedAt < 1000,
+    'closed when the deadline passed, not when a vendor timeout would have',
+  )
   t.equal(sockets.size, 0, 'no connection left open to the vendor')
 })
 
@@ -105,7 +135,13 @@ t.test('a caller that goes away cancels its source calls too', async (t) => {
   const { app } = await startApp(t, { ...faultEnv(vendor.url), RUN_TIMEOUT_MS: '20000' })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
-  const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/run', headers: { 'content-type': 'application/json' } })
+  const req = http.request({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/run',
+    headers: { 'content-type': 'application/json' },
+  })
   req.on('error', () => undefined)
   req.end(JSON.stringify({ indicator: IP, sources: 'internetdb', force_refresh: true }))
   const until = Date.now() + 5000

@@ -17,7 +17,8 @@ const runPayload = { indicator: '8.8.8.8' }
 t.test('RUN_RATE_LIMIT: the call over the limit gets 429 in the app error shape, with Retry-After', async (t) => {
   const { app } = await startApp(t, { RUN_RATE_LIMIT: '3/1m' })
   const statuses: number[] = []
-  for (let i = 0; i < 3; i++) statuses.push((await app.inject({ method: 'POST', url: '/run', payload: runPayload })).statusCode)
+  for (let i = 0; i < 3; i++)
+    statuses.push((await app.inject({ method: 'POST', url: '/run', payload: runPayload })).statusCode)
   t.same(statuses, [200, 200, 200])
   const over = await app.inject({ method: 'POST', url: '/run', payload: runPayload })
   t.equal(over.statusCode, 429)
@@ -31,7 +32,8 @@ t.test('RUN_RATE_LIMIT: the call over the limit gets 429 in the app error shape,
 
   const other = await app.inject({ method: 'POST', url: '/run', payload: runPayload, remoteAddress: '10.9.8.7' })
   t.equal(other.statusCode, 200, 'the limit is per client address')
-  for (let i = 0; i < 6; i++) t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'health is not limited')
+  for (let i = 0; i < 6; i++)
+    t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'health is not limited')
 })
 
 t.test('the limit also counts callers without a valid token (no free guessing)', async (t) => {
@@ -53,7 +55,11 @@ t.test('RUN_RATE_LIMIT=off turns it off; a malformed value stops start-up naming
   }
   t.throws(() => loadServiceConfig({ RUN_RATE_LIMIT: 'lots' }, SOURCE_DEFINITIONS), ConfigError)
   t.throws(() => loadServiceConfig({ RUN_RATE_LIMIT: '0/1s' }, SOURCE_DEFINITIONS), /RUN_RATE_LIMIT/)
-  t.same(loadServiceConfig({}, SOURCE_DEFINITIONS).runRateLimit, { requests: 120, perMs: 60_000 }, 'default 120 a minute')
+  t.same(
+    loadServiceConfig({}, SOURCE_DEFINITIONS).runRateLimit,
+    { requests: 120, perMs: 60_000 },
+    'default 120 a minute',
+  )
 })
 
 t.test('security headers on API replies and errors', async (t) => {
@@ -80,7 +86,8 @@ t.test('/docs still works under the content security policy', async (t) => {
   const page = await app.inject({ method: 'GET', url: '/docs/' })
   t.equal(page.statusCode, 200)
   const csp = String(page.headers['content-security-policy'])
-  const directive = (name: string): string[] => (new RegExp(`(?:^|;)\\s*${name} ([^;]*)`).exec(csp)?.[1] ?? '').trim().split(/\s+/)
+  const directive = (name: string): string[] =>
+    (new RegExp(`(?:^|;)\\s*${name} ([^;]*)`).exec(csp)?.[1] ?? '').trim().split(/\s+/)
   t.ok(directive('script-src').includes("'self'"), 'own scripts allowed')
   t.ok(directive('style-src').includes("'unsafe-inline'"), 'Swagger UI sets inline styles')
   t.ok(directive('img-src').includes('data:'), 'Swagger UI draws data: images')
@@ -88,7 +95,9 @@ t.test('/docs still works under the content security policy', async (t) => {
 
   // The page may only use what the policy allows: no inline script, every asset from the service itself, served.
   const html = page.body
-  const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].filter((m) => (m[1] ?? '').trim() !== '')
+  const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].filter(
+    (m) => (m[1] ?? '').trim() !== '',
+  )
   t.same(inline, [], 'no inline scripts')
   const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string)
   t.ok(assets.length >= 4, 'the page names its scripts and styles')

@@ -19,20 +19,46 @@ const markerOf = (name: string): string => `mk${name.toLowerCase().replace(/[^a-
 const PARAM_KEY_MARKER = markerOf('request-param-vt-key')
 const markers = [...secretEnvs.map(markerOf), PARAM_KEY_MARKER]
 const ALL_SOURCES = SOURCE_DEFINITIONS.map((s) => s.id)
-const INDICATORS = ['8.8.8.8', 'evil.example', 'http://evil.example/login', '44d88612fea8a8f36de82e1278abb02f', 'someone@evil.example', 'AS15169', '10.0.0.0/8']
+const INDICATORS = [
+  '8.8.8.8',
+  'evil.example',
+  'http://evil.example/login',
+  '44d88612fea8a8f36de82e1278abb02f',
+  'someone@evil.example',
+  'AS15169',
+  '10.0.0.0/8',
+]
 
 /** What a careless vendor does: quotes back everything it received, in the fields error parsers read. */
-const echo = (status: number, extra: Partial<FakeReply> = {}) => (req: RecordedRequest): FakeReply => {
-  const seen = `${req.method} ${req.url} ${JSON.stringify(req.headers)} ${req.body}`
-  return { status, json: { message: `rejected: ${seen}`, error: { message: seen, code: seen }, detail: seen, errors: [{ detail: seen }] }, ...extra }
-}
+const echo =
+  (status: number, extra: Partial<FakeReply> = {}) =>
+  (req: RecordedRequest): FakeReply => {
+    const seen = `${req.method} ${req.url} ${JSON.stringify(req.headers)} ${req.body}`
+    return {
+      status,
+      json: {
+        message: `rejected: ${seen}`,
+        error: { message: seen, code: seen },
+        detail: seen,
+        errors: [{ detail: seen }],
+      },
+      ...extra,
+    }
+  }
 
 const modes: { name: string; reply: (req: RecordedRequest) => FakeReply }[] = [
   { name: '401', reply: echo(401) },
   { name: '403', reply: echo(403) },
   { name: '500', reply: echo(500) },
   { name: '429', reply: echo(429, { headers: { 'retry-after': '0' } }) },
-  { name: '200 garbage', reply: (req) => ({ status: 200, body: `<html>${JSON.stringify(req.headers)}</html>`, headers: { 'content-type': 'application/json' } }) },
+  {
+    name: '200 garbage',
+    reply: (req) => ({
+      status: 200,
+      body: `<html>${JSON.stringify(req.headers)}</html>`,
+      headers: { 'content-type': 'application/json' },
+    }),
+  },
   { name: '400', reply: echo(400) },
   { name: '404', reply: echo(404) },
 ]
@@ -54,7 +80,8 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
   const replies: string[] = []
   const text = (res: { statusCode: number; body: string; headers: Record<string, unknown> }): string =>
     `${res.statusCode} ${JSON.stringify(res.headers)} ${res.body}`
-  const record = (res: { statusCode: number; body: string; headers: Record<string, unknown> }): void => void replies.push(text(res))
+  const record = (res: { statusCode: number; body: string; headers: Record<string, unknown> }): void =>
+    void replies.push(text(res))
 
   for (const mode of modes) {
     vendor.fallback(mode.reply)
@@ -63,7 +90,12 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
       method: 'POST',
       url: '/run',
       headers: auth,
-      payload: { indicator: '8.8.8.8', sources: 'virustotal', virustotal_api_key: PARAM_KEY_MARKER, force_refresh: 'true' },
+      payload: {
+        indicator: '8.8.8.8',
+        sources: 'virustotal',
+        virustotal_api_key: PARAM_KEY_MARKER,
+        force_refresh: 'true',
+      },
     })
     t.ok([200, 502].includes(withParam.statusCode), 'a run reply: passed, or failed by its sources (502)')
     const res = await app.inject({
@@ -79,8 +111,22 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
   }
   // Callers that get it wrong, and the open routes.
   record(await app.inject({ method: 'POST', url: '/run', payload: { indicator: '8.8.8.8' } }))
-  record(await app.inject({ method: 'POST', url: '/run', headers: { authorization: 'Bearer not-the-token' }, payload: { indicator: '8.8.8.8' } }))
-  record(await app.inject({ method: 'POST', url: '/run', headers: auth, payload: { indicator: '8.8.8.8', virustotal_api_key: 42 } }))
+  record(
+    await app.inject({
+      method: 'POST',
+      url: '/run',
+      headers: { authorization: 'Bearer not-the-token' },
+      payload: { indicator: '8.8.8.8' },
+    }),
+  )
+  record(
+    await app.inject({
+      method: 'POST',
+      url: '/run',
+      headers: auth,
+      payload: { indicator: '8.8.8.8', virustotal_api_key: 42 },
+    }),
+  )
   record(await app.inject({ method: 'POST', url: '/run', headers: auth, payload: '{"indicator": ' }))
   for (const url of ['/health', '/metrics', '/contract', '/docs/json']) record(await app.inject({ method: 'GET', url }))
 
@@ -91,7 +137,10 @@ t.test('no secret in any reply or log line, whatever vendors and the platform an
     t.ok(sent.includes(markerOf(name)), `${name} was sent to its vendor`)
   }
   t.ok(sent.includes(PARAM_KEY_MARKER), 'the per-request key was sent')
-  t.ok(vendor.requests.some((r) => r.path.startsWith('/api/')), 'write-back reached the platform fake')
+  t.ok(
+    vendor.requests.some((r) => r.path.startsWith('/api/')),
+    'write-back reached the platform fake',
+  )
 
   record(await app.inject({ method: 'GET', url: '/health' }))
   record(await app.inject({ method: 'GET', url: '/metrics' }))
@@ -126,7 +175,13 @@ t.test('no secret when the proxy (with a password) fails every call', async (t) 
   t.equal(res.statusCode, 200)
   t.match(res.body, /network/, 'the vendor calls failed at the proxy')
   t.same(leaksIn(`${JSON.stringify(res.headers)} ${res.body}`), [])
-  t.same(logs.map((l) => JSON.stringify(l)).filter((line) => leaksIn(line).length > 0).slice(0, 3), [])
+  t.same(
+    logs
+      .map((l) => JSON.stringify(l))
+      .filter((line) => leaksIn(line).length > 0)
+      .slice(0, 3),
+    [],
+  )
 })
 
 t.test('no secret when the shared store (REDIS_URL with a password) cannot be reached', async (t) => {
@@ -146,6 +201,14 @@ t.test('no secret when the shared store (REDIS_URL with a password) cannot be re
   const health = await app.inject({ method: 'GET', url: '/health' })
   t.match(health.json(), { status: 'degraded', sharedStore: { status: 'degraded' } }, 'the missing Redis is reported')
   const metrics = await app.inject({ method: 'GET', url: '/metrics' })
-  for (const res of [run, health, metrics]) t.same(leaksIn(`${JSON.stringify(res.headers)} ${res.body}`), [], `${res.statusCode}: no marker`)
-  t.same(logs.map((l) => JSON.stringify(l)).filter((line) => leaksIn(line).length > 0).slice(0, 3), [], 'no marker in the log')
+  for (const res of [run, health, metrics])
+    t.same(leaksIn(`${JSON.stringify(res.headers)} ${res.body}`), [], `${res.statusCode}: no marker`)
+  t.same(
+    logs
+      .map((l) => JSON.stringify(l))
+      .filter((line) => leaksIn(line).length > 0)
+      .slice(0, 3),
+    [],
+    'no marker in the log',
+  )
 })

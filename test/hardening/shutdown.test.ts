@@ -27,7 +27,15 @@ interface Started {
 const startServer = async (t: Test, env: Record<string, string>): Promise<Started> => {
   const child = spawn(process.execPath, [`--import=${tsLoader}`, 'src/server.ts'], {
     cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', TS_NODE_TRANSPILE_ONLY: '1', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TS_NODE_TRANSPILE_ONLY: '1',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -58,7 +66,14 @@ const post = (port: number, body: unknown): Promise<{ status: number; text: stri
   new Promise((resolve, reject) => {
     const payload = JSON.stringify(body)
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/run', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/run',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
       (res) => {
         let text = ''
         res.setEncoding('utf8')
@@ -94,7 +109,10 @@ t.test('SIGTERM: no new connections, the request in flight completes with its wr
   const sandbox = await startSandbox(t, { seed: [{ type: 'Address', value: ip }] })
   const vendor = await startFakeVendor(t)
   const answerDelayMs = 1500
-  vendor.route('GET', `/${ip}`, { delayMs: answerDelayMs, json: { cpes: [], hostnames: [], ip, ports: [443], tags: [], vulns: [] } })
+  vendor.route('GET', `/${ip}`, {
+    delayMs: answerDelayMs,
+    json: { cpes: [], hostnames: [], ip, ports: [443], tags: [], vulns: [] },
+  })
 
   const server = await startServer(t, {
     INTERNETDB_BASE_URL: vendor.url,
@@ -111,12 +129,23 @@ t.test('SIGTERM: no new connections, the request in flight completes with its wr
   server.child.kill('SIGTERM')
   await waitFor('the stop log line', () => server.stdout().includes('stopping'))
 
-  t.equal(await connectOutcome(server.port), 'ECONNREFUSED', 'a new connection is refused while the run is still in flight')
+  t.equal(
+    await connectOutcome(server.port),
+    'ECONNREFUSED',
+    'a new connection is refused while the run is still in flight',
+  )
   const { status, text } = await reply
   t.ok(Date.now() - signalledAt < answerDelayMs + 5000, 'the reply came once the source answered')
   t.equal(status, 200)
-  const body = { ...(JSON.parse(text) as { exitCode: number }), outputs: flattenOutputs((JSON.parse(text) as { outputs: NestedOutputs }).outputs) }
-  t.same(body.outputs['enrich.results.sources.ok'], ['asn', 'internetdb'], 'the slow source answered: nothing was cancelled')
+  const body = {
+    ...(JSON.parse(text) as { exitCode: number }),
+    outputs: flattenOutputs((JSON.parse(text) as { outputs: NestedOutputs }).outputs),
+  }
+  t.same(
+    body.outputs['enrich.results.sources.ok'],
+    ['asn', 'internetdb'],
+    'the slow source answered: nothing was cancelled',
+  )
   t.equal(body.outputs['enrich.results.writeback.status'], 'written', 'the write-back after the signal went through')
   t.equal(body.exitCode, 0)
   const indicatorId = Number(body.outputs['enrich.results.writeback.indicator_id'])
@@ -135,36 +164,49 @@ t.test('SIGTERM with nothing in flight exits promptly with 0', async (t) => {
   t.ok(Date.now() - signalledAt < 5000, 'no waiting for the grace period')
 })
 
-t.test('SIGTERM with a keep-alive client: replies say Connection: close, idle connections close at once, a quick exit', async (t) => {
-  const ip = '198.51.100.24'
-  const vendor = await startFakeVendor(t)
-  vendor.route('GET', `/${ip}`, { delayMs: 1000, json: { cpes: [], hostnames: [], ip, ports: [443], tags: [], vulns: [] } })
-  const server = await startServer(t, { INTERNETDB_BASE_URL: vendor.url, RUN_TIMEOUT_MS: '10000' })
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 })
-  t.teardown(() => agent.destroy())
-  const request = (path: string, body?: unknown): Promise<{ status: number; connection: string | undefined }> =>
-    new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body)
-      const req = http.request(
-        { host: '127.0.0.1', port: server.port, method: payload ? 'POST' : 'GET', path, agent, headers: payload ? { 'content-type': 'application/json' } : {} },
-        (res) => {
-          res.resume()
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers['connection'] }))
-        },
-      )
-      req.on('error', reject)
-      req.end(payload)
+t.test(
+  'SIGTERM with a keep-alive client: replies say Connection: close, idle connections close at once, a quick exit',
+  async (t) => {
+    const ip = '198.51.100.24'
+    const vendor = await startFakeVendor(t)
+    vendor.route('GET', `/${ip}`, {
+      delayMs: 1000,
+      json: { cpes: [], hostnames: [], ip, ports: [443], tags: [], vulns: [] },
     })
-  const first = await request('/health')
-  t.equal(first.connection, 'keep-alive', 'a keep-alive connection, now idle')
-  const inFlight = request('/run', { indicator: ip, sources: 'internetdb' })
-  await waitFor('the source call to reach the fake', () => vendor.requestsTo(`/${ip}`).length === 1)
-  const signalledAt = Date.now()
-  server.child.kill('SIGTERM')
-  const last = await inFlight
-  t.equal(last.status, 200)
-  t.equal(last.connection, 'close', 'the reply after SIGTERM closes its connection')
-  t.same(await server.exited, { code: 0, signal: null })
-  const took = Date.now() - signalledAt
-  t.ok(took < 8_000, `exited ${took} ms after SIGTERM, not after the 72 s keep-alive timeout`)
-})
+    const server = await startServer(t, { INTERNETDB_BASE_URL: vendor.url, RUN_TIMEOUT_MS: '10000' })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 })
+    t.teardown(() => agent.destroy())
+    const request = (path: string, body?: unknown): Promise<{ status: number; connection: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body)
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            method: payload ? 'POST' : 'GET',
+            path,
+            agent,
+            headers: payload ? { 'content-type': 'application/json' } : {},
+          },
+          (res) => {
+            res.resume()
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers['connection'] }))
+          },
+        )
+        req.on('error', reject)
+        req.end(payload)
+      })
+    const first = await request('/health')
+    t.equal(first.connection, 'keep-alive', 'a keep-alive connection, now idle')
+    const inFlight = request('/run', { indicator: ip, sources: 'internetdb' })
+    await waitFor('the source call to reach the fake', () => vendor.requestsTo(`/${ip}`).length === 1)
+    const signalledAt = Date.now()
+    server.child.kill('SIGTERM')
+    const last = await inFlight
+    t.equal(last.status, 200)
+    t.equal(last.connection, 'close', 'the reply after SIGTERM closes its connection')
+    t.same(await server.exited, { code: 0, signal: null })
+    const took = Date.now() - signalledAt
+    t.ok(took < 8_000, `exited ${took} ms after SIGTERM, not after the 72 s keep-alive timeout`)
+  },
+)

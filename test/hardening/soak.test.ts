@@ -60,12 +60,17 @@ t.test(`heap flat over ${SOAK} /run calls (ok, bad input, failing vendor)`, asyn
       // fail_on_error off: a garbage answer is then reported in the outputs, not as a failed run (502).
       { indicator: `192.0.2.${octet}`, sources: 'internetdb', force_refresh: true, fail_on_error: false },
     ]
-    const res = await app.inject({ method: 'POST', url: '/run', payload: payloads[i % payloads.length] as Record<string, unknown> })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: payloads[i % payloads.length] as Record<string, unknown>,
+    })
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
   }
   const runBatch = async (from: number, to: number): Promise<void> => {
     // Ten at a time, like a few busy playbooks.
-    for (let i = from; i < to; i += 10) await Promise.all(Array.from({ length: Math.min(10, to - i) }, (_, k) => call(i + k)))
+    for (let i = from; i < to; i += 10)
+      await Promise.all(Array.from({ length: Math.min(10, to - i) }, (_, k) => call(i + k)))
   }
 
   await runBatch(0, WARM_UP)
@@ -75,9 +80,14 @@ t.test(`heap flat over ${SOAK} /run calls (ok, bad input, failing vendor)`, asyn
   logs.length = 0
   const after = await heapAfterGc()
   const growth = after - before
-  t.comment(`heapUsed after GC: ${(before / 1048576).toFixed(1)} MB after ${WARM_UP} calls, ${(after / 1048576).toFixed(1)} MB after ${SOAK} (growth ${(growth / 1024).toFixed(0)} KB)`)
+  t.comment(
+    `heapUsed after GC: ${(before / 1048576).toFixed(1)} MB after ${WARM_UP} calls, ${(after / 1048576).toFixed(1)} MB after ${SOAK} (growth ${(growth / 1024).toFixed(0)} KB)`,
+  )
   t.comment(`statuses: ${JSON.stringify(Object.fromEntries(statuses))}`)
-  t.ok(growth < MAX_GROWTH_BYTES, `heap grew ${(growth / 1024).toFixed(0)} KB over ${SOAK - WARM_UP} calls (limit ${MAX_GROWTH_BYTES / 1024} KB)`)
+  t.ok(
+    growth < MAX_GROWTH_BYTES,
+    `heap grew ${(growth / 1024).toFixed(0)} KB over ${SOAK - WARM_UP} calls (limit ${MAX_GROWTH_BYTES / 1024} KB)`,
+  )
   t.same([...statuses.keys()].sort(), [200, 400], 'only answers and input errors, never a 5xx')
   t.ok(vendor.requests.length > 500, 'the vendor path really ran')
   t.same(unhandled.map(String), [], 'no unhandled rejections')

@@ -21,11 +21,15 @@ export const startApp = async (
   const sources = options.sources ?? SOURCE_DEFINITIONS
   // Load shedding is off unless a test turns it on (test/hardening/plugins.test.ts): on a busy CI machine the
   // event loop of a test process can lag for reasons that have nothing to do with the test.
-  const config = loadServiceConfig({ LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env }, sources)
+  const config = loadServiceConfig(
+    { LOG_LEVEL: 'info', MAX_EVENT_LOOP_DELAY_MS: '0', ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env },
+    sources,
+  )
   const logs: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>)
+      for (const line of chunk.toString().split('\n'))
+        if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>)
       done()
     },
   })

@@ -5,7 +5,10 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-export const jobContext = async (t: Teardown, env: Readonly<Record<string, string | undefined>> = {}): Promise<ProcessContext> => {
+export const jobContext = async (
+  t: Teardown,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<ProcessContext> => {
   const context = await openJobContext({ LOG_LEVEL: 'error', ...env }, 'tc-enrich-test/1.0')
   t.teardown(() => context.close())
   return context

@@ -35,7 +35,9 @@ export class FakeClock implements Clock {
     const target = this.#now + ms
     await settle()
     for (;;) {
-      const due = this.#pending.filter((p) => !p.cleared && p.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0]
+      const due = this.#pending
+        .filter((p) => !p.cleared && p.at <= target)
+        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0]
       if (due === undefined) break
       this.#pending.splice(this.#pending.indexOf(due), 1)
       this.#now = due.at

@@ -200,7 +200,8 @@ export class FakeVendor {
     record.body = Buffer.concat(chunks).toString('utf8')
     const type = String(req.headers['content-type'] ?? '')
     if (record.body !== '' && type.includes('json')) record.json = parseJson(record.body)
-    if (type.includes('application/x-www-form-urlencoded')) record.form = Object.fromEntries(new URLSearchParams(record.body))
+    if (type.includes('application/x-www-form-urlencoded'))
+      record.form = Object.fromEntries(new URLSearchParams(record.body))
 
     let reply: FakeReply
     try {

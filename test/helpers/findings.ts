@@ -13,7 +13,11 @@ export const finding = (verdict: Verdict, over: Partial<Finding> = {}): Finding 
   ...over,
 })
 
-export const ok = (source: string, f: Finding, over: Partial<Extract<SourceOutcome, { status: 'ok' }>> = {}): SourceOutcome => ({
+export const ok = (
+  source: string,
+  f: Finding,
+  over: Partial<Extract<SourceOutcome, { status: 'ok' }>> = {},
+): SourceOutcome => ({
   source,
   status: 'ok',
   finding: f,
@@ -31,7 +35,10 @@ export const failed = (source: string, reason = 'timeout - no answer within 100 
   elapsedMs: 100,
 })
 
-export const skipped = (source: string, reason = 'does not support Host indicators (supports Address, CIDR)'): SourceOutcome => ({
+export const skipped = (
+  source: string,
+  reason = 'does not support Host indicators (supports Address, CIDR)',
+): SourceOutcome => ({
   source,
   status: 'skipped',
   kind: 'unsupported_type',

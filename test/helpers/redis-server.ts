@@ -31,7 +31,7 @@ const HOST = '127.0.0.1'
 const READY_WITHIN_MS = 10_000
 
 /** A port nothing listens on right now (free a moment ago). */
-export const freePort = async (): Promise<number> => {
+const freePort = async (): Promise<number> => {
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -62,7 +62,9 @@ const answersPing = (port: number): Promise<boolean> =>
   })
 
 const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()))
 
 const stop = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return
@@ -74,10 +76,28 @@ const stop = async (child: ChildProcess): Promise<void> => {
   }
 }
 
-const launch = async (port: number, dir: string, extra: readonly string[]): Promise<{ child: ChildProcess; ready: boolean; log: () => string }> => {
+const launch = async (
+  port: number,
+  dir: string,
+  extra: readonly string[],
+): Promise<{ child: ChildProcess; ready: boolean; log: () => string }> => {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', ...extra],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      HOST,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      ...extra,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''
@@ -93,7 +113,9 @@ const launch = async (port: number, dir: string, extra: readonly string[]): Prom
     if (early !== undefined) {
       const code = (early as NodeJS.ErrnoException).code
       throw new Error(
-        code === 'ENOENT' ? 'redis-server is not installed (run scripts/ensure-redis.sh)' : `cannot start redis-server: ${early.message}`,
+        code === 'ENOENT'
+          ? 'redis-server is not installed (run scripts/ensure-redis.sh)'
+          : `cannot start redis-server: ${early.message}`,
       )
     }
     if (child.exitCode !== null || child.signalCode !== null) return { child, ready: false, log: () => output }

@@ -1,4 +1,7 @@
-/** A /run reply with its nested outputs flattened back to their names, so tests read `outputs['enrich.results.verdict']`. */
+/**
+ * A /run reply with its nested outputs flattened back to their names, so tests read
+ * `outputs['enrich.results.verdict']`.
+ */
 import { flattenOutputs, type NestedOutputs } from '../../src/contract/outputs.js'
 
 export interface RunReply {

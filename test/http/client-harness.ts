@@ -44,7 +44,13 @@ export const clientUnderTest = (
   })
   const log = pino({ level: logLevel }, sink)
   const metrics = new Metrics()
-  const client = createHttpClientFactory({ config: testConfig(config), log, metrics, userAgent: USER_AGENT, random: () => 1 })({
+  const client = createHttpClientFactory({
+    config: testConfig(config),
+    log,
+    metrics,
+    userAgent: USER_AGENT,
+    random: () => 1,
+  })({
     sourceId: 'vendor',
     retry: { baseDelayMs: 20, maxDelayMs: 100 },
     timeouts: { connectMs: 1000, responseMs: 1000, totalMs: 2000 },

@@ -18,7 +18,10 @@ t.test('keys in headers, query strings and forms never reach the log; one line p
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/ok', { json: { fine: true } })
   // Vendors sometimes echo the key back; the echo must be scrubbed too.
-  vendor.route('GET', '/echo', (req) => ({ status: 400, json: { message: `invalid key ${String(req.headers['x-apikey'])}` } }))
+  vendor.route('GET', '/echo', (req) => ({
+    status: 400,
+    json: { message: `invalid key ${String(req.headers['x-apikey'])}` },
+  }))
   vendor.route('GET', '/unauth', { status: 401 })
   vendor.route('GET', '/garbled', (req) => ({ body: `${String(req.headers['x-apikey'])} is not JSON` }))
   vendor.route('POST', '/form', { status: 503 })
@@ -37,7 +40,9 @@ t.test('keys in headers, query strings and forms never reach the log; one line p
   t.equal(garbled.kind, 'bad_answer')
   t.same(secretsIn(garbled.message), [], 'the parser message quotes no part of the key')
   t.match(garbled.message, /^malformed JSON from vendor: Unexpected token .+ \(not valid JSON\)$/)
-  await failureOf(client.request({ method: 'POST', path: 'form', headers, form: { 'auth-key': FORM_KEY, host: 'x.example' } }))
+  await failureOf(
+    client.request({ method: 'POST', path: 'form', headers, form: { 'auth-key': FORM_KEY, host: 'x.example' } }),
+  )
   await failureOf(client.request({ method: 'GET', path: 'reset', headers, searchParams }))
 
   const text = logText()
@@ -66,7 +71,10 @@ t.test('keys in headers, query strings and forms never reach the log; one line p
 t.test('skipped and cancelled calls are logged at info, with the reason', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/x', { json: {} })
-  const { client, logLines } = clientUnderTest(t, { baseUrl: vendor.url, rateLimit: { requests: 1, perMs: 60_000, maxWaitMs: 10 } })
+  const { client, logLines } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    rateLimit: { requests: 1, perMs: 60_000, maxWaitMs: 10 },
+  })
   await client.request({ method: 'GET', path: 'x' })
   await failureOf(client.request({ method: 'GET', path: 'x' }))
   await failureOf(client.request({ method: 'GET', path: 'x', signal: AbortSignal.abort() }))
@@ -75,13 +83,18 @@ t.test('skipped and cancelled calls are logged at info, with the reason', async 
   t.match(cancelled, { level: 30, kind: 'cancelled', attempt: 0 })
 })
 
-t.test('with the log at warn, answered and skipped calls write nothing; failures still write their redacted line', async (t) => {
-  const vendor = await startFakeVendor(t)
-  vendor.route('GET', '/ok', { json: { fine: true } })
-  vendor.route('GET', '/broken', { status: 500 })
-  const { client, logLines } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 0 } }, {}, 'warn')
-  await client.request({ method: 'GET', path: 'ok', searchParams: { apikey: QUERY_KEY } })
-  t.same(logLines(), [], 'no line for an answer')
-  await failureOf(client.request({ method: 'GET', path: 'broken', searchParams: { apikey: QUERY_KEY } }))
-  t.match(logLines(), [{ level: 40, msg: 'source call failed', status: 500, url: `${vendor.url}/broken?apikey=[redacted]` }])
-})
+t.test(
+  'with the log at warn, answered and skipped calls write nothing; failures still write their redacted line',
+  async (t) => {
+    const vendor = await startFakeVendor(t)
+    vendor.route('GET', '/ok', { json: { fine: true } })
+    vendor.route('GET', '/broken', { status: 500 })
+    const { client, logLines } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 0 } }, {}, 'warn')
+    await client.request({ method: 'GET', path: 'ok', searchParams: { apikey: QUERY_KEY } })
+    t.same(logLines(), [], 'no line for an answer')
+    await failureOf(client.request({ method: 'GET', path: 'broken', searchParams: { apikey: QUERY_KEY } }))
+    t.match(logLines(), [
+      { level: 40, msg: 'source call failed', status: 500, url: `${vendor.url}/broken?apikey=[redacted]` },
+    ])
+  },
+)

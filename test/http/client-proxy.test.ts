@@ -62,13 +62,17 @@ t.test('vendor calls go through the proxy when tc_proxy_external is on (with pro
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/check', { json: { ok: true } })
   const proxy = await startProxy(t, { user: 'tc user', password: 'p@ss:w0rd' })
-  const { client, logText } = clientUnderTest(t, { baseUrl: vendor.url }, {
-    tcProxyHost: '127.0.0.1',
-    tcProxyPort: proxy.port,
-    tcProxyUsername: 'tc user',
-    tcProxyPassword: 'p@ss:w0rd',
-    tcProxyExternal: true,
-  })
+  const { client, logText } = clientUnderTest(
+    t,
+    { baseUrl: vendor.url },
+    {
+      tcProxyHost: '127.0.0.1',
+      tcProxyPort: proxy.port,
+      tcProxyUsername: 'tc user',
+      tcProxyPassword: 'p@ss:w0rd',
+      tcProxyExternal: true,
+    },
+  )
   const res = await client.request({ method: 'GET', path: 'check' })
   t.same(res.body, { ok: true })
   t.same(proxy.seen, [`127.0.0.1:${vendor.port}`], 'the proxy carried the call to the vendor')
@@ -83,7 +87,11 @@ t.test('direct when tc_proxy_external is off, even with a proxy configured', asy
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/check', { json: { ok: true } })
   const proxy = await startProxy(t)
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url }, { tcProxyHost: '127.0.0.1', tcProxyPort: proxy.port, tcProxyExternal: false })
+  const { client } = clientUnderTest(
+    t,
+    { baseUrl: vendor.url },
+    { tcProxyHost: '127.0.0.1', tcProxyPort: proxy.port, tcProxyExternal: false },
+  )
   await client.request({ method: 'GET', path: 'check' })
   t.same(proxy.seen, [])
   t.equal(vendor.requests.length, 1)
@@ -94,10 +102,18 @@ t.test("the platform scope ('tc') follows tc_proxy_tc, not tc_proxy_external", a
   vendor.route('GET', '/api/v3/indicators', { json: { data: [] } })
   const proxy = await startProxy(t)
   const base = { tcProxyHost: '127.0.0.1', tcProxyPort: proxy.port }
-  const direct = clientUnderTest(t, { baseUrl: vendor.url, proxyScope: 'tc' }, { ...base, tcProxyExternal: true, tcProxyTc: false })
+  const direct = clientUnderTest(
+    t,
+    { baseUrl: vendor.url, proxyScope: 'tc' },
+    { ...base, tcProxyExternal: true, tcProxyTc: false },
+  )
   await direct.client.request({ method: 'GET', path: 'api/v3/indicators' })
   t.same(proxy.seen, [], 'tc_proxy_external does not apply to the platform')
-  const proxied = clientUnderTest(t, { baseUrl: vendor.url, proxyScope: 'tc' }, { ...base, tcProxyExternal: false, tcProxyTc: true })
+  const proxied = clientUnderTest(
+    t,
+    { baseUrl: vendor.url, proxyScope: 'tc' },
+    { ...base, tcProxyExternal: false, tcProxyTc: true },
+  )
   await proxied.client.request({ method: 'GET', path: 'api/v3/indicators' })
   t.equal(proxy.seen.length, 1)
   t.equal(vendor.requests.length, 2)
@@ -106,13 +122,17 @@ t.test("the platform scope ('tc') follows tc_proxy_tc, not tc_proxy_external", a
 t.test('a proxy refusing the credentials -> network failure, not retried, password not in the message', async (t) => {
   const vendor = await startFakeVendor(t)
   const proxy = await startProxy(t, { user: 'u', password: 'right-password' })
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url }, {
-    tcProxyHost: 'http://127.0.0.1',
-    tcProxyPort: proxy.port,
-    tcProxyUsername: 'u',
-    tcProxyPassword: 'wrong-password',
-    tcProxyExternal: true,
-  })
+  const { client } = clientUnderTest(
+    t,
+    { baseUrl: vendor.url },
+    {
+      tcProxyHost: 'http://127.0.0.1',
+      tcProxyPort: proxy.port,
+      tcProxyUsername: 'u',
+      tcProxyPassword: 'wrong-password',
+      tcProxyExternal: true,
+    },
+  )
   const err = await failureOf(client.request({ method: 'GET', path: 'x' }))
   t.equal(err.kind, 'network')
   t.match(err.message, /407/)
@@ -139,12 +159,16 @@ t.test('HTTPS through the proxy (CONNECT tunnel), tc_verify off', async (t) => {
   const vendor = await startFakeVendor(t, { tls: TEST_TLS })
   vendor.route('GET', '/check', { json: { tunnelled: true } })
   const proxy = await startProxy(t)
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url }, {
-    tcProxyHost: '127.0.0.1',
-    tcProxyPort: proxy.port,
-    tcProxyExternal: true,
-    tcVerify: false,
-  })
+  const { client } = clientUnderTest(
+    t,
+    { baseUrl: vendor.url },
+    {
+      tcProxyHost: '127.0.0.1',
+      tcProxyPort: proxy.port,
+      tcProxyExternal: true,
+      tcVerify: false,
+    },
+  )
   t.same((await client.request({ method: 'GET', path: 'check' })).body, { tunnelled: true })
   t.same(proxy.seen, [`127.0.0.1:${vendor.port}`])
 })
@@ -155,7 +179,10 @@ t.test('proxyUrlFor', async (t) => {
   t.equal(proxyUrlFor(config, 'tc'), undefined)
   t.equal(proxyUrlFor({ ...config, tcProxyHost: undefined }, 'external'), undefined, 'no host, no proxy')
   t.equal(
-    proxyUrlFor({ ...config, tcProxyHost: 'https://proxy.corp', tcProxyUsername: 'a@b', tcProxyPassword: 'c:d' }, 'external')?.toString(),
+    proxyUrlFor(
+      { ...config, tcProxyHost: 'https://proxy.corp', tcProxyUsername: 'a@b', tcProxyPassword: 'c:d' },
+      'external',
+    )?.toString(),
     'https://a%40b:c%3Ad@proxy.corp:3128/',
   )
 })

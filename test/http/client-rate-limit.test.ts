@@ -19,8 +19,13 @@ const busiestWindow = (arrivals: readonly number[], windowMs: number): number =>
 t.test('limit 5 per 1000 ms: 12 concurrent calls all succeed, no 1000 ms window sees more than 5', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/check', (req) => ({ json: { n: req.query['n'] } }))
-  const { client, metrics } = clientUnderTest(t, { baseUrl: vendor.url, rateLimit: { requests: 5, perMs: 1000, maxWaitMs: 10_000 } })
-  const calls = Array.from({ length: 12 }, (_, n) => client.request({ method: 'GET', path: 'check', searchParams: { n } }))
+  const { client, metrics } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    rateLimit: { requests: 5, perMs: 1000, maxWaitMs: 10_000 },
+  })
+  const calls = Array.from({ length: 12 }, (_, n) =>
+    client.request({ method: 'GET', path: 'check', searchParams: { n } }),
+  )
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(client.state().queued, 7, 'seven calls queue behind the first five')
   const results = await Promise.all(calls)
@@ -58,7 +63,10 @@ t.test('retries take a token too', async (t) => {
 t.test('a call that would wait past maxWaitMs is skipped at once as rate_limited', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/check', { json: {} })
-  const { client, metrics } = clientUnderTest(t, { baseUrl: vendor.url, rateLimit: { requests: 2, perMs: 60_000, maxWaitMs: 500 } })
+  const { client, metrics } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    rateLimit: { requests: 2, perMs: 60_000, maxWaitMs: 500 },
+  })
   await client.request({ method: 'GET', path: 'check' })
   await client.request({ method: 'GET', path: 'check' })
   const started = performance.now()
@@ -80,7 +88,8 @@ t.test('breaker: opens after N failures, skips, half-open trial after the cool-d
     retry: { limit: 0 },
     breaker: { failureThreshold: 3, coolDownMs: 300 },
   })
-  for (let i = 0; i < 3; i++) t.equal((await failureOf(client.request({ method: 'GET', path: 'x' }))).kind, 'http_error')
+  for (let i = 0; i < 3; i++)
+    t.equal((await failureOf(client.request({ method: 'GET', path: 'x' }))).kind, 'http_error')
   t.equal(client.state().circuit, 'open')
   const skipped = await failureOf(client.request({ method: 'GET', path: 'x' }))
   t.equal(skipped.kind, 'circuit_open')
@@ -122,7 +131,8 @@ t.test('breaker counts network errors, timeouts and bad answers; not 4xx answers
     timeouts: { connectMs: 500, responseMs: 100, totalMs: 500 },
     breaker: { failureThreshold: 3, coolDownMs: 60_000 },
   })
-  for (const path of ['404', '401', '429', '404', '401', '429']) await failureOf(client.request({ method: 'GET', path }))
+  for (const path of ['404', '401', '429', '404', '401', '429'])
+    await failureOf(client.request({ method: 'GET', path }))
   t.equal(client.state().circuit, 'closed', '4xx answers never open it')
   await failureOf(client.request({ method: 'GET', path: 'reset' }))
   await failureOf(client.request({ method: 'GET', path: 'hang' }))
@@ -138,7 +148,11 @@ t.test('a cancelled call neither opens nor closes the breaker', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/x', { status: 503 })
   vendor.route('GET', '/slow', { delayMs: 2000, json: {} })
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 0 }, breaker: { failureThreshold: 1, coolDownMs: 100 } })
+  const { client } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    retry: { limit: 0 },
+    breaker: { failureThreshold: 1, coolDownMs: 100 },
+  })
   await failureOf(client.request({ method: 'GET', path: 'x' }))
   await new Promise((resolve) => setTimeout(resolve, 120))
   const err = await failureOf(client.request({ method: 'GET', path: 'slow', signal: AbortSignal.timeout(50) }))
@@ -147,41 +161,65 @@ t.test('a cancelled call neither opens nor closes the breaker', async (t) => {
   t.equal((await failureOf(client.request({ method: 'GET', path: 'x' }))).kind, 'http_error', 'and it was')
 })
 
-t.test("every window the vendor counts holds: a daily quota refuses once spent, though the minute's has room", async (t) => {
-  const vendor = await startFakeVendor(t)
-  vendor.route('GET', '/check', { json: {} })
-  const { client } = clientUnderTest(t, {
-    baseUrl: vendor.url,
-    rateLimit: { requests: 100, perMs: 60_000, maxWaitMs: 500 },
-    quotaWindows: [
-      { requests: 100, perMs: 60_000 },
-      { requests: 2, perMs: 86_400_000 },
-    ],
-  })
-  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' })
-  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' })
-  const err = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' }))
-  t.match(err, { kind: 'rate_limited', skipped: true, message: /quota \(100\/1m, 2\/1d\) is spent/ })
-  t.equal(vendor.requests.length, 2, 'the third call never reached the vendor')
-  t.notMatch(err.message, /key-one/, 'the key is not in the message')
-  // The quota is the key's: another key has its own day.
-  await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-two' }, quotaKey: 'print-two' })
-  t.equal(vendor.requests.length, 3, "another key's call goes out")
-})
+t.test(
+  "every window the vendor counts holds: a daily quota refuses once spent, though the minute's has room",
+  async (t) => {
+    const vendor = await startFakeVendor(t)
+    vendor.route('GET', '/check', { json: {} })
+    const { client } = clientUnderTest(t, {
+      baseUrl: vendor.url,
+      rateLimit: { requests: 100, perMs: 60_000, maxWaitMs: 500 },
+      quotaWindows: [
+        { requests: 100, perMs: 60_000 },
+        { requests: 2, perMs: 86_400_000 },
+      ],
+    })
+    await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' })
+    await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' })
+    const err = await failureOf(
+      client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-one' }, quotaKey: 'print-one' }),
+    )
+    t.match(err, { kind: 'rate_limited', skipped: true, message: /quota \(100\/1m, 2\/1d\) is spent/ })
+    t.equal(vendor.requests.length, 2, 'the third call never reached the vendor')
+    t.notMatch(err.message, /key-one/, 'the key is not in the message')
+    // The quota is the key's: another key has its own day.
+    await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-two' }, quotaKey: 'print-two' })
+    t.equal(vendor.requests.length, 3, "another key's call goes out")
+  },
+)
 
-t.test("a 429 pauses the key that got it: another API key of the same vendor goes on at once", async (t) => {
+t.test('a 429 pauses the key that got it: another API key of the same vendor goes on at once', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/check', (req) =>
-    req.headers['x-apikey'] === 'key-a' ? { status: 429, headers: { 'retry-after': '30' }, json: {} } : { json: { ok: true } },
+    req.headers['x-apikey'] === 'key-a'
+      ? { status: 429, headers: { 'retry-after': '30' }, json: {} }
+      : { json: { ok: true } },
   )
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 0 }, rateLimit: { requests: 100, perMs: 60_000, maxWaitMs: 1_000 } })
-  const a = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-a' }, quotaKey: 'print-a' }))
+  const { client } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    retry: { limit: 0 },
+    rateLimit: { requests: 100, perMs: 60_000, maxWaitMs: 1_000 },
+  })
+  const a = await failureOf(
+    client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-a' }, quotaKey: 'print-a' }),
+  )
   t.equal(a.kind, 'rate_limited')
   const started = performance.now()
-  const b = await client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-b' }, quotaKey: 'print-b' })
+  const b = await client.request({
+    method: 'GET',
+    path: 'check',
+    headers: { 'x-apikey': 'key-b' },
+    quotaKey: 'print-b',
+  })
   t.same(b.body, { ok: true }, "tenant B's call went out")
   t.ok(performance.now() - started < 1_000, 'without waiting out tenant A’s pause')
-  const again = await failureOf(client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-a' }, quotaKey: 'print-a' }))
-  t.match(again, { kind: 'rate_limited', skipped: true, message: /asked for a pause \(HTTP 429\)/ }, 'tenant A stays paused')
+  const again = await failureOf(
+    client.request({ method: 'GET', path: 'check', headers: { 'x-apikey': 'key-a' }, quotaKey: 'print-a' }),
+  )
+  t.match(
+    again,
+    { kind: 'rate_limited', skipped: true, message: /asked for a pause \(HTTP 429\)/ },
+    'tenant A stays paused',
+  )
   t.equal(vendor.requests.length, 2, "tenant A's second call never reached the vendor")
 })

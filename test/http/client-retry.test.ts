@@ -14,7 +14,10 @@ const gaps = (times: readonly number[]): number[] => times.slice(1).map((at, i) 
 t.test('503 then success: retried, with backoff between arrivals', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/flaky', { status: 503 }, { status: 502 }, { json: { ok: true } })
-  const { client, metrics } = clientUnderTest(t, { baseUrl: vendor.url, retry: { limit: 2, baseDelayMs: 100, maxDelayMs: 1000 } })
+  const { client, metrics } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    retry: { limit: 2, baseDelayMs: 100, maxDelayMs: 1000 },
+  })
   const res = await client.request({ method: 'GET', path: 'flaky' })
   t.same(res.body, { ok: true })
   t.equal(res.attempts, 3)
@@ -116,7 +119,10 @@ t.test('429 with Retry-After as an HTTP date: the retry arrives at that time', a
   await client.request({ method: 'GET', path: 'quota' })
   const second = vendor.requestsTo('/quota')[1]
   t.ok(second !== undefined)
-  t.ok((second?.arrivedAt ?? 0) >= retryAt - 5, `retry arrived ${Math.round((second?.arrivedAt ?? 0) - retryAt)} ms after the date`)
+  t.ok(
+    (second?.arrivedAt ?? 0) >= retryAt - 5,
+    `retry arrived ${Math.round((second?.arrivedAt ?? 0) - retryAt)} ms after the date`,
+  )
 })
 
 t.test('429 asking for longer than maxWaitMs fails fast with rate_limited ... retry after N s', async (t) => {
@@ -126,13 +132,19 @@ t.test('429 asking for longer than maxWaitMs fails fast with rate_limited ... re
     headers: { 'retry-after': '3600' },
     json: { errors: [{ detail: 'Daily rate limit of 1000 requests exceeded for this endpoint.', status: 429 }] },
   })
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url, rateLimit: { requests: 10, perMs: 1000, maxWaitMs: 2000 } })
+  const { client } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    rateLimit: { requests: 10, perMs: 1000, maxWaitMs: 2000 },
+  })
   const started = performance.now()
   const err = await failureOf(client.request({ method: 'GET', path: 'quota' }))
   t.ok(performance.now() - started < 500, 'no waiting')
   t.equal(err.kind, 'rate_limited')
   t.equal(err.skipped, false, 'the vendor was asked')
-  t.equal(err.message, 'vendor is rate limiting (HTTP 429): Daily rate limit of 1000 requests exceeded for this endpoint.; retry after 3600 s')
+  t.equal(
+    err.message,
+    'vendor is rate limiting (HTTP 429): Daily rate limit of 1000 requests exceeded for this endpoint.; retry after 3600 s',
+  )
   t.equal(vendor.requests.length, 1)
 })
 
@@ -148,7 +160,12 @@ t.test('429 after the retries -> rate_limited', async (t) => {
 
 t.test('429 with X-RateLimit-Remaining 0 and a reset (no Retry-After) waits for the reset', async (t) => {
   const vendor = await startFakeVendor(t)
-  vendor.route('GET', '/q', { status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } }, { json: {} })
+  vendor.route(
+    'GET',
+    '/q',
+    { status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } },
+    { json: {} },
+  )
   const { client } = clientUnderTest(t, { baseUrl: vendor.url })
   await client.request({ method: 'GET', path: 'q' })
   const [gap] = gaps(vendor.requestsTo('/q').map((r) => r.arrivedAt))
@@ -178,13 +195,19 @@ t.test('X-RateLimit-Remaining 0 with a reset on a success pauses the whole clien
   await client.request({ method: 'GET', path: 'c' })
   await client.request({ method: 'GET', path: 'b' })
   const arrived = vendor.requestsTo('/b')[1]?.arrivedAt ?? 0
-  t.ok(arrived >= resetEpochSeconds * 1000 - 20, `arrived ${Math.round(arrived - resetEpochSeconds * 1000)} ms after the reset time`)
+  t.ok(
+    arrived >= resetEpochSeconds * 1000 - 20,
+    `arrived ${Math.round(arrived - resetEpochSeconds * 1000)} ms after the reset time`,
+  )
 })
 
 t.test('a quota pause longer than maxWaitMs makes later calls skip at once', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/a', { json: {}, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '3600' } })
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url, rateLimit: { requests: 100, perMs: 1000, maxWaitMs: 1000 } })
+  const { client } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    rateLimit: { requests: 100, perMs: 1000, maxWaitMs: 1000 },
+  })
   await client.request({ method: 'GET', path: 'a' })
   const err = await failureOf(client.request({ method: 'GET', path: 'a' }))
   t.equal(err.kind, 'rate_limited')

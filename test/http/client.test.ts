@@ -12,7 +12,11 @@ t.test('success: JSON body, status, headers, User-Agent, query and JSON/form bod
   vendor.route('POST', '/api/v1/', (req) => ({ json: { got: req.json } }))
   const { client, metrics } = clientUnderTest(t, { baseUrl: `${vendor.url}/` })
 
-  const res = await client.request({ method: 'GET', path: '/api/v2/check', searchParams: { ipAddress: '1.2.3.4', verbose: true } })
+  const res = await client.request({
+    method: 'GET',
+    path: '/api/v2/check',
+    searchParams: { ipAddress: '1.2.3.4', verbose: true },
+  })
   t.equal(res.status, 200)
   t.same(res.body, { data: { score: 42 } })
   t.equal(res.headers['x-extra'], 'yes')
@@ -41,7 +45,10 @@ t.test('a base URL with a path keeps it; per-request headers are sent', async (t
 
 t.test('404 listed in answerStatuses is an answer; otherwise an http_error', async (t) => {
   const vendor = await startFakeVendor(t)
-  vendor.route('GET', '/files/abc', { status: 404, json: { error: { code: 'NotFoundError', message: 'File "abc" not found' } } })
+  vendor.route('GET', '/files/abc', {
+    status: 404,
+    json: { error: { code: 'NotFoundError', message: 'File "abc" not found' } },
+  })
   const { client, metrics } = clientUnderTest(t, { baseUrl: vendor.url })
   const res = await client.request({ method: 'GET', path: '/files/abc', answerStatuses: [404] })
   t.equal(res.status, 404)
@@ -81,7 +88,10 @@ t.test('401 and 403 -> auth, not retried', async (t) => {
 
 t.test('400 -> http_error with the vendor message, not retried', async (t) => {
   const vendor = await startFakeVendor(t)
-  vendor.route('GET', '/check', { status: 422, json: { errors: [{ detail: 'The ip address must be a valid IPv4 or IPv6 address.', status: 422 }] } })
+  vendor.route('GET', '/check', {
+    status: 422,
+    json: { errors: [{ detail: 'The ip address must be a valid IPv4 or IPv6 address.', status: 422 }] },
+  })
   const { client } = clientUnderTest(t, { baseUrl: vendor.url })
   const err = await failureOf(client.request({ method: 'GET', path: 'check' }))
   t.equal(err.kind, 'http_error')
@@ -104,7 +114,10 @@ t.test('empty body -> body undefined', async (t) => {
 t.test('malformed JSON -> bad_answer naming the source and the parser problem', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/bad', { body: '{"data": [1, 2', headers: { 'content-type': 'application/json' } })
-  vendor.route('GET', '/html', { body: '<!doctype html><title>Login</title>', headers: { 'content-type': 'text/html' } })
+  vendor.route('GET', '/html', {
+    body: '<!doctype html><title>Login</title>',
+    headers: { 'content-type': 'text/html' },
+  })
   const { client, metrics } = clientUnderTest(t, { baseUrl: vendor.url })
   const err = await failureOf(client.request({ method: 'GET', path: 'bad' }))
   t.equal(err.kind, 'bad_answer')
@@ -153,7 +166,10 @@ t.test('a vendor that never answers -> timeout within the configured time, not r
 t.test('a body dripping too slowly -> timeout at the total limit', async (t) => {
   const vendor = await startFakeVendor(t)
   vendor.route('GET', '/drip', { json: { data: 'x'.repeat(200) }, drip: { intervalMs: 20, chunkBytes: 2 } })
-  const { client } = clientUnderTest(t, { baseUrl: vendor.url, timeouts: { connectMs: 1000, responseMs: 1000, totalMs: 400 } })
+  const { client } = clientUnderTest(t, {
+    baseUrl: vendor.url,
+    timeouts: { connectMs: 1000, responseMs: 1000, totalMs: 400 },
+  })
   const started = performance.now()
   const err = await failureOf(client.request({ method: 'GET', path: 'drip' }))
   t.equal(err.kind, 'timeout')

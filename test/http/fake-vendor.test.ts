@@ -23,10 +23,21 @@ t.test('records method, path, query, headers, JSON and form bodies, arrival time
   const vendor = await startFakeVendor(t)
   vendor.route('POST', '/p', { json: {} })
   const before = Date.now()
-  await fetch(`${vendor.url}/p?a=1&b=two`, { method: 'POST', headers: { 'x-apikey': 'k', 'content-type': 'application/json' }, body: '{"q":1}' })
+  await fetch(`${vendor.url}/p?a=1&b=two`, {
+    method: 'POST',
+    headers: { 'x-apikey': 'k', 'content-type': 'application/json' },
+    body: '{"q":1}',
+  })
   await fetch(`${vendor.url}/p`, { method: 'POST', body: new URLSearchParams({ host: 'example.com' }) })
   const [json, form] = vendor.requestsTo('/p', 'post')
-  t.match(json, { method: 'POST', path: '/p', url: '/p?a=1&b=two', query: { a: '1', b: 'two' }, body: '{"q":1}', json: { q: 1 } })
+  t.match(json, {
+    method: 'POST',
+    path: '/p',
+    url: '/p?a=1&b=two',
+    query: { a: '1', b: 'two' },
+    body: '{"q":1}',
+    json: { q: 1 },
+  })
   t.equal(json?.headers['x-apikey'], 'k')
   t.ok((json?.arrivedAt ?? 0) >= before - 5 && (json?.arrivedAt ?? 0) <= Date.now() + 5)
   t.same(form?.form, { host: 'example.com' })

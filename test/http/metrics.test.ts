@@ -13,7 +13,14 @@ import {
 
 t.test('the counters and histograms are declared with HELP and TYPE lines even before use', async (t) => {
   const text = await new Metrics().render()
-  for (const name of [SOURCE_REQUESTS_TOTAL, SOURCE_FAILURES_TOTAL, SOURCE_RETRIES_TOTAL, SOURCE_THROTTLED_WAITS_TOTAL, SOURCE_CACHE_HITS_TOTAL, PLATFORM_REQUESTS_TOTAL]) {
+  for (const name of [
+    SOURCE_REQUESTS_TOTAL,
+    SOURCE_FAILURES_TOTAL,
+    SOURCE_RETRIES_TOTAL,
+    SOURCE_THROTTLED_WAITS_TOTAL,
+    SOURCE_CACHE_HITS_TOTAL,
+    PLATFORM_REQUESTS_TOTAL,
+  ]) {
     t.match(text, new RegExp(`^# HELP ${name} \\S.*$`, 'm'), `${name} has HELP`)
     t.match(text, new RegExp(`^# TYPE ${name} counter$`, 'm'), `${name} has TYPE`)
   }

@@ -22,17 +22,36 @@ t.test('one FIFO queue per key: a call comes back perMs after the call it waits 
   t.teardown(() => g.close())
   const granted: { i: number; at: number; p: Pass }[] = []
   for (let i = 0; i < 5; i += 1) {
-    g.acquire('vt:k1', undefined, undefined).then((p) => granted.push({ i, at: clock.now(), p }), () => undefined)
+    g.acquire('vt:k1', undefined, undefined).then(
+      (p) => granted.push({ i, at: clock.now(), p }),
+      () => undefined,
+    )
   }
   await clock.advance(0)
-  t.same(granted.map((g) => [g.i, g.at]), [[0, 0], [1, 0]], 'the first two at once')
+  t.same(
+    granted.map((g) => [g.i, g.at]),
+    [
+      [0, 0],
+      [1, 0],
+    ],
+    'the first two at once',
+  )
   t.equal(g.queued, 3, 'three calls wait')
   await clock.advance(10)
   for (const x of granted) g.settle(x.p)
   await clock.advance(149)
   t.equal(granted.length, 2, 'nothing before the window has passed since the calls ended')
   await clock.advance(2)
-  t.same(granted.map((g) => [g.i, g.at]), [[0, 0], [1, 0], [2, 161], [3, 161]], 'the next two one window after they ended, in order')
+  t.same(
+    granted.map((g) => [g.i, g.at]),
+    [
+      [0, 0],
+      [1, 0],
+      [2, 161],
+      [3, 161],
+    ],
+    'the next two one window after they ended, in order',
+  )
   t.equal(granted[2]?.p.waitedMs, 161, 'waitedMs reports the time queued')
 })
 
@@ -122,6 +141,12 @@ t.test('close fails queued calls, and later ones', async (t) => {
 
 t.test('bad limits are refused', async (t) => {
   const quota = new MemoryQuota()
-  t.throws(() => new QuotaGate({ upstream: 's', quota, windows: [{ requests: 0, perMs: 10 }], maxCallMs: 1 }), /at least 1/)
-  t.throws(() => new QuotaGate({ upstream: 's', quota, windows: [{ requests: 3, perMs: 0 }], maxCallMs: 1 }), /at least 1/)
+  t.throws(
+    () => new QuotaGate({ upstream: 's', quota, windows: [{ requests: 0, perMs: 10 }], maxCallMs: 1 }),
+    /at least 1/,
+  )
+  t.throws(
+    () => new QuotaGate({ upstream: 's', quota, windows: [{ requests: 3, perMs: 0 }], maxCallMs: 1 }),
+    /at least 1/,
+  )
 })

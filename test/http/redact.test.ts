@@ -2,7 +2,17 @@ import t from 'tap'
 import { isSecretName, redactUrl, Scrubber, secretValuesOf } from '../../src/http/redact.js'
 
 t.test('secret-looking names', async (t) => {
-  for (const name of ['Key', 'x-apikey', 'X-OTX-API-KEY', 'Auth-Key', 'Authorization', 'api_token', 'client_secret', 'password', 'Cookie']) {
+  for (const name of [
+    'Key',
+    'x-apikey',
+    'X-OTX-API-KEY',
+    'Auth-Key',
+    'Authorization',
+    'api_token',
+    'client_secret',
+    'password',
+    'Cookie',
+  ]) {
     t.ok(isSecretName(name), name)
   }
   for (const name of ['Accept', 'Content-Type', 'User-Agent', 'ipAddress', 'maxAgeInDays', 'query', 'Keep-Alive']) {

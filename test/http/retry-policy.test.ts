@@ -10,12 +10,31 @@ import {
 const policy = { limit: 5, baseDelayMs: 200, maxDelayMs: 1000 }
 
 t.test('backoff doubles from the base, stays in the upper half with jitter, and is capped', async (t) => {
-  t.equal(backoffDelayMs(1, policy, () => 0), 100)
-  t.equal(backoffDelayMs(1, policy, () => 1), 200)
-  t.equal(backoffDelayMs(2, policy, () => 1), 400)
-  t.equal(backoffDelayMs(3, policy, () => 0.5), 600)
-  t.equal(backoffDelayMs(4, policy, () => 1), 1000, 'capped at maxDelayMs')
-  t.equal(backoffDelayMs(30, policy, () => 1), 1000)
+  t.equal(
+    backoffDelayMs(1, policy, () => 0),
+    100,
+  )
+  t.equal(
+    backoffDelayMs(1, policy, () => 1),
+    200,
+  )
+  t.equal(
+    backoffDelayMs(2, policy, () => 1),
+    400,
+  )
+  t.equal(
+    backoffDelayMs(3, policy, () => 0.5),
+    600,
+  )
+  t.equal(
+    backoffDelayMs(4, policy, () => 1),
+    1000,
+    'capped at maxDelayMs',
+  )
+  t.equal(
+    backoffDelayMs(30, policy, () => 1),
+    1000,
+  )
   for (let i = 0; i < 50; i++) {
     const d = backoffDelayMs(2, policy)
     t.ok(d >= 200 && d <= 400, `jittered delay ${d} within [200, 400]`)

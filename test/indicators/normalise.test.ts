@@ -9,9 +9,11 @@ type Row =
 const ok = (input: string, as: RequestedType, type: IndicatorType, value: string): Row => ({ input, as, type, value })
 const bad = (input: string, as: RequestedType, reason: string): Row => ({ input, as, reason })
 
-const UNRECOGNISED = 'is not a recognised indicator (expected an Address, Host, URL, File hash, EmailAddress, ASN or CIDR)'
+const UNRECOGNISED =
+  'is not a recognised indicator (expected an Address, Host, URL, File hash, EmailAddress, ASN or CIDR)'
 const NOT_AN_IP = 'expected an IPv4 dotted quad or an IPv6 address'
-const HASH_EXPECTED = 'expected a hex MD5 (32), SHA-1 (40), SHA-256 (64) or SHA-512 (128) hash, or a summary "md5 : sha1 : sha256"'
+const HASH_EXPECTED =
+  'expected a hex MD5 (32), SHA-1 (40), SHA-256 (64) or SHA-512 (128) hash, or a summary "md5 : sha1 : sha256"'
 const longLabel = 'a'.repeat(300)
 /** Five 60-character labels + ".com": every label fine, the whole too long. */
 const tooLongHost = Array.from({ length: 5 }, () => 'b'.repeat(60)).join('.') + '.com'
@@ -37,10 +39,18 @@ const rows: readonly Row[] = [
   bad('1.2.3', 'Auto', `'1.2.3' ${UNRECOGNISED}`),
   bad('256.1.1.1', 'Address', "'256.1.1.1' is not a valid Address: octet 256 is above 255"),
   bad('256.1.1.1', 'Auto', `'256.1.1.1' ${UNRECOGNISED}`),
-  bad('010.1.1.1', 'Address', "'010.1.1.1' is not a valid Address: octet '010' has a leading zero (ambiguous: octal or decimal)"),
+  bad(
+    '010.1.1.1',
+    'Address',
+    "'010.1.1.1' is not a valid Address: octet '010' has a leading zero (ambiguous: octal or decimal)",
+  ),
   bad('1.2.3.4.5', 'Address', `'1.2.3.4.5' is not a valid Address: ${NOT_AN_IP}`),
   bad('0x7f.0.0.1', 'Address', `'0x7f.0.0.1' is not a valid Address: ${NOT_AN_IP}`),
-  bad('::ffff:0x1.2.3.4', 'Address', "'::ffff:0x1.2.3.4' is not a valid Address: embedded IPv4 part '0x1.2.3.4': " + NOT_AN_IP),
+  bad(
+    '::ffff:0x1.2.3.4',
+    'Address',
+    "'::ffff:0x1.2.3.4' is not a valid Address: embedded IPv4 part '0x1.2.3.4': " + NOT_AN_IP,
+  ),
   bad('1::2::3', 'Address', `'1::2::3' is not a valid Address: ${NOT_AN_IP}`),
   bad(
     'fe80::1%eth0',
@@ -48,7 +58,11 @@ const rows: readonly Row[] = [
     "'fe80::1%eth0' is not a valid Address: it has a zone id ('%eth0'), which only has meaning on one machine; give the address without it",
   ),
   bad('fe80::1%eth0', 'Auto', `'fe80::1%eth0' ${UNRECOGNISED}`),
-  bad('[1.2.3.4]', 'Address', "'[1.2.3.4]' is not a valid Address: square brackets are only used around IPv6 addresses"),
+  bad(
+    '[1.2.3.4]',
+    'Address',
+    "'[1.2.3.4]' is not a valid Address: square brackets are only used around IPv6 addresses",
+  ),
   bad('evil.com', 'Address', `'evil.com' is not a valid Address: ${NOT_AN_IP} (it looks like a Host)`),
 
   // --- CIDR
@@ -64,7 +78,11 @@ const rows: readonly Row[] = [
   bad('2001:db8::/129', 'CIDR', "'2001:db8::/129' is not a valid CIDR: prefix 129 is above 128"),
   bad('10.0.0.0/x', 'CIDR', "'10.0.0.0/x' is not a valid CIDR: prefix 'x' is not a number"),
   bad('10.0.0/8', 'CIDR', `'10.0.0/8' is not a valid CIDR: network '10.0.0': ${NOT_AN_IP}`),
-  bad('10.0.0.0', 'CIDR', "'10.0.0.0' is not a valid CIDR: expected <ip>/<prefix>, e.g. 10.0.0.0/8 (it looks like an Address)"),
+  bad(
+    '10.0.0.0',
+    'CIDR',
+    "'10.0.0.0' is not a valid CIDR: expected <ip>/<prefix>, e.g. 10.0.0.0/8 (it looks like an Address)",
+  ),
 
   // --- Host
   ok('Example.COM', 'Auto', 'Host', 'example.com'),
@@ -83,24 +101,36 @@ const rows: readonly Row[] = [
   bad('-bad.com', 'Auto', `'-bad.com' ${UNRECOGNISED}`),
   bad('x-.com', 'Host', "'x-.com' is not a valid Host: label 'x-' ends with a hyphen"),
   bad('a..com', 'Host', "'a..com' is not a valid Host: it has an empty label"),
-  bad('ex ample.com', 'Host', "'ex ample.com' is not a valid Host: label 'ex ample' contains ' ' (allowed: a-z, 0-9, '-', '_')"),
+  bad(
+    'ex ample.com',
+    'Host',
+    "'ex ample.com' is not a valid Host: label 'ex ample' contains ' ' (allowed: a-z, 0-9, '-', '_')",
+  ),
   bad('localhost', 'Host', "'localhost' is not a valid Host: it needs at least two labels, e.g. example.com"),
   bad('1.2.3', 'Host', "'1.2.3' is not a valid Host: top-level label '3' is not alphabetic"),
-  bad('8.8.8.8', 'Host', "'8.8.8.8' is not a valid Host: top-level label '8' is not alphabetic (it looks like an Address)"),
+  bad(
+    '8.8.8.8',
+    'Host',
+    "'8.8.8.8' is not a valid Host: top-level label '8' is not alphabetic (it looks like an Address)",
+  ),
   bad(
     `${longLabel}.com`,
     'Host',
     `'${'a'.repeat(120)}…' is not a valid Host: label '${'a'.repeat(120)}…' is longer than 63 characters`,
   ),
   bad(`${longLabel}.com`, 'Auto', `'${'a'.repeat(120)}…' ${UNRECOGNISED}`),
-  bad(
-    tooLongHost,
-    'Host',
-    `'${tooLongHost.slice(0, 120)}…' is not a valid Host: it is 308 characters long, above 253`,
-  ),
+  bad(tooLongHost, 'Host', `'${tooLongHost.slice(0, 120)}…' is not a valid Host: it is 308 characters long, above 253`),
   bad('xn--zz.com', 'Host', "'xn--zz.com' is not a valid Host: label 'xn--zz' is not valid punycode"),
-  bad('a\u00ADb\uD800.com', 'Host', "'a\u00ADb\uD800.com' is not a valid Host: it is not a valid internationalised domain name"),
-  bad('evil.com/path', 'Host', "'evil.com/path' is not a valid Host: label 'com/path' contains '/' (allowed: a-z, 0-9, '-', '_') (it looks like a URL)"),
+  bad(
+    'a\u00ADb\uD800.com',
+    'Host',
+    "'a\u00ADb\uD800.com' is not a valid Host: it is not a valid internationalised domain name",
+  ),
+  bad(
+    'evil.com/path',
+    'Host',
+    "'evil.com/path' is not a valid Host: label 'com/path' contains '/' (allowed: a-z, 0-9, '-', '_') (it looks like a URL)",
+  ),
 
   // --- URL
   ok('hxxps://evil[.]com/Path?Q=1', 'Auto', 'URL', 'https://evil.com/Path?Q=1'),
@@ -125,8 +155,16 @@ const rows: readonly Row[] = [
   bad('http:///etc/passwd', 'URL', "'http:///etc/passwd' is not a valid URL: it has no host"),
   bad('http://evil.com:99999/', 'URL', "'http://evil.com:99999/' is not a valid URL: port 99999 is above 65535"),
   bad('http://evil.com:8o/', 'URL', "'http://evil.com:8o/' is not a valid URL: port '8o' is not a number"),
-  bad('http://2001:db8::1/', 'URL', "'http://2001:db8::1/' is not a valid URL: an IPv6 host must be in square brackets"),
-  bad('http://evil.com/a b', 'URL', "'http://evil.com/a b' is not a valid URL: it contains whitespace or a control character"),
+  bad(
+    'http://2001:db8::1/',
+    'URL',
+    "'http://2001:db8::1/' is not a valid URL: an IPv6 host must be in square brackets",
+  ),
+  bad(
+    'http://evil.com/a b',
+    'URL',
+    "'http://evil.com/a b' is not a valid URL: it contains whitespace or a control character",
+  ),
   bad('1.2.3.4/x', 'Auto', `'1.2.3.4/x' ${UNRECOGNISED}`),
 
   // --- EmailAddress
@@ -136,11 +174,31 @@ const rows: readonly Row[] = [
   ok('admin{at}evil{dot}com', 'Auto', 'EmailAddress', 'admin@evil.com'),
   bad('user@', 'EmailAddress', "'user@' is not a valid EmailAddress: it has nothing after the '@'"),
   bad('@example.com', 'EmailAddress', "'@example.com' is not a valid EmailAddress: it has nothing before the '@'"),
-  bad('a@b@example.com', 'EmailAddress', "'a@b@example.com' is not a valid EmailAddress: it contains more than one '@'"),
-  bad('user@localhost', 'EmailAddress', "'user@localhost' is not a valid EmailAddress: domain 'localhost': it needs at least two labels, e.g. example.com"),
-  bad('us er@example.com', 'EmailAddress', "'us er@example.com' is not a valid EmailAddress: local part 'us er' contains ' '"),
-  bad('.user@example.com', 'EmailAddress', "'.user@example.com' is not a valid EmailAddress: local part '.user' has a misplaced '.'"),
-  bad('example.com', 'EmailAddress', "'example.com' is not a valid EmailAddress: expected local@domain (it looks like a Host)"),
+  bad(
+    'a@b@example.com',
+    'EmailAddress',
+    "'a@b@example.com' is not a valid EmailAddress: it contains more than one '@'",
+  ),
+  bad(
+    'user@localhost',
+    'EmailAddress',
+    "'user@localhost' is not a valid EmailAddress: domain 'localhost': it needs at least two labels, e.g. example.com",
+  ),
+  bad(
+    'us er@example.com',
+    'EmailAddress',
+    "'us er@example.com' is not a valid EmailAddress: local part 'us er' contains ' '",
+  ),
+  bad(
+    '.user@example.com',
+    'EmailAddress',
+    "'.user@example.com' is not a valid EmailAddress: local part '.user' has a misplaced '.'",
+  ),
+  bad(
+    'example.com',
+    'EmailAddress',
+    "'example.com' is not a valid EmailAddress: expected local@domain (it looks like a Host)",
+  ),
 
   // --- File
   ok('44D88612FEA8A8F36DE82E1278ABB02F', 'Auto', 'File', '44d88612fea8a8f36de82e1278abb02f'),
@@ -152,8 +210,16 @@ const rows: readonly Row[] = [
     '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f',
   ),
   ok('A'.repeat(128), 'Auto', 'File', 'a'.repeat(128)),
-  bad('44d88612fea8a8f36de82e1278abb02', 'File', `'44d88612fea8a8f36de82e1278abb02' is not a valid File: ${HASH_EXPECTED}; got 31 hex digits`),
-  bad('44d88612fea8a8f36de82e1278abb02g', 'File', `'44d88612fea8a8f36de82e1278abb02g' is not a valid File: ${HASH_EXPECTED}; 'g' is not a hex digit`),
+  bad(
+    '44d88612fea8a8f36de82e1278abb02',
+    'File',
+    `'44d88612fea8a8f36de82e1278abb02' is not a valid File: ${HASH_EXPECTED}; got 31 hex digits`,
+  ),
+  bad(
+    '44d88612fea8a8f36de82e1278abb02g',
+    'File',
+    `'44d88612fea8a8f36de82e1278abb02g' is not a valid File: ${HASH_EXPECTED}; 'g' is not a hex digit`,
+  ),
   bad('44d88612fea8a8f36de82e1278abb02', 'Auto', `'44d88612fea8a8f36de82e1278abb02' ${UNRECOGNISED}`),
 
   // --- ASN
@@ -219,7 +285,8 @@ const randomStrings = (count: number, seed: number): string[] => {
   return Array.from({ length: count }, () => {
     const length = next() % 40
     let s = ''
-    for (let i = 0; i < length; i++) s += next() % 7 === 0 ? String.fromCharCode(next() % 0xffff) : alphabet[next() % alphabet.length]
+    for (let i = 0; i < length; i++)
+      s += next() % 7 === 0 ? String.fromCharCode(next() % 0xffff) : alphabet[next() % alphabet.length]
     return s
   })
 }
@@ -272,12 +339,35 @@ t.test("ThreatConnect's File summary 'md5 : sha1 : sha256': the strongest names 
   const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
   for (const requested of ['Auto', 'File'] as const) {
     const r = normaliseIndicator(`${md5} : ${sha1} : ${sha256}`, requested)
-    t.same(r, { ok: true, indicator: { input: `${md5} : ${sha1} : ${sha256}`, value: sha256, type: 'File', hashes: { md5: md5.toLowerCase(), sha1, sha256 } } }, requested)
+    t.same(
+      r,
+      {
+        ok: true,
+        indicator: {
+          input: `${md5} : ${sha1} : ${sha256}`,
+          value: sha256,
+          type: 'File',
+          hashes: { md5: md5.toLowerCase(), sha1, sha256 },
+        },
+      },
+      requested,
+    )
   }
   const two = normaliseIndicator(`${md5} : ${sha1}`, 'Auto')
-  t.match(two, { ok: true, indicator: { value: sha1, hashes: { md5: md5.toLowerCase(), sha1 } } }, 'two of three: the stronger names it')
+  t.match(
+    two,
+    { ok: true, indicator: { value: sha1, hashes: { md5: md5.toLowerCase(), sha1 } } },
+    'two of three: the stronger names it',
+  )
   const one = normaliseIndicator(sha256, 'File')
-  t.same(one, { ok: true, indicator: { input: sha256, value: sha256, type: 'File' } }, 'one hash carries no hashes field')
-  t.match(normaliseIndicator(`${md5} : nothex`, 'File'), { ok: false, reason: /in the File summary .*'n' is not a hex digit/ })
+  t.same(
+    one,
+    { ok: true, indicator: { input: sha256, value: sha256, type: 'File' } },
+    'one hash carries no hashes field',
+  )
+  t.match(normaliseIndicator(`${md5} : nothex`, 'File'), {
+    ok: false,
+    reason: /in the File summary .*'n' is not a hex digit/,
+  })
   t.match(normaliseIndicator(`${md5} : ${'0'.repeat(32)}`, 'File'), { ok: false, reason: /two different md5 hashes/ })
 })

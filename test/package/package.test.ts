@@ -42,7 +42,10 @@ const staleBuild = (): string | undefined => {
 }
 
 const packageOnce = async (): Promise<{ archive: string; bundle: string; stdout: string }> => {
-  const { stdout } = await run(process.execPath, [join(root, 'dist/scripts/package.js')], { cwd: root, maxBuffer: 1 << 24 })
+  const { stdout } = await run(process.execPath, [join(root, 'dist/scripts/package.js')], {
+    cwd: root,
+    maxBuffer: 1 << 24,
+  })
   const archive = /^(\S+\.tgz):/m.exec(stdout)?.[1]
   const bundle = /^(\S+\.zip):/m.exec(stdout)?.[1]
   if (archive === undefined || bundle === undefined) throw new Error(`package.js said: ${stdout}`)
@@ -52,7 +55,11 @@ const packageOnce = async (): Promise<{ archive: string; bundle: string; stdout:
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
 
 /** Starts `node dist/src/server.js` in `dir`; resolves with its base URL once it logs that it listens. */
-const startService = (t: Test, dir: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> => {
+const startService = (
+  t: Test,
+  dir: string,
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess }> => {
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: dir,
     // Only what the test sets: no vendor keys or platform settings from the developer's shell.
@@ -90,7 +97,11 @@ t.test('npm run package: one versioned archive an install can run from', async (
   if (stale !== undefined) {
     t.comment(`building first (${stale} is newer than its build)`)
     // A build that fails fails this test: a package of a half-built service is no package.
-    const built = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root }).then(
+    const built = await run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: root },
+    ).then(
       () => true,
       (error: { stdout?: string }) => t.fail(`the build failed:\n${error.stdout ?? String(error)}`),
     )
@@ -98,8 +109,16 @@ t.test('npm run package: one versioned archive an install can run from', async (
   }
 
   const first = await packageOnce()
-  t.equal(first.archive, join(root, 'dist/package', `${packageName}-service-v${config.programVersion}.tgz`), 'named <slug>-service-v<programVersion>.tgz')
-  t.equal(first.bundle, join(root, 'dist/package', `${packageName}-threatconnect-v${config.programVersion}.zip`), 'named <slug>-threatconnect-v<programVersion>.zip')
+  t.equal(
+    first.archive,
+    join(root, 'dist/package', `${packageName}-service-v${config.programVersion}.tgz`),
+    'named <slug>-service-v<programVersion>.tgz',
+  )
+  t.equal(
+    first.bundle,
+    join(root, 'dist/package', `${packageName}-threatconnect-v${config.programVersion}.zip`),
+    'named <slug>-threatconnect-v<programVersion>.zip',
+  )
   t.match(first.stdout, /\d+ files, \d+ bytes, sha256 [0-9a-f]{64}/)
   const digests = [sha256(first.archive), sha256(first.bundle)]
   const second = await packageOnce()
@@ -107,11 +126,23 @@ t.test('npm run package: one versioned archive an install can run from', async (
 
   t.test('the ThreatConnect bundle: the templates to import and the documents, nothing of the service', async (t) => {
     const entries = Object.keys(unzipSync(readFileSync(first.bundle))).map((e) => e.split('/').slice(1).join('/'))
-    for (const f of ['playbook-templates/enrich-indicator.component.pbxz', 'playbook-templates/enrich-on-demand.playbook.pbxz', 'docs/user-guide.md', 'docs/solution-design.md', 'CHANGELOG.md']) {
+    for (const f of [
+      'playbook-templates/enrich-indicator.component.pbxz',
+      'playbook-templates/enrich-on-demand.playbook.pbxz',
+      'docs/user-guide.md',
+      'docs/solution-design.md',
+      'CHANGELOG.md',
+    ]) {
       t.ok(entries.includes(f), f)
     }
-    t.ok(entries.some((e) => e.startsWith('docs/media/')), 'the media')
-    t.notOk(entries.some((e) => e.endsWith('install.json') || e.startsWith('dist/') || e.startsWith('node_modules/')), 'no install.json, no service code')
+    t.ok(
+      entries.some((e) => e.startsWith('docs/media/')),
+      'the media',
+    )
+    t.notOk(
+      entries.some((e) => e.endsWith('install.json') || e.startsWith('dist/') || e.startsWith('node_modules/')),
+      'no install.json, no service code',
+    )
   })
 
   const unpacked = mkdtempSync(join(tmpdir(), 'package-test-'))
@@ -123,20 +154,48 @@ t.test('npm run package: one versioned archive an install can run from', async (
   const files = filesUnder(dir).map((f) => relative(dir, f))
 
   t.test('contents', async (t) => {
-    for (const f of ['dist/src/server.js', 'package.json', 'package-lock.json', 'app.config.json', 'layouts/layout.json', 'data/watchlist.sample.csv', 'node_modules/fastify/package.json']) {
+    for (const f of [
+      'dist/src/server.js',
+      'package.json',
+      'package-lock.json',
+      'app.config.json',
+      'layouts/layout.json',
+      'data/watchlist.sample.csv',
+      'node_modules/fastify/package.json',
+    ]) {
       t.ok(files.includes(f), f)
     }
-    t.notOk(files.some((f) => f.endsWith('install.json')), 'no install.json: nothing here is installed on the platform')
+    t.notOk(
+      files.some((f) => f.endsWith('install.json')),
+      'no install.json: nothing here is installed on the platform',
+    )
     t.same(JSON.parse(readFileSync(join(dir, 'app.config.json'), 'utf8')), config, 'the contract ships as itself')
-    for (const dev of ['typescript', 'tap', 'fflate', 'jmespath', 'autocannon']) t.notOk(existsSync(join(dir, 'node_modules', dev)), `no dev dependency ${dev}`)
+    for (const dev of ['typescript', 'tap', 'fflate', 'jmespath', 'autocannon'])
+      t.notOk(existsSync(join(dir, 'node_modules', dev)), `no dev dependency ${dev}`)
     t.same(
-      files.filter((f) => (f.endsWith('.map') && !f.startsWith('node_modules/')) || (f.endsWith('.ts') && !f.startsWith('node_modules/')) || f.startsWith('test/') || f.startsWith('src/') || f.startsWith('scripts/')),
+      files.filter(
+        (f) =>
+          (f.endsWith('.map') && !f.startsWith('node_modules/')) ||
+          (f.endsWith('.ts') && !f.startsWith('node_modules/')) ||
+          f.startsWith('test/') ||
+          f.startsWith('src/') ||
+          f.startsWith('scripts/'),
+      ),
       [],
       'no sources, maps, tests or tools',
     )
-    const compiled = files.filter((f) => f.startsWith('dist/') && f.endsWith('.js')).map((f) => f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))
-    t.same(compiled.filter((f) => !existsSync(join(root, f))), [], 'every compiled module has its source in the repo (no stale leftovers)')
-    t.ok(compiled.every((f) => f.startsWith('src/')), 'only the service (dist/src) is shipped')
+    const compiled = files
+      .filter((f) => f.startsWith('dist/') && f.endsWith('.js'))
+      .map((f) => f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))
+    t.same(
+      compiled.filter((f) => !existsSync(join(root, f))),
+      [],
+      'every compiled module has its source in the repo (no stale leftovers)',
+    )
+    t.ok(
+      compiled.every((f) => f.startsWith('src/')),
+      'only the service (dist/src) is shipped',
+    )
   })
 
   t.test('the unpacked service starts with node alone, is healthy and enriches', async (t) => {
@@ -150,7 +209,11 @@ t.test('npm run package: one versioned archive an install can run from', async (
     const body = JSON.stringify({ indicator: 'evil[.]example', sources: 'watchlist|classify', write_note: false })
     const refused = await fetch(`${url}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     t.equal(refused.status, 401, 'RUN_TOKEN is enforced')
-    const res = await fetch(`${url}/run`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body })
+    const res = await fetch(`${url}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    })
     t.equal(res.status, 200)
     const reply = (await res.json()) as { exitCode: number; outputs: { enrich: { results: Record<string, unknown> } } }
     t.equal(reply.exitCode, 0)

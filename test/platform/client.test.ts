@@ -33,7 +33,10 @@ const NOW = 1513703787_000
 
 t.test('TQL and create bodies per type', async (t) => {
   t.equal(indicatorTql('Address', '8.8.8.8'), 'typeName EQ "Address" AND summary EQ "8.8.8.8"')
-  t.equal(indicatorTql('Address', '8.8.8.8', 'Acme "Org"'), 'typeName EQ "Address" AND summary EQ "8.8.8.8" AND ownerName EQ "Acme \\"Org\\""')
+  t.equal(
+    indicatorTql('Address', '8.8.8.8', 'Acme "Org"'),
+    'typeName EQ "Address" AND summary EQ "8.8.8.8" AND ownerName EQ "Acme \\"Org\\""',
+  )
   t.equal(indicatorTql('File', 'a'.repeat(40)), `typeName EQ "File" AND value2 EQ "${'a'.repeat(40)}"`)
   t.equal(indicatorTql('ASN', '15169'), 'typeName EQ "ASN" AND summary EQ "ASN15169"')
   t.throws(() => indicatorTql('File', 'xyz'), SourceError)
@@ -60,7 +63,10 @@ t.test('platform http settings: tc proxy scope; writes never retry', async (t) =
 t.test('findIndicator: signs the exact path+query sent, under a base path prefix', async (t) => {
   const http = fakeHttp(() => ({
     status: 200,
-    body: { status: 'Success', data: [{ id: 7, type: 'Address', summary: '8.8.8.8', tags: { data: [{ name: 'X' }] }, attributes: {} }] },
+    body: {
+      status: 'Success',
+      data: [{ id: 7, type: 'Address', summary: '8.8.8.8', tags: { data: [{ name: 'X' }] }, attributes: {} }],
+    },
   }))
   const client = createPlatformClient({ http, apiPath: 'https://tc.example/prefix', credentials: HMAC, now: () => NOW })
   const found = await client.findIndicator('Address', '8.8.8.8', 'Acme Org')
@@ -97,12 +103,31 @@ t.test('listPosts follows next links, relative to the base path, and stops on a 
   const http = fakeHttp((req) => {
     calls++
     if (req.path.includes('resultStart=0')) {
-      return { status: 200, body: { status: 'Success', data: [{ id: 1, text: 'a' }], next: 'https://public.example/prefix/api/v3/posts?page=2' } }
+      return {
+        status: 200,
+        body: {
+          status: 'Success',
+          data: [{ id: 1, text: 'a' }],
+          next: 'https://public.example/prefix/api/v3/posts?page=2',
+        },
+      }
     }
     // A broken server that always points at the same page.
-    return { status: 200, body: { status: 'Success', data: [{ id: 2, text: 'b' }], next: 'https://public.example/prefix/api/v3/posts?page=2' } }
+    return {
+      status: 200,
+      body: {
+        status: 'Success',
+        data: [{ id: 2, text: 'b' }],
+        next: 'https://public.example/prefix/api/v3/posts?page=2',
+      },
+    }
   })
-  const client = createPlatformClient({ http, apiPath: 'https://tc.example/prefix', credentials: { kind: 'token', token: 'tok' }, pageSize: 1 })
+  const client = createPlatformClient({
+    http,
+    apiPath: 'https://tc.example/prefix',
+    credentials: { kind: 'token', token: 'tok' },
+    pageSize: 1,
+  })
   const posts = await client.listPosts(5)
   t.same(posts, [
     { id: 1, text: 'a' },
@@ -121,7 +146,12 @@ t.test('writes go through writeHttp; update body uses append modes', async (t) =
       ? { status: 200, body: { status: 'Success', data: { id: 3, type: 'Host', summary: 'h.example', rating: 4 } } }
       : { status: 201, body: { status: 'Success', data: { id: 9, text: 'hi' } } },
   )
-  const client = createPlatformClient({ http: reads, writeHttp: writes, apiPath: 'https://tc.example', credentials: HMAC })
+  const client = createPlatformClient({
+    http: reads,
+    writeHttp: writes,
+    apiPath: 'https://tc.example',
+    credentials: HMAC,
+  })
   t.same(await client.createPost(3, 'hi'), { id: 9, text: 'hi' })
   const updated = await client.updateIndicator(3, { rating: 4, confidence: 10, tags: ['A'], description: 'D' })
   t.equal(updated.rating, 4)
@@ -137,21 +167,34 @@ t.test('writes go through writeHttp; update body uses append modes', async (t) =
 })
 
 t.test('answers become SourceErrors with reasons', async (t) => {
-  const answerWith = (a: Answer) => createPlatformClient({ http: fakeHttp(() => a), apiPath: 'https://tc.example', credentials: HMAC })
+  const answerWith = (a: Answer) =>
+    createPlatformClient({ http: fakeHttp(() => a), apiPath: 'https://tc.example', credentials: HMAC })
   await t.rejects(answerWith({ status: 401, body: { status: 'Error', message: 'x' } }).listPosts(1), {
     kind: 'auth',
     message: 'ThreatConnect rejected the credentials (HTTP 401)',
   })
-  await t.rejects(answerWith({ status: 400, body: { status: 'Error', message: 'Bad tql' } }).findIndicator('Host', 'a.b'), {
-    kind: 'http_error',
-    message: 'ThreatConnect rejected GET /api/v3/indicators (HTTP 400): Bad tql',
-  })
+  await t.rejects(
+    answerWith({ status: 400, body: { status: 'Error', message: 'Bad tql' } }).findIndicator('Host', 'a.b'),
+    {
+      kind: 'http_error',
+      message: 'ThreatConnect rejected GET /api/v3/indicators (HTTP 400): Bad tql',
+    },
+  )
   await t.rejects(answerWith({ status: 404, body: undefined }).updateIndicator(1, {}), {
     message: 'ThreatConnect has no PUT /api/v3/indicators/1 (HTTP 404): no message',
   })
-  await t.rejects(answerWith({ status: 200, body: { status: 'Success' } }).createPost(1, 'x'), { kind: 'bad_answer', message: /unexpected answer/ })
-  await t.rejects(answerWith({ status: 200, body: { status: 'Error', message: 'nope' } }).listPosts(1), { kind: 'http_error', message: /nope/ })
-  await t.rejects(answerWith({ status: 200, body: { status: 'Success', data: [{ text: 'no id' }] } }).listPosts(1), { kind: 'bad_answer', message: /post without an id/ })
+  await t.rejects(answerWith({ status: 200, body: { status: 'Success' } }).createPost(1, 'x'), {
+    kind: 'bad_answer',
+    message: /unexpected answer/,
+  })
+  await t.rejects(answerWith({ status: 200, body: { status: 'Error', message: 'nope' } }).listPosts(1), {
+    kind: 'http_error',
+    message: /nope/,
+  })
+  await t.rejects(answerWith({ status: 200, body: { status: 'Success', data: [{ text: 'no id' }] } }).listPosts(1), {
+    kind: 'bad_answer',
+    message: /post without an id/,
+  })
 })
 
 t.test('a ThreatConnect 429 under HMAC pauses the API user: a later call, signed anew, is held too', async (t) => {
@@ -166,7 +209,9 @@ t.test('a ThreatConnect 429 under HMAC pauses the API user: a later call, signed
   await new Promise<void>((resolve) => tc.listen(0, '127.0.0.1', resolve))
   t.teardown(() => tc.close())
   let clock = NOW
-  const client = platformClient(t, `http://127.0.0.1:${(tc.address() as { port: number }).port}`, { extra: { now: () => clock } })
+  const client = platformClient(t, `http://127.0.0.1:${(tc.address() as { port: number }).port}`, {
+    extra: { now: () => clock },
+  })
   const first = await client.findIndicator('Address', '203.0.113.9').catch((e: unknown) => e)
   t.match(first, { kind: 'rate_limited' })
   clock += 2_000 // a new second: a new signature in the Authorization header

@@ -24,7 +24,13 @@ export const startSandbox = async (
   t: Teardown,
   options: Partial<SandboxOptions> = {},
 ): Promise<{ app: SandboxApp; url: string }> => {
-  const app = buildSandbox({ accessId: ACCESS_ID, secretKey: SECRET_KEY, token: TOKEN, owners: [...OWNERS], ...options })
+  const app = buildSandbox({
+    accessId: ACCESS_ID,
+    secretKey: SECRET_KEY,
+    token: TOKEN,
+    owners: [...OWNERS],
+    ...options,
+  })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   return { app, url }
@@ -49,7 +55,11 @@ export const platformClient = (
 ): PlatformClient => {
   const config = loadServiceConfig({}, [])
   const factory = createHttpClientFactory({ config, log, metrics: new Metrics(), userAgent: 'tc-enrich-test/1.0' })
-  const pool = createPlatformClientPool(factory, { retry: { limit: 1, baseDelayMs: 10, maxDelayMs: 20 } }, options.extra ?? {})
+  const pool = createPlatformClientPool(
+    factory,
+    { retry: { limit: 1, baseDelayMs: 10, maxDelayMs: 20 } },
+    options.extra ?? {},
+  )
   t.teardown(() => pool.close())
   const credentials = options.credentials ?? HMAC
   const values =

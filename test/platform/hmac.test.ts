@@ -15,7 +15,13 @@ t.test('string to sign is <path with encoded query>:<METHOD>:<unix seconds>', as
 })
 
 t.test('signRequest matches an independent HMAC-SHA256 and the fixed vector', async (t) => {
-  const headers = signRequest({ accessId: ACCESS_ID, secretKey: SECRET_KEY, pathWithQuery: PATH, method: 'GET', timestamp: TIMESTAMP })
+  const headers = signRequest({
+    accessId: ACCESS_ID,
+    secretKey: SECRET_KEY,
+    pathWithQuery: PATH,
+    method: 'GET',
+    timestamp: TIMESTAMP,
+  })
   const independent = createHmac('sha256', SECRET_KEY).update(`${PATH}:GET:${TIMESTAMP}`).digest('base64')
   t.equal(headers.Authorization, `TC ${ACCESS_ID}:${independent}`)
   t.equal(headers.Authorization, `TC ${ACCESS_ID}:${FIXED_SIGNATURE}`)
@@ -28,7 +34,11 @@ t.test('every input changes the signature', async (t) => {
   const reference = sig({})
   t.not(sig({ method: 'POST' }), reference)
   t.not(sig({ timestamp: TIMESTAMP + 1 }), reference)
-  t.not(sig({ pathWithQuery: '/api/v3/indicators?tql=summary+EQ+%228.8.8.8%22' }), reference, 'the encoding of the query is signed')
+  t.not(
+    sig({ pathWithQuery: '/api/v3/indicators?tql=summary+EQ+%228.8.8.8%22' }),
+    reference,
+    'the encoding of the query is signed',
+  )
   t.not(sig({ secretKey: 'other' }), reference)
 })
 
@@ -37,7 +47,12 @@ t.test('token header', async (t) => {
 })
 
 t.test('authHeaders: seconds from a ms clock for HMAC, token otherwise', async (t) => {
-  const hmac = authHeaders({ kind: 'hmac', accessId: ACCESS_ID, secretKey: SECRET_KEY }, PATH, 'GET', TIMESTAMP * 1000 + 999)
+  const hmac = authHeaders(
+    { kind: 'hmac', accessId: ACCESS_ID, secretKey: SECRET_KEY },
+    PATH,
+    'GET',
+    TIMESTAMP * 1000 + 999,
+  )
   t.same(hmac, { Authorization: `TC ${ACCESS_ID}:${FIXED_SIGNATURE}`, Timestamp: String(TIMESTAMP) })
   t.same(authHeaders({ kind: 'token', token: 'tok' }, PATH, 'GET', 0), { Authorization: 'TC-Token tok' })
 })

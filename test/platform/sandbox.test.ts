@@ -66,10 +66,17 @@ t.test('HMAC: signature over the raw path+query; timestamp window of 5 minutes',
 
 t.test('token auth, and a sandbox with no token refuses any', async (t) => {
   const { url } = await startSandbox(t)
-  t.equal((await call(url, 'GET', '/api/v3/indicators', { headers: { Authorization: `TC-Token ${TOKEN}` } })).status, 200)
+  t.equal(
+    (await call(url, 'GET', '/api/v3/indicators', { headers: { Authorization: `TC-Token ${TOKEN}` } })).status,
+    200,
+  )
   t.equal((await call(url, 'GET', '/api/v3/indicators', { headers: { Authorization: 'TC-Token wrong' } })).status, 401)
   const tokenless = await startSandbox(t, { token: undefined })
-  t.equal((await call(tokenless.url, 'GET', '/api/v3/indicators', { headers: { Authorization: 'TC-Token anything' } })).status, 401)
+  t.equal(
+    (await call(tokenless.url, 'GET', '/api/v3/indicators', { headers: { Authorization: 'TC-Token anything' } }))
+      .status,
+    401,
+  )
 })
 
 t.test('owners: unknown -> 403; owner param filters', async (t) => {
@@ -81,13 +88,26 @@ t.test('owners: unknown -> 403; owner param filters', async (t) => {
   })
   const unknown = await call(url, 'GET', '/api/v3/indicators?owner=Evil%20Corp')
   t.equal(unknown.status, 403)
-  t.same(unknown.body, { status: 'Error', message: "Owner 'Evil Corp' does not exist or the API user has no access to it" })
+  t.same(unknown.body, {
+    status: 'Error',
+    message: "Owner 'Evil Corp' does not exist or the API user has no access to it",
+  })
   t.equal(list(await call(url, 'GET', TQL_8888)).length, 2)
   const community = list(await call(url, 'GET', `${TQL_8888}&owner=Acme%20Community`))
-  t.same(community.map((i) => i['ownerName']), ['Acme Community'])
+  t.same(
+    community.map((i) => i['ownerName']),
+    ['Acme Community'],
+  )
   const owners = await call(url, 'GET', '/api/v3/security/owners')
-  t.same(list(owners).map((o) => o['name']), ['Acme Org', 'Acme Community'])
-  t.equal((await call(url, 'POST', '/api/v3/indicators?owner=Nope', { body: { type: 'Host', hostName: 'a.example' } })).status, 403)
+  t.same(
+    list(owners).map((o) => o['name']),
+    ['Acme Org', 'Acme Community'],
+  )
+  t.equal(
+    (await call(url, 'POST', '/api/v3/indicators?owner=Nope', { body: { type: 'Host', hostName: 'a.example' } }))
+      .status,
+    403,
+  )
 })
 
 t.test('POST creates (201) or updates an existing indicator (200); v3 shapes', async (t) => {
@@ -97,7 +117,14 @@ t.test('POST creates (201) or updates an existing indicator (200); v3 shapes', a
   })
   t.equal(created.status, 201)
   t.match(created.body, { status: 'Success', message: 'Created' })
-  t.match(data(created), { type: 'Host', hostName: 'evil.example', summary: 'evil.example', rating: 3, ownerName: 'Acme Org', tags: { data: [{ name: 'A' }] } })
+  t.match(data(created), {
+    type: 'Host',
+    hostName: 'evil.example',
+    summary: 'evil.example',
+    rating: 3,
+    ownerName: 'Acme Org',
+    tags: { data: [{ name: 'A' }] },
+  })
 
   const again = await call(url, 'POST', '/api/v3/indicators?fields=tags', {
     body: { type: 'Host', hostName: 'evil.example', confidence: 40, tags: { data: [{ name: 'b' }, { name: 'a' }] } },
@@ -107,12 +134,21 @@ t.test('POST creates (201) or updates an existing indicator (200); v3 shapes', a
   t.equal(data(again)['id'], data(created)['id'], 'the same indicator')
   t.match(data(again), { rating: 3, confidence: 40, tags: { data: [{ name: 'A' }, { name: 'b' }] } })
 
-  const file1 = await call(url, 'POST', '/api/v3/indicators', { body: { type: 'File', md5: 'd41d8cd98f00b204e9800998ecf8427e' } })
+  const file1 = await call(url, 'POST', '/api/v3/indicators', {
+    body: { type: 'File', md5: 'd41d8cd98f00b204e9800998ecf8427e' },
+  })
   const file2 = await call(url, 'POST', '/api/v3/indicators', {
-    body: { type: 'File', md5: 'D41D8CD98F00B204E9800998ECF8427E', sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    body: {
+      type: 'File',
+      md5: 'D41D8CD98F00B204E9800998ECF8427E',
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    },
   })
   t.equal(data(file2)['id'], data(file1)['id'], 'a File matches on a shared hash (any case)')
-  t.equal(data(file2)['summary'], 'D41D8CD98F00B204E9800998ECF8427E : e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+  t.equal(
+    data(file2)['summary'],
+    'D41D8CD98F00B204E9800998ECF8427E : e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  )
 
   const bad = await call(url, 'POST', '/api/v3/indicators', { body: { type: 'Address', ip: '999.1.1.1' } })
   t.equal(bad.status, 400)
@@ -143,7 +179,11 @@ t.test('PUT: rating/confidence, tags append/replace/delete, attributes; fields o
   await put(attr)
   const twice = await put(attr, '?fields=attributes')
   t.match((data(twice)['attributes'] as { data: unknown[] }).data, [{ type: 'Description', value: 'Bad host.' }])
-  t.equal((data(twice)['attributes'] as { data: unknown[] }).data.length, 1, 'an identical attribute is not added twice')
+  t.equal(
+    (data(twice)['attributes'] as { data: unknown[] }).data.length,
+    1,
+    'an identical attribute is not added twice',
+  )
 
   t.equal((await put({ rating: 6 })).status, 400)
   t.equal((await put({ confidence: 50.5 })).status, 400)
@@ -158,16 +198,24 @@ t.test('posts: create, list with paging (count on the first page only, absolute 
   const { app, url } = await startSandbox(t, { seed: [{ type: 'Address', value: '8.8.8.8' }] })
   const id = app.sandbox.store.allIndicators()[0]?.id as number
   for (let i = 0; i < 5; i++) {
-    const made = await call(url, 'POST', '/api/v3/posts', { body: { objectId: id, objectType: 'Indicator', text: `note ${i}` } })
+    const made = await call(url, 'POST', '/api/v3/posts', {
+      body: { objectId: id, objectType: 'Indicator', text: `note ${i}` },
+    })
     t.equal(made.status, 201)
     t.match(data(made), { text: `note ${i}`, author: ACCESS_ID })
   }
   const first = await call(url, 'GET', `/api/v3/posts?objectId=${id}&objectType=Indicator&resultStart=0&resultLimit=2`)
   t.equal(first.body['count'], 5)
-  t.same(list(first).map((p) => p['text']), ['note 0', 'note 1'])
+  t.same(
+    list(first).map((p) => p['text']),
+    ['note 0', 'note 1'],
+  )
   t.equal(first.body['next'], `${url}/api/v3/posts?objectId=${id}&objectType=Indicator&resultStart=2&resultLimit=2`)
   const last = await call(url, 'GET', `/api/v3/posts?objectId=${id}&objectType=Indicator&resultStart=4&resultLimit=2`)
-  t.same(list(last).map((p) => p['text']), ['note 4'])
+  t.same(
+    list(last).map((p) => p['text']),
+    ['note 4'],
+  )
   t.notOk('next' in last.body)
   t.notOk('count' in last.body)
 
@@ -175,8 +223,14 @@ t.test('posts: create, list with paging (count on the first page only, absolute 
   t.equal((await call(url, 'GET', `/api/v3/posts?objectId=${id}&objectType=Group`)).status, 400)
   t.equal((await call(url, 'GET', '/api/v3/posts?objectId=999&objectType=Indicator')).status, 404)
   t.equal((await call(url, 'GET', `/api/v3/posts?objectId=${id}&objectType=Indicator&resultLimit=10001`)).status, 400)
-  t.equal((await call(url, 'POST', '/api/v3/posts', { body: { objectId: id, objectType: 'Indicator', text: '' } })).status, 400)
-  t.equal((await call(url, 'POST', '/api/v3/posts', { body: { objectId: 999, objectType: 'Indicator', text: 'x' } })).status, 404)
+  t.equal(
+    (await call(url, 'POST', '/api/v3/posts', { body: { objectId: id, objectType: 'Indicator', text: '' } })).status,
+    400,
+  )
+  t.equal(
+    (await call(url, 'POST', '/api/v3/posts', { body: { objectId: 999, objectType: 'Indicator', text: 'x' } })).status,
+    404,
+  )
 })
 
 t.test('TQL subset and unknown routes', async (t) => {
@@ -187,8 +241,14 @@ t.test('TQL subset and unknown routes', async (t) => {
     ],
   })
   const q = (tql: string) => call(url, 'GET', `/api/v3/indicators?tql=${encodeURIComponent(tql)}`)
-  t.same(list(await q('typeName EQ "Host"')).map((i) => i['summary']), ['a.example'])
-  t.same(list(await q('typeName NE "Host" and summary eq "8.8.8.8"')).map((i) => i['summary']), ['8.8.8.8'])
+  t.same(
+    list(await q('typeName EQ "Host"')).map((i) => i['summary']),
+    ['a.example'],
+  )
+  t.same(
+    list(await q('typeName NE "Host" and summary eq "8.8.8.8"')).map((i) => i['summary']),
+    ['8.8.8.8'],
+  )
   const bad = await q('summary CONTAINS "8"')
   t.equal(bad.status, 400)
   t.match(bad.body['message'], /Invalid TQL/)
@@ -210,7 +270,19 @@ t.test('TQL parser', async (t) => {
 
 t.test('TQL: OR, parentheses, comparisons and dates, as the watchlist service sends them', async (t) => {
   const at = (lastModified: string, rating: number, summary: string) =>
-    ({ id: 1, type: 'Host', ownerName: 'o', values: { hostName: summary }, rating, confidence: 50, tags: [], attributes: [], active: true, dateAdded: lastModified, lastModified }) as const
+    ({
+      id: 1,
+      type: 'Host',
+      ownerName: 'o',
+      values: { hostName: summary },
+      rating,
+      confidence: 50,
+      tags: [],
+      attributes: [],
+      active: true,
+      dateAdded: lastModified,
+      lastModified,
+    }) as const
   const old = at('2026-12-01T10:00:00Z', 4, 'old.test')
   const fresh = at('2026-12-01T12:00:00Z', 2, 'fresh.test')
   const q = (tql: string) => {
@@ -226,6 +298,9 @@ t.test('TQL: OR, parentheses, comparisons and dates, as the watchlist service se
 })
 
 t.test('seed with an unknown owner is refused', async (t) => {
-  t.throws(() => buildSandbox({ owners: ['A'], seed: [{ type: 'Address', value: '1.1.1.1', owner: 'B' }] }), /owner 'B'/)
+  t.throws(
+    () => buildSandbox({ owners: ['A'], seed: [{ type: 'Address', value: '1.1.1.1', owner: 'B' }] }),
+    /owner 'B'/,
+  )
   t.throws(() => buildSandbox({ owners: [] }), /at least one owner/)
 })

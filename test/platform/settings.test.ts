@@ -1,6 +1,11 @@
 /** ThreatConnect settings: one set per profile, from the environment only. */
 import t from 'tap'
-import { normaliseApiPath, platformProfilesFromEnv, platformSettingsFor, resolvePlatformSettings } from '../../src/config/platform.js'
+import {
+  normaliseApiPath,
+  platformProfilesFromEnv,
+  platformSettingsFor,
+  resolvePlatformSettings,
+} from '../../src/config/platform.js'
 
 t.test('api path normalisation', async (t) => {
   t.equal(normaliseApiPath('https://x.threatconnect.com/api/'), 'https://x.threatconnect.com')
@@ -34,7 +39,12 @@ t.test('HMAC wins over a token; a token alone is enough', async (t) => {
   const both = resolvePlatformSettings({ apiPath: 'https://x', accessId: 'id', secretKey: 'k', token: 'tok' }).settings
   t.equal(both.configured && both.credentials.kind, 'hmac')
   const token = resolvePlatformSettings({ apiPath: 'https://x', token: 'tok' }).settings
-  t.same(token, { configured: true, apiPath: 'https://x', owner: undefined, credentials: { kind: 'token', token: 'tok' } })
+  t.same(token, {
+    configured: true,
+    apiPath: 'https://x',
+    owner: undefined,
+    credentials: { kind: 'token', token: 'tok' },
+  })
 })
 
 t.test('not configured says what is missing; a wrong value is a start-up problem', async (t) => {
@@ -64,8 +74,17 @@ t.test('named profiles: each its own set; a request may only pick one by name', 
   t.same(problems, [])
   t.same([...profiles.named.keys()], ['eu', 'us'])
   const eu = platformSettingsFor(profiles, 'eu', undefined)
-  t.same(eu, { configured: true, apiPath: 'https://eu.example', owner: undefined, credentials: { kind: 'token', token: 'eu-token' } })
-  t.equal(platformSettingsFor(profiles, 'us', 'Other Org')?.owner, 'Other Org', 'the owner param picks the owner, never the host')
+  t.same(eu, {
+    configured: true,
+    apiPath: 'https://eu.example',
+    owner: undefined,
+    credentials: { kind: 'token', token: 'eu-token' },
+  })
+  t.equal(
+    platformSettingsFor(profiles, 'us', 'Other Org')?.owner,
+    'Other Org',
+    'the owner param picks the owner, never the host',
+  )
   t.equal(platformSettingsFor(profiles, 'us', undefined)?.owner, 'US Org')
   t.equal(platformSettingsFor(profiles, 'nope', undefined), undefined, 'an unknown name resolves to nothing')
   const main = platformSettingsFor(profiles, undefined, undefined)
@@ -73,7 +92,15 @@ t.test('named profiles: each its own set; a request may only pick one by name', 
 })
 
 t.test('a named profile that is missing or wrong stops start-up, naming its variables', async (t) => {
-  const { problems } = platformProfilesFromEnv({ TC_PROFILES: 'eu,bad name!,us', TC_PROFILE_US_API_PATH: 'nope', TC_PROFILE_US_TOKEN: 't' })
-  t.match(problems, [/TC_PROFILES names 'eu': .*set TC_PROFILE_EU_API_PATH/, /TC_PROFILES: 'bad name!' is not a profile name/, /^TC_PROFILE_US_API_PATH is not an http\(s\) URL/])
+  const { problems } = platformProfilesFromEnv({
+    TC_PROFILES: 'eu,bad name!,us',
+    TC_PROFILE_US_API_PATH: 'nope',
+    TC_PROFILE_US_TOKEN: 't',
+  })
+  t.match(problems, [
+    /TC_PROFILES names 'eu': .*set TC_PROFILE_EU_API_PATH/,
+    /TC_PROFILES: 'bad name!' is not a profile name/,
+    /^TC_PROFILE_US_API_PATH is not an http\(s\) URL/,
+  ])
   t.equal(problems.length, 3)
 })

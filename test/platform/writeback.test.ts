@@ -37,13 +37,22 @@ t.test('rating, confidence, tags and Description applied', async (t) => {
   const { app, url } = await startSandbox(t, seeded)
   const result = await writeBack(
     platformClient(t, url),
-    request({ rating: 4, confidence: 85, tags: ['Malicious', 'existing', 'C2', 'Malicious'], description: 'Seen as a C2 by 3 sources.' }),
+    request({
+      rating: 4,
+      confidence: 85,
+      tags: ['Malicious', 'existing', 'C2', 'Malicious'],
+      description: 'Seen as a C2 by 3 sources.',
+    }),
   )
   t.equal(result.status, 'written', result.reason)
   const indicator = app.sandbox.store.allIndicators()[0]
   t.equal(indicator?.rating, 4)
   t.equal(indicator?.confidence, 85)
-  t.same(indicator?.tags, ['Existing', 'Malicious', 'C2'], 'appended; known tag (any case) and duplicates not sent again')
+  t.same(
+    indicator?.tags,
+    ['Existing', 'Malicious', 'C2'],
+    'appended; known tag (any case) and duplicates not sent again',
+  )
   t.same(
     indicator?.attributes.map((a) => [a.type, a.value]),
     [['Description', 'Seen as a C2 by 3 sources.']],
@@ -54,7 +63,9 @@ t.test('rating, confidence, tags and Description applied', async (t) => {
 })
 
 t.test('rating 0 leaves the rating alone', async (t) => {
-  const { app, url } = await startSandbox(t, { seed: [{ type: 'Address', value: '8.8.8.8', owner: 'Acme Org', rating: 3 }] })
+  const { app, url } = await startSandbox(t, {
+    seed: [{ type: 'Address', value: '8.8.8.8', owner: 'Acme Org', rating: 3 }],
+  })
   const result = await writeBack(platformClient(t, url), request({ rating: 0 }))
   t.equal(result.status, 'written')
   t.equal(app.sandbox.store.allIndicators()[0]?.rating, 3)
@@ -135,7 +146,11 @@ t.test('each indicator type is created with its own field', async (t) => {
     ['URL', "http://evil.example.com/a'b?c=d%20e&f=(1)*!", { text: "http://evil.example.com/a'b?c=d%20e&f=(1)*!" }],
     ['EmailAddress', 'bad@evil.example.com', { address: 'bad@evil.example.com' }],
     ['File', 'd41d8cd98f00b204e9800998ecf8427e', { md5: 'd41d8cd98f00b204e9800998ecf8427e' }],
-    ['File', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }],
+    [
+      'File',
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      { sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    ],
     ['ASN', 'AS15169', { 'AS Number': 'ASN15169' }],
     ['CIDR', '192.0.2.0/24', { Block: '192.0.2.0/24' }],
   ] as const
@@ -160,7 +175,10 @@ t.test('missing indicator reported when not asked to create it', async (t) => {
     noteId: null,
   })
   t.equal(app.sandbox.store.allIndicators().length, 1, 'nothing created')
-  const noOwner = await writeBack(platformClient(t, url), request({ owner: undefined, indicator: { type: 'Host', value: 'x.example' } }))
+  const noOwner = await writeBack(
+    platformClient(t, url),
+    request({ owner: undefined, indicator: { type: 'Host', value: 'x.example' } }),
+  )
   t.equal(noOwner.reason, "indicator x.example (Host) not found in the API user's organization")
 })
 
@@ -170,8 +188,16 @@ t.test('bad credentials -> failed with a clear reason', async (t) => {
     platformClient(t, url, { credentials: { kind: 'hmac', accessId: 'sandbox-access-id', secretKey: 'wrong' } }),
     request(),
   )
-  t.same(wrongKey, { status: 'failed', reason: 'ThreatConnect rejected the credentials (HTTP 401)', indicatorId: null, noteId: null })
-  const unknownId = await writeBack(platformClient(t, url, { credentials: { kind: 'hmac', accessId: 'nobody', secretKey: 'x' } }), request())
+  t.same(wrongKey, {
+    status: 'failed',
+    reason: 'ThreatConnect rejected the credentials (HTTP 401)',
+    indicatorId: null,
+    noteId: null,
+  })
+  const unknownId = await writeBack(
+    platformClient(t, url, { credentials: { kind: 'hmac', accessId: 'nobody', secretKey: 'x' } }),
+    request(),
+  )
   t.equal(unknownId.reason, 'ThreatConnect rejected the credentials (HTTP 401)')
   const badToken = await writeBack(platformClient(t, url, { credentials: { kind: 'token', token: 'nope' } }), request())
   t.equal(badToken.reason, 'ThreatConnect rejected the credentials (HTTP 401)')
@@ -185,7 +211,10 @@ t.test('unknown owner -> failed with the 403 reason', async (t) => {
   const { url } = await startSandbox(t, seeded)
   const result = await writeBack(platformClient(t, url), request({ owner: 'Nobody Inc' }))
   t.equal(result.status, 'failed')
-  t.match(result.reason, /^ThreatConnect refused access \(HTTP 403\) for GET \/api\/v3\/indicators: Owner 'Nobody Inc' does not exist/)
+  t.match(
+    result.reason,
+    /^ThreatConnect refused access \(HTTP 403\) for GET \/api\/v3\/indicators: Owner 'Nobody Inc' does not exist/,
+  )
 })
 
 t.test('sandbox down -> failed with the network reason', async (t) => {
@@ -199,7 +228,12 @@ t.test('sandbox down -> failed with the network reason', async (t) => {
 t.test('a clock 6 minutes off -> 401; 4 minutes off still works', async (t) => {
   const { url } = await startSandbox(t, seeded)
   const skewed = await writeBack(platformClient(t, url, { extra: { now: () => Date.now() - 6 * 60_000 } }), request())
-  t.same(skewed, { status: 'failed', reason: 'ThreatConnect rejected the credentials (HTTP 401)', indicatorId: null, noteId: null })
+  t.same(skewed, {
+    status: 'failed',
+    reason: 'ThreatConnect rejected the credentials (HTTP 401)',
+    indicatorId: null,
+    noteId: null,
+  })
   const ahead = await writeBack(platformClient(t, url, { extra: { now: () => Date.now() + 6 * 60_000 } }), request())
   t.equal(ahead.status, 'failed', 'ahead by 6 minutes too')
   const slight = await writeBack(platformClient(t, url, { extra: { now: () => Date.now() - 4 * 60_000 } }), request())
@@ -232,7 +266,15 @@ t.test('ratingFor: the documented mapping', async (t) => {
 
 t.test('failures after lookup keep what is known and never throw', async (t) => {
   const indicator: PlatformIndicator = {
-    id: 7, type: 'Address', summary: '8.8.8.8', ownerName: 'Acme Org', rating: null, confidence: null, tags: [], attributes: [], hashes: [],
+    id: 7,
+    type: 'Address',
+    summary: '8.8.8.8',
+    ownerName: 'Acme Org',
+    rating: null,
+    confidence: null,
+    tags: [],
+    attributes: [],
+    hashes: [],
   }
   const client = (over: Partial<PlatformClient>): PlatformClient => ({
     findIndicator: async () => indicator,
@@ -244,21 +286,37 @@ t.test('failures after lookup keep what is known and never throw', async (t) => 
     ...over,
   })
   const updateFails = await writeBack(
-    client({ updateIndicator: async () => { throw new SourceError('http_error', 'ThreatConnect rejected PUT /api/v3/indicators/7 (HTTP 400): bad tag') } }),
+    client({
+      updateIndicator: async () => {
+        throw new SourceError('http_error', 'ThreatConnect rejected PUT /api/v3/indicators/7 (HTTP 400): bad tag')
+      },
+    }),
     request({ tags: ['x'] }),
   )
   t.same(updateFails, {
     status: 'failed',
-    reason: 'note is on the indicator but the update failed: ThreatConnect rejected PUT /api/v3/indicators/7 (HTTP 400): bad tag',
+    reason:
+      'note is on the indicator but the update failed: ThreatConnect rejected PUT /api/v3/indicators/7 (HTTP 400): bad tag',
     indicatorId: 7,
     noteId: 70,
   })
   const breakerOpen = await writeBack(
-    client({ findIndicator: async () => { throw new SourceError('circuit_open', 'threatconnect circuit open', { skipped: true }) } }),
+    client({
+      findIndicator: async () => {
+        throw new SourceError('circuit_open', 'threatconnect circuit open', { skipped: true })
+      },
+    }),
     request(),
   )
   t.same(breakerOpen, { status: 'skipped', reason: 'threatconnect circuit open', indicatorId: null, noteId: null })
-  const bug = await writeBack(client({ listPosts: async () => { throw new TypeError('boom') } }), request())
+  const bug = await writeBack(
+    client({
+      listPosts: async () => {
+        throw new TypeError('boom')
+      },
+    }),
+    request(),
+  )
   t.same(bug, { status: 'failed', reason: 'internal error during write-back: boom', indicatorId: 7, noteId: null })
   t.same(skippedWriteback('not asked'), { status: 'skipped', reason: 'not asked', indicatorId: null, noteId: null })
 })

@@ -22,12 +22,37 @@ t.test('an answer comes back as it is, at once and as a promise', async (t) => {
   t.equal(await instance.lookup(address(), ctx), answer)
 })
 
-t.test("an unexpected error becomes 'internal', naming the doing and the indicator; a SourceError passes as it is", async (t) => {
-  const broken = answeringInstance(health, () => { throw new TypeError('no ranges loaded') }, 'classify')
-  const thrown = (() => { try { broken.answer?.(address(), ctx) } catch (err) { return err } return undefined })()
-  t.ok(thrown instanceof SourceError)
-  t.match(thrown, { kind: 'internal', message: "cannot classify Address '1.2.3.4': no ranges loaded" })
-  await t.rejects(broken.lookup(address(), ctx), { kind: 'internal', message: "cannot classify Address '1.2.3.4': no ranges loaded" })
-  const refusing = answeringInstance(health, () => { throw new SourceError('not_configured', 'no list loaded') }, 'match')
-  await t.rejects(refusing.lookup(address(), ctx), { kind: 'not_configured', message: 'no list loaded' })
-})
+t.test(
+  "an unexpected error becomes 'internal', naming the doing and the indicator; a SourceError passes as it is",
+  async (t) => {
+    const broken = answeringInstance(
+      health,
+      () => {
+        throw new TypeError('no ranges loaded')
+      },
+      'classify',
+    )
+    const thrown = (() => {
+      try {
+        broken.answer?.(address(), ctx)
+      } catch (err) {
+        return err
+      }
+      return undefined
+    })()
+    t.ok(thrown instanceof SourceError)
+    t.match(thrown, { kind: 'internal', message: "cannot classify Address '1.2.3.4': no ranges loaded" })
+    await t.rejects(broken.lookup(address(), ctx), {
+      kind: 'internal',
+      message: "cannot classify Address '1.2.3.4': no ranges loaded",
+    })
+    const refusing = answeringInstance(
+      health,
+      () => {
+        throw new SourceError('not_configured', 'no list loaded')
+      },
+      'match',
+    )
+    await t.rejects(refusing.lookup(address(), ctx), { kind: 'not_configured', message: 'no list loaded' })
+  },
+)

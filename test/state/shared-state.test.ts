@@ -33,7 +33,9 @@ t.test('two replicas share one count: 4 a minute between them, the 5th told how 
   t.equal(answers.filter((x) => x.granted).length, 4, 'four granted across both')
   const refused = answers.filter((x) => !x.granted)
   t.equal(refused.length, 2)
-  for (const r of refused) if (!r.granted) t.ok(r.waitMs > 50_000 && r.waitMs <= 75_001, `wait ${r.waitMs} ms: until the first call leaves the window`)
+  for (const r of refused)
+    if (!r.granted)
+      t.ok(r.waitMs > 50_000 && r.waitMs <= 75_001, `wait ${r.waitMs} ms: until the first call leaves the window`)
   t.ok((await qa.take('vt:print2', [MINUTE], 15_000)).granted, 'another key fingerprint has its own count')
 })
 
@@ -42,7 +44,10 @@ t.test('every window counts; settling moves a call to its real end; a pause hold
   const store = storeOn(t, redis.url)
   await untilReady(store)
   const q = new RedisQuota(store)
-  const windows = [{ requests: 10, perMs: 1_000 }, { requests: 2, perMs: 86_400_000 }]
+  const windows = [
+    { requests: 10, perMs: 1_000 },
+    { requests: 2, perMs: 86_400_000 },
+  ]
   const first = await q.take('k', windows, 15_000)
   t.ok(first.granted)
   t.ok((await q.take('k', windows, 15_000)).granted)
@@ -51,7 +56,10 @@ t.test('every window counts; settling moves a call to its real end; a pause hold
   if (first.granted) await q.settle('k', windows, first.ticket)
   // Counted until its latest possible end before settling, until now after: the day's wait shrinks by ~15 s.
   const after = await q.take('k', windows, 15_000)
-  t.ok(!after.granted && !third.granted && after.waitMs < third.waitMs - 10_000, 'settled: the wait is counted from the real end')
+  t.ok(
+    !after.granted && !third.granted && after.waitMs < third.waitMs - 10_000,
+    'settled: the wait is counted from the real end',
+  )
 
   const otherStore = storeOn(t, redis.url)
   await untilReady(otherStore)
@@ -59,31 +67,38 @@ t.test('every window counts; settling moves a call to its real end; a pause hold
   await q.pause('paused', 5_000)
   const held = await other.take('paused', [MINUTE], 1000)
   t.ok(!held.granted && held.waitMs > 4_000, 'the pause one replica set holds the other')
-  t.same(await store.client.keys('*'), (await store.client.keys('tce:*')), 'every key under the prefix')
+  t.same(await store.client.keys('*'), await store.client.keys('tce:*'), 'every key under the prefix')
 })
 
-t.test('Redis gone: each replica keeps to its share, starting after the running window; Redis back: shared again', async (t) => {
-  const redis = await startRedis(t)
-  const clock = new FakeClock()
-  const store = storeOn(t, redis.url)
-  await untilReady(store)
-  let fellBack = 0
-  const quota = new FallbackQuota(new RedisQuota(store), 3, { clock, onFallback: () => fellBack++ })
-  t.ok((await quota.take('vt:p', [MINUTE], 1000)).granted, 'shared while Redis answers')
-  await redis.stop()
-  const lost = await quota.take('vt:p', [MINUTE], 1000)
-  t.notOk(lost.granted, 'on losing Redis, the running window counts as spent')
-  t.ok(fellBack > 0)
-  if (!lost.granted) t.equal(lost.waitMs, 60_001)
-  await clock.advance(60_001)
-  t.ok((await quota.take('vt:p', [MINUTE], 1000)).granted, "after the window: this replica's share (4/3 -> 1)")
-  t.notOk((await quota.take('vt:p', [MINUTE], 1000)).granted, 'and no more than its share')
-  await redis.restart()
-  await untilReady(store)
-  t.ok((await quota.take('vt:p', [MINUTE], 1000)).granted, 'Redis back: its (fresh) count holds again')
-  t.same(shareOf({ requests: 1, perMs: 1000 }, 3), { requests: 1, perMs: 3000 }, 'under one call each: a longer window')
-  t.same(shareOf({ requests: 500, perMs: 86_400_000 }, 3), { requests: 166, perMs: 86_400_000 })
-})
+t.test(
+  'Redis gone: each replica keeps to its share, starting after the running window; Redis back: shared again',
+  async (t) => {
+    const redis = await startRedis(t)
+    const clock = new FakeClock()
+    const store = storeOn(t, redis.url)
+    await untilReady(store)
+    let fellBack = 0
+    const quota = new FallbackQuota(new RedisQuota(store), 3, { clock, onFallback: () => fellBack++ })
+    t.ok((await quota.take('vt:p', [MINUTE], 1000)).granted, 'shared while Redis answers')
+    await redis.stop()
+    const lost = await quota.take('vt:p', [MINUTE], 1000)
+    t.notOk(lost.granted, 'on losing Redis, the running window counts as spent')
+    t.ok(fellBack > 0)
+    if (!lost.granted) t.equal(lost.waitMs, 60_001)
+    await clock.advance(60_001)
+    t.ok((await quota.take('vt:p', [MINUTE], 1000)).granted, "after the window: this replica's share (4/3 -> 1)")
+    t.notOk((await quota.take('vt:p', [MINUTE], 1000)).granted, 'and no more than its share')
+    await redis.restart()
+    await untilReady(store)
+    t.ok((await quota.take('vt:p', [MINUTE], 1000)).granted, 'Redis back: its (fresh) count holds again')
+    t.same(
+      shareOf({ requests: 1, perMs: 1000 }, 3),
+      { requests: 1, perMs: 3000 },
+      'under one call each: a longer window',
+    )
+    t.same(shareOf({ requests: 500, perMs: 86_400_000 }, 3), { requests: 166, perMs: 86_400_000 })
+  },
+)
 
 t.test('the in-process quota counts the same way (every window, settle, pause) with an injected clock', async (t) => {
   const clock = new FakeClock()
@@ -102,25 +117,32 @@ t.test('the in-process quota counts the same way (every window, settle, pause) w
   t.same(await q.take('k', w, 500), { granted: false, waitMs: 300, paused: true })
 })
 
-t.test('the in-process quota with a large window (a paid plan): exact at the limit, calls settled out of order', async (t) => {
-  const clock = new FakeClock()
-  const q = new MemoryQuota(clock)
-  const w = [{ requests: 1000, perMs: 60_000 }]
-  const tickets: string[] = []
-  for (let i = 0; i < 1000; i++) {
-    const answer = await q.take('paid', w, 10_000)
-    if (answer.granted) tickets.push(answer.ticket)
-    await clock.advance(10)
-  }
-  t.equal(tickets.length, 1000, 'all 1,000 granted')
-  // Now 10 s in. Settle the second call (at 10 s), not the first (its end stays 0 + 10 s: the same moment).
-  await q.settle('paid', w, tickets[1] as string)
-  t.same(await q.take('paid', w, 10_000), { granted: false, waitMs: 60_001 }, 'full: room when the oldest end (10 s) leaves, 60 s on')
-  await clock.advance(60_001)
-  t.ok((await q.take('paid', w, 10_000)).granted, 'the two ended at 10 s have left the window: room again')
-  t.ok((await q.take('paid', w, 10_000)).granted)
-  t.notOk((await q.take('paid', w, 10_000)).granted, 'and only for those two')
-})
+t.test(
+  'the in-process quota with a large window (a paid plan): exact at the limit, calls settled out of order',
+  async (t) => {
+    const clock = new FakeClock()
+    const q = new MemoryQuota(clock)
+    const w = [{ requests: 1000, perMs: 60_000 }]
+    const tickets: string[] = []
+    for (let i = 0; i < 1000; i++) {
+      const answer = await q.take('paid', w, 10_000)
+      if (answer.granted) tickets.push(answer.ticket)
+      await clock.advance(10)
+    }
+    t.equal(tickets.length, 1000, 'all 1,000 granted')
+    // Now 10 s in. Settle the second call (at 10 s), not the first (its end stays 0 + 10 s: the same moment).
+    await q.settle('paid', w, tickets[1] as string)
+    t.same(
+      await q.take('paid', w, 10_000),
+      { granted: false, waitMs: 60_001 },
+      'full: room when the oldest end (10 s) leaves, 60 s on',
+    )
+    await clock.advance(60_001)
+    t.ok((await q.take('paid', w, 10_000)).granted, 'the two ended at 10 s have left the window: room again')
+    t.ok((await q.take('paid', w, 10_000)).granted)
+    t.notOk((await q.take('paid', w, 10_000)).granted, 'and only for those two')
+  },
+)
 
 t.test('a lock by name: two replicas racing take turns', async (t) => {
   const redis = await startRedis(t)
@@ -134,9 +156,15 @@ t.test('a lock by name: two replicas racing take turns', async (t) => {
     return who
   }
   const signal = AbortSignal.timeout(5000)
-  const results = await Promise.all([new SharedLocks(a!).withLock('note:x', signal, work('a')), new SharedLocks(b!).withLock('note:x', signal, work('b'))])
+  const results = await Promise.all([
+    new SharedLocks(a!).withLock('note:x', signal, work('a')),
+    new SharedLocks(b!).withLock('note:x', signal, work('b')),
+  ])
   t.same(results, ['a', 'b'])
-  t.ok(order[0]?.endsWith('in') && order[1]?.endsWith('out') && order[0].slice(0, 1) === order[1].slice(0, 1), `one at a time: ${order.join(', ')}`)
+  t.ok(
+    order[0]?.endsWith('in') && order[1]?.endsWith('out') && order[0].slice(0, 1) === order[1].slice(0, 1),
+    `one at a time: ${order.join(', ')}`,
+  )
   t.equal(await a!.client.exists('tce:lock:note%3Ax'), 0, 'released')
 })
 

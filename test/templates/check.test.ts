@@ -18,7 +18,10 @@ import { PLAYBOOK_IDS } from '../../scripts/templates/sample-playbook.js'
 
 const root = findProjectRoot()
 const { config, layout } = loadContract({ root, sources: SOURCE_DEFINITIONS })
-const committed = { component: unpackPbxz(readFileSync(join(root, COMPONENT_FILE))), playbook: unpackPbxz(readFileSync(join(root, PLAYBOOK_FILE))) }
+const committed = {
+  component: unpackPbxz(readFileSync(join(root, COMPONENT_FILE))),
+  playbook: unpackPbxz(readFileSync(join(root, PLAYBOOK_FILE))),
+}
 const [generatedComponent, generatedPlaybook] = renderTemplates(config, layout).map((r) => r.text) as [string, string]
 
 const component = (): PbxExport => JSON.parse(generatedComponent) as PbxExport
@@ -32,7 +35,11 @@ const jobById = (pbx: PbxExport, id: number): PbxJob => {
 }
 const setParam = (job: PbxJob, name: string, value: string | undefined): void => {
   const p = job.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)
-  if (p === undefined) job.jobParameterList.push({ appCatalogItemParameter: { paramName: name }, ...(value === undefined ? {} : { value }) })
+  if (p === undefined)
+    job.jobParameterList.push({
+      appCatalogItemParameter: { paramName: name },
+      ...(value === undefined ? {} : { value }),
+    })
   else if (value === undefined) job.jobParameterList.splice(job.jobParameterList.indexOf(p), 1)
   else p.value = value
 }
@@ -63,10 +70,20 @@ t.test('the unmutated copies are clean', async (t) => {
 t.test('a reference to enrich.results.nope!String fails the committed templates', async (t) => {
   for (const [name, text] of Object.entries(committed)) {
     t.ok(text.includes('enrich.results.verdict!String'), `${name} reads enrich.results.verdict!String`)
-    const problems = checkTemplateText(text.replace('enrich.results.verdict!String', 'enrich.results.nope!String'), config, name)
+    const problems = checkTemplateText(
+      text.replace('enrich.results.verdict!String', 'enrich.results.nope!String'),
+      config,
+      name,
+    )
     const nope = problems.filter((p) => p.message.includes('enrich.results.nope!String'))
-    t.ok(nope.some((p) => p.rule === 'not-a-contract-output'), `${name}: not a contract output`)
-    t.ok(nope.some((p) => p.rule === 'undeclared-variable'), `${name}: no step declares it`)
+    t.ok(
+      nope.some((p) => p.rule === 'not-a-contract-output'),
+      `${name}: not a contract output`,
+    )
+    t.ok(
+      nope.some((p) => p.rule === 'undeclared-variable'),
+      `${name}: no step declares it`,
+    )
   }
 })
 
@@ -75,7 +92,10 @@ t.test('renaming an output everywhere (declarations too) is still caught: the co
   const problems = checkTemplateText(renamed, config, 'p.pbx')
   t.ok(problems.some((p) => p.rule === 'not-a-contract-output' && p.message.includes('enrich.results.nope!String')))
   t.ok(problems.some((p) => p.rule === 'missing-output' && p.message.includes('enrich.results.verdict!String')))
-  t.notOk(problems.some((p) => p.rule === 'undeclared-variable'), 'every reference is declared: only the contract check catches it')
+  t.notOk(
+    problems.some((p) => p.rule === 'undeclared-variable'),
+    'every reference is declared: only the contract check catches it',
+  )
 })
 
 interface Mutation {
@@ -121,13 +141,27 @@ const mutations: Mutation[] = [
   {
     name: 'a step reading a step that runs after it',
     base: component,
-    mutate: (c) => setParam(jobById(c, COMPONENT_IDS.post), 'body', `{"indicator": "#App:${COMPONENT_IDS.map}:enrich.results.verdict!String"}`),
+    mutate: (c) =>
+      setParam(
+        jobById(c, COMPONENT_IDS.post),
+        'body',
+        `{"indicator": "#App:${COMPONENT_IDS.map}:enrich.results.verdict!String"}`,
+      ),
     expect: ['not-upstream'],
   },
   {
     name: 'a component output filled from a variable no step declares',
     base: component,
-    mutate: (c) => editOutputs(c, (outputs) => void outputs.push({ key: 'enrich.results.nope', value: `#App:${COMPONENT_IDS.map}:enrich.results.nope!String`, displayValue: '' })),
+    mutate: (c) =>
+      editOutputs(
+        c,
+        (outputs) =>
+          void outputs.push({
+            key: 'enrich.results.nope',
+            value: `#App:${COMPONENT_IDS.map}:enrich.results.nope!String`,
+            displayValue: '',
+          }),
+      ),
     expect: ['not-a-contract-output', 'undeclared-variable'],
   },
   {
@@ -182,7 +216,10 @@ const mutations: Mutation[] = [
   {
     name: 'the step declares an output the contract has but the component does not',
     base: playbook,
-    mutate: (p) => editOutputs(p.exportablePipes?.[0] as PbxExport, (outputs) => outputs.filter((o) => o.key !== 'enrich.results.note')),
+    mutate: (p) =>
+      editOutputs(p.exportablePipes?.[0] as PbxExport, (outputs) =>
+        outputs.filter((o) => o.key !== 'enrich.results.note'),
+      ),
     expect: ['missing-output', 'not-a-component-output'],
   },
   // the contract moved on; the component did not
@@ -213,7 +250,12 @@ const mutations: Mutation[] = [
   {
     name: 'an input declared twice, once unknown',
     base: component,
-    mutate: (c) => editInputs(c, (inputs) => void inputs.push({ ...(inputs[0] as PipeInputParam) }, { ...(inputs[0] as PipeInputParam), name: 'nope' })),
+    mutate: (c) =>
+      editInputs(
+        c,
+        (inputs) =>
+          void inputs.push({ ...(inputs[0] as PipeInputParam) }, { ...(inputs[0] as PipeInputParam), name: 'nope' }),
+      ),
     expect: ['duplicate-input', 'input-not-exposed', 'unknown-input'],
   },
   // shape
@@ -287,7 +329,16 @@ const mutations: Mutation[] = [
   {
     name: 'a component output key declared twice (String and StringArray)',
     base: component,
-    mutate: (c) => editOutputs(c, (outputs) => void outputs.push({ key: 'enrich.results.verdict', value: `#App:${COMPONENT_IDS.map}:enrich.results.verdict!StringArray`, displayValue: '' })),
+    mutate: (c) =>
+      editOutputs(
+        c,
+        (outputs) =>
+          void outputs.push({
+            key: 'enrich.results.verdict',
+            value: `#App:${COMPONENT_IDS.map}:enrich.results.verdict!StringArray`,
+            displayValue: '',
+          }),
+      ),
     expect: ['duplicate-output', 'not-a-contract-output', 'undeclared-variable'],
   },
   {
@@ -308,7 +359,13 @@ const mutations: Mutation[] = [
   {
     name: 'a link to a step that is not there',
     base: playbook,
-    mutate: (p) => p.playbookConnectionList.push({ type: 'Pass', isCircularOnTarget: false, sourceJobId: PLAYBOOK_IDS.tag, targetJobId: 999 }),
+    mutate: (p) =>
+      p.playbookConnectionList.push({
+        type: 'Pass',
+        isCircularOnTarget: false,
+        sourceJobId: PLAYBOOK_IDS.tag,
+        targetJobId: 999,
+      }),
     expect: ['unknown-link-end'],
   },
   {

@@ -5,7 +5,13 @@ import { findProjectRoot } from '../../src/contract/project-root.js'
 import type { AppConfig } from '../../src/contract/types.js'
 import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 import { checkTemplateText } from '../../scripts/templates/check.js'
-import { COMPONENT_IDS, buildComponent, outputExpression, paramsInLayoutOrder, runBody } from '../../scripts/templates/component.js'
+import {
+  COMPONENT_IDS,
+  buildComponent,
+  outputExpression,
+  paramsInLayoutOrder,
+  runBody,
+} from '../../scripts/templates/component.js'
 import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam } from '../../scripts/templates/pbx.js'
 import { formatTemplateProblem } from '../../scripts/templates/problems.js'
 import { definitionVersionOf, renderTemplates } from '../../scripts/templates/render.js'
@@ -21,31 +27,50 @@ const render = (c: AppConfig) => {
   const [component, playbook] = renderTemplates(c).map((r) => JSON.parse(r.text) as PbxExport) as [PbxExport, PbxExport]
   return { component, playbook }
 }
-const inputsOf = (component: PbxExport): PipeInputParam[] => JSON.parse(component.playbookTriggerList[0]?.pipeInputParams ?? '[]') as PipeInputParam[]
+const inputsOf = (component: PbxExport): PipeInputParam[] =>
+  JSON.parse(component.playbookTriggerList[0]?.pipeInputParams ?? '[]') as PipeInputParam[]
 const job = (pbx: PbxExport, id: number): PbxJob => pbx.jobList.find((j) => j.id === id) as PbxJob
-const param = (j: PbxJob, name: string): string | undefined => j.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value
+const param = (j: PbxJob, name: string): string | undefined =>
+  j.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value
 const clean = (t: Test, c: AppConfig): void => {
-  for (const { file, text } of renderTemplates(c)) t.same(checkTemplateText(text, c, file).map(formatTemplateProblem), [], `${file} is clean`)
+  for (const { file, text } of renderTemplates(c))
+    t.same(checkTemplateText(text, c, file).map(formatTemplateProblem), [], `${file} is clean`)
 }
 
 t.test('a new vendor key param: an encrypted keychain input, sent in the body, left unset by the sample', async (t) => {
   const c = withChanges((c) => {
-    c.params.splice(3, 0, { name: 'shodan_api_key', label: 'Shodan API Key', type: 'String', encrypt: true, required: false })
+    c.params.splice(3, 0, {
+      name: 'shodan_api_key',
+      label: 'Shodan API Key',
+      type: 'String',
+      encrypt: true,
+      required: false,
+    })
     c.params.find((p) => p.name === 'sources')?.validValues?.push('shodan')
   })
   clean(t, c)
   const { component, playbook } = render(c)
   const input = inputsOf(component).find((i) => i.name === 'shodan_api_key')
   t.match(input, { dataType: 'String', encrypted: true, required: false, validValuesList: ['${KEYCHAIN}'] })
-  t.match(inputsOf(component).find((i) => i.name === 'sources'), { dataType: 'String', defaultValue: 'asn|watchlist|classify' }, 'the sources list is text, "|"-joined')
+  t.match(
+    inputsOf(component).find((i) => i.name === 'sources'),
+    { dataType: 'String', defaultValue: 'asn|watchlist|classify' },
+    'the sources list is text, "|"-joined',
+  )
   const body = JSON.parse(param(job(component, COMPONENT_IDS.post), 'body') ?? '{}') as Record<string, string>
   t.equal(body['shodan_api_key'], '#Trigger:1:shodan_api_key!String')
-  t.same(Object.keys(body), c.params.map((p) => p.name), 'every param is sent, in contract order')
+  t.same(
+    Object.keys(body),
+    c.params.map((p) => p.name),
+    'every param is sent, in contract order',
+  )
   t.equal(param(job(playbook, PLAYBOOK_IDS.enrich), 'shodan_api_key'), undefined, 'no default: the user sets it')
 })
 
 t.test('a hidden param stays hidden in the component', async (t) => {
-  const c = withChanges((c) => c.params.push({ name: 'platform_only', label: 'Platform only', type: 'String', hidden: true }))
+  const c = withChanges((c) =>
+    c.params.push({ name: 'platform_only', label: 'Platform only', type: 'String', hidden: true }),
+  )
   clean(t, c)
   t.match(
     inputsOf(render(c).component).find((i) => i.name === 'platform_only'),
@@ -55,14 +80,23 @@ t.test('a hidden param stays hidden in the component', async (t) => {
 
 t.test('a new output: mapped from the reply by the JMESPath rows of its type', async (t) => {
   const c = withChanges((c) => {
-    c.playbook.outputVariables.push({ name: 'enrich.results.shodan.ports', type: 'StringArray' }, { name: 'enrich.results.shodan.org', type: 'String' })
+    c.playbook.outputVariables.push(
+      { name: 'enrich.results.shodan.ports', type: 'StringArray' },
+      { name: 'enrich.results.shodan.org', type: 'String' },
+    )
   })
   clean(t, c)
   const { component } = render(c)
   const rows = (j: PbxJob, name: string): KeyValueRow[] => JSON.parse(param(j, name) ?? '[]') as KeyValueRow[]
   const map = job(component, COMPONENT_IDS.map)
-  t.same(rows(map, 'string_array_expressions').find((r) => r.key === 'enrich.results.shodan.ports'), { key: 'enrich.results.shodan.ports', value: 'outputs.enrich.results.shodan.ports' })
-  t.same(rows(map, 'string_expressions').find((r) => r.key === 'enrich.results.shodan.org'), { key: 'enrich.results.shodan.org', value: 'outputs.enrich.results.shodan.org' })
+  t.same(
+    rows(map, 'string_array_expressions').find((r) => r.key === 'enrich.results.shodan.ports'),
+    { key: 'enrich.results.shodan.ports', value: 'outputs.enrich.results.shodan.ports' },
+  )
+  t.same(
+    rows(map, 'string_expressions').find((r) => r.key === 'enrich.results.shodan.org'),
+    { key: 'enrich.results.shodan.org', value: 'outputs.enrich.results.shodan.org' },
+  )
 })
 
 t.test('the embedded component is named by a digest of its content', async (t) => {
@@ -99,5 +133,8 @@ t.test('inputs follow the layout; params it does not place come last, in contrac
   t.equal(names.length, c.params.length)
   t.same(paramsInLayoutOrder(c, undefined), c.params, 'no layout: contract order')
   const inputs = inputsOf(buildComponent(config, layout)).map((i) => i.name)
-  t.equal(inputs[0], layout.inputs.find((s) => s.sequence === Math.min(...layout.inputs.map((x) => x.sequence)))?.parameters[0]?.name)
+  t.equal(
+    inputs[0],
+    layout.inputs.find((s) => s.sequence === Math.min(...layout.inputs.map((x) => x.sequence)))?.parameters[0]?.name,
+  )
 })

@@ -13,9 +13,23 @@ import { SOURCE_DEFINITIONS } from '../../src/sources/registry.js'
 import { flattenOutputs, type NestedOutputs } from '../../src/contract/outputs.js'
 import { checkTemplateText, tcVariablesIn } from '../../scripts/templates/check.js'
 import { RUN_TOKEN_VARIABLE, SERVICE_URL_VARIABLE } from '../../scripts/templates/component.js'
-import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam, PipeOutputParam, VariableDeclaration } from '../../scripts/templates/pbx.js'
+import type {
+  KeyValueRow,
+  PbxExport,
+  PbxJob,
+  PipeInputParam,
+  PipeOutputParam,
+  VariableDeclaration,
+} from '../../scripts/templates/pbx.js'
 import { formatTemplateProblem } from '../../scripts/templates/problems.js'
-import { COMPONENT_FILE, PLAYBOOK_FILE, TEMPLATES_DIR, TEMPLATES_README, renderTemplates, unpackPbxz } from '../../scripts/templates/render.js'
+import {
+  COMPONENT_FILE,
+  PLAYBOOK_FILE,
+  TEMPLATES_DIR,
+  TEMPLATES_README,
+  renderTemplates,
+  unpackPbxz,
+} from '../../scripts/templates/render.js'
 import { findVariableReferences, orgVariable } from '../../scripts/templates/variables.js'
 import { startApp } from '../helpers/app.js'
 
@@ -37,7 +51,8 @@ const jobNamed = (pbx: PbxExport, name: string): PbxJob => {
   if (job === undefined) throw new Error(`no step '${name}' in ${pbx.name}`)
   return job
 }
-const paramOf = (job: PbxJob, name: string): string => job.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value ?? ''
+const paramOf = (job: PbxJob, name: string): string =>
+  job.jobParameterList.find((p) => p.appCatalogItemParameter.paramName === name)?.value ?? ''
 
 t.test('both templates are there, as .pbxz only (a zip holding playbook.pbx, as current exports)', async (t) => {
   t.same(templateFiles.sort(), [COMPONENT_FILE, PLAYBOOK_FILE].sort())
@@ -62,13 +77,27 @@ t.test('the component declares the app: every param as an input, every output on
     [name, type, required, encrypted, hidden].join(' ')
   t.same(
     inputs.map((i) => row(i.name, i.dataType, i.required, i.encrypted, i.hidden)).sort(),
-    config.params.map((p) => row(p.name, p.type === 'MultiChoice' ? 'String' : p.type, p.required, p.encrypt, p.hidden)).sort(),
+    config.params
+      .map((p) => row(p.name, p.type === 'MultiChoice' ? 'String' : p.type, p.required, p.encrypt, p.hidden))
+      .sort(),
   )
-  t.ok(inputs.filter((i) => i.encrypted).every((i) => JSON.stringify(i.validValuesList) === '["${KEYCHAIN}"]'), 'secrets offer only the keychain')
+  t.ok(
+    inputs.filter((i) => i.encrypted).every((i) => JSON.stringify(i.validValuesList) === '["${KEYCHAIN}"]'),
+    'secrets offer only the keychain',
+  )
   // The designer shows them as the native app's layout does: sections by sequence, hidden params last.
-  const placed = [...contract.layout.inputs].sort((a, b) => a.sequence - b.sequence).flatMap((s) => s.parameters.map((p) => p.name))
-  t.same(inputs.slice(0, placed.length).map((i) => i.name), placed, 'inputs in layout order')
-  t.ok(inputs.slice(placed.length).every((i) => i.hidden), 'only hidden params come after the layout')
+  const placed = [...contract.layout.inputs]
+    .sort((a, b) => a.sequence - b.sequence)
+    .flatMap((s) => s.parameters.map((p) => p.name))
+  t.same(
+    inputs.slice(0, placed.length).map((i) => i.name),
+    placed,
+    'inputs in layout order',
+  )
+  t.ok(
+    inputs.slice(placed.length).every((i) => i.hidden),
+    'only hidden params come after the layout',
+  )
   const outputs = (JSON.parse(trigger?.pipeOutputParams ?? '[]') as PipeOutputParam[]).map((o) => {
     const ref = findVariableReferences(o.value)[0]
     return { name: o.key, type: ref?.kind === 'playbook' ? ref.type : '?' }
@@ -88,13 +117,20 @@ t.test('the sample playbook runs the embedded component from a UserAction on Add
   t.same(rest, standalone, 'the embedded component is the committed one')
   const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
   t.equal(step?.appCatalogItem.programName, definitionVersion)
-  t.same(new Set(playbook.playbookConnectionList.map((l) => l.type)), new Set(['Pass', 'Fail']), 'acts on both outcomes')
+  t.same(
+    new Set(playbook.playbookConnectionList.map((l) => l.type)),
+    new Set(['Pass', 'Fail']),
+    'acts on both outcomes',
+  )
 })
 
 t.test('every org variable the templates read is explained in the README', async (t) => {
   const readme = read(TEMPLATES_README)
   const used = [...new Set(templateFiles.flatMap((f) => tcVariablesIn(JSON.parse(readPbx(f)))))]
-  t.ok(used.includes(`TEXT:${SERVICE_URL_VARIABLE}`) && used.includes(`KEYCHAIN:${RUN_TOKEN_VARIABLE}`), 'service URL and token come from org variables')
+  t.ok(
+    used.includes(`TEXT:${SERVICE_URL_VARIABLE}`) && used.includes(`KEYCHAIN:${RUN_TOKEN_VARIABLE}`),
+    'service URL and token come from org variables',
+  )
   for (const v of used) t.match(readme, `\`${v.split(':')[1]}\``, `${v} is in the README`)
 })
 
@@ -110,11 +146,17 @@ const runJmesPath = (job: PbxJob, content: string): Map<string, string | (string
   const values = new Map<string, string | (string | null)[] | null>()
   for (const row of JSON.parse(paramOf(job, 'string_expressions') || '[]') as KeyValueRow[]) {
     const found: unknown = jmespath.search(document, row.value)
-    values.set(`${row.key}!String`, found === undefined || found === null ? null : typeof found === 'string' ? found : JSON.stringify(found))
+    values.set(
+      `${row.key}!String`,
+      found === undefined || found === null ? null : typeof found === 'string' ? found : JSON.stringify(found),
+    )
   }
   for (const row of JSON.parse(paramOf(job, 'string_array_expressions') || '[]') as KeyValueRow[]) {
     const found: unknown = jmespath.search(document, row.value)
-    values.set(`${row.key}!StringArray`, Array.isArray(found) && found.length > 0 ? found.map((v) => (v === null ? null : String(v))) : null)
+    values.set(
+      `${row.key}!StringArray`,
+      Array.isArray(found) && found.length > 0 ? found.map((v) => (v === null ? null : String(v))) : null,
+    )
   }
   return values
 }
@@ -129,7 +171,13 @@ interface RunReply {
 const fillOrgVariables = (text: string, values: ReadonlyMap<string, string>): string =>
   text.replace(/\$\{ORGANIZATION:[A-Z]+:[^}]+\}/g, (v) => values.get(v) ?? '')
 
-const simulate = async (t: Test, indicator: string, env: Record<string, string> = {}, token = '', overrides: Record<string, string> = {}) => {
+const simulate = async (
+  t: Test,
+  indicator: string,
+  env: Record<string, string> = {},
+  token = '',
+  overrides: Record<string, string> = {},
+) => {
   const { app } = await startApp(t, env)
   const [embedded] = playbook.exportablePipes ?? []
   const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
@@ -151,7 +199,10 @@ const simulate = async (t: Test, indicator: string, env: Record<string, string> 
   ])
   const url = new URL(substitute(fillOrgVariables(paramOf(post, 'url'), orgVariables), inputs))
   const headers = Object.fromEntries(
-    (JSON.parse(paramOf(post, 'headers')) as KeyValueRow[]).map((h) => [h.key.toLowerCase(), fillOrgVariables(h.value, orgVariables)]),
+    (JSON.parse(paramOf(post, 'headers')) as KeyValueRow[]).map((h) => [
+      h.key.toLowerCase(),
+      fillOrgVariables(h.value, orgVariables),
+    ]),
   )
   const res = await app.inject({
     method: paramOf(post, 'http_method') as 'POST',
@@ -174,7 +225,8 @@ t.test('offline run: the component request is accepted and its mappings return t
   const componentOutputs = new Map<string, unknown>()
   for (const o of JSON.parse(trigger?.pipeOutputParams ?? '[]') as PipeOutputParam[]) {
     const ref = findVariableReferences(o.value)[0]
-    if (ref?.kind === 'playbook') componentOutputs.set(`${o.key}!${ref.type}`, mapped.get(`${ref.name}!${ref.type}`) ?? null)
+    if (ref?.kind === 'playbook')
+      componentOutputs.set(`${o.key}!${ref.type}`, mapped.get(`${ref.name}!${ref.type}`) ?? null)
   }
   const expected = new Map<string, unknown>()
   for (const o of config.playbook.outputVariables) {
@@ -187,18 +239,25 @@ t.test('offline run: the component request is accepted and its mappings return t
   t.same(componentOutputs.get('enrich.results.tags!StringArray'), outputs['enrich.results.tags'])
 })
 
-t.test('offline run: a failed run answers a non-2xx, which fails the HTTP Client step (fail_on_error true)', async (t) => {
-  const down = { VIRUSTOTAL_API_KEY: 'vt-key-123', VIRUSTOTAL_BASE_URL: 'http://127.0.0.1:9/api/v3' }
-  const { res } = await simulate(t, '198.51.100.23', down, '', { sources: 'virustotal' })
-  const post = jobNamed(component, 'POST /run')
-  t.equal(paramOf(post, 'fail_on_error'), 'true')
-  t.equal(res.statusCode, 502, 'no source could answer: the step fails')
-  t.match(res.json<RunReply>().exitMessage, /^no source answered/)
-  const relaxed = await simulate(t, '198.51.100.23', down, '', { sources: 'virustotal', fail_on_error: 'false' })
-  t.equal(relaxed.res.statusCode, 200, 'fail_on_error false on the component: the step passes, the failure is in the outputs')
-  const steps = component.jobList.map((j) => j.appCatalogItem.programName)
-  t.same(steps, ['TCPB - HTTP Client v3.0', 'TCPB - JMESPath v3.0'], 'no side-effect step to fail the component')
-})
+t.test(
+  'offline run: a failed run answers a non-2xx, which fails the HTTP Client step (fail_on_error true)',
+  async (t) => {
+    const down = { VIRUSTOTAL_API_KEY: 'vt-key-123', VIRUSTOTAL_BASE_URL: 'http://127.0.0.1:9/api/v3' }
+    const { res } = await simulate(t, '198.51.100.23', down, '', { sources: 'virustotal' })
+    const post = jobNamed(component, 'POST /run')
+    t.equal(paramOf(post, 'fail_on_error'), 'true')
+    t.equal(res.statusCode, 502, 'no source could answer: the step fails')
+    t.match(res.json<RunReply>().exitMessage, /^no source answered/)
+    const relaxed = await simulate(t, '198.51.100.23', down, '', { sources: 'virustotal', fail_on_error: 'false' })
+    t.equal(
+      relaxed.res.statusCode,
+      200,
+      'fail_on_error false on the component: the step passes, the failure is in the outputs',
+    )
+    const steps = component.jobList.map((j) => j.appCatalogItem.programName)
+    t.same(steps, ['TCPB - HTTP Client v3.0', 'TCPB - JMESPath v3.0'], 'no side-effect step to fail the component')
+  },
+)
 
 t.test('offline run: the Authorization header the component sends is the one RUN_TOKEN asks for', async (t) => {
   const token = 'playbook-token-123'

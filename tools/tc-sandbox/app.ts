@@ -77,7 +77,8 @@ class HttpProblem extends Error {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** The raw query, parsed the way the platform reads it (repeated keys kept). */
-const queryOf = (req: FastifyRequest): URLSearchParams => new URL(req.raw.url ?? '/', 'http://sandbox.invalid').searchParams
+const queryOf = (req: FastifyRequest): URLSearchParams =>
+  new URL(req.raw.url ?? '/', 'http://sandbox.invalid').searchParams
 
 const valuesFor = (type: SandboxIndicatorType, value: string): Record<string, string> => {
   if (type === 'File') {
@@ -113,9 +114,11 @@ const parseChange = (body: Record<string, unknown>): IndicatorChange => {
   }
   if (body['tags'] !== undefined) {
     const tags = body['tags']
-    if (!isRecord(tags) || !Array.isArray(tags['data'])) throw new HttpProblem(400, 'tags must be {"data": [{"name": ...}]}')
+    if (!isRecord(tags) || !Array.isArray(tags['data']))
+      throw new HttpProblem(400, 'tags must be {"data": [{"name": ...}]}')
     const names = tags['data'].map((t) => {
-      if (!isRecord(t) || typeof t['name'] !== 'string' || t['name'].trim() === '') throw new HttpProblem(400, 'every tag needs a name')
+      if (!isRecord(t) || typeof t['name'] !== 'string' || t['name'].trim() === '')
+        throw new HttpProblem(400, 'every tag needs a name')
       return t['name'].trim()
     })
     change.tags = { names, mode: modeOf(tags['mode'], 'tags') }
@@ -212,12 +215,16 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
       ...(s.rating === undefined ? {} : { rating: s.rating }),
       ...(s.confidence === undefined ? {} : { confidence: s.confidence }),
       ...(s.tags === undefined ? {} : { tags: { names: s.tags, mode: 'append' } }),
-      ...(s.description === undefined ? {} : { attributes: { items: [{ type: 'Description', value: s.description }], mode: 'append' } }),
+      ...(s.description === undefined
+        ? {}
+        : { attributes: { items: [{ type: 'Description', value: s.description }], mode: 'append' } }),
     })
     for (const text of s.posts ?? []) store.addPost(indicator.id, text, 'seed')
   }
 
-  const app = (options.log ? Fastify({ loggerInstance: options.log }) : Fastify({ logger: false })) as unknown as FastifyInstance
+  const app = (options.log
+    ? Fastify({ loggerInstance: options.log })
+    : Fastify({ logger: false })) as unknown as FastifyInstance
   app.decorate('sandbox', state)
   const users = new WeakMap<FastifyRequest, string>()
 
@@ -233,7 +240,11 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `Not found: ${req.method} ${req.url.split('?')[0]}`))
 
   app.addHook('onRequest', async (req, reply) => {
-    const check = checkCredentials(creds, { method: req.method, rawUrl: req.raw.url ?? '/', headers: req.headers }, now())
+    const check = checkCredentials(
+      creds,
+      { method: req.method, rawUrl: req.raw.url ?? '/', headers: req.headers },
+      now(),
+    )
     if (!check.ok) return fail(reply, 401, check.message)
     users.set(req, check.user)
     return undefined
@@ -247,7 +258,8 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
     const asked = queryOf(req).get('owner') ?? (typeof fallback === 'string' ? fallback : undefined)
     if (asked === undefined || asked === '') return undefined
     const owner = store.ownerNamed(asked)
-    if (owner === undefined) throw new HttpProblem(403, `Owner '${asked}' does not exist or the API user has no access to it`)
+    if (owner === undefined)
+      throw new HttpProblem(403, `Owner '${asked}' does not exist or the API user has no access to it`)
     return owner
   }
 
@@ -269,14 +281,21 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
     const tql = q.get('tql')
     const parsed = tql === null ? { ok: true as const, matches: () => true } : parseTql(tql)
     if (!parsed.ok) throw new HttpProblem(400, parsed.problem)
-    const items = store.allIndicators().filter((i) => (owner === undefined || i.ownerName === owner) && parsed.matches(i))
+    const items = store
+      .allIndicators()
+      .filter((i) => (owner === undefined || i.ownerName === owner) && parsed.matches(i))
     const sorting = q.get('sorting')
     if (sorting !== null) {
       // `sorting=<field> asc|desc` (v3 "Sort Results"); the sandbox sorts on the date fields and id.
       const m = /^\s*(lastModified|dateAdded|id)\s+(asc|desc)\s*$/i.exec(sorting)
-      if (m === null) throw new HttpProblem(400, `Invalid sorting '${sorting}' (the sandbox sorts by lastModified, dateAdded or id, asc or desc)`)
+      if (m === null)
+        throw new HttpProblem(
+          400,
+          `Invalid sorting '${sorting}' (the sandbox sorts by lastModified, dateAdded or id, asc or desc)`,
+        )
       const field = (m[1] as string).toLowerCase()
-      const key = (i: SandboxIndicator): number => (field === 'id' ? i.id : Date.parse(field === 'lastmodified' ? i.lastModified : i.dateAdded))
+      const key = (i: SandboxIndicator): number =>
+        field === 'id' ? i.id : Date.parse(field === 'lastmodified' ? i.lastModified : i.dateAdded)
       const sign = (m[2] as string).toLowerCase() === 'asc' ? 1 : -1
       items.sort((a, b) => sign * (key(a) - key(b) || a.id - b.id))
     }
@@ -293,12 +312,17 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
     const body = req.body
     if (!isRecord(body)) throw new HttpProblem(400, 'The body must be a JSON object')
     if (!isSandboxIndicatorType(body['type'])) {
-      throw new HttpProblem(400, `Unsupported indicator type '${String(body['type'])}' (sandbox: ${Object.keys(VALUE_FIELDS).join(', ')})`)
+      throw new HttpProblem(
+        400,
+        `Unsupported indicator type '${String(body['type'])}' (sandbox: ${Object.keys(VALUE_FIELDS).join(', ')})`,
+      )
     }
     const type = body['type']
     const owner = ownerFor(req, body['ownerName']) ?? store.defaultOwner
     const values = Object.fromEntries(
-      VALUE_FIELDS[type].flatMap((f) => (typeof body[f] === 'string' && body[f] !== '' ? [[f, (body[f] as string).trim()]] : [])),
+      VALUE_FIELDS[type].flatMap((f) =>
+        typeof body[f] === 'string' && body[f] !== '' ? [[f, (body[f] as string).trim()]] : [],
+      ),
     )
     const { indicator, created } = store.upsertIndicator(owner, type, values, parseChange(body))
     return reply.code(created ? 201 : 200).send({
@@ -318,8 +342,10 @@ export const buildSandbox = (options: SandboxOptions): SandboxApp => {
   app.get('/api/v3/posts', async (req) => {
     const q = queryOf(req)
     const objectId = q.get('objectId')
-    if (objectId === null || !/^\d+$/.test(objectId)) throw new HttpProblem(400, 'objectId is required and must be a number')
-    if (q.get('objectType') !== 'Indicator') throw new HttpProblem(400, "objectType must be 'Indicator' (the sandbox keeps posts on indicators only)")
+    if (objectId === null || !/^\d+$/.test(objectId))
+      throw new HttpProblem(400, 'objectId is required and must be a number')
+    if (q.get('objectType') !== 'Indicator')
+      throw new HttpProblem(400, "objectType must be 'Indicator' (the sandbox keeps posts on indicators only)")
     const indicator = indicatorById(objectId)
     return page(req, store.postsFor(indicator.id), renderPost)
   })

@@ -45,10 +45,13 @@ export const checkCredentials = (
     return { ok: false, message: 'Unknown Access ID' }
   }
   const timestampText = header(req.headers['timestamp'])
-  if (timestampText === undefined || !/^\d+$/.test(timestampText)) return { ok: false, message: 'Missing or invalid Timestamp header' }
+  if (timestampText === undefined || !/^\d+$/.test(timestampText))
+    return { ok: false, message: 'Missing or invalid Timestamp header' }
   if (Math.abs(Math.floor(nowMs / 1000) - Number(timestampText)) > MAX_CLOCK_SKEW_SECONDS) {
     return { ok: false, message: 'Timestamp is more than 5 minutes from the server clock' }
   }
   const expected = hmacSignature(creds.secretKey, stringToSign(req.rawUrl, req.method, Number(timestampText)))
-  return equalSecret(signature, expected) ? { ok: true, user: accessId } : { ok: false, message: 'Signature does not match the request' }
+  return equalSecret(signature, expected)
+    ? { ok: true, user: accessId }
+    : { ok: false, message: 'Signature does not match the request' }
 }

@@ -64,7 +64,12 @@ const valuesOf = (type: SandboxIndicatorType, summary: string): Record<string, s
 }
 
 /** Adds the routes; every job created goes into `jobs`, for tests to read. */
-export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, jobs: SandboxBatchJob[], options: SandboxBatchOptions = {}): void => {
+export const registerBatchRoutes = (
+  app: FastifyInstance,
+  store: SandboxStore,
+  jobs: SandboxBatchJob[],
+  options: SandboxBatchOptions = {},
+): void => {
   const jobById = (raw: string): SandboxBatchJob => {
     const job = jobs.find((j) => String(j.id) === raw)
     if (job === undefined) throw new BatchProblem(404, `No batch job ${raw}`)
@@ -76,14 +81,27 @@ export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, j
     const b = req.body
     if (!isRecord(b)) throw new BatchProblem(400, 'The batch job must be a JSON object')
     if (b['version'] !== 'V2') throw new BatchProblem(400, "version must be 'V2'")
-    if (b['action'] !== 'Create' && b['action'] !== 'Delete') throw new BatchProblem(400, "action must be 'Create' or 'Delete'")
+    if (b['action'] !== 'Create' && b['action'] !== 'Delete')
+      throw new BatchProblem(400, "action must be 'Create' or 'Delete'")
     if (b['haltOnError'] === undefined) throw new BatchProblem(400, 'haltOnError is required')
     if (b['attributeWriteType'] !== undefined && !WRITE_TYPES.includes(String(b['attributeWriteType']))) {
       throw new BatchProblem(400, `attributeWriteType must be one of ${WRITE_TYPES.join(', ')}`)
     }
     const owner = typeof b['owner'] === 'string' ? store.ownerNamed(b['owner']) : undefined
-    if (owner === undefined) throw new BatchProblem(403, `Owner '${String(b['owner'])}' does not exist or the API user has no access to it`)
-    const job: SandboxBatchJob = { id: 1000 + jobs.length, owner, action: b['action'], settings: b, status: 'Created', polls: 0, uploaded: 0, successCount: 0, errorCount: 0, errors: [] }
+    if (owner === undefined)
+      throw new BatchProblem(403, `Owner '${String(b['owner'])}' does not exist or the API user has no access to it`)
+    const job: SandboxBatchJob = {
+      id: 1000 + jobs.length,
+      owner,
+      action: b['action'],
+      settings: b,
+      status: 'Created',
+      polls: 0,
+      uploaded: 0,
+      successCount: 0,
+      errorCount: 0,
+      errors: [],
+    }
     jobs.push(job)
     return { status: 'Success', data: { batchId: job.id } }
   })
@@ -91,7 +109,8 @@ export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, j
   app.post<{ Params: { id: string } }>('/api/v2/batch/:id', async (req) => {
     const job = jobById(req.params.id)
     if (job.status !== 'Created') throw new BatchProblem(400, `batch ${job.id} was uploaded already`)
-    if (!String(req.headers['content-type']).startsWith('application/octet-stream')) throw new BatchProblem(415, 'upload the batch as application/octet-stream')
+    if (!String(req.headers['content-type']).startsWith('application/octet-stream'))
+      throw new BatchProblem(415, 'upload the batch as application/octet-stream')
     let data: unknown
     try {
       data = JSON.parse(String(req.body))
@@ -102,7 +121,10 @@ export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, j
     job.uploaded = indicators.length
     job.status = 'Running'
     if (indicators.length > SANDBOX_BATCH_LIMIT) {
-      job.errors.push({ errorReason: `0x1008: this batch would exceed the number of allowed indicators (${SANDBOX_BATCH_LIMIT})`, errorSource: `${indicators.length} indicators` })
+      job.errors.push({
+        errorReason: `0x1008: this batch would exceed the number of allowed indicators (${SANDBOX_BATCH_LIMIT})`,
+        errorSource: `${indicators.length} indicators`,
+      })
       job.errorCount = indicators.length
       return { status: 'Success' }
     }
@@ -111,20 +133,32 @@ export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, j
       const summary = typeof i['summary'] === 'string' ? i['summary'] : ''
       const type = i['type']
       try {
-        if (!isSandboxIndicatorType(type)) throw new SandboxInputError(`0x1005: unsupported indicator type '${String(type)}'`)
-        if (options.refuse?.(summary) === true) throw new SandboxInputError('0x1005: Invalid Indicator Error (refused by the test)')
+        if (!isSandboxIndicatorType(type))
+          throw new SandboxInputError(`0x1005: unsupported indicator type '${String(type)}'`)
+        if (options.refuse?.(summary) === true)
+          throw new SandboxInputError('0x1005: Invalid Indicator Error (refused by the test)')
         const rating = i['rating']
         const confidence = i['confidence']
-        if (rating !== undefined && !(typeof rating === 'number' && rating >= 0 && rating <= 5)) throw new SandboxInputError(`0x1005: rating ${String(rating)} is not 0-5`)
-        if (confidence !== undefined && !(Number.isInteger(confidence) && (confidence as number) >= 0 && (confidence as number) <= 100)) {
+        if (rating !== undefined && !(typeof rating === 'number' && rating >= 0 && rating <= 5))
+          throw new SandboxInputError(`0x1005: rating ${String(rating)} is not 0-5`)
+        if (
+          confidence !== undefined &&
+          !(Number.isInteger(confidence) && (confidence as number) >= 0 && (confidence as number) <= 100)
+        ) {
           throw new SandboxInputError(`0x1005: confidence ${String(confidence)} is not 0-100`)
         }
         if (job.action === 'Delete') {
           store.deleteMatching(job.owner, type, valuesOf(type, summary))
         } else {
-          const tags = Array.isArray(i['tag']) ? i['tag'].flatMap((t: unknown) => (isRecord(t) && typeof t['name'] === 'string' ? [t['name']] : [])) : []
+          const tags = Array.isArray(i['tag'])
+            ? i['tag'].flatMap((t: unknown) => (isRecord(t) && typeof t['name'] === 'string' ? [t['name']] : []))
+            : []
           const attributes = Array.isArray(i['attribute'])
-            ? i['attribute'].flatMap((a: unknown) => (isRecord(a) && typeof a['type'] === 'string' && typeof a['value'] === 'string' ? [{ type: a['type'], value: a['value'] }] : []))
+            ? i['attribute'].flatMap((a: unknown) =>
+                isRecord(a) && typeof a['type'] === 'string' && typeof a['value'] === 'string'
+                  ? [{ type: a['type'], value: a['value'] }]
+                  : [],
+              )
             : []
           const { indicator } = store.upsertIndicator(job.owner, type, valuesOf(type, summary), {
             ...(typeof rating === 'number' ? { rating } : {}),
@@ -137,7 +171,10 @@ export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, j
         job.successCount += 1
       } catch (err) {
         job.errorCount += 1
-        job.errors.push({ errorReason: err instanceof Error ? err.message : String(err), errorSource: `${String(type)} ${summary}` })
+        job.errors.push({
+          errorReason: err instanceof Error ? err.message : String(err),
+          errorSource: `${String(type)} ${summary}`,
+        })
       }
     }
     return { status: 'Success' }
@@ -152,7 +189,15 @@ export const registerBatchRoutes = (app: FastifyInstance, store: SandboxStore, j
     const polled = job.status === 'Completed' ? 'Completed' : job.status
     return {
       status: 'Success',
-      data: { batchStatus: { id: job.id, status: polled, errorCount: job.errorCount, successCount: job.successCount, unprocessCount: job.status === 'Completed' ? 0 : job.uploaded } },
+      data: {
+        batchStatus: {
+          id: job.id,
+          status: polled,
+          errorCount: job.errorCount,
+          successCount: job.successCount,
+          unprocessCount: job.status === 'Completed' ? 0 : job.uploaded,
+        },
+      },
     }
   })
 

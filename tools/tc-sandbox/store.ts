@@ -137,12 +137,18 @@ export class SandboxStore {
   }
 
   /** The existing indicator these values identify in the owner (a File matches on any shared hash). */
-  private existing(owner: string, type: SandboxIndicatorType, values: Record<string, string>): SandboxIndicator | undefined {
+  private existing(
+    owner: string,
+    type: SandboxIndicatorType,
+    values: Record<string, string>,
+  ): SandboxIndicator | undefined {
     return this.allIndicators().find(
       (i) =>
         i.ownerName === owner &&
         i.type === type &&
-        VALUE_FIELDS[type].some((f) => i.values[f] !== undefined && values[f] !== undefined && same(i.values[f], values[f])),
+        VALUE_FIELDS[type].some(
+          (f) => i.values[f] !== undefined && values[f] !== undefined && same(i.values[f], values[f]),
+        ),
     )
   }
 
@@ -186,7 +192,9 @@ export class SandboxStore {
     return { indicator, created: true }
   }
 
-  /** Rating/confidence set; tags and attributes appended (duplicates of name / type+value ignored), replaced or deleted. */
+  /**
+   * Rating/confidence set; tags and attributes appended (duplicates of name / type+value ignored), replaced or deleted.
+   */
   apply(indicator: SandboxIndicator, change: IndicatorChange): void {
     if (change.rating !== undefined) indicator.rating = change.rating
     if (change.confidence !== undefined) indicator.confidence = change.confidence
@@ -200,12 +208,17 @@ export class SandboxStore {
     }
     if (change.attributes) {
       const { items, mode } = change.attributes
-      const matches = (a: SandboxAttribute, b: { type: string; value: string }): boolean => same(a.type, b.type) && a.value === b.value
-      if (mode === 'delete') indicator.attributes = indicator.attributes.filter((a) => !items.some((b) => matches(a, b)))
+      const matches = (a: SandboxAttribute, b: { type: string; value: string }): boolean =>
+        same(a.type, b.type) && a.value === b.value
+      if (mode === 'delete')
+        indicator.attributes = indicator.attributes.filter((a) => !items.some((b) => matches(a, b)))
       else {
         const base = mode === 'replace' ? [] : indicator.attributes
         indicator.attributes = items.reduce(
-          (acc, b) => (acc.some((a) => matches(a, b)) ? acc : [...acc, { id: this.nextId++, type: b.type, value: b.value, dateAdded: this.stamp() }]),
+          (acc, b) =>
+            acc.some((a) => matches(a, b))
+              ? acc
+              : [...acc, { id: this.nextId++, type: b.type, value: b.value, dateAdded: this.stamp() }],
           base,
         )
       }

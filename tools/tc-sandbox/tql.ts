@@ -26,7 +26,20 @@ const FIELDS: Readonly<Record<string, (i: SandboxIndicator) => Operand | undefin
   value3: (i) => (VALUE_FIELDS[i.type].length > 2 ? i.values[VALUE_FIELDS[i.type][2] as string] : undefined),
 }
 const DATE_FIELDS = new Set(['lastmodified', 'dateadded'])
-const OPERATORS: Readonly<Record<string, Op>> = { EQ: 'EQ', '=': 'EQ', NE: 'NE', '!=': 'NE', GT: 'GT', '>': 'GT', GEQ: 'GEQ', '>=': 'GEQ', LT: 'LT', '<': 'LT', LEQ: 'LEQ', '<=': 'LEQ' }
+const OPERATORS: Readonly<Record<string, Op>> = {
+  EQ: 'EQ',
+  '=': 'EQ',
+  NE: 'NE',
+  '!=': 'NE',
+  GT: 'GT',
+  '>': 'GT',
+  GEQ: 'GEQ',
+  '>=': 'GEQ',
+  LT: 'LT',
+  '<': 'LT',
+  LEQ: 'LEQ',
+  '<=': 'LEQ',
+}
 
 /** Splits into identifiers, operators, quoted strings (with backslash escapes) and numbers. */
 const tokenize = (tql: string): Array<{ kind: 'word' | 'string' | 'number'; text: string }> | string => {
@@ -116,9 +129,11 @@ export const parseTql = (tql: string): TqlResult => {
     const read = FIELDS[name]
     if (field?.kind !== 'word' || read === undefined) return `unknown or missing field '${field?.text ?? ''}'`
     const opName = op?.kind === 'word' ? OPERATORS[op.text.toUpperCase()] : undefined
-    if (opName === undefined) return `unsupported operator '${op?.text ?? ''}' (the sandbox knows EQ, NE, GT, GEQ, LT, LEQ)`
+    if (opName === undefined)
+      return `unsupported operator '${op?.text ?? ''}' (the sandbox knows EQ, NE, GT, GEQ, LT, LEQ)`
     if (value === undefined || value.kind === 'word') return `missing value after ${field.text} ${opName}`
-    if (DATE_FIELDS.has(name) && Number.isNaN(Date.parse(value.text))) return `'${value.text}' is not a date for ${field.text}`
+    if (DATE_FIELDS.has(name) && Number.isNaN(Date.parse(value.text)))
+      return `'${value.text}' is not a date for ${field.text}`
     i += 3
     const operand: Operand = value.kind === 'number' ? Number(value.text) : value.text
     return (ind) => compare(name, read(ind), opName, operand)
@@ -139,6 +154,7 @@ export const parseTql = (tql: string): TqlResult => {
   const expression = (): Matcher | string => chain(term, 'OR')
   const matcher = expression()
   if (typeof matcher === 'string') return { ok: false, problem: `Invalid TQL: ${matcher}` }
-  if (i !== tokens.length) return { ok: false, problem: `Invalid TQL: expected AND or OR, found '${tokens[i]?.text ?? ''}'` }
+  if (i !== tokens.length)
+    return { ok: false, problem: `Invalid TQL: expected AND or OR, found '${tokens[i]?.text ?? ''}'` }
   return { ok: true, matches: matcher }
 }

@@ -6,7 +6,7 @@
 import type { Alert } from '../types.js'
 import { alertLine, andMore, cut, severityOf, titleOf } from './alert-text.js'
 
-export const EMAIL_LIMITS = { subjectChars: 200, listed: 200 } as const
+const EMAIL_LIMITS = { subjectChars: 200, listed: 200 } as const
 
 export interface EmailMessage {
   readonly subject: string

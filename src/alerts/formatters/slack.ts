@@ -9,16 +9,30 @@
 import type { Alert } from '../types.js'
 import { andMore, cut, severityOf, titleOf } from './alert-text.js'
 
-export const SLACK_LIMITS = { blocks: 50, headerChars: 150, sectionChars: 3000, fieldChars: 2000, messageChars: 12_000, listed: 20, fallbackChars: 3000 } as const
+export const SLACK_LIMITS = {
+  blocks: 50,
+  headerChars: 150,
+  sectionChars: 3000,
+  fieldChars: 2000,
+  messageChars: 12_000,
+  listed: 20,
+  fallbackChars: 3000,
+} as const
 
 /** Slack's own escaping: only these three, and never the whole text (Slack docs, "Escaping text"). */
-export const escapeSlack = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+export const escapeSlack = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 type PlainText = { readonly type: 'plain_text'; readonly text: string; readonly emoji?: boolean }
 type Mrkdwn = { readonly type: 'mrkdwn'; readonly text: string }
-export type SlackBlock =
+type SlackBlock =
   | { readonly type: 'header'; readonly text: PlainText }
-  | { readonly type: 'section'; readonly text: PlainText | Mrkdwn; readonly fields?: readonly PlainText[]; readonly accessory?: unknown }
+  | {
+      readonly type: 'section'
+      readonly text: PlainText | Mrkdwn
+      readonly fields?: readonly PlainText[]
+      readonly accessory?: unknown
+    }
   | { readonly type: 'context'; readonly elements: ReadonlyArray<PlainText | Mrkdwn> }
 
 export interface SlackMessage {
@@ -35,7 +49,10 @@ const sectionOf = (alert: Alert): SlackBlock => ({
   text: plain(`${severityOf(alert)} · ${alert.indicator.type}`, SLACK_LIMITS.sectionChars),
   fields: [
     plain(alert.indicator.value, SLACK_LIMITS.fieldChars),
-    plain(`${alert.reason}${alert.tags !== undefined && alert.tags.length > 0 ? ` · tags: ${alert.tags.join(', ')}` : ''}`, SLACK_LIMITS.fieldChars),
+    plain(
+      `${alert.reason}${alert.tags !== undefined && alert.tags.length > 0 ? ` · tags: ${alert.tags.join(', ')}` : ''}`,
+      SLACK_LIMITS.fieldChars,
+    ),
   ],
   ...(alert.link !== undefined && /^https?:\/\//.test(alert.link) && alert.link.length <= 3000
     ? { accessory: { type: 'button', text: plain('Open in ThreatConnect', 75), url: alert.link } }
@@ -52,7 +69,12 @@ export const formatSlack = (alerts: readonly Alert[]): SlackMessage => {
   for (const alert of alerts) {
     const block = sectionOf(alert)
     // Room is kept for the closing "and N more" block.
-    if (listed >= SLACK_LIMITS.listed || blocks.length >= SLACK_LIMITS.blocks - 1 || size + sizeOf(block) > SLACK_LIMITS.messageChars) break
+    if (
+      listed >= SLACK_LIMITS.listed ||
+      blocks.length >= SLACK_LIMITS.blocks - 1 ||
+      size + sizeOf(block) > SLACK_LIMITS.messageChars
+    )
+      break
     blocks.push(block)
     size += sizeOf(block)
     listed++

@@ -1,4 +1,7 @@
-/** Alerts -> the generic webhook's JSON body: every alert as data (a receiver renders it), capped with a count of the rest. */
+/**
+ * Alerts -> the generic webhook's JSON body: every alert as data (a receiver renders it), capped with a count of the
+ * rest.
+ */
 import type { Alert } from '../types.js'
 
 export const WEBHOOK_LIMITS = { listed: 500 } as const

@@ -35,25 +35,56 @@ const SLACK_PERMANENT = new Set([
   'team_disabled',
 ])
 
-/** Transient ones (internal_error and fatal_error may have partly posted: a retry may post twice, which Slack allows no key against). */
-const SLACK_TRANSIENT = new Set(['ratelimited', 'rate_limited', 'internal_error', 'fatal_error', 'request_timeout', 'service_unavailable', 'rollup_error'])
+/**
+ * Transient ones (internal_error and fatal_error may have partly posted: a retry may post twice, which Slack allows no
+ * key against).
+ */
+const SLACK_TRANSIENT = new Set([
+  'ratelimited',
+  'rate_limited',
+  'internal_error',
+  'fatal_error',
+  'request_timeout',
+  'service_unavailable',
+  'rollup_error',
+])
 
 export const slackErrorOutcome = (error: string, what: string): DeliveryOutcome => {
-  if (SLACK_TRANSIENT.has(error)) return { outcome: 'retry', reason: `${what}: Slack said ${error}`, ...(error.includes('rate') ? { scope: 'workspace' as const } : {}) }
+  if (SLACK_TRANSIENT.has(error))
+    return {
+      outcome: 'retry',
+      reason: `${what}: Slack said ${error}`,
+      ...(error.includes('rate') ? { scope: 'workspace' as const } : {}),
+    }
   const hint = SLACK_PERMANENT.has(error) ? '' : ' (not a known transient error, so not retried)'
   return { outcome: 'dead', reason: `${what}: Slack said ${error}${hint}` }
 }
 
 /** An HTTP answer that is not a success: 429 and 408/5xx are transient (Retry-After honoured), other 4xx permanent. */
-export const httpStatusOutcome = (status: number, headers: ResponseHeaders, said: string, what: string, now: number): DeliveryOutcome => {
+export const httpStatusOutcome = (
+  status: number,
+  headers: ResponseHeaders,
+  said: string,
+  what: string,
+  now: number,
+): DeliveryOutcome => {
   const text = said === '' ? '' : `: ${said.slice(0, 200)}`
   if (status === 429) {
     const wait = parseRetryAfterMs(headers['retry-after'], now)
-    return { outcome: 'retry', reason: `${what}: HTTP 429 (rate limited)${text}`, ...(wait !== undefined ? { retryAfterMs: wait } : {}), scope: 'workspace' }
+    return {
+      outcome: 'retry',
+      reason: `${what}: HTTP 429 (rate limited)${text}`,
+      ...(wait !== undefined ? { retryAfterMs: wait } : {}),
+      scope: 'workspace',
+    }
   }
   if (status === 408 || status >= 500) {
     const wait = parseRetryAfterMs(headers['retry-after'], now)
-    return { outcome: 'retry', reason: `${what}: HTTP ${status}${text}`, ...(wait !== undefined ? { retryAfterMs: wait } : {}) }
+    return {
+      outcome: 'retry',
+      reason: `${what}: HTTP ${status}${text}`,
+      ...(wait !== undefined ? { retryAfterMs: wait } : {}),
+    }
   }
   return { outcome: 'dead', reason: `${what}: HTTP ${status}${text}` }
 }
@@ -64,13 +95,19 @@ export const noAnswerOutcome = (err: unknown, what: string): DeliveryOutcome => 
   return { outcome: 'retry', reason: `${what}: ${message.slice(0, 300)}` }
 }
 
-/** Nodemailer's error: SMTP 4xx and connection trouble transient; 5xx and authentication permanent (nodemailer docs, "Errors"). */
+/**
+ * Nodemailer's error: SMTP 4xx and connection trouble transient; 5xx and authentication permanent (nodemailer docs,
+ * "Errors").
+ */
 export const smtpOutcome = (err: unknown, what: string): DeliveryOutcome => {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string }
   const said = (e.response ?? e.message ?? String(err)).replace(/[\r\n]+/g, ' ').slice(0, 300)
-  if (e.code === 'EAUTH' || e.code === 'ENOAUTH') return { outcome: 'dead', reason: `${what}: the SMTP server refused the login (${e.code}): check SMTP_URL` }
-  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { outcome: 'dead', reason: `${what}: SMTP ${e.responseCode}: ${said}` }
-  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return { outcome: 'retry', reason: `${what}: SMTP ${e.responseCode}: ${said}` }
+  if (e.code === 'EAUTH' || e.code === 'ENOAUTH')
+    return { outcome: 'dead', reason: `${what}: the SMTP server refused the login (${e.code}): check SMTP_URL` }
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500)
+    return { outcome: 'dead', reason: `${what}: SMTP ${e.responseCode}: ${said}` }
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400)
+    return { outcome: 'retry', reason: `${what}: SMTP ${e.responseCode}: ${said}` }
   if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return { outcome: 'dead', reason: `${what}: ${e.code}: ${said}` }
   return { outcome: 'retry', reason: `${what}: ${e.code ?? 'error'}: ${said}` }
 }

@@ -2,7 +2,8 @@
  * E-mail over SMTP with nodemailer (SMTP_URL, ALERT_EMAIL_FROM): multipart/alternative text + HTML. Nodemailer is used
  * because MIME, encodings, STARTTLS and SMTP replies are easy to get subtly wrong by hand. No pooling and no retries of
  * its own: one connection per message, the outbox decides on retries (SMTP 4xx retried, 5xx and a refused login
- * dead). Header values with CR, LF or NUL are refused before nodemailer sees them; recipients must parse; nodemailer may
+ * dead). Header values with CR, LF or NUL are refused before nodemailer sees them; recipients must parse; nodemailer
+ * may
  * not read files or URLs named in a message.
  */
 import nodemailer, { type Transporter } from 'nodemailer'
@@ -46,7 +47,9 @@ const transportOf = (settings: EmailSettings): Transporter => {
     host: url.hostname,
     port: url.port === '' ? (secure ? 465 : 587) : Number(url.port),
     secure,
-    ...(url.username !== '' ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    ...(url.username !== ''
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
     // Nodemailer's defaults wait up to 10 minutes on a stuck socket; a delivery should fail fast and be retried.
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,

@@ -4,7 +4,11 @@ import type { Destination, DeliveryOutcome } from '../types.js'
 export interface Notifier<M> {
   /** Its name in logs and metrics (never a secret). */
   readonly id: string
-  deliver(destination: Destination, message: M, options: { readonly idempotencyKey: string; readonly signal?: AbortSignal }): Promise<DeliveryOutcome>
+  deliver(
+    destination: Destination,
+    message: M,
+    options: { readonly idempotencyKey: string; readonly signal?: AbortSignal },
+  ): Promise<DeliveryOutcome>
   close(): Promise<void>
 }
 

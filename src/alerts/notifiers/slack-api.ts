@@ -19,7 +19,11 @@ export interface SlackApiSettings {
 
 type SlackAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; outcome: DeliveryOutcome }
 
-export const createSlackApiNotifier = (settings: SlackApiSettings, http: HttpClientFactory, now: () => number = Date.now): Notifier<SlackMessage> => {
+export const createSlackApiNotifier = (
+  settings: SlackApiSettings,
+  http: HttpClientFactory,
+  now: () => number = Date.now,
+): Notifier<SlackMessage> => {
   const client: HttpClient = http({
     sourceId: 'slack',
     baseUrl: `${settings.apiUrl.replace(/\/+$/, '')}/`,
@@ -30,15 +34,27 @@ export const createSlackApiNotifier = (settings: SlackApiSettings, http: HttpCli
   const auth = { authorization: `Bearer ${settings.token}` }
 
   const read = (res: HttpResponse, what: string): SlackAnswer => {
-    if (res.status !== 200) return { ok: false, outcome: httpStatusOutcome(res.status, res.headers, typeof res.body === 'string' ? res.body : '', what, now()) }
+    if (res.status !== 200)
+      return {
+        ok: false,
+        outcome: httpStatusOutcome(res.status, res.headers, typeof res.body === 'string' ? res.body : '', what, now()),
+      }
     const body = res.body
-    if (typeof body !== 'object' || body === null) return { ok: false, outcome: { outcome: 'retry', reason: `${what}: Slack answered something that is not JSON` } }
+    if (typeof body !== 'object' || body === null)
+      return { ok: false, outcome: { outcome: 'retry', reason: `${what}: Slack answered something that is not JSON` } }
     const b = body as Record<string, unknown>
     if (b['ok'] === true) return { ok: true, body: b }
-    return { ok: false, outcome: slackErrorOutcome(typeof b['error'] === 'string' ? b['error'] : 'unknown_error', what) }
+    return {
+      ok: false,
+      outcome: slackErrorOutcome(typeof b['error'] === 'string' ? b['error'] : 'unknown_error', what),
+    }
   }
 
-  const call = async (method: string, what: string, req: { json?: unknown; form?: Record<string, string> }): Promise<SlackAnswer> => {
+  const call = async (
+    method: string,
+    what: string,
+    req: { json?: unknown; form?: Record<string, string> },
+  ): Promise<SlackAnswer> => {
     try {
       const res = await client.request({
         method: 'POST',
@@ -60,11 +76,15 @@ export const createSlackApiNotifier = (settings: SlackApiSettings, http: HttpCli
     const user = await call('users.lookupByEmail', `users.lookupByEmail ${email}`, { form: { email } })
     if (!user.ok) return { outcome: user.outcome }
     const id = (user.body['user'] as { id?: unknown } | undefined)?.id
-    if (typeof id !== 'string') return { outcome: { outcome: 'retry', reason: `users.lookupByEmail ${email}: no user id in Slack's answer` } }
+    if (typeof id !== 'string')
+      return { outcome: { outcome: 'retry', reason: `users.lookupByEmail ${email}: no user id in Slack's answer` } }
     const opened = await call('conversations.open', `conversations.open for ${email}`, { json: { users: id } })
     if (!opened.ok) return { outcome: opened.outcome }
     const channel = (opened.body['channel'] as { id?: unknown } | undefined)?.id
-    if (typeof channel !== 'string') return { outcome: { outcome: 'retry', reason: `conversations.open for ${email}: no channel id in Slack's answer` } }
+    if (typeof channel !== 'string')
+      return {
+        outcome: { outcome: 'retry', reason: `conversations.open for ${email}: no channel id in Slack's answer` },
+      }
     dmChannels.set(email, channel)
     return { channel }
   }

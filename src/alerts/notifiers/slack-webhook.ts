@@ -8,7 +8,11 @@ import type { SlackMessage } from '../formatters/slack.js'
 import { httpStatusOutcome, noAnswerOutcome } from './delivery-kind.js'
 import { ALL_STATUSES, NOTIFIER_HTTP, type Notifier } from './notifier.js'
 
-export const createSlackWebhookNotifier = (webhookUrl: string, http: HttpClientFactory, now: () => number = Date.now): Notifier<SlackMessage> => {
+export const createSlackWebhookNotifier = (
+  webhookUrl: string,
+  http: HttpClientFactory,
+  now: () => number = Date.now,
+): Notifier<SlackMessage> => {
   const url = new URL(webhookUrl)
   const path = `${url.pathname}${url.search}`
   const client = http({ sourceId: 'slack_webhook', baseUrl: `${url.origin}/`, ...NOTIFIER_HTTP })
@@ -17,9 +21,17 @@ export const createSlackWebhookNotifier = (webhookUrl: string, http: HttpClientF
     async deliver(_destination, message) {
       const what = 'Slack incoming webhook'
       try {
-        const res = await client.request({ method: 'POST', path, json: { text: message.text, blocks: message.blocks }, answerStatuses: ALL_STATUSES, read: 'text', secrets: [path] })
+        const res = await client.request({
+          method: 'POST',
+          path,
+          json: { text: message.text, blocks: message.blocks },
+          answerStatuses: ALL_STATUSES,
+          read: 'text',
+          secrets: [path],
+        })
         const said = typeof res.body === 'string' ? res.body.trim() : ''
-        if (res.status === 200) return { outcome: 'sent', receipt: said || 'ok', detail: 'Slack accepted it (incoming webhook)' }
+        if (res.status === 200)
+          return { outcome: 'sent', receipt: said || 'ok', detail: 'Slack accepted it (incoming webhook)' }
         return httpStatusOutcome(res.status, res.headers, said, what, now())
       } catch (err) {
         return noAnswerOutcome(err, what)

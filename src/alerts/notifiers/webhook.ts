@@ -10,13 +10,19 @@ import type { WebhookBody } from '../formatters/webhook.js'
 import { httpStatusOutcome, noAnswerOutcome } from './delivery-kind.js'
 import { ALL_STATUSES, NOTIFIER_HTTP, type Notifier } from './notifier.js'
 
-export const signatureOf = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+const signatureOf = (secret: string, body: string): string =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
 
-export const createWebhookNotifier = (secret: string | undefined, http: HttpClientFactory, now: () => number = Date.now): Notifier<WebhookBody> => {
+export const createWebhookNotifier = (
+  secret: string | undefined,
+  http: HttpClientFactory,
+  now: () => number = Date.now,
+): Notifier<WebhookBody> => {
   const clients = new Map<string, HttpClient>()
   const clientFor = (origin: string): HttpClient => {
     let c = clients.get(origin)
-    if (c === undefined) clients.set(origin, (c = http({ sourceId: 'webhook', baseUrl: `${origin}/`, ...NOTIFIER_HTTP })))
+    if (c === undefined)
+      clients.set(origin, (c = http({ sourceId: 'webhook', baseUrl: `${origin}/`, ...NOTIFIER_HTTP })))
     return c
   }
   return {
@@ -29,9 +35,18 @@ export const createWebhookNotifier = (secret: string | undefined, http: HttpClie
       const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey }
       if (secret !== undefined) headers['x-signature'] = signatureOf(secret, body)
       try {
-        const res = await clientFor(url.origin).request({ method: 'POST', path, body, headers, answerStatuses: ALL_STATUSES, read: 'text', secrets: path.length > 1 ? [path] : [] })
+        const res = await clientFor(url.origin).request({
+          method: 'POST',
+          path,
+          body,
+          headers,
+          answerStatuses: ALL_STATUSES,
+          read: 'text',
+          secrets: path.length > 1 ? [path] : [],
+        })
         const said = typeof res.body === 'string' ? res.body.trim() : ''
-        if (res.status >= 200 && res.status < 300) return { outcome: 'sent', receipt: `HTTP ${res.status}`, detail: `${what} answered HTTP ${res.status}` }
+        if (res.status >= 200 && res.status < 300)
+          return { outcome: 'sent', receipt: `HTTP ${res.status}`, detail: `${what} answered HTTP ${res.status}` }
         return httpStatusOutcome(res.status, res.headers, said, what, now())
       } catch (err) {
         return noAnswerOutcome(err, what)

@@ -8,7 +8,13 @@ import type { Alert } from '../types.js'
 
 export interface FeedEvent {
   readonly feed: string
-  readonly items: ReadonlyArray<{ readonly type: string; readonly summary: string; readonly rating: number; readonly confidence: number; readonly tags: readonly string[] }>
+  readonly items: ReadonlyArray<{
+    readonly type: string
+    readonly summary: string
+    readonly rating: number
+    readonly confidence: number
+    readonly tags: readonly string[]
+  }>
 }
 
 export const feedAlerts = (rules: readonly FeedRule[], event: FeedEvent, observedAt: string): Alert[] =>

@@ -21,7 +21,11 @@ export interface VerdictEvent {
 
 const SEVERITY: Readonly<Record<string, number>> = { suspicious: 1, malicious: 2 }
 
-export const verdictAlerts = (rules: readonly VerdictRule[], events: readonly VerdictEvent[], observedAt: string): Alert[] =>
+export const verdictAlerts = (
+  rules: readonly VerdictRule[],
+  events: readonly VerdictEvent[],
+  observedAt: string,
+): Alert[] =>
   rules.flatMap((rule) =>
     events
       .filter((e) => (SEVERITY[e.verdict] ?? 0) >= (SEVERITY[rule.minVerdict] ?? Infinity))

@@ -10,7 +10,7 @@ import type { Alert } from '../types.js'
 
 export const WATCHLIST_OVERLAP_MS = 5 * 60_000
 /** A rule's first poll looks back this far (not over the owner's whole history: no storm on the first run). */
-export const WATCHLIST_FIRST_LOOKBACK_MS = 24 * 3_600_000
+const WATCHLIST_FIRST_LOOKBACK_MS = 24 * 3_600_000
 const PAGE = 500
 const MAX_PAGES = 20
 
@@ -23,10 +23,12 @@ export interface WatchlistPoll {
 }
 
 /** The rule's TQL, limited to changes after `since` (ISO 8601). The rule's own TQL is kept whole in parentheses. */
-export const watchlistTql = (rule: WatchlistRule, since: string): string => `(${rule.tql}) AND lastModified GT "${since}"`
+export const watchlistTql = (rule: WatchlistRule, since: string): string =>
+  `(${rule.tql}) AND lastModified GT "${since}"`
 
 export const watchlistSince = (checkpoint: string | undefined, now: number): string => {
-  const at = checkpoint === undefined ? now - WATCHLIST_FIRST_LOOKBACK_MS : Date.parse(checkpoint) - WATCHLIST_OVERLAP_MS
+  const at =
+    checkpoint === undefined ? now - WATCHLIST_FIRST_LOOKBACK_MS : Date.parse(checkpoint) - WATCHLIST_OVERLAP_MS
   return new Date(Number.isNaN(at) ? now - WATCHLIST_FIRST_LOOKBACK_MS : at).toISOString()
 }
 
@@ -54,10 +56,15 @@ export const pollWatchlist = async (
   let more = true
   let page = 0
   for (; more && page < MAX_PAGES; page++) {
-    const result = await client.queryIndicators(tql, { ...(options.owner !== undefined ? { owner: options.owner } : {}), start: page * PAGE, limit: PAGE })
+    const result = await client.queryIndicators(tql, {
+      ...(options.owner !== undefined ? { owner: options.owner } : {}),
+      start: page * PAGE,
+      limit: PAGE,
+    })
     for (const i of result.items) {
       alerts.push(alertOf(rule, i, observedAt))
-      if (i.lastModified !== undefined && (latest === undefined || Date.parse(i.lastModified) > Date.parse(latest))) latest = i.lastModified
+      if (i.lastModified !== undefined && (latest === undefined || Date.parse(i.lastModified) > Date.parse(latest)))
+        latest = i.lastModified
     }
     more = result.more
   }

@@ -20,7 +20,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AlertsPluginOptions {
+interface AlertsPluginOptions {
   /** Its settings and rules; undefined: no alert service. */
   readonly config: AlertConfig | undefined
   /** The environment its notifiers and platform client read. */
@@ -66,7 +66,10 @@ export default fp(
           app.context.metrics.inc(ALERTS_ERRORS_TOTAL, { operation: 'deliver' })
           const message = (err as Error).message
           if (lastProblem?.message !== message || Date.now() - lastProblem.at > 60_000) {
-            app.log.warn({ err: message, backlog: service.backlog() }, 'alert delivery round failed; the next one tries again')
+            app.log.warn(
+              { err: message, backlog: service.backlog() },
+              'alert delivery round failed; the next one tries again',
+            )
             lastProblem = { message, at: Date.now() }
           }
         })
@@ -81,10 +84,13 @@ export default fp(
       if (schedule !== undefined && service.hasWatchlists) {
         const { Cron } = await import('croner')
         cron = new Cron(schedule, { protect: true }, () => {
-          polling = service.pollWatchlists().then(
-            () => undefined,
-            (err: unknown) => app.log.warn({ err: (err as Error).message }, 'watchlist polling failed'),
-          ).finally(() => (polling = undefined))
+          polling = service
+            .pollWatchlists()
+            .then(
+              () => undefined,
+              (err: unknown) => app.log.warn({ err: (err as Error).message }, 'watchlist polling failed'),
+            )
+            .finally(() => (polling = undefined))
           return polling
         })
       }
@@ -117,7 +123,9 @@ export const verdictListener = (app: FastifyInstance): RunOptions['onResults'] =
         confidence: r.assessment.confidence,
         tags: r.assessment.tags,
         because: r.outcomes.flatMap((o) =>
-          o.status === 'ok' && (o.finding.verdict === 'malicious' || o.finding.verdict === 'suspicious') ? [`${o.source}: ${o.finding.verdict}`] : [],
+          o.status === 'ok' && (o.finding.verdict === 'malicious' || o.finding.verdict === 'suspicious')
+            ? [`${o.source}: ${o.finding.verdict}`]
+            : [],
         ),
         ...(link !== undefined ? { link } : {}),
       }

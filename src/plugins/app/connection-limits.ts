@@ -33,44 +33,47 @@ const overCapReply = (res: http.ServerResponse, why: string): void => {
   res.end(body)
 }
 
-export const createBoundedServer = (limits: ConnectionLimits) => (handler: http.RequestListener): http.Server => {
-  /** Connections past a cap, with why. */
-  const overCap = new WeakMap<Socket, string>()
-  const server = http.createServer(
-    {
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: Math.min(limits.requestTimeoutMs, 60_000),
-      connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
-    },
-    (req, res) => {
-      const why = overCap.get(req.socket)
-      if (why === undefined) handler(req, res)
-      else overCapReply(res, why)
-    },
-  )
-  // Beyond twice the cap nothing more is taken, not even to say 503: the file-descriptor bound.
-  server.maxConnections = limits.maxConnections * 2
-  const perClient = new Map<string, number>()
-  let open = 0
-  server.on('connection', (socket: Socket) => {
-    const client = socket.remoteAddress ?? ''
-    const held = (perClient.get(client) ?? 0) + 1
-    perClient.set(client, held)
-    open += 1
-    socket.once('close', () => {
-      open -= 1
-      const left = (perClient.get(client) ?? 1) - 1
-      if (left <= 0) perClient.delete(client)
-      else perClient.set(client, left)
+export const createBoundedServer =
+  (limits: ConnectionLimits) =>
+  (handler: http.RequestListener): http.Server => {
+    /** Connections past a cap, with why. */
+    const overCap = new WeakMap<Socket, string>()
+    const server = http.createServer(
+      {
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: Math.min(limits.requestTimeoutMs, 60_000),
+        connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
+      },
+      (req, res) => {
+        const why = overCap.get(req.socket)
+        if (why === undefined) handler(req, res)
+        else overCapReply(res, why)
+      },
+    )
+    // Beyond twice the cap nothing more is taken, not even to say 503: the file-descriptor bound.
+    server.maxConnections = limits.maxConnections * 2
+    const perClient = new Map<string, number>()
+    let open = 0
+    server.on('connection', (socket: Socket) => {
+      const client = socket.remoteAddress ?? ''
+      const held = (perClient.get(client) ?? 0) + 1
+      perClient.set(client, held)
+      open += 1
+      socket.once('close', () => {
+        open -= 1
+        const left = (perClient.get(client) ?? 1) - 1
+        if (left <= 0) perClient.delete(client)
+        else perClient.set(client, left)
+      })
+      let why: string | undefined
+      if (open > limits.maxConnections)
+        why = `the service holds its most connections (${limits.maxConnections}, MAX_CONNECTIONS)`
+      else if (limits.maxConnectionsPerClient > 0 && held > limits.maxConnectionsPerClient) {
+        why = `this client holds its most connections (${limits.maxConnectionsPerClient}, MAX_CONNECTIONS_PER_CLIENT)`
+      }
+      if (why === undefined) return
+      overCap.set(socket, why)
+      socket.setTimeout(OVER_CAP_GRACE_MS, () => socket.destroy())
     })
-    let why: string | undefined
-    if (open > limits.maxConnections) why = `the service holds its most connections (${limits.maxConnections}, MAX_CONNECTIONS)`
-    else if (limits.maxConnectionsPerClient > 0 && held > limits.maxConnectionsPerClient) {
-      why = `this client holds its most connections (${limits.maxConnectionsPerClient}, MAX_CONNECTIONS_PER_CLIENT)`
-    }
-    if (why === undefined) return
-    overCap.set(socket, why)
-    socket.setTimeout(OVER_CAP_GRACE_MS, () => socket.destroy())
-  })
-  return server
-}
+    return server
+  }

@@ -12,7 +12,10 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async function enrichment(app: FastifyInstance, opts: { contract: Contract; sources: readonly SourceDefinition[]; now?: () => Date }) {
+  async function enrichment(
+    app: FastifyInstance,
+    opts: { contract: Contract; sources: readonly SourceDefinition[]; now?: () => Date },
+  ) {
     const context = await startEnrichment(app.context, opts.contract, opts.sources, opts.now)
     app.decorate('enrichment', context)
     app.addHook('onClose', async () => context.runtime.close())

@@ -24,7 +24,11 @@ const FASTIFY_MESSAGES: Partial<Record<ErrorCode, (req: FastifyRequest, limit: n
     `content type '${req.headers['content-type'] ?? ''}' is not accepted; send application/json`,
 }
 
-export const toAppError = (error: FastifyError | AppError | Error, request: FastifyRequest, app: FastifyInstance): AppError => {
+const toAppError = (
+  error: FastifyError | AppError | Error,
+  request: FastifyRequest,
+  app: FastifyInstance,
+): AppError => {
   if (error instanceof AppError) return error
   const fe = error as FastifyError
   if (fe.validation && request.routeOptions.url !== '/run') return genericValidationError(fe.validation)
@@ -34,20 +38,26 @@ export const toAppError = (error: FastifyError | AppError | Error, request: Fast
   }
   if (fe.validation) return new AppError('INVALID_PARAM', fe.message, fe.validationContext ?? '')
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
-  if (mapped) return new AppError(mapped, FASTIFY_MESSAGES[mapped]?.(request, app.initialConfig.bodyLimit ?? 0) ?? fe.message, '')
-  if (fe.statusCode === 400 && fe instanceof SyntaxError) return new AppError('INVALID_JSON', 'the body is not valid JSON', '')
+  if (mapped)
+    return new AppError(mapped, FASTIFY_MESSAGES[mapped]?.(request, app.initialConfig.bodyLimit ?? 0) ?? fe.message, '')
+  if (fe.statusCode === 400 && fe instanceof SyntaxError)
+    return new AppError('INVALID_JSON', 'the body is not valid JSON', '')
   if (fe.statusCode === 429) return new AppError('TOO_MANY_REQUESTS', fe.message, '')
   if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError('INVALID_PARAM', fe.message, '')
   }
-  return new AppError('INTERNAL', 'internal error; the service log has the details under this request id', '', { cause: error })
+  return new AppError('INTERNAL', 'internal error; the service log has the details under this request id', '', {
+    cause: error,
+  })
 }
 
 const send = (reply: FastifyReply, err: AppError): FastifyReply =>
   reply
     .code(httpStatusOf(err.code))
     .type('application/json; charset=utf-8')
-    .send({ error: { code: err.code, message: err.message, field: err.field ?? '', requestId: String(reply.request.id) } })
+    .send({
+      error: { code: err.code, message: err.message, field: err.field ?? '', requestId: String(reply.request.id) },
+    })
 
 export default fp(
   async function errorHandler(app: FastifyInstance) {

@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-export interface FeedSchedulePluginOptions {
+interface FeedSchedulePluginOptions {
   /** The cron expression (FEED_SCHEDULE); undefined: no schedule. */
   readonly schedule: string | undefined
   /** The environment the feed job reads its settings from. */

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AppError } from '../../errors.js'
 
 /** Where the first prototype key sits (e.g. `indicator.__proto__`), or undefined. Iterative: any depth is safe. */
-export const prototypeKeyPath = (value: unknown): string | undefined => {
+const prototypeKeyPath = (value: unknown): string | undefined => {
   const stack: { node: unknown; path: string }[] = [{ node: value, path: '' }]
   while (stack.length > 0) {
     const { node, path } = stack.pop() as { node: unknown; path: string }
@@ -18,7 +18,8 @@ export const prototypeKeyPath = (value: unknown): string | undefined => {
     for (const [key, child] of Object.entries(node)) {
       const at = isArray ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`
       if (key === '__proto__') return at
-      if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) return `${at}.prototype`
+      if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype'))
+        return `${at}.prototype`
       stack.push({ node: child, path: at })
     }
   }
@@ -31,12 +32,16 @@ const parseJsonBody = (text: string): unknown => {
     body = JSON.parse(text)
   } catch {
     // Bad syntax, or nested past what the parser can hold: either way not a body this service can read.
-    throw new AppError('INVALID_JSON', text.trim() === '' ? 'the body is empty; send a JSON object of params' : 'the body is not valid JSON')
+    throw new AppError(
+      'INVALID_JSON',
+      text.trim() === '' ? 'the body is empty; send a JSON object of params' : 'the body is not valid JSON',
+    )
   }
   // Only a body that names one of the keys can hold it: the walk is skipped for every other body.
   if (text.includes('__proto__') || text.includes('constructor')) {
     const path = prototypeKeyPath(body)
-    if (path !== undefined) throw new AppError('INVALID_PARAM', `${path}: a prototype key is not accepted in a body`, path)
+    if (path !== undefined)
+      throw new AppError('INVALID_PARAM', `${path}: a prototype key is not accepted in a body`, path)
   }
   return body
 }
@@ -55,7 +60,13 @@ export default fp(
     app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
       const encoding = request.headers['content-encoding']
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-        done(new AppError('UNSUPPORTED_MEDIA_TYPE', `content encoding '${encoding}' is not accepted; send the body uncompressed`, 'content-encoding'))
+        done(
+          new AppError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            `content encoding '${encoding}' is not accepted; send the body uncompressed`,
+            'content-encoding',
+          ),
+        )
         return
       }
       done()

@@ -18,7 +18,12 @@ declare module 'fastify' {
 export default fp(
   async function processContext(app: FastifyInstance, opts: { config: ServiceConfig; userAgent: string }) {
     // buildApp hands Fastify a pino instance: app.log is that pino.
-    const context = await openProcessContext({ config: opts.config, log: app.log as unknown as Logger, userAgent: opts.userAgent, processMetrics: true })
+    const context = await openProcessContext({
+      config: opts.config,
+      log: app.log as unknown as Logger,
+      userAgent: opts.userAgent,
+      processMetrics: true,
+    })
     app.decorate('context', context)
     app.addHook('onClose', async () => context.close())
   },

@@ -42,7 +42,11 @@ export const makeBearerAuth = (options: BearerAuthOptions): onRequestAsyncHookHa
     const seconds = Math.max(1, Math.ceil(waitMs / 1000))
     void reply.header('retry-after', String(seconds))
     const limit = failureLimit === undefined ? '' : ` (${formatRateLimit(failureLimit)}, AUTH_FAILURE_LIMIT)`
-    return new AppError('TOO_MANY_REQUESTS', `too many failed authentications from this address${limit}; retry in ${seconds} s`, 'authorization')
+    return new AppError(
+      'TOO_MANY_REQUESTS',
+      `too many failed authentications from this address${limit}; retry in ${seconds} s`,
+      'authorization',
+    )
   }
 
   /** Counts one failure of `address`; answers how long it is blocked when this one took it over the limit. */
@@ -69,7 +73,11 @@ export const makeBearerAuth = (options: BearerAuthOptions): onRequestAsyncHookHa
     if (match && timingSafeEqual(digest(given), expected)) return
     const blockedMs = await countFailure(address)
     if (blockedMs !== undefined) throw refuse(reply, blockedMs)
-    throw new AppError('UNAUTHORIZED', match ? 'the bearer token is not valid' : `this service needs Authorization: Bearer <${options.setting}>`, 'authorization')
+    throw new AppError(
+      'UNAUTHORIZED',
+      match ? 'the bearer token is not valid' : `this service needs Authorization: Bearer <${options.setting}>`,
+      'authorization',
+    )
   }
   return [check]
 }

@@ -31,23 +31,36 @@ const show = (v: unknown): string => {
 const describeParam = (param: Param, value: unknown, config: AppConfig, limits: RequestLimits): AppError => {
   const name = param.name
   // A secret's value is never echoed, not even a mistyped one: replies and logs carry the message.
-  if (param.encrypt) return new AppError('INVALID_PARAM', `${name} must be a string (its value is not shown: it is a secret)`, name)
+  if (param.encrypt)
+    return new AppError('INVALID_PARAM', `${name} must be a string (its value is not shown: it is a secret)`, name)
   switch (param.type) {
     case 'Boolean':
       return new AppError('INVALID_PARAM', `${name} must be true or false, got ${show(value)}`, name)
     case 'Choice':
-      return new AppError('INVALID_PARAM', `${name} must be one of ${choiceValues(param).join(', ')}; got ${show(value)}`, name)
+      return new AppError(
+        'INVALID_PARAM',
+        `${name} must be one of ${choiceValues(param).join(', ')}; got ${show(value)}`,
+        name,
+      )
     case 'MultiChoice': {
       const known = choiceValues(param)
       const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(config.listDelimiter) : null
       if (items === null) {
-        return new AppError('INVALID_PARAM', `${name} must be a list of ids or one '${config.listDelimiter}'-joined string`, name)
+        return new AppError(
+          'INVALID_PARAM',
+          `${name} must be a list of ids or one '${config.listDelimiter}'-joined string`,
+          name,
+        )
       }
       const unknown = items.filter((v) => typeof v !== 'string' || !known.includes(v))
       if (unknown.length > 0) {
         const code = name === 'sources' ? 'UNKNOWN_SOURCE' : 'INVALID_PARAM'
         const what = name === 'sources' ? 'source' : 'value'
-        return new AppError(code, `unknown ${what}${unknown.length > 1 ? 's' : ''} ${unknown.map(show).join(', ')} in ${name} (known: ${known.join(', ')})`, name)
+        return new AppError(
+          code,
+          `unknown ${what}${unknown.length > 1 ? 's' : ''} ${unknown.map(show).join(', ')} in ${name} (known: ${known.join(', ')})`,
+          name,
+        )
       }
       if (items.length === 0) return new AppError('INVALID_PARAM', `${name} must name at least one value`, name)
       return new AppError('INVALID_PARAM', `${name} lists a value twice`, name)
@@ -58,15 +71,26 @@ const describeParam = (param: Param, value: unknown, config: AppConfig, limits: 
         if (!many) return new AppError('INVALID_PARAM', `${name} must be a string, not an array`, name)
         if (value.length === 0) return new AppError('INVALID_PARAM', `${name} must not be an empty array`, name)
         if (value.length > limits.maxIndicators) {
-          return new AppError('INVALID_PARAM', `${name} has ${value.length} items; at most ${limits.maxIndicators} are accepted`, name)
+          return new AppError(
+            'INVALID_PARAM',
+            `${name} has ${value.length} items; at most ${limits.maxIndicators} are accepted`,
+            name,
+          )
         }
-        const bad = value.findIndex((v) => !isEntity(v) && (typeof v !== 'string' || v.length === 0 || v.length > limits.maxIndicatorLength))
+        const bad = value.findIndex(
+          (v) => !isEntity(v) && (typeof v !== 'string' || v.length === 0 || v.length > limits.maxIndicatorLength),
+        )
         if (bad >= 0) return describeItem(`${name}[${bad}]`, value[bad], limits)
         const badEntity = value.findIndex((v) => typeof v === 'object' && v !== null)
         if (badEntity >= 0) return describeItem(`${name}[${badEntity}]`, value[badEntity], limits)
       }
-      if (typeof value === 'string' || (typeof value === 'object' && value !== null && !Array.isArray(value))) return describeItem(name, value, limits)
-      return new AppError('INVALID_PARAM', `${name} must be a string${many ? ' or an array of strings' : ''}, got ${show(value)}`, name)
+      if (typeof value === 'string' || (typeof value === 'object' && value !== null && !Array.isArray(value)))
+        return describeItem(name, value, limits)
+      return new AppError(
+        'INVALID_PARAM',
+        `${name} must be a string${many ? ' or an array of strings' : ''}, got ${show(value)}`,
+        name,
+      )
     }
   }
 }
@@ -81,14 +105,24 @@ const describeItem = (field: string, value: unknown, limits: RequestLimits): App
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const e = value as { type?: unknown; value?: unknown }
     if (!(INDICATOR_TYPES as readonly unknown[]).includes(e.type)) {
-      return new AppError('INVALID_PARAM', `${field} is an entity whose type ${show(e.type)} is not one of ${INDICATOR_TYPES.join(', ')}`, field)
+      return new AppError(
+        'INVALID_PARAM',
+        `${field} is an entity whose type ${show(e.type)} is not one of ${INDICATOR_TYPES.join(', ')}`,
+        field,
+      )
     }
-    if (typeof e.value !== 'string' || e.value === '') return new AppError('INVALID_PARAM', `${field} is an entity without a string value`, field)
+    if (typeof e.value !== 'string' || e.value === '')
+      return new AppError('INVALID_PARAM', `${field} is an entity without a string value`, field)
     return describeItem(field, e.value, limits)
   }
-  if (typeof value !== 'string') return new AppError('INVALID_PARAM', `${field} must be a string, got ${show(value)}`, field)
+  if (typeof value !== 'string')
+    return new AppError('INVALID_PARAM', `${field} must be a string, got ${show(value)}`, field)
   if (value.length === 0) return new AppError('INVALID_PARAM', `${field} must not be empty`, field)
-  return new AppError('INVALID_PARAM', `${field} is ${value.length} characters long; at most ${limits.maxIndicatorLength} are accepted`, field)
+  return new AppError(
+    'INVALID_PARAM',
+    `${field} is ${value.length} characters long; at most ${limits.maxIndicatorLength} are accepted`,
+    field,
+  )
 }
 
 export const validationToAppError = (
@@ -130,7 +164,11 @@ export const genericValidationError = (errors: readonly FastifySchemaValidationE
     return new AppError('MISSING_PARAM', `${params.missingProperty} is required`, params.missingProperty)
   }
   if (first.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
-    return new AppError('UNKNOWN_PARAM', `'${params.additionalProperty}' is not a field of this request`, params.additionalProperty)
+    return new AppError(
+      'UNKNOWN_PARAM',
+      `'${params.additionalProperty}' is not a field of this request`,
+      params.additionalProperty,
+    )
   }
   const field = fieldOf(first)
   const allowed = params.allowedValues !== undefined ? ` (one of ${params.allowedValues.map(String).join(', ')})` : ''

@@ -25,7 +25,11 @@ export const helmetHeaders = async (options: FastifyHelmetOptions): Promise<Reco
   const res = await probe.inject({ method: 'GET', url: '/' })
   await probe.close()
   const plain = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive'])
-  return Object.fromEntries(Object.entries(res.headers).filter(([name]) => !plain.has(name)).map(([name, value]) => [name, String(value)]))
+  return Object.fromEntries(
+    Object.entries(res.headers)
+      .filter(([name]) => !plain.has(name))
+      .map(([name, value]) => [name, String(value)]),
+  )
 }
 
 export default fp(

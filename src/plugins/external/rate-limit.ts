@@ -13,23 +13,29 @@ import type { Redis } from 'ioredis'
 import { AppError } from '../../errors.js'
 import { formatRateLimit, type RateLimit } from '../../config/rate-limit.js'
 
-export const RATE_LIMITED_ROUTE = { method: 'POST', url: '/run' } as const
+const RATE_LIMITED_ROUTE = { method: 'POST', url: '/run' } as const
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
 /** The bearer token's fingerprint when the call carries one (never the token), else the client's address. */
-export const callerOf = (request: FastifyRequest): string => {
+const callerOf = (request: FastifyRequest): string => {
   const token = BEARER.exec(request.headers.authorization ?? '')?.[1]
-  return token === undefined ? `ip:${request.ip}` : `token:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`
+  return token === undefined
+    ? `ip:${request.ip}`
+    : `token:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`
 }
 
-const asList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks])
+const asList = <T>(hooks: T | T[] | undefined): T[] =>
+  hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
 
 const isLimitedRoute = (route: RouteOptions): boolean =>
   route.url === RATE_LIMITED_ROUTE.url && asList(route.method).includes(RATE_LIMITED_ROUTE.method)
 
 export default fp(
-  async function runRateLimit(app: FastifyInstance, opts: { limit: RateLimit | undefined; redis?: Redis | undefined; prefix?: string }) {
+  async function runRateLimit(
+    app: FastifyInstance,
+    opts: { limit: RateLimit | undefined; redis?: Redis | undefined; prefix?: string },
+  ) {
     const { limit } = opts
     if (limit === undefined) return
     await app.register(rateLimit, {
@@ -41,7 +47,11 @@ export default fp(
       timeWindow: limit.perMs,
       keyGenerator: callerOf,
       errorResponseBuilder: (_req, ctx) =>
-        new AppError('TOO_MANY_REQUESTS', `this client is over the limit of ${formatRateLimit(limit)} calls to /run; retry in ${ctx.after}`, ''),
+        new AppError(
+          'TOO_MANY_REQUESTS',
+          `this client is over the limit of ${formatRateLimit(limit)} calls to /run; retry in ${ctx.after}`,
+          '',
+        ),
     })
     // First of the route's onRequest hooks, so the limit also holds for callers that fail the bearer check.
     app.addHook('onRoute', (route) => {

@@ -9,7 +9,11 @@ export default fp(
     await app.register(swagger, {
       openapi: {
         info: { title: opts.title, version: opts.version, description: opts.description },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'RUN_TOKEN, when the service sets one' } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'RUN_TOKEN, when the service sets one' },
+          },
+        },
       },
     })
     await app.register(swaggerUi, { routePrefix: '/docs' })

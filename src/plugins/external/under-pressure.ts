@@ -9,9 +9,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { AppError } from '../../errors.js'
 
-export const PRESSURE_RETRY_AFTER_SECONDS = 10
+const PRESSURE_RETRY_AFTER_SECONDS = 10
 /** How often the event-loop delay is sampled. */
-export const PRESSURE_SAMPLE_INTERVAL_MS = 1000
+const PRESSURE_SAMPLE_INTERVAL_MS = 1000
 
 export default fp(
   async function loadShedding(app: FastifyInstance, opts: { maxEventLoopDelayMs: number }) {

@@ -13,10 +13,9 @@ const log = pino({ level: 'silent' })
 
 const setup = async (t: { teardown(fn: () => unknown): void }, env: Record<string, string> = {}) => {
   const fake = await startFakeAbuseipdb(t)
-  const config = loadServiceConfig(
-    { ABUSEIPDB_BASE_URL: fake.baseUrl, ABUSEIPDB_API_KEY: GOOD_KEY, ...env },
-    [abuseipdbSource],
-  )
+  const config = loadServiceConfig({ ABUSEIPDB_BASE_URL: fake.baseUrl, ABUSEIPDB_API_KEY: GOOD_KEY, ...env }, [
+    abuseipdbSource,
+  ])
   const metrics = new Metrics()
   const http = createHttpClientFactory({ config, log, metrics, userAgent: 'tc-enrich-test/1.0' })
   const source = await abuseipdbSource.start(config, { log, http })

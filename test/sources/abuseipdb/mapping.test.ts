@@ -32,10 +32,7 @@ t.test('malicious answer', async (t) => {
   t.equal(f.score, 100)
   t.equal(f.confidence, null)
   t.same(f.tags, ['reported'])
-  t.equal(
-    f.summary,
-    'abuse confidence 100%, 1543 reports from 312 users in 90 days (Example Hosting B.V., NL)',
-  )
+  t.equal(f.summary, 'abuse confidence 100%, 1543 reports from 312 users in 90 days (Example Hosting B.V., NL)')
   t.same(f.facts, {
     score: 100,
     total_reports: 1543,
@@ -85,7 +82,17 @@ t.test('422 and odd bodies are bad_answer failures quoting the vendor', async (t
     kind: 'bad_answer',
     message: /422: The ip address must be a valid IPv4 or IPv6 address/,
   })
-  t.throws(() => abuseipdbAnswer(ip('1.2.3.4'), { status: 422, body: {} }), { name: 'SourceError', kind: 'bad_answer', message: /no detail/ })
-  t.throws(() => abuseipdbAnswer(ip('1.2.3.4'), { status: 200, body: { data: {} } }), { name: 'SourceError', kind: 'bad_answer' })
-  t.throws(() => abuseipdbAnswer(ip('1.2.3.4'), { status: 200, body: abuseBody('rate-limited') }), { name: 'SourceError', kind: 'bad_answer' })
+  t.throws(() => abuseipdbAnswer(ip('1.2.3.4'), { status: 422, body: {} }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /no detail/,
+  })
+  t.throws(() => abuseipdbAnswer(ip('1.2.3.4'), { status: 200, body: { data: {} } }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+  })
+  t.throws(() => abuseipdbAnswer(ip('1.2.3.4'), { status: 200, body: abuseBody('rate-limited') }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+  })
 })

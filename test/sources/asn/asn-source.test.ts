@@ -20,7 +20,14 @@ const deps: SourceDeps = {
     throw new Error('the asn source makes no HTTP calls')
   },
 }
-const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} }
+const ctx: LookupContext = {
+  signal: new AbortController().signal,
+  log,
+  forceRefresh: false,
+  deadlineAt: Date.now() + 60_000,
+  keyPrint: 'test',
+  settings: {},
+}
 const indicator = (value: string, type: IndicatorType = 'Address'): Indicator => ({ input: value, value, type })
 
 /** Fixture tables with a stand-in country lookup, so findings are checked without the real data. */
@@ -46,7 +53,11 @@ t.test('the definition', async (t) => {
       ['snapshotDir', 'ASN_SNAPSHOT_DIR'],
     ],
   )
-  t.equal(asnSource.settings[0]!.default, '@ip-location-db/asn/asn-ipv4-num.csv', 'the package file, as a portable name')
+  t.equal(
+    asnSource.settings[0]!.default,
+    '@ip-location-db/asn/asn-ipv4-num.csv',
+    'the package file, as a portable name',
+  )
   t.equal(asnSource.settings[1]!.default, '@ip-location-db/asn/asn-ipv6-num.csv')
   t.equal(dataDateOfVersion('2.3.2026061719'), '2026-06-17')
   t.equal(dataDateOfVersion('1.0.0'), undefined)
@@ -54,9 +65,20 @@ t.test('the definition', async (t) => {
 
 t.test('data file settings: a path as given, else a file of an installed package', async (t) => {
   t.equal(resolveDataPath(fixture('ipv4.csv')), fixture('ipv4.csv'), 'absolute path')
-  t.equal(resolveDataPath('package.json'), 'package.json', 'an existing relative path stays relative to the working directory')
-  t.match(resolveDataPath('@ip-location-db/asn/asn-ipv4-num.csv'), /^\/.*node_modules\/@ip-location-db\/asn\/asn-ipv4-num\.csv$/)
-  t.equal(resolveDataPath('nowhere/asn.csv'), 'nowhere/asn.csv', 'unresolvable: unchanged, so reading it fails naming it')
+  t.equal(
+    resolveDataPath('package.json'),
+    'package.json',
+    'an existing relative path stays relative to the working directory',
+  )
+  t.match(
+    resolveDataPath('@ip-location-db/asn/asn-ipv4-num.csv'),
+    /^\/.*node_modules\/@ip-location-db\/asn\/asn-ipv4-num\.csv$/,
+  )
+  t.equal(
+    resolveDataPath('nowhere/asn.csv'),
+    'nowhere/asn.csv',
+    'unresolvable: unchanged, so reading it fails naming it',
+  )
 })
 
 t.test('an IPv4 address in a range', async (t) => {
@@ -163,7 +185,11 @@ t.test('values that are not canonical, and unsupported types, are internal error
     ['2001:db8::/129', 'CIDR'],
     ['8.8.8.0/x', 'CIDR'],
   ] as const) {
-    t.throws(() => asnFinding(data, indicator(value, type)), { name: 'SourceError', kind: 'internal' }, `${type} ${value}`)
+    t.throws(
+      () => asnFinding(data, indicator(value, type)),
+      { name: 'SourceError', kind: 'internal' },
+      `${type} ${value}`,
+    )
   }
   const err = t.throws(() => asnFinding(data, indicator('example.com', 'Host')))
   t.type(err, SourceError)
@@ -171,7 +197,14 @@ t.test('values that are not canonical, and unsupported types, are internal error
 })
 
 t.test('start() loads the files the settings name', async (t) => {
-  const config = loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ASN_IPV4_PATH: fixture('ipv4.csv'), ASN_IPV6_PATH: fixture('ipv6-text.csv') }, [asnSource])
+  const config = loadServiceConfig(
+    {
+      ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR,
+      ASN_IPV4_PATH: fixture('ipv4.csv'),
+      ASN_IPV6_PATH: fixture('ipv6-text.csv'),
+    },
+    [asnSource],
+  )
   const instance = await asnSource.start(config, deps)
   t.match(instance.health(), { state: 'ready', detail: /^7 IPv4 \+ 2 IPv6 ranges, data file dated \d{4}-\d{2}-\d{2}$/ })
   const google = await instance.lookup(indicator('8.8.8.8'), ctx)
@@ -181,7 +214,8 @@ t.test('start() loads the files the settings name', async (t) => {
 })
 
 t.test('start() fails naming the setting, the file and the line', async (t) => {
-  const start = (env: Record<string, string>) => asnSource.start(loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env }, [asnSource]), deps)
+  const start = (env: Record<string, string>) =>
+    asnSource.start(loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR, ...env }, [asnSource]), deps)
   const missing = fixture('missing.csv')
   await t.rejects(
     start({ ASN_IPV4_PATH: missing, ASN_IPV6_PATH: fixture('ipv6.csv') }),
@@ -192,17 +226,14 @@ t.test('start() fails naming the setting, the file and the line', async (t) => {
     /^asn source \(ASN_IPV4_PATH\): nowhere\/asn\.csv: cannot read: .*ENOENT/,
   )
   const malformed = fixture('ipv4-missing-field.csv')
-  await t.rejects(
-    start({ ASN_IPV4_PATH: malformed, ASN_IPV6_PATH: fixture('ipv6.csv') }),
-    { message: `asn source (ASN_IPV4_PATH): ${malformed}: line 2: expected 4 fields, found 3` },
-  )
+  await t.rejects(start({ ASN_IPV4_PATH: malformed, ASN_IPV6_PATH: fixture('ipv6.csv') }), {
+    message: `asn source (ASN_IPV4_PATH): ${malformed}: line 2: expected 4 fields, found 3`,
+  })
   const wrongFamily = fixture('ipv4.csv')
-  await t.rejects(
-    start({ ASN_IPV4_PATH: fixture('ipv6.csv'), ASN_IPV6_PATH: fixture('ipv6.csv') }),
-    { message: `asn source (ASN_IPV4_PATH): ${fixture('ipv6.csv')}: line 1: start is not an IPv4 address or number` },
-  )
-  await t.rejects(
-    start({ ASN_IPV4_PATH: fixture('ipv4.csv'), ASN_IPV6_PATH: wrongFamily }),
-    { message: `asn source (ASN_IPV6_PATH): ${wrongFamily}: no range above ::ffff:ffff; is it an IPv4 file?` },
-  )
+  await t.rejects(start({ ASN_IPV4_PATH: fixture('ipv6.csv'), ASN_IPV6_PATH: fixture('ipv6.csv') }), {
+    message: `asn source (ASN_IPV4_PATH): ${fixture('ipv6.csv')}: line 1: start is not an IPv4 address or number`,
+  })
+  await t.rejects(start({ ASN_IPV4_PATH: fixture('ipv4.csv'), ASN_IPV6_PATH: wrongFamily }), {
+    message: `asn source (ASN_IPV6_PATH): ${wrongFamily}: no range above ::ffff:ffff; is it an IPv4 file?`,
+  })
 })

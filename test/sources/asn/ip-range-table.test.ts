@@ -28,7 +28,18 @@ t.test('address text <-> words', async (t) => {
   t.same([...v6('::1')], [0, 0, 0, 1])
   t.same([...v6('::ffff:1.2.3.4')], [0, 0, 0xffff, 0x01020304])
   t.same([...v6('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')], [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff])
-  for (const bad of ['1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', 'g::', '::1.2.3', 'fe80::1%eth0', '1.2.3.4', '1.2.3.4::', '::1.2.3.4:1']) {
+  for (const bad of [
+    '1::2::3',
+    '1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:8:9',
+    '12345::',
+    'g::',
+    '::1.2.3',
+    'fe80::1%eth0',
+    '1.2.3.4',
+    '1.2.3.4::',
+    '::1.2.3.4:1',
+  ]) {
     t.equal(parseIpv6(bad), undefined, `rejects '${bad}'`)
   }
   // RFC 5952: lower case, longest zero run compressed (the first of equal runs), a single zero group kept.
@@ -89,7 +100,12 @@ t.test('IPv6: 128-bit numbers, ranges split inside a /64, edges', async (t) => {
   t.equal(table.size, 6)
   t.equal(table.starts.length, 24, 'four words per address')
   const at = (ip: string) => lookupRange(table, v6(ip))
-  t.same(at('2001::1'), { start: '2001::', end: '2001:0:ffff:ffff:ffff:ffff:ffff:ffff', asn: 6939, org: 'Hurricane Electric LLC' })
+  t.same(at('2001::1'), {
+    start: '2001::',
+    end: '2001:0:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 6939,
+    org: 'Hurricane Electric LLC',
+  })
   t.equal(at('2001:0:ffff:ffff:ffff:ffff:ffff:ffff')?.asn, 6939)
   t.equal(at('2001:1::'), undefined, 'gap')
   t.equal(at('2001:200:1ba::')?.org, 'Internet Systems Consortium, Inc.')
@@ -118,7 +134,11 @@ t.test('numbers, address text and quoted fields give the same table', async (t) 
     const org = line.slice(start.length + end.length + asn.length + 3)
     return `"${format(start)}","${format(end)}","${asn}",${org.startsWith('"') ? org : `"${org}"`}`
   }
-  const same = (numbers: ReturnType<typeof parseFixture>, text: ReturnType<typeof parseFixture>, label: string): void => {
+  const same = (
+    numbers: ReturnType<typeof parseFixture>,
+    text: ReturnType<typeof parseFixture>,
+    label: string,
+  ): void => {
     t.equal(text.size, numbers.size, `${label}: size`)
     t.same([...text.starts], [...numbers.starts], `${label}: starts`)
     t.same([...text.ends], [...numbers.ends], `${label}: ends`)
@@ -134,7 +154,12 @@ t.test('numbers, address text and quoted fields give the same table', async (t) 
         .map((line) => quoteAll(line, format))
         .join('\n'),
     )
-  const v4Text = parseRangeCsv(rewrite('ipv4.csv', (n) => formatIpv4(Number(n))), 4, new StringTable(), 'text')
+  const v4Text = parseRangeCsv(
+    rewrite('ipv4.csv', (n) => formatIpv4(Number(n))),
+    4,
+    new StringTable(),
+    'text',
+  )
   same(parseFixture('ipv4.csv', 4), v4Text, 'IPv4')
   const toIpv6 = (n: string): string => {
     const big = BigInt(n)
@@ -172,7 +197,10 @@ t.test('the name table grows past its first sizes and keeps UTF-8', async (t) =>
   const names = Array.from({ length: 40000 }, (_, i) => `Org ${i} Société Générale ${'x'.repeat(i % 50)}`)
   const ids = names.map((n) => orgs.intern(n))
   t.equal(orgs.size, 40000)
-  t.same(ids, names.map((_, i) => i))
+  t.same(
+    ids,
+    names.map((_, i) => i),
+  )
   t.equal(orgs.intern(names[12345]!), 12345)
   t.equal(orgs.get(39999), names[39999])
   t.ok(names.every((n, i) => orgs.get(i) === n))
@@ -221,7 +249,11 @@ t.test('quoting edge cases', async (t) => {
 
 t.test('loadRangeFile names a file it cannot read', async (t) => {
   const missing = fixture('no-such-file.csv')
-  await t.rejects(loadRangeFile(missing, 4, new StringTable()), { name: 'RangeFileError', file: missing, line: undefined })
+  await t.rejects(loadRangeFile(missing, 4, new StringTable()), {
+    name: 'RangeFileError',
+    file: missing,
+    line: undefined,
+  })
   await t.rejects(loadRangeFile(missing, 4, new StringTable()), new RegExp(`${missing}: cannot read: .*ENOENT`))
   const table = await loadRangeFile(fixture('ipv4.csv'), 4, new StringTable())
   t.equal(table.size, 7)

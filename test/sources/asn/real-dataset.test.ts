@@ -14,7 +14,14 @@ const deps: SourceDeps = {
     throw new Error('the asn source makes no HTTP calls')
   },
 }
-const ctx: LookupContext = { signal: new AbortController().signal, log, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} }
+const ctx: LookupContext = {
+  signal: new AbortController().signal,
+  log,
+  forceRefresh: false,
+  deadlineAt: Date.now() + 60_000,
+  keyPrint: 'test',
+  settings: {},
+}
 
 const instance = await asnSource.start(loadServiceConfig({ ASN_SNAPSHOT_DIR: TEST_SNAPSHOT_DIR }, [asnSource]), deps)
 const lookup = (value: string, type: IndicatorType = 'Address') => instance.lookup({ input: value, value, type }, ctx)

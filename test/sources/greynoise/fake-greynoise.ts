@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { startFakeVendor, type FakeReply, type FakeVendor } from '../../helpers/fake-vendor.js'
 
 export const GOOD_KEY = 'greynoise-test-key-0123456789'
-export const COMMUNITY_PREFIX = '/v3/community/'
+const COMMUNITY_PREFIX = '/v3/community/'
 
 export const gnBody = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8')) as unknown

@@ -70,7 +70,11 @@ t.test('odd answers are bad_answer failures', async (t) => {
     kind: 'bad_answer',
     message: /400: Request is not a valid routable IPv4 address/,
   })
-  t.throws(() => greynoiseAnswer(ip('1.2.3.4'), { status: 404, body: undefined }), { name: 'SourceError', kind: 'bad_answer', message: /base URL/ })
+  t.throws(() => greynoiseAnswer(ip('1.2.3.4'), { status: 404, body: undefined }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /base URL/,
+  })
   t.throws(() => greynoiseAnswer(ip('1.2.3.4'), { status: 200, body: gnBody('rate-limited') }), {
     kind: 'bad_answer',
     message: /daily rate limit/,

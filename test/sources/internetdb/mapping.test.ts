@@ -52,5 +52,9 @@ t.test('odd answers are bad_answer failures', async (t) => {
     kind: 'bad_answer',
     message: /detail: Invalid IP address/,
   })
-  t.throws(() => internetdbAnswer(ip('1.2.3.4'), { status: 404, body: { error: 'x' } }), { name: 'SourceError', kind: 'bad_answer', message: /base URL/ })
+  t.throws(() => internetdbAnswer(ip('1.2.3.4'), { status: 404, body: { error: 'x' } }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /base URL/,
+  })
 })

@@ -11,10 +11,14 @@ import {
   toOtxFinding,
 } from '../../../src/sources/otx.js'
 
-const body = (name: string): unknown => JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
+const body = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
 const ind = (type: IndicatorType, value: string): Indicator => ({ input: value, value, type })
 const withCount = (count: number, validation: unknown[] = []) => ({
-  pulse_info: { count, pulses: Array.from({ length: count }, (_, i) => ({ name: `p${i}`, tags: [], malware_families: [] })) },
+  pulse_info: {
+    count,
+    pulses: Array.from({ length: count }, (_, i) => ({ name: `p${i}`, tags: [], malware_families: [] })),
+  },
   validation,
 })
 
@@ -46,7 +50,10 @@ t.test('paths percent-encode the value', async (t) => {
     otxPathOf(ind('URL', 'http://bad.example.net/a b?x=1&y=%2F#frag')),
     '/api/v1/indicators/url/http%3A%2F%2Fbad.example.net%2Fa%20b%3Fx%3D1%26y%3D%252F%23frag/general',
   )
-  t.equal(otxPathOf(ind('File', 'ABCDEF0123456789ABCDEF0123456789')), '/api/v1/indicators/file/abcdef0123456789abcdef0123456789/general')
+  t.equal(
+    otxPathOf(ind('File', 'ABCDEF0123456789ABCDEF0123456789')),
+    '/api/v1/indicators/file/abcdef0123456789abcdef0123456789/general',
+  )
 })
 
 t.test('pulse count thresholds', async (t) => {

@@ -11,7 +11,8 @@ import type { LookupContext, SourceInstance } from '../../../src/sources/types.j
 import { otxSource } from '../../../src/sources/otx.js'
 import { OTX_GENERAL_PATH, OTX_TEST_KEY, startFakeOtx } from './fake-otx.js'
 
-const body = (name: string): unknown => JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
+const body = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
 const ind = (type: IndicatorType, value: string): Indicator => ({ input: value, value, type })
 
 const ODD_URL = 'http://bad.example.net/a b?x=1&y=%2F#frag'
@@ -108,11 +109,15 @@ t.test('missing key: not_configured, skipped, nothing sent', async (t) => {
   const { fake, source, ctx } = await setup(t, {})
   t.equal(source.health().state, 'not_configured')
   t.match(source.health().detail, /OTX_API_KEY/)
-  await t.rejects(source.lookup(ind('Address', '198.51.100.23'), ctx()), { name: 'SourceError', kind: 'not_configured', skipped: true })
+  await t.rejects(source.lookup(ind('Address', '198.51.100.23'), ctx()), {
+    name: 'SourceError',
+    kind: 'not_configured',
+    skipped: true,
+  })
   t.equal(fake.vendor.requests.length, 0)
 })
 
-t.test('a 200 that is not OTX\'s shape is a bad answer', async (t) => {
+t.test("a 200 that is not OTX's shape is a bad answer", async (t) => {
   const { fake, source, ctx } = await setup(t)
   fake.vendor.route('GET', OTX_GENERAL_PATH, { json: { detail: 'maintenance' } })
   await t.rejects(source.lookup(ind('Address', '198.51.100.23'), ctx()), { name: 'SourceError', kind: 'bad_answer' })
@@ -120,7 +125,12 @@ t.test('a 200 that is not OTX\'s shape is a bad answer', async (t) => {
 
 t.test('429 with Retry-After is retried, then answered', async (t) => {
   const { fake, source, ctx } = await setup(t)
-  fake.vendor.route('GET', OTX_GENERAL_PATH, { status: 429, headers: { 'retry-after': '1' }, json: { detail: 'Throttled' } }, fake.handler)
+  fake.vendor.route(
+    'GET',
+    OTX_GENERAL_PATH,
+    { status: 429, headers: { 'retry-after': '1' }, json: { detail: 'Throttled' } },
+    fake.handler,
+  )
   const f = await source.lookup(ind('Address', '198.51.100.23'), ctx())
   t.equal(f.verdict, 'malicious')
   t.equal(fake.vendor.requests.length, 2)

@@ -9,7 +9,8 @@ import {
   toThreatfoxFinding,
 } from '../../../src/sources/threatfox.js'
 
-const body = (name: string): unknown => JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
+const body = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
 const ind = (type: IndicatorType, value: string): Indicator => ({ input: value, value, type })
 
 t.test('definition', async (t) => {
@@ -70,7 +71,10 @@ t.test('confidence below the threshold is suspicious', async (t) => {
 })
 
 t.test('exactly at the threshold is malicious; a missing confidence is suspicious', async (t) => {
-  const entry = (confidence_level: unknown) => ({ query_status: 'ok', data: [{ id: 1, ioc: 'x.example', confidence_level }] })
+  const entry = (confidence_level: unknown) => ({
+    query_status: 'ok',
+    data: [{ id: 1, ioc: 'x.example', confidence_level }],
+  })
   t.equal(toThreatfoxFinding(ind('Host', 'x.example'), entry(75)).verdict, 'malicious')
   t.equal(toThreatfoxFinding(ind('Host', 'x.example'), entry(74)).verdict, 'suspicious')
   const none = toThreatfoxFinding(ind('Host', 'x.example'), entry(undefined))
@@ -92,7 +96,10 @@ t.test('vendor errors are bad answers quoting the status', async (t) => {
     kind: 'bad_answer',
     message: /'illegal_search_term': Your search term is not valid/,
   })
-  t.throws(() => toThreatfoxFinding(ind('Host', 'x'), { query_status: 'ok', data: 'oops' }), { name: 'SourceError', kind: 'bad_answer' })
+  t.throws(() => toThreatfoxFinding(ind('Host', 'x'), { query_status: 'ok', data: 'oops' }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+  })
   t.throws(() => toThreatfoxFinding(ind('Host', 'x'), null), { name: 'SourceError', kind: 'bad_answer' })
 })
 

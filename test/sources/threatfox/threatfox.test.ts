@@ -11,7 +11,8 @@ import type { LookupContext, SourceInstance } from '../../../src/sources/types.j
 import { threatfoxSource } from '../../../src/sources/threatfox.js'
 import { THREATFOX_PATH, THREATFOX_TEST_KEY, startFakeThreatfox } from './fake-threatfox.js'
 
-const body = (name: string): unknown => JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
+const body = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
 const ind = (type: IndicatorType, value: string): Indicator => ({ input: value, value, type })
 
 // Keys are what ThreatFox stores; the fake answers a search term with the first key it prefixes.
@@ -99,13 +100,22 @@ t.test('missing key: not_configured, skipped, nothing sent', async (t) => {
   const { fake, source, ctx } = await setup(t, {})
   t.equal(source.health().state, 'not_configured')
   t.match(source.health().detail, /THREATFOX_API_KEY/)
-  await t.rejects(source.lookup(ind('Host', 'update-check.example.com'), ctx()), { name: 'SourceError', kind: 'not_configured', skipped: true })
+  await t.rejects(source.lookup(ind('Host', 'update-check.example.com'), ctx()), {
+    name: 'SourceError',
+    kind: 'not_configured',
+    skipped: true,
+  })
   t.equal(fake.vendor.requests.length, 0)
 })
 
 t.test('429 with Retry-After is retried, then answered', async (t) => {
   const { fake, source, ctx } = await setup(t)
-  fake.vendor.route('POST', THREATFOX_PATH, { status: 429, headers: { 'retry-after': '1' }, json: { query_status: 'rate_limited' } }, fake.handler)
+  fake.vendor.route(
+    'POST',
+    THREATFOX_PATH,
+    { status: 429, headers: { 'retry-after': '1' }, json: { query_status: 'rate_limited' } },
+    fake.handler,
+  )
   const f = await source.lookup(ind('Host', 'update-check.example.com'), ctx())
   t.equal(f.verdict, 'suspicious')
   const reqs = fake.vendor.requestsTo(THREATFOX_PATH)

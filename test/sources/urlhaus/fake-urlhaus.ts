@@ -27,7 +27,8 @@ const authorised =
   (answer: FakeHandler): FakeHandler =>
   (req) => {
     const key = req.headers['auth-key']
-    if (key === undefined) return { status: 401, json: { query_status: 'unauthorized', error: 'Auth-Key header missing' } }
+    if (key === undefined)
+      return { status: 401, json: { query_status: 'unauthorized', error: 'Auth-Key header missing' } }
     if (key !== URLHAUS_TEST_KEY) return { status: 403, json: { query_status: 'unknown_auth_key' } }
     return answer(req)
   }
@@ -35,16 +36,23 @@ const authorised =
 const lookup = (known: Readonly<Record<string, unknown>> | undefined, value: string | undefined): unknown =>
   (value !== undefined ? known?.[value] : undefined) ?? { query_status: 'no_results' }
 
-export const startFakeUrlhaus = async (t: { teardown(fn: () => unknown): void }, known: UrlhausKnown): Promise<FakeUrlhaus> => {
+export const startFakeUrlhaus = async (
+  t: { teardown(fn: () => unknown): void },
+  known: UrlhausKnown,
+): Promise<FakeUrlhaus> => {
   const vendor = await startFakeVendor(t)
   const handlers = {
     url: authorised((req) =>
-      req.form?.['url'] === undefined ? { json: { query_status: 'invalid_url' } } : { json: lookup(known.urls, req.form['url']) },
+      req.form?.['url'] === undefined
+        ? { json: { query_status: 'invalid_url' } }
+        : { json: lookup(known.urls, req.form['url']) },
     ),
     host: authorised((req) => ({ json: lookup(known.hosts, req.form?.['host']) })),
     payload: authorised((req) => {
       const hash = req.form?.['md5_hash'] ?? req.form?.['sha256_hash']
-      return hash === undefined ? { json: { query_status: 'no_hash_provided' } } : { json: lookup(known.payloads, hash) }
+      return hash === undefined
+        ? { json: { query_status: 'no_hash_provided' } }
+        : { json: lookup(known.payloads, hash) }
     }),
   }
   vendor.route('POST', URLHAUS_PATHS.url, handlers.url)

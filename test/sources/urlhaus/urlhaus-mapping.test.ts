@@ -14,7 +14,8 @@ import {
   urlhausUnsearchableHashFinding,
 } from '../../../src/sources/urlhaus.js'
 
-const body = (name: string): unknown => JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
+const body = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
 const ind = (type: IndicatorType, value: string): Indicator => ({ input: value, value, type })
 
 t.test('definition', async (t) => {
@@ -108,7 +109,10 @@ t.test('vendor error statuses and odd bodies are bad answers', async (t) => {
     kind: 'bad_answer',
     message: /query_status 'invalid_url'/,
   })
-  t.throws(() => toUrlhausHostFinding(ind('Host', 'x'), { query_status: 'invalid_host' }), { name: 'SourceError', kind: 'bad_answer' })
+  t.throws(() => toUrlhausHostFinding(ind('Host', 'x'), { query_status: 'invalid_host' }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+  })
   t.throws(() => toUrlhausHostFinding(ind('Host', 'x'), '<html>'), { name: 'SourceError', kind: 'bad_answer' })
   t.throws(() => toUrlhausPayloadFinding(ind('File', 'x'), {}), SourceError)
 })

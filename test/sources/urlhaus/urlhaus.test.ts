@@ -11,7 +11,8 @@ import type { LookupContext, SourceInstance } from '../../../src/sources/types.j
 import { urlhausSource } from '../../../src/sources/urlhaus.js'
 import { URLHAUS_PATHS, URLHAUS_TEST_KEY, startFakeUrlhaus, type UrlhausKnown } from './fake-urlhaus.js'
 
-const body = (name: string): unknown => JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
+const body = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./bodies/${name}.json`, import.meta.url), 'utf8'))
 const ind = (type: IndicatorType, value: string): Indicator => ({ input: value, value, type })
 
 const ONLINE_URL = 'http://203.0.113.7:41253/Mozi.m'
@@ -91,7 +92,10 @@ t.test('payload by md5 and by sha256 use the matching form field', async (t) => 
 
 t.test('sha1 and sha512: unknown without calling URLhaus', async (t) => {
   const { fake, source, ctx } = await setup(t)
-  for (const [kind, hash] of [['sha1', 'a'.repeat(40)], ['sha512', 'b'.repeat(128)]] as const) {
+  for (const [kind, hash] of [
+    ['sha1', 'a'.repeat(40)],
+    ['sha512', 'b'.repeat(128)],
+  ] as const) {
     const f = await source.lookup(ind('File', hash), ctx())
     t.equal(f.verdict, 'unknown')
     t.equal(f.facts['status'], 'not_searchable')
@@ -128,15 +132,27 @@ t.test('missing key: not_configured, skipped, nothing sent; the request param ca
   const { fake, source, ctx, config } = await setup(t, {})
   t.equal(source.health().state, 'not_configured')
   t.match(source.health().detail, /URLHAUS_API_KEY/)
-  await t.rejects(source.lookup(ind('Host', 'bad.example.net'), ctx()), { name: 'SourceError', kind: 'not_configured', skipped: true })
+  await t.rejects(source.lookup(ind('Host', 'bad.example.net'), ctx()), {
+    name: 'SourceError',
+    kind: 'not_configured',
+    skipped: true,
+  })
   t.equal(fake.vendor.requests.length, 0)
-  const f = await source.lookup(ind('Host', 'bad.example.net'), ctx({ ...config.sources['urlhaus'], apiKey: URLHAUS_TEST_KEY }))
+  const f = await source.lookup(
+    ind('Host', 'bad.example.net'),
+    ctx({ ...config.sources['urlhaus'], apiKey: URLHAUS_TEST_KEY }),
+  )
   t.equal(f.verdict, 'malicious')
 })
 
 t.test('429 with Retry-After is retried, then answered', async (t) => {
   const { fake, source, ctx } = await setup(t)
-  fake.vendor.route('POST', URLHAUS_PATHS.host, { status: 429, headers: { 'retry-after': '1' }, body: 'Too Many Requests' }, fake.handlers.host)
+  fake.vendor.route(
+    'POST',
+    URLHAUS_PATHS.host,
+    { status: 429, headers: { 'retry-after': '1' }, body: 'Too Many Requests' },
+    fake.handlers.host,
+  )
   const f = await source.lookup(ind('Host', 'bad.example.net'), ctx())
   t.equal(f.verdict, 'malicious')
   const reqs = fake.vendor.requestsTo(URLHAUS_PATHS.host)

@@ -38,7 +38,10 @@ t.test('object path per indicator type', async (t) => {
   t.equal(virustotalObject(ind('Address', '2001:db8::7')).path, '/ip_addresses/2001:db8::7')
   t.equal(virustotalObject(ind('Host', 'example.com')).path, '/domains/example.com')
   t.equal(virustotalObject(ind('URL', 'http://a.b/')).path, '/urls/aHR0cDovL2EuYi8')
-  t.equal(virustotalObject(ind('File', '44D88612FEA8A8F36DE82E1278ABB02F')).path, '/files/44d88612fea8a8f36de82e1278abb02f')
+  t.equal(
+    virustotalObject(ind('File', '44D88612FEA8A8F36DE82E1278ABB02F')).path,
+    '/files/44d88612fea8a8f36de82e1278abb02f',
+  )
   t.throws(() => virustotalObject(ind('ASN', 'AS15169')), SourceError)
 })
 
@@ -164,7 +167,11 @@ t.test('odd answers are bad_answer failures naming the cause', async (t) => {
     kind: 'bad_answer',
     message: /out of shape: \/data must have required properties attributes/,
   })
-  t.throws(() => virustotalAnswer(a, { status: 200, body: undefined }), { name: 'SourceError', kind: 'bad_answer', message: /the body/ })
+  t.throws(() => virustotalAnswer(a, { status: 200, body: undefined }), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /the body/,
+  })
 })
 
 t.test('a count of the wrong type is a bad answer naming the field, never read as 0 engines', async (t) => {

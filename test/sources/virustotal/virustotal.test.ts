@@ -120,7 +120,10 @@ t.test('wrong key: 401 WrongCredentialsError -> auth failure', async (t) => {
 
 t.test('403 is an auth failure too', async (t) => {
   const { fake, source, ctx } = await setup(t)
-  fake.next({ status: 403, json: { error: { code: 'ForbiddenError', message: 'You are not allowed to perform the requested operation' } } })
+  fake.next({
+    status: 403,
+    json: { error: { code: 'ForbiddenError', message: 'You are not allowed to perform the requested operation' } },
+  })
   await t.rejects(source.lookup(ind('Host', 'example.com'), ctx()), { name: 'SourceError', kind: 'auth' })
 })
 
@@ -165,19 +168,30 @@ t.test('400 InvalidArgumentError -> bad_answer quoting the vendor', async (t) =>
 t.test('an error body with 200 -> bad_answer', async (t) => {
   const { fake, source, ctx } = await setup(t)
   fake.next({ status: 200, json: vtBody('quota-exceeded') })
-  await t.rejects(source.lookup(ind('Host', 'example.com'), ctx()), { name: 'SourceError', kind: 'bad_answer', message: /QuotaExceededError/ })
+  await t.rejects(source.lookup(ind('Host', 'example.com'), ctx()), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /QuotaExceededError/,
+  })
 })
 
 t.test('a wrong base URL (404 without NotFoundError) -> bad_answer', async (t) => {
   const { fake, source, ctx } = await setup(t)
   fake.next({ status: 404, headers: { 'content-type': 'text/html' }, body: '<html>Not Found</html>' })
-  await t.rejects(source.lookup(ind('Host', 'example.com'), ctx()), { name: 'SourceError', kind: 'bad_answer', message: /base URL/ })
+  await t.rejects(source.lookup(ind('Host', 'example.com'), ctx()), {
+    name: 'SourceError',
+    kind: 'bad_answer',
+    message: /base URL/,
+  })
 })
 
 t.test('definition', async (t) => {
   t.equal(virustotalSource.kind, 'vendor')
   t.same(virustotalSource.supports, ['Address', 'Host', 'URL', 'File'])
-  t.same(virustotalSource.rateLimits, [{ requests: 4, perMs: 60_000 }, { requests: 500, perMs: 86_400_000 }])
+  t.same(virustotalSource.rateLimits, [
+    { requests: 4, perMs: 60_000 },
+    { requests: 500, perMs: 86_400_000 },
+  ])
   t.same(
     virustotalSource.settings.map((s) => [s.env, s.default]),
     [

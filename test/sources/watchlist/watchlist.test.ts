@@ -35,9 +35,16 @@ const hit = (list: Watchlist, raw: string, type: RequestedType = 'Auto'): [strin
   return m === undefined ? undefined : [m.entry.entry, m.kind]
 }
 
-const config = (path: string | undefined): ServiceConfig => ({ sources: { watchlist: { path } } }) as unknown as ServiceConfig
+const config = (path: string | undefined): ServiceConfig =>
+  ({ sources: { watchlist: { path } } }) as unknown as ServiceConfig
 const deps = {} as SourceDeps
-const ctx = { signal: new AbortController().signal, forceRefresh: false, deadlineAt: Date.now() + 60_000, keyPrint: 'test', settings: {} } as unknown as LookupContext
+const ctx = {
+  signal: new AbortController().signal,
+  forceRefresh: false,
+  deadlineAt: Date.now() + 60_000,
+  keyPrint: 'test',
+  settings: {},
+} as unknown as LookupContext
 
 t.test('CSV: loads every entry, normalised, with its fields', async (t) => {
   const list = await loadWatchlist(fixture('good.csv'))
@@ -66,7 +73,13 @@ t.test('CSV: loads every entry, normalised, with its fields', async (t) => {
     ],
   )
   const first = entries[0]!
-  t.match(first, { verdict: 'suspicious', confidence: 40, tags: ['internal'], comment: 'Whole private /8, comma in comment', where: 'line 4' })
+  t.match(first, {
+    verdict: 'suspicious',
+    confidence: 40,
+    tags: ['internal'],
+    comment: 'Whole private /8, comma in comment',
+    where: 'line 4',
+  })
   t.equal(first.indicator.type, 'CIDR', 'empty type is detected')
   const implant = list.exact.get('Address 10.1.2.3')!
   t.same(implant.tags, ['implant', 'c2'], 'tags split on |')
@@ -84,7 +97,11 @@ t.test('JSON: same fields, tags as an array, index as location', async (t) => {
   t.same(defanged.tags, ['phishing', 'credential-theft'])
   t.equal(defanged.where, 'index 4')
   const evil = list.exact.get('Host evil.example')!
-  t.match(evil, { verdict: 'malicious', confidence: null, tags: [], comment: null, where: 'index 5' }, 'nulls mean absent; verdict case ignored')
+  t.match(
+    evil,
+    { verdict: 'malicious', confidence: null, tags: [], comment: null, where: 'index 5' },
+    'nulls mean absent; verdict case ignored',
+  )
 })
 
 t.test('defanged entries are normalised at load and match refanged indicators', async (t) => {
@@ -135,7 +152,8 @@ t.test('CIDR containment agrees with a brute-force scan', async (t) => {
     x ^= x + Math.imul(x ^ (x >>> 7), 61 | x)
     return (x ^ (x >>> 14)) >>> 0
   }
-  const v4 = (): string => [next() % 4, next() % 256, next() % 256, next() % 256].map((n, i) => (i === 0 ? 10 + n : n)).join('.')
+  const v4 = (): string =>
+    [next() % 4, next() % 256, next() % 256, next() % 256].map((n, i) => (i === 0 ? 10 + n : n)).join('.')
   const insideOf = ([net, prefix]: [ipaddr.IPv4 | ipaddr.IPv6, number]): string => {
     const base = net.toByteArray().reduce((n, b) => n * 256 + b, 0)
     const n = base + (next() % 2 ** (32 - prefix))
@@ -200,12 +218,32 @@ t.test('findings', async (t) => {
     tags: ['implant', 'c2'],
     summary: 'listed as malicious: Known implant',
     facts: { match: true, entry: '10.1.2.3', match_kind: 'exact', comment: 'Known implant', list_verdict: 'malicious' },
-    raw: { entry: '10.1.2.3', type: 'Address', verdict: 'malicious', confidence: 95, tags: ['implant', 'c2'], comment: 'Known implant', where: 'line 7' },
+    raw: {
+      entry: '10.1.2.3',
+      type: 'Address',
+      verdict: 'malicious',
+      confidence: 95,
+      tags: ['implant', 'c2'],
+      comment: 'Known implant',
+      where: 'line 7',
+    },
   })
   const lab = toFinding(matchWatchlist(list, ind('10.1.99.1')), list.size)
-  t.match(lab, { verdict: 'malicious', score: 90, confidence: 80, facts: { match_kind: 'cidr', entry: '10.1.0.0/16' } }, 'default confidence 80')
-  t.match(toFinding(matchWatchlist(list, ind('10.5.0.1')), list.size), { verdict: 'suspicious', score: 50, confidence: 40 })
-  t.match(toFinding(matchWatchlist(list, ind('10.1.2.200')), list.size), { verdict: 'benign', score: 0, confidence: 100 })
+  t.match(
+    lab,
+    { verdict: 'malicious', score: 90, confidence: 80, facts: { match_kind: 'cidr', entry: '10.1.0.0/16' } },
+    'default confidence 80',
+  )
+  t.match(toFinding(matchWatchlist(list, ind('10.5.0.1')), list.size), {
+    verdict: 'suspicious',
+    score: 50,
+    confidence: 40,
+  })
+  t.match(toFinding(matchWatchlist(list, ind('10.1.2.200')), list.size), {
+    verdict: 'benign',
+    score: 0,
+    confidence: 100,
+  })
   const asn = toFinding(matchWatchlist(list, ind('AS64500')), list.size)
   t.match(asn, { verdict: 'unknown', score: null, confidence: 80, summary: 'listed as unknown: Documentation ASN' })
   const noComment = toFinding(matchWatchlist(list, ind('https://www.good.example/')), list.size)
@@ -276,23 +314,43 @@ t.test('malformed files name the file and the place', async (t) => {
   }
   t.throws(() => parseWatchlist('', 'csv', 'empty.csv'), /empty\.csv: no header line/)
   t.throws(() => parseWatchlist('[', 'json', 'broken.json'), /broken\.json: not valid JSON/)
-  t.throws(() => parseWatchlist('indicator,type\n8.8.8.8,\n', 'csv', 'no-verdict.csv'), /no-verdict\.csv: line 1: missing column 'verdict'/)
-  t.throws(() => parseWatchlist('indicator,verdict\n8.8.8.8,\n', 'csv', 'blank.csv'), /blank\.csv: line 2: verdict is missing/)
+  t.throws(
+    () => parseWatchlist('indicator,type\n8.8.8.8,\n', 'csv', 'no-verdict.csv'),
+    /no-verdict\.csv: line 1: missing column 'verdict'/,
+  )
+  t.throws(
+    () => parseWatchlist('indicator,verdict\n8.8.8.8,\n', 'csv', 'blank.csv'),
+    /blank\.csv: line 2: verdict is missing/,
+  )
   t.same(parseWatchlist('indicator,type,verdict,confidence,tags,comment\n', 'csv', 'header-only.csv'), [])
   // Every problem of a row is named, not just the first.
-  t.throws(
-    () => parseWatchlist('indicator,type,verdict\n8.8.8.8,Adress,evil\n', 'csv', 'two.csv'),
-    { message: "watchlist file two.csv: line 2: type 'Adress' is not one of Address, Host, URL, File, EmailAddress, ASN, CIDR (or empty to detect it); verdict 'evil' is not one of malicious, suspicious, benign, unknown" },
-  )
+  t.throws(() => parseWatchlist('indicator,type,verdict\n8.8.8.8,Adress,evil\n', 'csv', 'two.csv'), {
+    message:
+      "watchlist file two.csv: line 2: type 'Adress' is not one of Address, Host, URL, File, EmailAddress, ASN, CIDR (or empty to detect it); verdict 'evil' is not one of malicious, suspicious, benign, unknown",
+  })
   // Trailing optional fields may be left off; type names are not case-sensitive.
-  const short = parseWatchlist('indicator,verdict,type,tags\n8.8.8.8,benign\n9.9.9.9,benign,address, a | b |a|\n', 'csv', 'short.csv')
-  t.same(short.map((e) => [e.entry, e.indicator.type, e.tags]), [['8.8.8.8', 'Address', []], ['9.9.9.9', 'Address', ['a', 'b']]])
+  const short = parseWatchlist(
+    'indicator,verdict,type,tags\n8.8.8.8,benign\n9.9.9.9,benign,address, a | b |a|\n',
+    'csv',
+    'short.csv',
+  )
+  t.same(
+    short.map((e) => [e.entry, e.indicator.type, e.tags]),
+    [
+      ['8.8.8.8', 'Address', []],
+      ['9.9.9.9', 'Address', ['a', 'b']],
+    ],
+  )
 })
 
 t.test('a missing file is an error naming its path', async (t) => {
   const missing = fixture('no-such-watchlist.csv')
-  await t.rejects(loadWatchlist(missing), { message: `watchlist file ${missing} not found (set WATCHLIST_PATH to a .csv or .json file)` })
-  await t.rejects(watchlistSource.start(config(missing), deps), { message: new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} not found`) })
+  await t.rejects(loadWatchlist(missing), {
+    message: `watchlist file ${missing} not found (set WATCHLIST_PATH to a .csv or .json file)`,
+  })
+  await t.rejects(watchlistSource.start(config(missing), deps), {
+    message: new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} not found`),
+  })
 })
 
 t.test('relative paths resolve against the working directory', async (t) => {
@@ -306,7 +364,11 @@ t.test('relative paths resolve against the working directory', async (t) => {
 t.test('the shipped sample loads by default and gives verdicts', async (t) => {
   const sample = watchlistSamplePath()
   t.ok(isAbsolute(sample))
-  t.equal(sample, join(here, '..', '..', '..', 'data', 'watchlist.sample.csv'), 'the sample sits in the project root data/')
+  t.equal(
+    sample,
+    join(here, '..', '..', '..', 'data', 'watchlist.sample.csv'),
+    'the sample sits in the project root data/',
+  )
   t.same(watchlistSource.settings[0], {
     key: 'path',
     env: 'WATCHLIST_PATH',
@@ -325,11 +387,21 @@ t.test('the shipped sample loads by default and gives verdicts', async (t) => {
   }
   const instance = await watchlistSource.start(config(undefined), deps)
   const look = (raw: string): Promise<unknown> => instance.lookup(ind(raw), ctx)
-  t.match(await look('203.0.113.77'), { verdict: 'malicious', score: 90, summary: 'listed as malicious: TEST-NET-3 used in examples' })
+  t.match(await look('203.0.113.77'), {
+    verdict: 'malicious',
+    score: 90,
+    summary: 'listed as malicious: TEST-NET-3 used in examples',
+  })
   t.match(await look('198.51.100.7'), { verdict: 'suspicious' })
   t.match(await look('2001:db8:abcd::1'), { verdict: 'suspicious', facts: { match_kind: 'cidr' } })
-  t.match(await look('hxxps://login.phish[.]example/'), { verdict: 'malicious', facts: { entry: '*.phish.example', match_kind: 'host of url' } })
-  t.match(await look('http://bad.example/login'), { verdict: 'malicious', facts: { entry: 'http://bad.example/login', match_kind: 'url' } })
+  t.match(await look('hxxps://login.phish[.]example/'), {
+    verdict: 'malicious',
+    facts: { entry: '*.phish.example', match_kind: 'host of url' },
+  })
+  t.match(await look('http://bad.example/login'), {
+    verdict: 'malicious',
+    facts: { entry: 'http://bad.example/login', match_kind: 'url' },
+  })
   t.match(await look('44d88612fea8a8f36de82e1278abb02f'), { verdict: 'malicious', confidence: 100 })
   t.match(await look('8.8.8.8'), { verdict: 'benign', score: 0, summary: 'listed as benign: Google Public DNS' })
   t.match(await look('1.1.1.1'), { verdict: 'benign' })
