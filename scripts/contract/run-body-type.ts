@@ -34,6 +34,22 @@ const typeOf = (param: Param): string => {
 
 const comment = (text: string): string => text.replace(/\*\//g, '*\\/').replace(/\s+/g, ' ').trim()
 
+/** A field's doc comment, wrapped to stay within 120 characters (the lint's line length). */
+const docLines = (text: string): string[] => {
+  const oneLine = `  /** ${comment(text)} */`
+  if (oneLine.length <= 120) return [oneLine]
+  const lines: string[] = []
+  let line = '   *'
+  for (const word of comment(text).split(' ')) {
+    if (line.length + 1 + word.length > 120 && line !== '   *') {
+      lines.push(line)
+      line = '   *'
+    }
+    line += ` ${word}`
+  }
+  return ['  /**', ...lines, line, '   */']
+}
+
 /** The generated file's text. */
 export const runBodyTypeSource = (config: AppConfig): string =>
   [
@@ -46,7 +62,7 @@ export const runBodyTypeSource = (config: AppConfig): string =>
     '/** The POST /run body, one field per param of app.config.json, after the body schema has accepted it. */',
     'export type RunBody = {',
     ...config.params.flatMap((p) => [
-      `  /** ${comment(p.note ?? p.label)} */`,
+      ...docLines(p.note ?? p.label),
       `  readonly ${p.name}${p.required ? '' : '?'}: ${typeOf(p)}`,
     ]),
     '}',

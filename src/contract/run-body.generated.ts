@@ -6,11 +6,17 @@ export type TCEntity = { readonly id?: number | string; readonly type: Indicator
 
 /** The POST /run body, one field per param of app.config.json, after the body schema has accepted it. */
 export type RunBody = {
-  /** The indicator(s) to enrich: an IP address, host, URL, file hash, email address, ASN or CIDR (defanged values are accepted), or a TCEntity whose type then sets the indicator type. */
+  /**
+   * The indicator(s) to enrich: an IP address, host, URL, file hash, email address, ASN or CIDR (defanged values are
+   * accepted), or a TCEntity whose type then sets the indicator type.
+   */
   readonly indicator: string | TCEntity | readonly (string | TCEntity)[]
   /** The indicator's ThreatConnect type, or Auto to detect it. */
   readonly indicator_type?: 'Auto' | 'Address' | 'Host' | 'URL' | 'File' | 'EmailAddress' | 'ASN' | 'CIDR'
-  /** The enrichment sources to ask. asn, watchlist and classify work offline with no key; vendor sources need their API key (key input or service setting), except internetdb. */
+  /**
+   * The enrichment sources to ask. asn, watchlist and classify work offline with no key; vendor sources need their API
+   * key (key input or service setting), except internetdb.
+   */
   readonly sources?: readonly ('asn' | 'watchlist' | 'classify' | 'virustotal' | 'abuseipdb' | 'greynoise' | 'internetdb' | 'urlhaus' | 'threatfox' | 'otx')[] | string
   /** VirusTotal API key; when set, used instead of the service's VIRUSTOTAL_API_KEY. */
   readonly virustotal_api_key?: string
@@ -24,13 +30,22 @@ export type RunBody = {
   readonly threatfox_api_key?: string
   /** AlienVault OTX API key; when set, used instead of the service's OTX_API_KEY. */
   readonly otx_api_key?: string
-  /** Fail the step when no source could answer or write-back failed (the service answers HTTP 502). Off: the step passes and the failures are in the outputs. */
+  /**
+   * Fail the step when no source could answer or write-back failed (the service answers HTTP 502). Off: the step passes
+   * and the failures are in the outputs.
+   */
   readonly fail_on_error?: boolean | 'true' | 'false'
   /** Fail the step when no source had anything on the indicator (verdict unknown; the service answers HTTP 404). */
   readonly fail_on_no_results?: boolean | 'true' | 'false'
-  /** Write the enrichment note onto the indicator in ThreatConnect, through the API user the service is configured with (off by default: the service writes nothing unless asked). */
+  /**
+   * Write the enrichment note onto the indicator in ThreatConnect, through the API user the service is configured with
+   * (off by default: the service writes nothing unless asked).
+   */
   readonly write_note?: boolean | 'true' | 'false'
-  /** ThreatConnect owner to find the indicator in and write to; empty: the profile's TC_OWNER, else the API user's organization. */
+  /**
+   * ThreatConnect owner to find the indicator in and write to; empty: the profile's TC_OWNER, else the API user's
+   * organization.
+   */
   readonly owner?: string
   /** When the indicator is not in ThreatConnect yet, create it before writing the note. */
   readonly create_indicator?: boolean | 'true' | 'false'
@@ -42,7 +57,10 @@ export type RunBody = {
   readonly apply_tags?: boolean | 'true' | 'false'
   /** Add a Description attribute with the verdict line. */
   readonly apply_description?: boolean | 'true' | 'false'
-  /** Which ThreatConnect instance to write to, by the profile name the service's operator configured (TC_PROFILES); empty: the default one. Never a URL: where the service connects is set only in its settings. */
+  /**
+   * Which ThreatConnect instance to write to, by the profile name the service's operator configured (TC_PROFILES);
+   * empty: the default one. Never a URL: where the service connects is set only in its settings.
+   */
   readonly tc_profile?: string
   /** Ask every source again instead of answering from the cache. */
   readonly force_refresh?: boolean | 'true' | 'false'
