@@ -24,6 +24,19 @@ export const memoryMb = (pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): numbe
   }
 }
 
+/** CPU the process has used so far (user + system), in µs, from /proc (clock ticks of 10 ms); 0 without /proc. */
+export const cpuMicrosOf = (pid: number | undefined): number => {
+  if (pid === undefined) return 0
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return 0
+  }
+}
+
 /** Samples VmRSS every `everyMs` until stopped; returns the highest seen. */
 export const watchPeakRss = (pid: number, everyMs = 100): (() => number) => {
   let peak = memoryMb(pid)

@@ -3,7 +3,7 @@
  * with autocannon, prints a table and writes bench/results.md.
  *
  *   node dist/bench/run.js [--duration=10] [--connections=10]
- * [--only=echo,embedded,vendor,batch,startup,hostile,replicas,feed] [--cpu-prof]
+ * [--only=echo,embedded,vendor,callcost,batch,startup,hostile,replicas,feed] [--cpu-prof]
  *
  * --cpu-prof runs the service with node --cpu-prof, writing .cpuprofile files to bench/profiles/.
  */
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { markdownReport, plainTable, rowsOf, type BenchResults } from './report.js'
 import {
   bareEcho,
+  callCost,
   embedded,
   feedJob,
   hostile,
@@ -23,7 +24,7 @@ import {
   type BenchOptions,
 } from './scenarios.js'
 
-const SCENARIOS = ['echo', 'embedded', 'vendor', 'batch', 'startup', 'hostile', 'replicas', 'feed'] as const
+const SCENARIOS = ['echo', 'embedded', 'vendor', 'callcost', 'batch', 'startup', 'hostile', 'replicas', 'feed'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const FAKE_DELAY_MS = 50
@@ -44,6 +45,7 @@ const paths = {
   echo: here('./echo-server.js'),
   fake: here('./fake-vendor-server.js'),
   forwarder: here('./forwarder-server.js'),
+  gotForwarder: here('./got-forwarder-server.js'),
 }
 const resultsFile = here('../../bench/results.md')
 const profileDir = here('../../bench/profiles')
@@ -99,6 +101,9 @@ const main = async (): Promise<void> => {
   results.echoRuns = echoes.map((e) => e.rps)
   results.vendor = await step('vendor', `/run on internetdb via a ${FAKE_DELAY_MS} ms fake`, () =>
     vendor(opts, FAKE_DELAY_MS),
+  )
+  results.callCost = await step('callcost', 'CPU per call: node:http and the got transport, sequential', () =>
+    callCost(opts, 2_000),
   )
   results.batch = await step(
     'batch',

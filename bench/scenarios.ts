@@ -3,13 +3,25 @@
  * (warm code, connections, memory) never flatters another's.
  */
 import http from 'node:http'
+import { loadServiceConfig } from '../src/config/env.js'
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../src/http/client.js'
+import { createClientAgents } from '../src/http/proxy-agents.js'
+import { createTransport } from '../src/http/transport.js'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { runLoad, type LoadResult } from './load.js'
-import { memoryMb, startHelper, startRedisServer, startService, watchPeakRss, type Child } from './processes.js'
+import {
+  cpuMicrosOf,
+  memoryMb,
+  startHelper,
+  startRedisServer,
+  startService,
+  watchPeakRss,
+  type Child,
+} from './processes.js'
 
 export interface BenchPaths {
   readonly server: string
@@ -18,6 +30,7 @@ export interface BenchPaths {
   readonly echo: string
   readonly fake: string
   readonly forwarder: string
+  readonly gotForwarder: string
 }
 
 export interface BenchOptions {
@@ -34,6 +47,20 @@ const BASE_ENV = { LOG_LEVEL: 'warn', RUN_RATE_LIMIT: 'off' } as const
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const EMBEDDED_BODY = JSON.stringify({ indicator: '8.8.8.8' })
+/** What a playbook that branches on the verdict and maps a few facts asks for: ten outputs. */
+export const SELECTED_OUTPUTS = [
+  'enrich.results.verdict',
+  'enrich.results.score',
+  'enrich.results.threat_rating',
+  'enrich.results.confidence',
+  'enrich.results.tags',
+  'enrich.results.sources.failed',
+  'enrich.results.note',
+  'enrich.results.asn.number',
+  'enrich.results.asn.org',
+  'enrich.results.asn.country',
+] as const
+const SELECTED_BODY = JSON.stringify({ indicator: '8.8.8.8', outputs: SELECTED_OUTPUTS })
 
 /** A distinct public-looking address per request, so no lookup shares another's in-flight call. */
 const addressOf = (n: number): string => `45.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
@@ -61,6 +88,8 @@ export const bareEcho = (o: BenchOptions): Promise<LoadResult> =>
 export interface EmbeddedResult {
   readonly cold: LoadResult
   readonly warm: LoadResult
+  /** Warm, the request naming ten outputs. */
+  readonly selected: LoadResult
 }
 
 /** /run on the embedded sources: the first requests after start (cold), then steady state (warm). */
@@ -68,16 +97,15 @@ export const embedded = (o: BenchOptions): Promise<EmbeddedResult> =>
   withChild(startService(o.paths.server, { ...BASE_ENV }, o.serviceArgs), async (svc) => {
     const url = `http://127.0.0.1:${svc.port}`
     const request = { method: 'POST', path: '/run', headers: JSON_HEADERS, body: EMBEDDED_BODY }
+    const selectedRequest = { ...request, body: SELECTED_BODY }
     const cold = await runLoad({ url, pid: svc.process.pid, connections: o.connections, amount: 500, request })
+    const warmLoad = (req: typeof request): Promise<LoadResult> =>
+      runLoad({ url, pid: svc.process.pid, connections: o.connections, durationS: o.durationS, request: req })
     await runLoad({ url, pid: undefined, connections: o.connections, durationS: 2, request })
-    const warm = await runLoad({
-      url,
-      pid: svc.process.pid,
-      connections: o.connections,
-      durationS: o.durationS,
-      request,
-    })
-    return { cold, warm }
+    const warm = await warmLoad(request)
+    await runLoad({ url, pid: undefined, connections: o.connections, durationS: 2, request: selectedRequest })
+    const selected = await warmLoad(selectedRequest)
+    return { cold, warm, selected }
   })
 
 const getJson = <T>(url: string): Promise<T> =>
@@ -112,12 +140,16 @@ const postJson = (url: string, body: unknown): Promise<{ status: number; json: u
 export interface VendorPoint {
   readonly connections: number
   readonly fakeDirect: LoadResult
-  /** A bare Node forwarder in front of the fake: the machine's share of any overhead. */
+  /** A bare Node forwarder in front of the fake (node:http): the machine's share of any overhead. */
   readonly forwarder: LoadResult
+  /** A bare Fastify forwarder making the same call through the same got instance: the goal's baseline. */
+  readonly gotForwarder: LoadResult
   readonly run: LoadResult
   readonly fakeServed: number
   /** p50 of /run minus the p50 of the fake measured alone at the same concurrency. */
   readonly overheadP50Ms: number
+  /** CPU per forwarded call (µs): the Node forwarder, the got forwarder, the service's /run. */
+  readonly cpuMicrosPerCall: { readonly node: number; readonly got: number; readonly run: number }
 }
 
 export type VendorResult = readonly VendorPoint[]
@@ -152,26 +184,38 @@ export const vendor = (o: BenchOptions, delayMs: number): Promise<VendorResult> 
           durationS: Math.min(5, o.durationS),
           request: { method: 'GET', path: '/45.1.2.3' },
         })
-        const forwarder = await withChild(startHelper(o.paths.forwarder, { TARGET_PORT: String(fake.port) }), (fwd) =>
-          runLoad({
-            url: `http://127.0.0.1:${fwd.port}`,
-            pid: undefined,
-            connections,
-            durationS: Math.min(5, o.durationS),
-            request: { method: 'POST', path: '/', headers: JSON_HEADERS, body: '{}' },
-          }),
-        )
+        const forward = (script: string): Promise<{ load: LoadResult; cpu: number }> =>
+          withChild(startHelper(script, { TARGET_PORT: String(fake.port) }), async (fwd) => {
+            const fwdRequest = { method: 'POST', path: '/', headers: JSON_HEADERS, body: '{}' }
+            const fwdUrl = `http://127.0.0.1:${fwd.port}`
+            await runLoad({ url: fwdUrl, pid: undefined, connections, durationS: 1, request: fwdRequest })
+            const cpuBefore = cpuMicrosOf(fwd.process.pid)
+            const load = await runLoad({
+              url: fwdUrl,
+              pid: undefined,
+              connections,
+              durationS: Math.min(5, o.durationS),
+              request: fwdRequest,
+            })
+            return { load, cpu: (cpuMicrosOf(fwd.process.pid) - cpuBefore) / Math.max(1, load.requests) }
+          })
+        const forwarder = await forward(o.paths.forwarder)
+        const gotForwarder = await forward(o.paths.gotForwarder)
         await runLoad({ url, pid: undefined, connections, durationS: 2, request })
         const before = (await getJson<{ served: number }>(`${fakeUrl}/__stats`)).served
+        const cpuBefore = cpuMicrosOf(svc.process.pid)
         const run = await runLoad({ url, pid: svc.process.pid, connections, durationS: o.durationS, request })
+        const runCpu = (cpuMicrosOf(svc.process.pid) - cpuBefore) / Math.max(1, run.requests)
         const fakeServed = (await getJson<{ served: number }>(`${fakeUrl}/__stats`)).served - before
         points.push({
           connections,
           fakeDirect,
-          forwarder,
+          forwarder: forwarder.load,
+          gotForwarder: gotForwarder.load,
           run,
           fakeServed,
           overheadP50Ms: run.p50Ms - fakeDirect.p50Ms,
+          cpuMicrosPerCall: { node: forwarder.cpu, got: gotForwarder.cpu, run: runCpu },
         })
       }
       return points
@@ -444,4 +488,60 @@ export const hostile = (o: BenchOptions): Promise<HostileResult> =>
       ]
       return { load, batches }
     })
+  })
+
+export interface CallCostResult {
+  readonly calls: number
+  /** CPU per call (µs), this process: node:http with a keep-alive agent, and the service's got transport. */
+  readonly nodeMicros: number
+  readonly gotMicros: number
+}
+
+/**
+ * What got costs per call, apart from any server: sequential keep-alive GETs to the fake (answering at once, in its
+ * own process), the answer parsed as JSON, CPU measured in this process. node:http with the same agent settings,
+ * then the service's transport (src/http/transport.ts: one pre-built got instance), four rounds each, the best kept.
+ */
+export const callCost = (o: BenchOptions, calls: number): Promise<CallCostResult> =>
+  withChild(startHelper(o.paths.fake), async (fake) => {
+    const config = loadServiceConfig({}, [])
+    const agents = createClientAgents(config, 'external')
+    const transport = createTransport({
+      agents,
+      timeouts: DEFAULT_TIMEOUTS,
+      maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
+      rejectUnauthorized: true,
+      headers: { 'user-agent': 'bench/1.0', accept: 'application/json' },
+    })
+    const url = (i: number): URL => new URL(`http://127.0.0.1:${fake.port}/${addressOf(i)}`)
+    const viaNode = (i: number): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        http
+          .get(url(i), { agent: agents.http, headers: { accept: 'application/json' } }, (res) => {
+            const chunks: Buffer[] = []
+            res.on('data', (c: Buffer) => chunks.push(c))
+            res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))))
+          })
+          .on('error', reject)
+      })
+    const viaGot = async (i: number): Promise<unknown> => {
+      const answer = await transport.send({ method: 'GET', url: url(i) })
+      if (answer.kind !== 'answer') throw new Error(`got: ${answer.kind}`)
+      return JSON.parse(answer.body.toString('utf8'))
+    }
+    const measure = async (call: (i: number) => Promise<unknown>): Promise<number> => {
+      let best = Infinity
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 200; i++) await call(i)
+        const before = process.cpuUsage()
+        for (let i = 0; i < calls; i++) await call(i)
+        const used = process.cpuUsage(before)
+        best = Math.min(best, (used.user + used.system) / calls)
+      }
+      return best
+    }
+    const nodeMicros = await measure(viaNode)
+    const gotMicros = await measure(viaGot)
+    agents.http.destroy()
+    return { calls, nodeMicros, gotMicros }
   })
