@@ -40,6 +40,7 @@ try {
     dryRun,
     env: process.env,
     log: (line) => process.stdout.write(`${line}\n`),
+    terminal: process.stderr.isTTY ? process.stderr : undefined,
     ...(alerts !== undefined
       ? { onAdded: async (feed, items) => void (await alerts?.observeFeed({ feed, items })) }
       : {}),

@@ -9,9 +9,11 @@ import type { ProcessContext } from '../context/process-context.js'
 import { feedDefinition, FEED_IDS, isFeedId } from '../feeds/registry.js'
 import { createBatchClient } from '../platform/batch.js'
 import { platformHttpSettings } from '../platform/client.js'
-import { createFeedFetcher } from './fetch.js'
+import { isAbsolute, resolve } from 'node:path'
+import { createFeedDownloader } from './download.js'
+import { startProgress } from './progress.js'
 import { runFeed, type FeedRunDeps, type FeedRunSummary, type FeedStatus } from './run-feed.js'
-import { fileStateStore, redisStateStore } from './state.js'
+import { redisStateStore, sqliteStateStore } from './state.js'
 
 const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
 
@@ -30,6 +32,8 @@ export interface FeedJobOptions {
   readonly ignoreMinInterval?: boolean
   /** Hears each feed's newly added indicators (the alert service's feed rules). */
   readonly onAdded?: FeedRunDeps['onAdded']
+  /** Redraw progress in place on this terminal (npm run feed on a TTY); otherwise progress is logged every 10 s. */
+  readonly terminal?: { write(text: string): void } | undefined
 }
 
 export interface FeedJobResult {
@@ -55,6 +59,7 @@ const failedJob = (why: string): FeedJobResult => {
     updated: 0,
     unchanged: 0,
     removed: 0,
+    held: 0,
     failed: 0,
     batches: [],
     status: 'failed' as const,
@@ -96,7 +101,13 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
     return failedJob('TC_OWNER: the feed job needs the owner its indicators go to')
 
   const { http, shared } = options.context
-  const state = shared.store === undefined ? fileStateStore(settings.stateDir) : redisStateStore(shared.store)
+  const stateDir = isAbsolute(settings.stateDir) ? settings.stateDir : resolve(findProjectRoot(), settings.stateDir)
+  let state
+  try {
+    state = shared.store === undefined ? sqliteStateStore(stateDir) : redisStateStore(shared.store)
+  } catch (err) {
+    return failedJob(`cannot open the feed state in ${stateDir} (FEED_STATE_DIR): ${(err as Error).message}`)
+  }
   const batchHttp = platform.configured ? http(platformHttpSettings(platform.apiPath, 'writes')) : undefined
   const batches =
     platform.configured && batchHttp !== undefined
@@ -107,7 +118,13 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
           ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
         })
       : undefined
-  const fetch = createFeedFetcher({ http, env: options.env, root: findProjectRoot(), filePath: settings.filePath })
+  const download = createFeedDownloader({
+    http,
+    env: options.env,
+    root: findProjectRoot(),
+    filePath: settings.filePath,
+  })
+  const terminal = options.terminal
   try {
     const summaries: FeedRunSummary[] = []
     for (const id of ids) {
@@ -115,12 +132,19 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
       const summary = await runFeed(
         feed,
         {
-          fetch,
+          download,
           submit:
             batches === undefined || owner === undefined
               ? undefined
-              : (action, indicators) => batches.submit(owner, action, indicators),
+              : (action, indicators, writeTypes) => batches.submit(owner, action, indicators, writeTypes),
           state,
+          progress: (feedId) =>
+            startProgress({
+              feed: feedId,
+              tty: terminal !== undefined,
+              write: (text) => terminal?.write(text),
+              log: options.log,
+            }),
           owner: owner ?? '(none)',
           now: options.now ?? Date.now,
           log: options.log,
@@ -130,7 +154,11 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
           dryRun: options.dryRun,
           removal: settings.removal,
           maxRemovalPercent: settings.maxRemovalPercent,
+          maxInvalidPercent: settings.maxInvalidPercent,
           refreshDays: settings.refreshDays,
+          expireDays: settings.expireDays,
+          batchMaxItems: settings.batchMaxItems,
+          batchMaxBytes: settings.batchMaxBytes,
           ...(options.ignoreMinInterval ? { ignoreMinInterval: true } : {}),
         },
       )
@@ -141,5 +169,6 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
     return { summaries, exitCode: jobExitCode(summaries.map((s) => s.status)), summaryLine: line }
   } finally {
     batchHttp?.close()
+    await state.close()
   }
 }

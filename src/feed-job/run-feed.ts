@@ -1,13 +1,24 @@
 /**
- * One feed, one run: fetch -> parse -> normalise and map (the feed's parser) -> diff -> upload (v2 Batch) -> commit
- * state. I/O at the edges (the fetcher, the batch client, the state store); the middle is the feed's pure parser and
- * the pure diff. Never throws: every failure ends as a summary saying why.
+ * One feed, one run: download (streamed) -> parse -> normalise and map (the feed's parser) -> stage (merging repeats)
+ * -> diff against the state -> upload as the diff is built -> commit each batch's records once it landed -> the
+ * run's validators and held removals last. I/O at the edges (the download, the batch client, the state, the staging
+ * file); the rules in the middle are pure (./diff.ts). Never throws: every failure ends as a summary saying why.
+ *
+ * Removals: an indicator that left the feed is removed (FEED_REMOVAL) unless the download cannot be trusted whole,
+ * too many rows could not be read (FEED_MAX_INVALID_PERCENT) or too many would go at once (FEED_MAX_REMOVAL_PERCENT).
+ * Held removals stay pending in the state and are reported on every run (exit 3, with the reason) until they go; one
+ * unseen for FEED_EXPIRE_DAYS goes whatever the guards say.
  */
 import type { FeedRemoval } from '../config/feed-settings.js'
 import type { FeedDefinition, FeedItem } from '../feeds/types.js'
-import { BATCH_MAX_INDICATORS, type BatchAction, type BatchIndicator, type BatchOutcome } from '../platform/batch.js'
-import { FeedDiffBuilder, itemHash, type FeedDiff } from './diff.js'
-import { FEED_STATE_VERSION, indicatorKey, type FeedState, type FeedStateStore, type SentIndicator } from './state.js'
+import type { BatchAction, BatchIndicator, BatchOutcome } from '../platform/batch.js'
+import { platformSummary } from '../platform/client.js'
+import { changeOf, contentHash, removalHold, type Change } from './diff.js'
+import type { Download, Validators } from './download.js'
+import type { Progress } from './progress.js'
+import { openStaging, type Staging } from './staging.js'
+import type { FeedMeta, FeedStateStore, SentRecord } from './state.js'
+import { Uploader, type Submit } from './uploader.js'
 
 export type FeedStatus = 'ok' | 'partial' | 'failed'
 
@@ -20,6 +31,8 @@ export interface FeedRunSummary {
   readonly updated: number
   readonly unchanged: number
   readonly removed: number
+  /** Removals held back (pending in the state until they go). */
+  readonly held: number
   readonly failed: number
   readonly batches: readonly {
     readonly id: number
@@ -33,29 +46,19 @@ export interface FeedRunSummary {
   readonly notes: readonly string[]
 }
 
-/**
- * What the last download said of its version: sent back (If-None-Match, If-Modified-Since) so an unchanged feed is a
- * 304.
- */
-export interface DownloadVersion {
-  readonly etag?: string | undefined
-  readonly lastModified?: string | undefined
-}
-
-export type Download =
-  { readonly notModified: true } | ({ readonly notModified: false; readonly text: string } & DownloadVersion)
-
 export interface FeedRunDeps {
-  readonly fetch: (feed: FeedDefinition, since: DownloadVersion | undefined) => Promise<Download>
+  readonly download: (feed: FeedDefinition, since: Validators | undefined) => Promise<Download>
   /** Undefined when no ThreatConnect API is configured (a dry run needs none). */
-  readonly submit: ((action: BatchAction, indicators: readonly BatchIndicator[]) => Promise<BatchOutcome>) | undefined
+  readonly submit: Submit | undefined
   readonly state: FeedStateStore
   readonly owner: string
   readonly now: () => number
   readonly log: (line: string) => void
+  /** Rows read and batches uploaded, as they happen. */
+  readonly progress?: (feed: string) => Progress
   /**
-   * Hears the indicators a run newly added, once their batches landed and before the state moves on (the alert
-   * service's `feed` rules): if it fails, the state is not advanced and the next run tells it again.
+   * Hears the indicators a run newly added, once their batch landed and before their records are committed (the
+   * alert service's `feed` rules): if it fails, they are not committed and the next run tells it again.
    */
   readonly onAdded?: (feed: string, items: readonly FeedItem[]) => Promise<void>
 }
@@ -64,19 +67,21 @@ export interface FeedRunOptions {
   readonly dryRun: boolean
   readonly removal: FeedRemoval
   readonly maxRemovalPercent: number
+  readonly maxInvalidPercent: number
   readonly refreshDays: number
+  readonly expireDays: number
+  readonly batchMaxItems: number
+  readonly batchMaxBytes: number
   /** Fetch even inside the feed's minimum interval (tests, a manual re-run). */
   readonly ignoreMinInterval?: boolean
 }
 
-const chunks = <T>(items: readonly T[], size: number): T[][] => {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
+const DAY_MS = 86_400_000
+const PAGE = 500
 
+/** An item as the batch carries it (an ASN in the platform's spelling, times without milliseconds). */
 const toBatchIndicator = (item: FeedItem): BatchIndicator => ({
-  summary: item.summary,
+  summary: platformSummary(item.type, item.summary),
   type: item.type,
   rating: item.rating,
   confidence: item.confidence,
@@ -87,59 +92,25 @@ const toBatchIndicator = (item: FeedItem): BatchIndicator => ({
   ...(item.lastSeen ? { lastSeen: item.lastSeen } : {}),
 })
 
-const empty = (
-  feed: string,
-  status: FeedStatus,
-  dryRun: boolean,
-  notes: string[],
-  extra: Partial<FeedRunSummary> = {},
-): FeedRunSummary => ({
-  feed,
-  fetched: 0,
-  invalid: 0,
-  added: 0,
-  updated: 0,
-  unchanged: 0,
-  removed: 0,
-  failed: 0,
-  batches: [],
-  status,
-  dryRun,
-  notes,
-  ...extra,
-})
-
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
-/** The state after a run whose every batch completed: what is in the feed now, and what could not be removed yet. */
-const nextState = (
-  feed: string,
-  owner: string,
-  diff: FeedDiff,
-  keepGone: boolean,
-  now: number,
-  version: DownloadVersion,
-): FeedState => {
-  const indicators: Record<string, SentIndicator> = {}
-  const sentNow = [...diff.add, ...diff.update, ...diff.refresh]
-  for (const item of sentNow)
-    indicators[indicatorKey(item.type, item.summary)] = {
-      type: item.type,
-      summary: item.summary,
-      hash: itemHash(item),
-      sentAt: now,
-    }
-  for (const s of diff.unchanged) indicators[indicatorKey(s.type, s.summary)] = s
-  if (keepGone) for (const g of diff.gone) indicators[indicatorKey(g.type, g.summary)] = g
-  return {
-    version: FEED_STATE_VERSION,
-    feed,
-    owner,
-    fetchedAt: now,
-    etag: version.etag,
-    lastModified: version.lastModified,
-    indicators,
-  }
+interface Counts {
+  fetched: number
+  invalid: number
+  added: number
+  updated: number
+  unchanged: number
+  removed: number
+  held: number
+}
+
+const zero = (): Counts => ({ fetched: 0, invalid: 0, added: 0, updated: 0, unchanged: 0, removed: 0, held: 0 })
+
+type Meta = {
+  readonly key: string
+  readonly change: Change | 'remove'
+  readonly item?: FeedItem
+  readonly record?: SentRecord
 }
 
 export const runFeed = async (
@@ -148,191 +119,261 @@ export const runFeed = async (
   options: FeedRunOptions,
 ): Promise<FeedRunSummary> => {
   const notes: string[] = []
-  let previous: FeedState | undefined
+  const counts = zero()
+  const summary = (status: FeedStatus, extra: Partial<FeedRunSummary> = {}): FeedRunSummary => ({
+    feed: feed.id,
+    ...counts,
+    failed: 0,
+    batches: [],
+    status,
+    dryRun: options.dryRun,
+    notes,
+    ...extra,
+  })
+  let meta: FeedMeta | undefined
   try {
-    previous = await deps.state.load(feed.id)
+    meta = await deps.state.meta(feed.id)
+    // A state kept for another owner says nothing about this one: start afresh (nothing is removed from the old one).
+    if (meta !== undefined && meta.owner !== deps.owner) {
+      notes.push(`the state was for owner '${meta.owner}'; starting afresh for '${deps.owner}'`)
+      if (!options.dryRun) await deps.state.reset(feed.id)
+      meta = undefined
+    }
   } catch (err) {
-    return empty(feed.id, 'failed', options.dryRun, [
-      `cannot read the feed's state in ${deps.state.where}: ${describe(err)}`,
-    ])
-  }
-  // A state kept for another owner says nothing about this one: start afresh (nothing is removed from the old one).
-  if (previous !== undefined && previous.owner !== deps.owner) {
-    notes.push(`the state was for owner '${previous.owner}'; starting afresh for '${deps.owner}'`)
-    previous = undefined
+    notes.push(`cannot read the feed's state in ${deps.state.where}: ${describe(err)}`)
+    return summary('failed')
   }
   const now = deps.now()
-  if (!options.ignoreMinInterval && previous !== undefined && now - previous.fetchedAt < feed.minIntervalMs) {
-    const unchanged = Object.keys(previous.indicators).length
-    return empty(
-      feed.id,
-      'ok',
-      options.dryRun,
-      [
-        `not fetched: last fetched ${Math.round((now - previous.fetchedAt) / 1000)} s ago, and ${feed.title} asks for at most one fetch every ${Math.round(feed.minIntervalMs / 60_000)} min`,
-      ],
-      { unchanged },
+  const today = Math.floor(now / DAY_MS) * DAY_MS
+  // Held removals are news on every run until they go, whether or not this run downloads anything.
+  const stillHeld = (status: FeedStatus): FeedStatus => {
+    if (meta?.held === undefined) return status
+    counts.held = meta.held.count
+    notes.push(`${meta.held.count} removals still held back: ${meta.held.reason}`)
+    return status === 'ok' ? 'partial' : status
+  }
+  if (!options.ignoreMinInterval && meta !== undefined && now - meta.fetchedAt < feed.minIntervalMs) {
+    notes.push(
+      `not fetched: last fetched ${Math.round((now - meta.fetchedAt) / 1000)} s ago, and ${feed.title} asks for at most one fetch every ${Math.round(feed.minIntervalMs / 60_000)} min`,
     )
+    return summary(stillHeld('ok'))
   }
 
   let download: Download
   try {
-    download = await deps.fetch(
+    download = await deps.download(
       feed,
-      previous === undefined ? undefined : { etag: previous.etag, lastModified: previous.lastModified },
+      meta === undefined ? undefined : { etag: meta.etag, lastModified: meta.lastModified },
     )
   } catch (err) {
-    return empty(feed.id, 'failed', options.dryRun, [...notes, `download failed: ${describe(err)}`])
+    notes.push(`download failed: ${describe(err)}`)
+    return summary('failed')
   }
   if (download.notModified) {
-    const unchanged = Object.keys(previous?.indicators ?? {}).length
-    if (!options.dryRun && previous !== undefined)
-      await deps.state.save({ ...previous, fetchedAt: now }).catch(() => undefined)
-    return empty(
-      feed.id,
-      'ok',
-      options.dryRun,
-      [...notes, 'not modified since the last download (ETag / Last-Modified)'],
-      { unchanged },
-    )
+    notes.push('not modified since the last download that landed whole (ETag / Last-Modified)')
+    if (!options.dryRun && meta !== undefined)
+      await deps.state.saveMeta(feed.id, { ...meta, fetchedAt: now }).catch(() => undefined)
+    return summary(stillHeld('ok'))
   }
 
-  // Diffed as it is read: items that need not be sent are not kept.
-  const builder = new FeedDiffBuilder(previous, {
-    now,
-    refreshMs: options.refreshDays * 86_400_000,
-    maxRemovalPercent: options.maxRemovalPercent,
-  })
-  const parsed = feed.parse(download.text, builder.add)
-  for (const row of parsed.invalid.slice(0, 20)) deps.log(`${feed.id}: line ${row.line}: ${row.reason}`)
-  if (parsed.invalid.length > 20) deps.log(`${feed.id}: ... and ${parsed.invalid.length - 20} more invalid rows`)
-  const diff = builder.finish(parsed)
-  if (diff.duplicates > 0)
-    notes.push(`${diff.duplicates} rows repeat an indicator already in the feed (the last one counts)`)
-  if (parsed.incomplete !== undefined) notes.push(`incomplete download: ${parsed.incomplete}`)
-  const removing = diff.removalBlocked === undefined && options.removal !== 'keep' ? diff.gone : []
-  if (diff.removalBlocked !== undefined) notes.push(`nothing removed: ${diff.removalBlocked}`)
-  const counts = {
-    fetched: parsed.count,
-    invalid: parsed.invalid.length,
-    added: diff.add.length,
-    updated: diff.update.length + diff.refresh.length,
-    unchanged: diff.unchanged.length,
-    removed: removing.length,
-  }
-  // An incomplete download, or removals held back, is a partial run: exit 3, the reason in the notes.
-  const held = diff.removalBlocked !== undefined || parsed.incomplete !== undefined
-
-  if (options.dryRun) {
-    const verb =
-      options.removal === 'deactivate'
-        ? 'deactivate'
-        : options.removal === 'keep'
-          ? 'keep (FEED_REMOVAL=keep)'
-          : 'delete'
-    deps.log(
-      `${feed.id} (dry run): would add ${diff.add.length}, update ${diff.update.length}, refresh ${diff.refresh.length}, leave ${diff.unchanged.length}, ${verb} ${options.removal === 'keep' ? diff.gone.length : removing.length}; nothing written`,
-    )
-    return { feed: feed.id, ...counts, failed: 0, batches: [], status: held ? 'partial' : 'ok', dryRun: true, notes }
-  }
-  if (deps.submit === undefined) {
-    return empty(
-      feed.id,
-      'failed',
-      false,
-      [
-        ...notes,
-        'no ThreatConnect API is configured (TC_API_PATH with TC_API_ACCESS_ID/TC_API_SECRET_KEY or TC_TOKEN, and TC_OWNER)',
-      ],
-      {
-        fetched: counts.fetched,
-        invalid: counts.invalid,
-      },
-    )
-  }
-
-  const outcomes: BatchOutcome[] = []
-  let uploadError: string | undefined
+  const progress = deps.progress?.(feed.id)
+  let staging: Staging | undefined
   try {
-    // Mapped one job at a time: the batch form of 100,000 indicators need not all be in memory at once.
-    const sending = [...diff.add, ...diff.update, ...diff.refresh]
-    for (const part of chunks(sending, BATCH_MAX_INDICATORS))
-      outcomes.push(await deps.submit('Create', part.map(toBatchIndicator)))
-    if (removing.length > 0) {
-      const gone = removing.map((g) => ({ summary: g.summary, type: g.type }))
-      for (const part of chunks(gone, BATCH_MAX_INDICATORS)) {
-        outcomes.push(
-          options.removal === 'deactivate'
-            ? await deps.submit(
-                'Create',
-                part.map((g) => ({ ...g, active: false })),
-              )
-            : await deps.submit('Delete', part),
-        )
-      }
-    }
-  } catch (err) {
-    uploadError = describe(err)
-  }
-  const batches = outcomes.map((o) => ({
-    id: o.batchId,
-    action: o.action,
-    indicators: o.indicators,
-    succeeded: o.status.successCount,
-    errors: o.status.errorCount + o.status.unprocessCount,
-  }))
-  const failed = batches.reduce((n, b) => n + b.errors, 0)
-  for (const o of outcomes)
-    for (const e of o.errors.slice(0, 10))
-      deps.log(`${feed.id}: batch ${o.batchId}: ${e.errorReason} (${e.errorSource})`)
-  if (uploadError !== undefined || failed > 0) {
-    // The state is not advanced: the next run sends all of this again (ThreatConnect upserts, so nothing doubles).
-    const why = uploadError ?? `${failed} indicator${failed === 1 ? '' : 's'} refused by ThreatConnect`
-    const anySucceeded = batches.some((b) => b.succeeded > 0)
-    return {
-      feed: feed.id,
-      ...counts,
-      removed: 0,
-      failed: failed || counts.added + counts.updated,
-      batches,
-      status: anySucceeded ? 'partial' : 'failed',
-      dryRun: false,
-      notes: [...notes, `upload incomplete: ${why}; state not advanced, the next run sends it again`],
-    }
-  }
-  if (deps.onAdded !== undefined && diff.add.length > 0) {
+    staging = openStaging()
+    const stage = staging
+    // Staged as it is read: a feed of any size is held on disk, not in memory.
+    let report
     try {
-      await deps.onAdded(feed.id, diff.add)
+      report = await feed.parse(
+        download.text,
+        (item) => {
+          stage.put(item)
+          if (progress !== undefined) {
+            progress.figures.rows += 1
+            progress.figures.bytes = download.received()
+            progress.figures.expectedBytes = download.expected
+            progress.tick()
+          }
+        },
+        { now },
+      )
     } catch (err) {
-      return {
-        feed: feed.id,
-        ...counts,
-        failed: 0,
-        batches,
-        status: 'partial',
-        dryRun: false,
-        notes: [
-          ...notes,
-          `uploaded, but its new indicators could not be handed to the alert service: ${describe(err)}; state not advanced, the next run tells it again`,
-        ],
+      // The download broke off (or was not the feed): nothing of it is trusted, the state stays as it was.
+      notes.push(`download failed while reading: ${describe(err)}`)
+      return summary('failed')
+    }
+    stage.flush()
+    counts.fetched = report.count
+    counts.invalid = report.invalid
+    for (const row of report.invalidRows) deps.log(`${feed.id}: line ${row.line}: ${row.reason}`)
+    if (report.invalid > report.invalidRows.length)
+      deps.log(`${feed.id}: ... and ${report.invalid - report.invalidRows.length} more invalid rows`)
+    if (report.invalid > 0) notes.push(`${report.invalid} rows could not be used (their lines are logged)`)
+    if (stage.merged > 0)
+      notes.push(
+        `${stage.merged} rows repeat an indicator of another row: merged into it (every tag and attribute kept)`,
+      )
+    if (report.broken !== undefined) notes.push(`the download cannot be trusted whole: ${report.broken}`)
+
+    const refreshMs = options.refreshDays * DAY_MS
+    const dry = options.dryRun || deps.submit === undefined
+    if (!options.dryRun && deps.submit === undefined) {
+      notes.push(
+        'no ThreatConnect API is configured (TC_API_PATH with TC_API_ACCESS_ID/TC_API_SECRET_KEY or TC_TOKEN, and TC_OWNER)',
+      )
+      return summary('failed')
+    }
+    const uploader = new Uploader<Meta>({
+      submit: deps.submit ?? (() => Promise.reject(new Error('no ThreatConnect API'))),
+      maxItems: options.batchMaxItems,
+      maxBytes: options.batchMaxBytes,
+      landed: async (kind, entries) => {
+        if (progress !== undefined) {
+          progress.figures.batches += 1
+          progress.tick()
+        }
+        if (kind === 'send') {
+          const added = entries.flatMap((e) =>
+            e.meta.change === 'add' && e.meta.item !== undefined ? [e.meta.item] : [],
+          )
+          if (added.length > 0 && deps.onAdded !== undefined) {
+            await deps.onAdded(feed.id, added).catch((err: unknown) => {
+              throw new Error(`its new indicators could not be handed to the alert service: ${describe(err)}`, {
+                cause: err,
+              })
+            })
+          }
+          const records = entries.flatMap((e) =>
+            e.meta.item === undefined
+              ? []
+              : [
+                  {
+                    key: e.meta.key,
+                    type: e.meta.item.type,
+                    summary: e.meta.item.summary,
+                    hash: contentHash(e.meta.item),
+                    sentAt: now,
+                    seenAt: today,
+                  },
+                ],
+          )
+          await deps.state.record(feed.id, records)
+        } else
+          await deps.state.forget(
+            feed.id,
+            entries.map((e) => e.meta.key),
+          )
+      },
+    })
+
+    // Every staged item against its record, a page at a time; what must go out is uploaded as batches fill.
+    for (let after = ''; ;) {
+      const page = stage.page(after, PAGE)
+      if (page.length === 0) break
+      after = page[page.length - 1]?.key as string
+      const known = await deps.state.lookup(
+        feed.id,
+        page.map((p) => p.key),
+      )
+      const seen: string[] = []
+      for (const { key, item } of page) {
+        const change = changeOf(item, known.get(key), now, refreshMs)
+        if (change === 'unchanged') {
+          counts.unchanged += 1
+          seen.push(key)
+          continue
+        }
+        if (change === 'add') counts.added += 1
+        else counts.updated += 1
+        if (!dry) await uploader.add('send', { indicator: toBatchIndicator(item), meta: { key, change, item } })
+      }
+      if (!dry && seen.length > 0) await deps.state.touch(feed.id, seen, today)
+    }
+
+    // What the state holds that this download does not: gone from the feed.
+    const gone: SentRecord[] = []
+    let known = 0
+    for await (const records of deps.state.records(feed.id)) {
+      known += records.length
+      for (const r of records) if (!stage.has(r.key)) gone.push(r)
+    }
+    const hold = removalHold(
+      { broken: report.broken, rows: report.count, invalid: report.invalid, known, gone: gone.length },
+      { maxInvalidPercent: options.maxInvalidPercent, maxRemovalPercent: options.maxRemovalPercent },
+    )
+    const expired = gone.filter((r) => now - r.seenAt >= options.expireDays * DAY_MS)
+    const removing = hold === undefined ? gone : expired
+    counts.held = gone.length - removing.length
+    if (hold !== undefined && counts.held > 0) notes.push(`${counts.held} removals held back: ${hold}`)
+    if (hold !== undefined && expired.length > 0)
+      notes.push(
+        `${expired.length} unseen for ${options.expireDays} days or more (FEED_EXPIRE_DAYS): removed all the same`,
+      )
+    if (options.removal === 'keep') {
+      if (removing.length > 0) notes.push(`${removing.length} left the feed and are kept (FEED_REMOVAL=keep)`)
+      if (!dry)
+        await deps.state.forget(
+          feed.id,
+          removing.map((r) => r.key),
+        )
+    } else {
+      counts.removed = removing.length
+      for (const r of removing) {
+        const indicator: BatchIndicator =
+          options.removal === 'deactivate'
+            ? { summary: platformSummary(r.type as FeedItem['type'], r.summary), type: r.type, active: false }
+            : { summary: platformSummary(r.type as FeedItem['type'], r.summary), type: r.type }
+        if (!dry)
+          await uploader.add(options.removal === 'deactivate' ? 'deactivate' : 'delete', {
+            indicator,
+            meta: { key: r.key, change: 'remove', record: r },
+          })
       }
     }
-  }
-  try {
-    await deps.state.save(nextState(feed.id, deps.owner, diff, diff.removalBlocked !== undefined, now, download))
-  } catch (err) {
-    return {
-      feed: feed.id,
-      ...counts,
-      failed: 0,
-      batches,
-      status: 'partial',
-      dryRun: false,
-      notes: [
-        ...notes,
-        `uploaded, but the state could not be saved in ${deps.state.where}: ${describe(err)}; the next run sends it again`,
-      ],
+
+    if (dry) {
+      const verb = options.removal === 'keep' ? 'keep' : options.removal
+      deps.log(
+        `${feed.id} (dry run): would add ${counts.added}, update ${counts.updated}, leave ${counts.unchanged}, ${verb} ${removing.length}, hold back ${counts.held}; nothing written`,
+      )
+      return summary(report.broken !== undefined || counts.held > 0 ? 'partial' : 'ok')
     }
+    await uploader.finish()
+
+    const batches = uploader.outcomes.map((o: BatchOutcome) => ({
+      id: o.batchId,
+      action: o.action,
+      indicators: o.indicators,
+      succeeded: o.status.successCount,
+      errors: o.status.errorCount + o.status.unprocessCount,
+    }))
+    for (const o of uploader.outcomes)
+      for (const e of o.errors.slice(0, 10))
+        deps.log(`${feed.id}: batch ${o.batchId}: ${e.errorReason} (${e.errorSource})`)
+    const failed = uploader.failures.reduce((n, f) => n + f.entries, 0)
+    for (const f of uploader.failures)
+      notes.push(`a ${f.kind} batch of ${f.entries} did not land: ${f.why}; the next run sends it again`)
+    const landedWhole = failed === 0 && report.broken === undefined && hold === undefined
+    // The validators only with a download read whole that landed whole: otherwise the next run must download again
+    // (a 304 would hide what did not land, or hold the removals for ever).
+    await deps.state.saveMeta(feed.id, {
+      owner: deps.owner,
+      fetchedAt: now,
+      ...(landedWhole ? download.validators : {}),
+      ...(counts.held > 0 && hold !== undefined ? { held: { count: counts.held, reason: hold } } : {}),
+    })
+    const status: FeedStatus =
+      failed > 0 && batches.every((b) => b.succeeded === 0) && counts.added + counts.updated + counts.removed > 0
+        ? 'failed'
+        : failed > 0 || report.broken !== undefined || counts.held > 0
+          ? 'partial'
+          : 'ok'
+    return summary(status, { batches, failed })
+  } catch (err) {
+    notes.push(`the run stopped: ${describe(err)}; the state keeps what landed, the next run does the rest`)
+    return summary('failed')
+  } finally {
+    progress?.stop()
+    staging?.close()
   }
-  return { feed: feed.id, ...counts, failed: 0, batches, status: held ? 'partial' : 'ok', dryRun: false, notes }
 }

@@ -1,65 +1,136 @@
 /**
- * Spamhaus DROP ("Don't Route Or Peer"), JSON lines: one `{"cidr","sblid","rir"}` per netblock hijacked or run by
- * criminals, and a last `{"type":"metadata", "records": N, ...}` line. The record count makes a cut download
- * detectable. Fetch at most once an hour; credit Spamhaus when used in a product.
+ * Spamhaus DROP ("Don't Route Or Peer"), JSON lines: one object per listed netblock (`{"cidr","sblid","rir"}`) or AS
+ * (`{"asn","rir","domain","cc","asname"}`), and a last `{"type":"metadata", "records": N, ...}` line whose count makes
+ * a cut download detectable. Three lists, three feeds: DROP for IPv4 and IPv6, and ASN-DROP. Fetch at most once an
+ * hour; credit Spamhaus when used in a product. One netblock listed under two SBL ids is one indicator with both.
  */
-import { FeedRows } from './feed-kit.js'
-import type { FeedDefinition } from './types.js'
+import { FeedRows, lines } from './feed-kit.js'
+import type { FeedDefinition, FeedItem } from './types.js'
+import type { RequestedType } from '../indicators/types.js'
 
-/** Netblocks Spamhaus lists for routing no traffic at all: Moderate, Confirmed. */
+/** Netblocks and ASNs Spamhaus lists for routing no traffic at all: Moderate, Confirmed. */
 const SPAMHAUS_DROP_MAPPING = { rating: 3, confidence: 90 } as const
 
-export const spamhausDropFeed: FeedDefinition = {
-  id: 'spamhaus_drop',
-  title: 'Spamhaus DROP',
-  description: 'Netblocks hijacked or leased by professional spam or cyber-crime operations (DROP, IPv4).',
-  defaultUrl: 'https://www.spamhaus.org/drop/drop_v4.json',
+const LICENCE =
+  'Spamhaus DROP terms (free for use; credit "The Spamhaus Project" when used in a product; https://www.spamhaus.org/drop/).'
+
+interface DropList {
+  readonly id: string
+  readonly title: string
+  readonly description: string
+  readonly url: string
+  readonly type: RequestedType
+  readonly tag: string
+  /** The entry's value and its reference attributes, or undefined when it has none. */
+  readonly read: (e: Record<string, unknown>) => { value: string; attributes: FeedItem['attributes'] } | undefined
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '')
+
+const netblock = (e: Record<string, unknown>) => {
+  const sblid = str(e['sblid'])
+  return {
+    value: str(e['cidr']),
+    attributes: [
+      { type: 'Source', value: `Spamhaus DROP${sblid ? ` ${sblid}` : ''}` },
+      ...(sblid
+        ? [{ type: 'External Reference', value: `https://check.spamhaus.org/sbl/query/${encodeURIComponent(sblid)}` }]
+        : []),
+    ],
+  }
+}
+
+const dropFeed = (list: DropList): FeedDefinition => ({
+  id: list.id,
+  title: list.title,
+  description: list.description,
+  defaultUrl: list.url,
   minIntervalMs: 60 * 60_000,
-  licence:
-    'Spamhaus DROP terms (free for use; credit "The Spamhaus Project" when used in a product; https://www.spamhaus.org/drop/).',
-  parse(body, sink) {
+  licence: LICENCE,
+  async parse(body, sink) {
     const rows = new FeedRows(sink)
     let declared: number | undefined
     let records = 0
-    body.split('\n').forEach((text, i) => {
+    let broken: string | undefined
+    const end = { whole: true }
+    for await (const [n, text] of lines(body, end)) {
       const line = text.trim()
-      if (line === '') return
+      if (line === '') continue
       let entry: unknown
       try {
         entry = JSON.parse(line)
       } catch {
-        return rows.reject(i + 1, 'not a JSON line')
+        broken ??= `line ${n} is not a JSON line`
+        continue
       }
-      if (typeof entry !== 'object' || entry === null) return rows.reject(i + 1, 'not an object')
+      if (typeof entry !== 'object' || entry === null) {
+        broken ??= `line ${n} is not a JSON object`
+        continue
+      }
       const e = entry as Record<string, unknown>
       if (e['type'] === 'metadata') {
         declared = typeof e['records'] === 'number' ? e['records'] : undefined
-        return
+        continue
       }
       records += 1
-      const sblid = typeof e['sblid'] === 'string' ? e['sblid'] : ''
-      rows.add(i + 1, typeof e['cidr'] === 'string' ? e['cidr'] : '', 'CIDR', {
+      const read = list.read(e)
+      if (read === undefined) {
+        rows.reject(n, 'no value in the entry')
+        continue
+      }
+      const rir = str(e['rir'])
+      rows.add(n, read.value, list.type, {
         ...SPAMHAUS_DROP_MAPPING,
-        tags: ['spamhaus-drop', ...(typeof e['rir'] === 'string' && e['rir'] !== '' ? [`rir:${e['rir']}`] : [])],
-        attributes: [
-          { type: 'Source', value: `Spamhaus DROP${sblid ? ` ${sblid}` : ''}` },
-          ...(sblid
-            ? [
-                {
-                  type: 'External Reference',
-                  value: `https://check.spamhaus.org/sbl/query/${encodeURIComponent(sblid)}`,
-                },
-              ]
-            : []),
-        ],
+        tags: [list.tag, ...(rir !== '' ? [`rir:${rir}`] : [])],
+        attributes: read.attributes,
       })
-    })
-    const incomplete =
-      declared === undefined
-        ? 'no metadata line (the download is cut short, or not the DROP list)'
-        : declared !== records
-          ? `the metadata says ${declared} records, the download holds ${records}`
-          : undefined
-    return rows.result(incomplete)
+    }
+    // A cut download's last line is half a line: the cut is the reason, whatever parsing it made of it.
+    if (!end.whole) broken = 'the download ends mid-line'
+    if (declared === undefined) broken ??= `no metadata line (the download is cut short, or not the ${list.title} list)`
+    else if (declared !== records) broken ??= `the metadata says ${declared} records, the download holds ${records}`
+    return rows.report(broken)
   },
-}
+})
+
+export const spamhausDropFeed = dropFeed({
+  id: 'spamhaus_drop',
+  title: 'Spamhaus DROP',
+  description: 'IPv4 netblocks hijacked or leased by professional spam or cyber-crime operations (DROP).',
+  url: 'https://www.spamhaus.org/drop/drop_v4.json',
+  type: 'CIDR',
+  tag: 'spamhaus-drop',
+  read: netblock,
+})
+
+export const spamhausDropV6Feed = dropFeed({
+  id: 'spamhaus_drop_v6',
+  title: 'Spamhaus DROPv6',
+  description: 'IPv6 netblocks hijacked or leased by professional spam or cyber-crime operations (DROPv6).',
+  url: 'https://www.spamhaus.org/drop/drop_v6.json',
+  type: 'CIDR',
+  tag: 'spamhaus-drop',
+  read: netblock,
+})
+
+export const spamhausAsnDropFeed = dropFeed({
+  id: 'spamhaus_asndrop',
+  title: 'Spamhaus ASN-DROP',
+  description: 'Autonomous systems run by or for spammers and cyber-criminals (ASN-DROP).',
+  url: 'https://www.spamhaus.org/drop/asndrop.json',
+  type: 'ASN',
+  tag: 'spamhaus-asndrop',
+  read: (e) => {
+    const asn = str(e['asn'])
+    if (asn === '') return undefined
+    const name = str(e['asname'])
+    const cc = str(e['cc'])
+    return {
+      value: `AS${asn.replace(/^AS/i, '')}`,
+      attributes: [
+        { type: 'Source', value: `Spamhaus ASN-DROP${name ? ` (${name}${cc ? `, ${cc}` : ''})` : ''}` },
+        { type: 'External Reference', value: 'https://www.spamhaus.org/drop/asndrop.json' },
+      ],
+    }
+  },
+})

@@ -1,7 +1,7 @@
 /**
  * A threat-intelligence feed the feed job ingests: where it comes from, how often it may be fetched, its licence, and
- * a pure parser that turns the downloaded text into indicators mapped onto ThreatConnect's rating and confidence.
- * One feed, one file (src/feeds/<id>.ts), listed in src/feeds/registry.ts.
+ * a pure parser that turns the downloaded text, as it streams in, into indicators mapped onto ThreatConnect's rating
+ * and confidence. One feed, one file (src/feeds/<id>.ts), listed in src/feeds/registry.ts.
  */
 import type { IndicatorType } from '../indicators/types.js'
 
@@ -26,6 +26,7 @@ export interface FeedItem {
   readonly attributes: readonly FeedAttribute[]
   /** ISO 8601, when the feed says. */
   readonly firstSeen?: string
+  /** ISO 8601; only moves forward, so it is not part of what counts as a change (it goes out with the refresh). */
   readonly lastSeen?: string
 }
 
@@ -37,17 +38,23 @@ export interface InvalidRow {
   readonly reason: string
 }
 
-export interface ParsedFeed {
-  /** The items, unless the parser handed each one to a sink instead (then empty). */
-  readonly items: readonly FeedItem[]
-  /** How many items the feed held (handed to the sink or listed). */
+/** What a parser says of a download once it has read it. */
+export interface ParseReport {
+  /** Items handed to the sink. */
   readonly count: number
-  readonly invalid: readonly InvalidRow[]
+  /** Rows whose value could not be used (a bad URL, a wildcard): how many, and the first few with their line. */
+  readonly invalid: number
+  readonly invalidRows: readonly InvalidRow[]
   /**
-   * Why the download cannot be trusted to be whole (a missing trailer, a record count that does not match, JSON that
-   * ends early), or undefined. An incomplete download may add and update, never remove.
+   * Why the download as a whole cannot be trusted (CSV quoting broken, JSON that does not parse, a record count that
+   * does not match, a body that ends mid-row), or undefined. A broken download may add and update, never remove.
    */
-  readonly incomplete: string | undefined
+  readonly broken: string | undefined
+}
+
+interface ParseContext {
+  /** When the run started (ms since the epoch): ages (a C2 offline for how long) are counted from it. */
+  readonly now: number
 }
 
 export interface FeedDefinition {
@@ -63,8 +70,8 @@ export interface FeedDefinition {
   /** The key the provider wants (abuse.ch's Auth-Key): the setting it comes from and the header it goes in. */
   readonly auth?: { readonly env: string; readonly header: string }
   /**
-   * Pure: the downloaded text -> items, invalid rows, and whether it looks whole. With `sink`, each item is handed
-   * to it as it is read and none is kept, so a large feed need not be held whole (the feed job diffs as it goes).
+   * Pure apart from reading its input: the downloaded text as it streams in -> each item to the sink, and a report.
+   * Nothing is kept: the feed job stages and diffs as it goes.
    */
-  parse(text: string, sink?: ItemSink): ParsedFeed
+  parse(text: AsyncIterable<string>, sink: ItemSink, context: ParseContext): Promise<ParseReport>
 }

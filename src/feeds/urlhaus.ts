@@ -1,23 +1,16 @@
 /**
- * abuse.ch URLhaus, the CSV database dump: `#` comment lines, then quoted rows
- * `id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter`. Regenerated every 5 minutes; fetch it
- * no more often. Since 2025 abuse.ch asks for an Auth-Key.
+ * abuse.ch URLhaus, a CSV dump: `#` comment lines (a banner and the column names), then quoted rows
+ * `id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter` with CRLF line ends. The default is the
+ * recent dump (`csv_recent`, the last 30 days, plain text); the full dump at `/downloads/csv/` is a ZIP holding
+ * csv.txt, which the feed job unpacks. Regenerated every 5 minutes; fetch it no more often. abuse.ch asks for an
+ * Auth-Key.
  */
-import { parse } from 'csv-parse/sync'
-import { FeedRows, tagList, utcTime } from './feed-kit.js'
+import { Readable } from 'node:stream'
+import { parse } from 'csv-parse'
+import { cleanTags, FeedRows, tagList, utcTime } from './feed-kit.js'
 import type { FeedDefinition } from './types.js'
 
-const COLUMNS = [
-  'id',
-  'dateadded',
-  'url',
-  'url_status',
-  'last_online',
-  'threat',
-  'tags',
-  'urlhaus_link',
-  'reporter',
-] as const
+const COLUMNS = 9
 
 /** Online: serving malware now. Offline: it did, recently. */
 export const URLHAUS_MAPPING = {
@@ -28,28 +21,42 @@ export const URLHAUS_MAPPING = {
 export const urlhausFeed: FeedDefinition = {
   id: 'urlhaus',
   title: 'abuse.ch URLhaus',
-  description: 'URLs spreading malware (the CSV dump: active, or seen in the last 90 days).',
-  defaultUrl: 'https://urlhaus.abuse.ch/downloads/csv/',
+  description: 'URLs spreading malware (the recent CSV dump: URLs added in the last 30 days).',
+  defaultUrl: 'https://urlhaus.abuse.ch/downloads/csv_recent/',
   minIntervalMs: 5 * 60_000,
   licence: 'abuse.ch terms of use (CC0 for the data); credit "abuse.ch URLhaus" (https://urlhaus.abuse.ch/api/).',
   auth: { env: 'URLHAUS_API_KEY', header: 'Auth-Key' },
-  parse(text, sink) {
+  async parse(text, sink) {
     const rows = new FeedRows(sink)
-    let lastLine = 0
-    const records = parse(text, {
-      comment: '#',
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (err) => {
-        if (err) rows.reject(Number(err.lines), `not a CSV row: ${err.message}`)
-      },
-    }) as unknown as { record: string[]; info: { lines: number } }[]
-    for (const { record, info } of records) {
-      lastLine = info.lines
-      if (record.length !== COLUMNS.length) {
-        rows.reject(info.lines, `${record.length} fields, expected ${COLUMNS.length} (${COLUMNS.join(',')})`)
+    let broken: string | undefined
+    let lastChar = ''
+    const source = Readable.from(
+      (async function* () {
+        for await (const chunk of text) {
+          if (chunk !== '') lastChar = chunk[chunk.length - 1] as string
+          yield chunk
+        }
+      })(),
+    )
+    const parser = source.pipe(
+      parse({
+        comment: '#',
+        info: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        skip_records_with_error: true,
+        // Broken quoting is the file's fault, not one value's: the download cannot be trusted to remove anything.
+        on_skip: (err) => {
+          if (err) broken ??= `CSV quoting broken at line ${String(err.lines)}: ${err.message}`
+        },
+      }),
+    )
+    // A download that breaks off (or is not text) fails the parser, so reading it rejects rather than hangs.
+    source.once('error', (err) => parser.destroy(err))
+    const records = parser as AsyncIterable<{ record: string[]; info: { lines: number } }>
+    for await (const { record, info } of records) {
+      if (record.length !== COLUMNS) {
+        broken ??= `line ${info.lines} has ${record.length} fields, the dump has ${COLUMNS}`
         continue
       }
       const [id, dateadded, url, status, lastOnline, threat, tags, link] = record as [
@@ -62,12 +69,11 @@ export const urlhausFeed: FeedDefinition = {
         string,
         string,
       ]
-      const mapping = status === 'online' ? URLHAUS_MAPPING.online : URLHAUS_MAPPING.offline
       const firstSeen = utcTime(dateadded)
       const lastSeen = utcTime(lastOnline)
       rows.add(info.lines, url, 'URL', {
-        ...mapping,
-        tags: tagList([threat, ...tagList(tags)]),
+        ...(status === 'online' ? URLHAUS_MAPPING.online : URLHAUS_MAPPING.offline),
+        tags: cleanTags([threat, ...tagList(tags)]),
         attributes: [
           { type: 'Source', value: `abuse.ch URLhaus #${id}` },
           { type: 'External Reference', value: link },
@@ -76,9 +82,9 @@ export const urlhausFeed: FeedDefinition = {
         ...(lastSeen ? { lastSeen } : {}),
       })
     }
-    // The dump ends with a newline after its last row; a download cut mid-row does not.
-    const incomplete =
-      text.trim() !== '' && !text.endsWith('\n') ? `the download ends mid-row (line ${lastLine})` : undefined
-    return rows.result(incomplete)
+    // The dump ends with a line break after its last row; a download cut mid-row does not (whatever the CSV reader
+    // then made of its open quote, the cut is the reason).
+    if (lastChar !== '' && lastChar !== '\n') broken = 'the download ends mid-row'
+    return rows.report(broken)
   },
 }

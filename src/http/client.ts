@@ -24,7 +24,8 @@ import {
 import { failureKindOfStatus } from './failure-kind.js'
 import { abortableDelay, cancelledError } from './abort.js'
 import { CircuitBreaker, type BreakerTicket } from './circuit-breaker.js'
-import { createTransport, type Transport, type TransportResult } from './transport.js'
+import type { Readable } from 'node:stream'
+import { createTransport, type Transport, type TransportOpened, type TransportResult } from './transport.js'
 import { createClientAgents, type ClientAgents } from './proxy-agents.js'
 import { QuotaGate, type Pass } from './quota-gate.js'
 import { localBreakerBus, type BreakerBus } from '../state/breaker-bus.js'
@@ -71,7 +72,14 @@ export const createHttpClientFactory = (opts: HttpClientFactoryOptions): HttpCli
 
 /** What one attempt produced: an HTTP answer of any status, or a failure before/while receiving one. */
 type Attempt =
-  | { readonly kind: 'answer'; readonly status: number; readonly headers: ResponseHeaders; readonly body: Buffer }
+  | {
+      readonly kind: 'answer'
+      readonly status: number
+      readonly headers: ResponseHeaders
+      readonly body: Buffer
+      /** `read: 'stream'`: the body, unread (a 2xx or an answer status); `body` is then empty. */
+      readonly stream?: Readable
+    }
   | { readonly kind: 'failed'; readonly error: SourceError; readonly retryable: boolean }
 
 /** Facts gathered during one call, for its log line and the breaker. */
@@ -294,14 +302,11 @@ class InstrumentedHttpClient implements HttpClient {
     const signal = req.signal
     if (signal?.aborted) throw cancelledError(signal)
     const { headers, body } = this.#payloadOf(req)
-    const result = await this.#transport.send({
-      method: req.method,
-      url,
-      headers,
-      body,
-      deadlineAt: req.deadlineAt,
-      signal,
-    })
+    const call = { method: req.method, url, headers, body, deadlineAt: req.deadlineAt, signal }
+    const result =
+      req.read === 'stream'
+        ? await this.#opened(await this.#transport.open(call), req)
+        : await this.#transport.send(call)
     if (result.kind === 'answer') return result
     if (result.kind === 'cancelled') throw cancelledError(signal)
     return {
@@ -309,6 +314,32 @@ class InstrumentedHttpClient implements HttpClient {
       error: this.#failureOf(result, scrubber),
       retryable: result.kind === 'network' && RETRYABLE_NETWORK_CODES.has(result.code),
     }
+  }
+
+  /**
+   * A streamed answer: a 2xx or an answer status is handed on unread; any other status is read whole (bounded by
+   * the cap) so it is reported, retried or refused like a buffered one.
+   */
+  async #opened(
+    opened: TransportOpened,
+    req: HttpRequest,
+  ): Promise<TransportResult | Extract<Attempt, { kind: 'answer' }>> {
+    if (opened.kind !== 'stream') return opened
+    const { status, headers, body } = opened
+    if ((status >= 200 && status < 300) || req.answerStatuses?.includes(status)) {
+      return { kind: 'answer', status, headers, body: Buffer.alloc(0), stream: body }
+    }
+    const chunks: Buffer[] = []
+    try {
+      for await (const chunk of body) chunks.push(chunk as Buffer)
+    } catch (err) {
+      return {
+        kind: 'network',
+        code: (err as { code?: string }).code ?? 'ERR_NETWORK',
+        message: (err as Error).message,
+      }
+    }
+    return { kind: 'answer', status, headers, body: Buffer.concat(chunks) }
   }
 
   /** The headers and body of a request: JSON, a form or a raw body (got lays them over the client's own). */
@@ -358,10 +389,11 @@ class InstrumentedHttpClient implements HttpClient {
     scrubber: Scrubber,
     stats: CallStats,
     started: number,
-    read: 'json' | 'text',
+    read: 'json' | 'text' | 'stream',
   ): HttpResponse {
     let body: unknown
-    if (read === 'text') body = scrubber.scrub(answer.body.toString('utf8'))
+    if (answer.stream !== undefined) body = answer.stream
+    else if (read === 'text') body = scrubber.scrub(answer.body.toString('utf8'))
     else if (answer.body.length > 0) {
       try {
         // Scrubbed before parsing: a vendor that echoes the key must not carry it into findings (raw) or replies.

@@ -5,6 +5,7 @@
  * answered as it came. It settles once, with an answer of any status or a named failure, and never throws; retries,
  * quotas and what a status means are the client's.
  */
+import { PassThrough, pipeline, type Readable } from 'node:stream'
 import got, { type Got, type NormalizedOptions, type PlainResponse } from 'got'
 import type { ClientAgents } from './proxy-agents.js'
 import type { ResponseHeaders } from './retry-policy.js'
@@ -89,8 +90,20 @@ const codeOf = (err: unknown): string => {
 /** got's own words for a failure, without its "(GET http://...)" tail: the URL is logged on its own, redacted. */
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
+/** A body the caller reads itself (a feed download): its decoded bytes, the cap enforced as they come. */
+export type TransportOpened =
+  | { readonly kind: 'stream'; readonly status: number; readonly headers: ResponseHeaders; readonly body: Readable }
+  | Exclude<TransportResult, { kind: 'answer' }>
+
+/** Raised on a streamed body that grows past the cap. */
+class TooLargeError extends Error {
+  readonly code = 'ERR_TOO_LARGE'
+}
+
 export interface Transport {
   send(req: TransportRequest): Promise<TransportResult>
+  /** Resolves once the answer's headers came; a failure before then settles as `send` would. */
+  open(req: TransportRequest): Promise<TransportOpened>
 }
 
 export const createTransport = (settings: TransportSettings): Transport => {
@@ -174,5 +187,62 @@ export const createTransport = (settings: TransportSettings): Transport => {
       })
     })
 
-  return { send }
+  const failureOf = (err: Error): Exclude<TransportResult, { kind: 'answer' }> => {
+    if (err.name === 'TimeoutError') return { kind: 'timeout', phase: phaseOf((err as { event?: unknown }).event) }
+    if (err.name === 'MaxRedirectsError') {
+      return { kind: 'network', code: 'ERR_TOO_MANY_REDIRECTS', message: `redirected more than ${MAX_REDIRECTS} times` }
+    }
+    return { kind: 'network', code: codeOf(err), message: messageOf(err) }
+  }
+
+  const open = (req: TransportRequest): Promise<TransportOpened> =>
+    new Promise<TransportOpened>((resolve) => {
+      const { signal } = req
+      if (signal?.aborted) {
+        resolve({ kind: 'cancelled' })
+        return
+      }
+      const endsAt = Math.min(Date.now() + totalMs, req.deadlineAt ?? Infinity)
+      const stream = instance.stream(req.url, {
+        method: req.method,
+        ...(req.headers === undefined ? {} : { headers: req.headers }),
+        ...(req.body === undefined ? {} : { body: req.body }),
+        context: { endsAt } satisfies CallContext,
+      })
+      if (req.body === undefined && req.method !== 'GET') stream.end()
+      let settled = false
+      const body = new PassThrough()
+      const settle = (result: TransportOpened): void => {
+        if (settled) return
+        settled = true
+        resolve(result)
+        if (result.kind !== 'stream') stream.destroy()
+      }
+      const onAbort = (): void => {
+        if (!settled) settle({ kind: 'cancelled' })
+        else body.destroy(new Error('cancelled: the caller went away'))
+        stream.destroy()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      body.once('close', () => signal?.removeEventListener('abort', onAbort))
+      let size = 0
+      stream.once('response', (res: PlainResponse) => {
+        if (Number(res.headers['content-length'] ?? 0) > cap) {
+          settle({ kind: 'too_large' })
+          return
+        }
+        stream.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > cap) stream.destroy(new TooLargeError(`the answer grew past the cap of ${cap} bytes`))
+        })
+        // A connection cut short fails the body (got's ReadError): the reader sees an error, never a short end.
+        pipeline(stream, body, () => undefined)
+        settle({ kind: 'stream', status: res.statusCode, headers: res.headers, body })
+      })
+      stream.once('error', (err: Error) => {
+        if (!settled) settle(failureOf(err))
+      })
+    })
+
+  return { send, open }
 }

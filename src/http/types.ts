@@ -36,8 +36,12 @@ export interface HttpRequest {
   readonly form?: Readonly<Record<string, string>>
   /** A raw body (say what it is in a content-type header), e.g. a v2 Batch upload. */
   readonly body?: string
-  /** How the answer's body is read: parsed JSON (default), or the text as it came (a feed's CSV). */
-  readonly read?: 'json' | 'text'
+  /**
+   * How the answer's body is read: parsed JSON (default), the text as it came, or `stream`: the body (of a 2xx or an
+   * answer status) as a Readable of its decoded bytes, the cap enforced as it is read (a feed download). The caller
+   * reads it; a connection cut short fails that stream, never ends it early.
+   */
+  readonly read?: 'json' | 'text' | 'stream'
   /** Statuses that are answers rather than failures (e.g. VirusTotal's 404 "not found"). 2xx always are. */
   readonly answerStatuses?: readonly number[]
   readonly signal?: AbortSignal

@@ -1,99 +1,82 @@
-/** The diff, pure: new, changed, due for a refresh, unchanged, gone; repeats; when removals are held back. */
+/** The differential update's rules, pure: merging repeats, what counts as a change, when removals are held back. */
 import t from 'tap'
-import { FeedDiffBuilder, itemHash } from '../../src/feed-job/diff.js'
-import { FEED_STATE_VERSION, indicatorKey, type FeedState } from '../../src/feed-job/state.js'
+import { changeOf, contentHash, mergeItems, removalHold } from '../../src/feed-job/diff.js'
 import type { FeedItem } from '../../src/feeds/types.js'
+import type { SentRecord } from '../../src/feed-job/state.js'
 
-const DAY = 86_400_000
-const item = (summary: string, rating = 3): FeedItem => ({
+const item = (extra: Partial<FeedItem> = {}): FeedItem => ({
   type: 'Address',
-  summary,
-  rating,
+  summary: '144.172.68.200',
+  rating: 4,
   confidence: 80,
-  tags: ['x'],
-  attributes: [],
-})
-const stateOf = (items: readonly FeedItem[], sentAt: number): FeedState => ({
-  version: FEED_STATE_VERSION,
-  feed: 'f',
-  owner: 'o',
-  fetchedAt: sentAt,
-  etag: undefined,
-  indicators: Object.fromEntries(
-    items.map((i) => [
-      indicatorKey(i.type, i.summary),
-      { type: i.type, summary: i.summary, hash: itemHash(i), sentAt },
-    ]),
-  ),
-})
-const clean = { invalid: [], incomplete: undefined }
-
-t.test('each item classified on arrival; a repeat counts once, the last row winning', async (t) => {
-  const before = stateOf([item('192.0.2.1'), item('192.0.2.2'), item('192.0.2.3'), item('192.0.2.9')], 0)
-  const builder = new FeedDiffBuilder(before, { now: 10 * DAY, refreshMs: 30 * DAY, maxRemovalPercent: 50 })
-  for (const i of [item('192.0.2.1'), item('192.0.2.2', 5), item('192.0.2.4'), item('192.0.2.3'), item('192.0.2.3', 1)])
-    builder.add(i)
-  const diff = builder.finish(clean)
-  t.same(
-    diff.add.map((i) => i.summary),
-    ['192.0.2.4'],
-  )
-  t.same(
-    diff.update.map((i) => [i.summary, i.rating]),
-    [
-      ['192.0.2.2', 5],
-      ['192.0.2.3', 1],
-    ],
-    'a changed rating is an update; the repeat of .3 replaced it',
-  )
-  t.same(
-    diff.unchanged.map((s) => s.summary),
-    ['192.0.2.1'],
-  )
-  t.same(
-    diff.gone.map((s) => s.summary),
-    ['192.0.2.9'],
-  )
-  t.equal(diff.duplicates, 1)
-  t.equal(diff.removalBlocked, undefined, '1 of 4 (25%) is within 50%')
+  tags: ['Cobalt Strike', 'botnet_cc'],
+  attributes: [{ type: 'Source', value: 'abuse.ch ThreatFox IOC 1 (botnet_cc on port 80)' }],
+  firstSeen: '2026-10-03T16:05:06Z',
+  ...extra,
 })
 
-t.test('unchanged but sent longer ago than the refresh interval: re-sent', async (t) => {
-  const builder = new FeedDiffBuilder(stateOf([item('192.0.2.1')], 0), {
-    now: 31 * DAY,
-    refreshMs: 30 * DAY,
-    maxRemovalPercent: 20,
-  })
-  builder.add(item('192.0.2.1'))
-  t.same(
-    builder.finish(clean).refresh.map((i) => i.summary),
-    ['192.0.2.1'],
-  )
-})
+t.test(
+  'two rows of one indicator merge: every family and port kept, the highest confidence, in a stable order',
+  async (t) => {
+    const a = item()
+    const b = item({
+      rating: 3,
+      confidence: 100,
+      tags: ['VShell', 'BOTNET_CC'],
+      attributes: [{ type: 'Source', value: 'abuse.ch ThreatFox IOC 2 (botnet_cc on port 8080)' }],
+      firstSeen: '2026-10-01T00:00:00Z',
+      lastSeen: '2026-10-04T00:00:00Z',
+    })
+    const merged = mergeItems(a, b)
+    t.match(merged, { rating: 4, confidence: 100, firstSeen: '2026-10-01T00:00:00Z', lastSeen: '2026-10-04T00:00:00Z' })
+    t.same(merged.tags, ['botnet_cc', 'Cobalt Strike', 'VShell'], 'one of each tag whatever its case')
+    t.same(
+      merged.attributes.map((x) => x.value),
+      ['abuse.ch ThreatFox IOC 1 (botnet_cc on port 80)', 'abuse.ch ThreatFox IOC 2 (botnet_cc on port 8080)'],
+    )
+    t.same(contentHash(mergeItems(b, a)), contentHash(merged), 'the order the rows came in changes nothing')
+  },
+)
 
-t.test('removals held back: an incomplete download, unreadable rows, or too large a share', async (t) => {
-  const before = stateOf(
-    [item('192.0.2.1'), item('192.0.2.2'), item('192.0.2.3'), item('192.0.2.4'), item('192.0.2.5')],
-    0,
-  )
-  const build = (keep: number) => {
-    const b = new FeedDiffBuilder(before, { now: 1, refreshMs: DAY, maxRemovalPercent: 20 })
-    for (let n = 1; n <= keep; n++) b.add(item(`192.0.2.${n}`))
-    return b
-  }
-  t.equal(build(4).finish(clean).removalBlocked, undefined, '1 of 5 is exactly 20%: allowed')
-  t.match(
-    build(3).finish(clean).removalBlocked,
-    /2 of 5 indicators \(40\.0%\) would go, over FEED_MAX_REMOVAL_PERCENT \(20%\)/,
-  )
-  t.match(build(4).finish({ invalid: [], incomplete: 'cut' }).removalBlocked, /not whole \(cut\)/)
-  t.match(
-    build(4).finish({ invalid: [{ line: 3, reason: 'x' }], incomplete: undefined }).removalBlocked,
-    /1 row could not be read/,
-  )
-  t.equal(
-    build(5).finish({ invalid: [], incomplete: 'cut' }).removalBlocked,
-    undefined,
-    'nothing gone: nothing to hold back',
-  )
-})
+t.test(
+  'last seen is not a change; anything else is; the same item is refreshed after the refresh interval',
+  async (t) => {
+    const before: SentRecord = {
+      key: 'k',
+      type: 'Address',
+      summary: '144.172.68.200',
+      hash: contentHash(item({ lastSeen: '2026-10-01T00:00:00Z' })),
+      sentAt: 1_000,
+      seenAt: 1_000,
+    }
+    t.equal(
+      changeOf(item({ lastSeen: '2026-10-04T00:00:00Z' }), before, 2_000, 10_000),
+      'unchanged',
+      'only last seen moved',
+    )
+    t.equal(changeOf(item({ confidence: 90 }), before, 2_000, 10_000), 'update')
+    t.equal(changeOf(item({ tags: ['Cobalt Strike'] }), before, 2_000, 10_000), 'update')
+    t.equal(changeOf(item(), before, 11_000, 10_000), 'refresh')
+    t.equal(changeOf(item(), undefined, 0, 10_000), 'add')
+  },
+)
+
+t.test(
+  'removals: a broken download, too many unusable rows or too large a share hold them back; a few bad rows do not',
+  async (t) => {
+    const limits = { maxInvalidPercent: 1, maxRemovalPercent: 20 }
+    const whole = { broken: undefined, rows: 1_000, invalid: 0, known: 1_000, gone: 10 }
+    t.equal(removalHold(whole, limits), undefined)
+    t.equal(removalHold({ ...whole, invalid: 5 }, limits), undefined, '5 odd rows in 1,005 (0.5%) do not hold removals')
+    t.match(
+      removalHold({ ...whole, invalid: 30 }, limits),
+      /30 rows \(2\.9%\) could not be read, over FEED_MAX_INVALID_PERCENT \(1%\)/,
+    )
+    t.match(
+      removalHold({ ...whole, broken: 'the download ends mid-row' }, limits),
+      /cannot be trusted whole \(the download ends mid-row\)/,
+    )
+    t.match(removalHold({ ...whole, gone: 400 }, limits), /400 of 1000 indicators \(40\.0%\) would go/)
+    t.equal(removalHold({ ...whole, gone: 0, broken: 'cut' }, limits), undefined, 'nothing to remove, nothing held')
+  },
+)

@@ -1,29 +1,43 @@
 /**
- * The feed job end to end: feeds served in their real formats by a local fake, uploaded through the v2 Batch API of
- * the local ThreatConnect stand-in (which checks the job's shape), state in a temporary folder.
+ * The feed job end to end: real, dated feed excerpts (test/feeds/bodies/SOURCES.md) served by a local fake, uploaded
+ * through the v2 Batch API of the local ThreatConnect stand-in, which answers as the platform's documentation shows
+ * (test/platform/batch-docs.test.ts holds it to that) and applies the documented write types. State in SQLite in a
+ * temporary folder. Each numbered defect of the feed job review has its test here.
  */
 import { jobContext } from '../helpers/context.js'
-import t from 'tap'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import t, { type Test } from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { zipSync, strToU8 } from 'fflate'
 import { runFeedJob, type FeedJobResult } from '../../src/feed-job/job.js'
-import { runFeed } from '../../src/feed-job/run-feed.js'
-import { fileStateStore } from '../../src/feed-job/state.js'
-import { spamhausDropFeed } from '../../src/feeds/spamhaus-drop.js'
+import { sqliteStateStore } from '../../src/feed-job/state.js'
 import { startFakeVendor, type FakeVendor } from '../helpers/fake-vendor.js'
 import { ACCESS_ID, SECRET_KEY, startSandbox } from '../platform/harness.js'
 import type { SandboxBatchOptions } from '../../tools/tc-sandbox/batch.js'
-import { pino } from 'pino'
-import { createBatchClient } from '../../src/platform/batch.js'
-import { platformHttpSettings } from '../../src/platform/client.js'
-import { createHttpClientFactory } from '../../src/http/client.js'
-import { loadServiceConfig } from '../../src/config/env.js'
-import { Metrics } from '../../src/metrics.js'
 
 const OWNER = 'Acme Org'
 const body = (name: string): string => readFileSync(new URL(`./bodies/${name}`, import.meta.url), 'utf8')
+const DROP = body('spamhaus-drop-v4-2025-06-14.json')
+const URLHAUS = body('urlhaus-csv-recent-2026-02-26.csv')
+const THREATFOX = body('threatfox-export-2026-10-03.json')
+const FEODO = body('feodo-ipblocklist-2026-10-05.json')
+
+interface Summary {
+  feed: string
+  fetched: number
+  invalid: number
+  added: number
+  updated: number
+  unchanged: number
+  removed: number
+  held: number
+  failed: number
+  status: string
+  notes: string[]
+  batches: { action: string; indicators: number }[]
+}
 
 interface Setup {
   readonly feeds: FakeVendor
@@ -35,10 +49,11 @@ interface Setup {
     only?: string
     dryRun?: boolean
     ignoreMinInterval?: boolean
+    now?: number
   }): Promise<FeedJobResult>
 }
 
-const setup = async (t: Parameters<typeof startSandbox>[0], batch: SandboxBatchOptions = {}): Promise<Setup> => {
+const setup = async (t: Test, batch: SandboxBatchOptions = {}): Promise<Setup> => {
   const feeds = await startFakeVendor(t)
   const sandbox = await startSandbox(t, { batch: { pollsUntilDone: 2, ...batch } })
   const stateDir = await mkdtemp(join(tmpdir(), 'feed-state-'))
@@ -51,8 +66,9 @@ const setup = async (t: Parameters<typeof startSandbox>[0], batch: SandboxBatchO
     TC_OWNER: OWNER,
     FEED_STATE_DIR: stateDir,
     FEED_SPAMHAUS_DROP_URL: `${feeds.url}/drop_v4.json`,
-    FEED_URLHAUS_URL: `${feeds.url}/downloads/csv/`,
+    FEED_URLHAUS_URL: `${feeds.url}/downloads/csv_recent/`,
     FEED_FEODO_URL: `${feeds.url}/downloads/ipblocklist.json`,
+    FEED_THREATFOX_URL: `${feeds.url}/export/json/recent/`,
     URLHAUS_API_KEY: 'urlhaus-key-123',
   }
   const context = await jobContext(t, baseEnv)
@@ -67,6 +83,7 @@ const setup = async (t: Parameters<typeof startSandbox>[0], batch: SandboxBatchO
         env: { ...baseEnv, ...extra.env },
         dryRun: extra.dryRun ?? false,
         ...(extra.only ? { only: extra.only } : {}),
+        ...(extra.now !== undefined ? { now: () => extra.now as number } : {}),
         log: (line) => lines.push(line),
         pollMs: 1,
         ignoreMinInterval: extra.ignoreMinInterval ?? true,
@@ -74,257 +91,386 @@ const setup = async (t: Parameters<typeof startSandbox>[0], batch: SandboxBatchO
   }
 }
 
-const drop = (rows: readonly string[], records = rows.length): string =>
-  [
-    ...rows,
-    JSON.stringify({ type: 'metadata', timestamp: 1764583200, size: 1, records, copyright: '(c) Spamhaus' }),
-  ].join('\n')
+const summaryOf = (r: FeedJobResult): Summary => JSON.parse(r.summaryLine) as Summary
+const drop = (rows: readonly string[]): string =>
+  `${[...rows, JSON.stringify({ type: 'metadata', timestamp: 1764583200, size: 1, records: rows.length })].join('\n')}\n`
 const row = (cidr: string, sbl: string): string => JSON.stringify({ cidr, sblid: sbl, rir: 'arin' })
 const TEN = Array.from({ length: 10 }, (_, i) => row(`10.${i}.0.0/16`, `SBL${i}`))
-
-const cidrsIn = (s: Setup): string[] =>
-  s.sandbox.app.sandbox.store
-    .allIndicators()
-    .filter((i) => i.type === 'CIDR')
-    .map((i) => i.values['Block'] ?? '')
-    .sort()
+const indicators = (s: Setup, type: string) =>
+  s.sandbox.app.sandbox.store.allIndicators().filter((i) => i.type === type)
+const cidr = (s: Setup, block: string) => indicators(s, 'CIDR').find((i) => i.values['Block'] === block)
 
 t.test(
-  'first run: every indicator uploaded through a v2 batch job with rating, confidence, tags and provenance',
+  '1. every upload lands on a platform that answers as the documentation does (202 Queued, Created..Completed)',
   async (t) => {
     const s = await setup(t)
-    s.feeds.route('GET', '/drop_v4.json', { body: body('spamhaus_drop.json'), headers: { etag: '"v1"' } })
+    s.feeds.route('GET', '/drop_v4.json', { body: DROP, headers: { etag: '"v1"' } })
     const result = await s.run({ only: 'spamhaus_drop' })
-    t.equal(result.exitCode, 0)
-    t.match(JSON.parse(result.summaryLine), {
-      feed: 'spamhaus_drop',
-      fetched: 3,
-      invalid: 0,
-      added: 3,
-      updated: 0,
-      unchanged: 0,
-      removed: 0,
-      failed: 0,
-    })
+    t.equal(result.exitCode, 0, result.summaryLine)
+    t.match(summaryOf(result), { fetched: 8, added: 7, updated: 0, removed: 0, failed: 0, status: 'ok' })
     const [job] = s.sandbox.app.sandbox.batches
-    t.match(job, { owner: OWNER, action: 'Create', status: 'Completed', successCount: 3, errorCount: 0 })
-    t.match(job?.settings, {
-      version: 'V2',
-      haltOnError: 'false',
-      attributeWriteType: 'Replace',
-      tagWriteType: 'Replace',
+    t.match(job, { owner: OWNER, action: 'Create', status: 'Completed', successCount: 7, errorCount: 0 })
+    t.ok(job !== undefined && job.polls >= 2, 'polled through Running until Completed')
+    t.match(cidr(s, '1.10.16.0/20'), {
+      ownerName: OWNER,
+      rating: 3,
+      confidence: 90,
+      tags: ['spamhaus-drop', 'rir:apnic'],
     })
-    t.ok(job !== undefined && job.polls >= 2, 'the job was polled until Completed')
-    t.same(JSON.parse(result.summaryLine).batches, [
-      { id: job?.id, action: 'Create', indicators: 3, succeeded: 3, errors: 0 },
-    ])
-    const cidr = s.sandbox.app.sandbox.store.allIndicators().find((i) => i.values['Block'] === '192.0.2.0/24')
-    t.match(cidr, { ownerName: OWNER, rating: 3, confidence: 90, tags: ['spamhaus-drop', 'rir:arin'] })
-    t.match(
-      cidr?.attributes.map((a) => a.type),
-      ['Source', 'External Reference'],
-    )
-    const state = JSON.parse(await readFile(join(s.stateDir, 'spamhaus_drop.json'), 'utf8')) as {
-      etag: string
-      indicators: object
-    }
-    t.equal(state.etag, '"v1"')
-    t.equal(Object.keys(state.indicators).length, 3)
   },
 )
 
-t.test('unchanged second run uploads nothing; a 304 to If-None-Match too', async (t) => {
-  const s = await setup(t)
-  s.feeds.route('GET', '/drop_v4.json', (req) =>
-    req.headers['if-none-match'] === '"v1"' && s.feeds.requests.length > 2
-      ? { status: 304 }
-      : { body: body('spamhaus_drop.json'), headers: { etag: '"v1"' } },
-  )
-  await s.run({ only: 'spamhaus_drop' })
-  const second = await s.run({ only: 'spamhaus_drop' })
-  t.equal(second.exitCode, 0)
-  t.match(JSON.parse(second.summaryLine), { fetched: 3, added: 0, updated: 0, unchanged: 3, removed: 0, batches: [] })
-  t.equal(s.sandbox.app.sandbox.batches.length, 1, 'no second batch')
-  t.equal(s.feeds.requests[1]?.headers['if-none-match'], '"v1"', 'the ETag was sent back')
-  const third = await s.run({ only: 'spamhaus_drop' })
-  t.match(JSON.parse(third.summaryLine), { fetched: 0, unchanged: 3, batches: [], notes: [/not modified/] })
-})
-
 t.test(
-  'a feed that says Last-Modified (and no ETag) is asked If-Modified-Since, and a 304 uploads nothing',
+  '2. URLhaus: its full dump is a ZIP holding csv.txt (read); a binary or HTML body is an error naming URL and type',
   async (t) => {
     const s = await setup(t)
-    const stamp = 'Tue, 01 Dec 2026 10:00:00 GMT'
-    s.feeds.route('GET', '/drop_v4.json', (req) =>
-      req.headers['if-modified-since'] === stamp
-        ? { status: 304 }
-        : { body: body('spamhaus_drop.json'), headers: { 'last-modified': stamp } },
+    const zip = Buffer.from(zipSync({ 'csv.txt': strToU8(URLHAUS) }))
+    s.feeds.route('GET', '/downloads/csv/', { body: zip, headers: { 'content-type': 'application/zip', etag: '"z1"' } })
+    const zipped = await s.run({ only: 'urlhaus', env: { FEED_URLHAUS_URL: `${s.feeds.url}/downloads/csv/` } })
+    t.equal(zipped.exitCode, 0, zipped.summaryLine)
+    t.match(summaryOf(zipped), { fetched: 10, invalid: 0, added: 10 })
+    t.equal(indicators(s, 'URL').length, 10)
+    t.notOk(
+      indicators(s, 'URL').some((i) => i.tags.includes('None')),
+      'no tag None (8.)',
     )
-    await s.run({ only: 'spamhaus_drop' })
-    const second = await s.run({ only: 'spamhaus_drop' })
-    t.equal(s.feeds.requests[1]?.headers['if-modified-since'], stamp)
-    t.match(JSON.parse(second.summaryLine), { fetched: 0, unchanged: 3, batches: [], notes: [/not modified/] })
-    t.equal(s.sandbox.app.sandbox.batches.length, 1)
+
+    s.feeds.route('GET', '/downloads/png/', {
+      body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+      headers: { 'content-type': 'text/csv' },
+    })
+    const binary = await s.run({ only: 'urlhaus', env: { FEED_URLHAUS_URL: `${s.feeds.url}/downloads/png/` } })
+    t.equal(binary.exitCode, 1)
+    t.match(summaryOf(binary), {
+      fetched: 0,
+      invalid: 0,
+      added: 0,
+      notes: [/\/downloads\/png\/ \(served as text\/csv\) is binary, not the feed's text/],
+    })
+    s.feeds.route('GET', '/downloads/login/', {
+      body: '<!DOCTYPE html><title>Sign in</title>',
+      headers: { 'content-type': 'text/html' },
+    })
+    const page = await s.run({ only: 'urlhaus', env: { FEED_URLHAUS_URL: `${s.feeds.url}/downloads/login/` } })
+    t.match(summaryOf(page), { status: 'failed', fetched: 0, notes: [/served as text\/html\) is an HTML page/] })
   },
 )
 
-t.test('a changed feed sends only the difference; one that left it is deleted', async (t) => {
-  const s = await setup(t)
-  let rows = TEN
-  s.feeds.route('GET', '/drop_v4.json', () => ({ body: drop(rows) }))
-  await s.run({ only: 'spamhaus_drop' })
-  rows = [...TEN.slice(2), row('10.1.0.0/16', 'SBL1-changed'), row('10.99.0.0/16', 'SBL99')]
-  const result = await s.run({ only: 'spamhaus_drop' })
-  t.equal(result.exitCode, 0)
-  t.match(JSON.parse(result.summaryLine), { fetched: 10, added: 1, updated: 1, unchanged: 8, removed: 1 })
-  const [, create, del] = s.sandbox.app.sandbox.batches
-  t.match(create, { action: 'Create', uploaded: 2 })
-  t.match(del, { action: 'Delete', uploaded: 1 })
-  t.notOk(cidrsIn(s).includes('10.0.0.0/16'), 'the one that left the feed is gone')
-  t.ok(cidrsIn(s).includes('10.99.0.0/16'))
-  t.equal(cidrsIn(s).length, 10)
-})
+t.test(
+  '3. a download that did not complete keeps no validators: the next run downloads again and lands it all',
+  async (t) => {
+    const s = await setup(t)
+    let cut = true
+    s.feeds.route('GET', '/drop_v4.json', (req) =>
+      req.headers['if-none-match'] === '"v1"'
+        ? { status: 304 }
+        : cut
+          ? { body: DROP, headers: { etag: '"v1"' }, cutAfter: 200 }
+          : { body: DROP, headers: { etag: '"v1"' } },
+    )
+    const first = await s.run({ only: 'spamhaus_drop' })
+    t.equal(first.exitCode, 1, 'a connection cut mid-body is a failed download')
+    t.match(summaryOf(first).notes, [/download failed while reading/])
+    cut = false
+    const second = await s.run({ only: 'spamhaus_drop' })
+    t.equal(s.feeds.requests[1]?.headers['if-none-match'], undefined, 'no ETag from the cut download was kept')
+    t.match(summaryOf(second), { added: 7, status: 'ok' })
+    const third = await s.run({ only: 'spamhaus_drop' })
+    t.equal(s.feeds.requests[2]?.headers['if-none-match'], '"v1"', 'a whole download that landed keeps its ETag')
+    t.match(summaryOf(third), { fetched: 0, notes: [/not modified/] })
+    // A download read whole but structurally cut (no metadata line) keeps none either.
+    const s2 = await setup(t)
+    let text = `${DROP.trim().split('\n').slice(0, 4).join('\n')}\n`
+    s2.feeds.route('GET', '/drop_v4.json', (req) =>
+      req.headers['if-none-match'] === '"v2"' ? { status: 304 } : { body: text, headers: { etag: '"v2"' } },
+    )
+    t.equal((await s2.run({ only: 'spamhaus_drop' })).exitCode, 3)
+    text = DROP
+    const whole = await s2.run({ only: 'spamhaus_drop' })
+    t.equal(s2.feeds.requests[1]?.headers['if-none-match'], undefined)
+    t.match(summaryOf(whole), { added: 3, unchanged: 4 })
+  },
+)
 
 t.test(
-  'FEED_REMOVAL=deactivate leaves it inactive; FEED_MAX_REMOVAL_PERCENT holds a mass removal back (exit 3)',
+  '4. an update never removes a tag or attribute the feed did not write, and never doubles one it did',
   async (t) => {
     const s = await setup(t)
     let rows = TEN
     s.feeds.route('GET', '/drop_v4.json', () => ({ body: drop(rows) }))
     await s.run({ only: 'spamhaus_drop' })
-    rows = TEN.slice(1)
-    const one = await s.run({ only: 'spamhaus_drop', env: { FEED_REMOVAL: 'deactivate' } })
-    t.equal(one.exitCode, 0)
-    const gone = s.sandbox.app.sandbox.store.allIndicators().find((i) => i.values['Block'] === '10.0.0.0/16')
-    t.equal(gone?.active, false, 'deactivated, not deleted')
-    rows = TEN.slice(5)
-    const many = await s.run({ only: 'spamhaus_drop' })
-    t.equal(many.exitCode, 3)
-    t.match(JSON.parse(many.summaryLine), {
-      removed: 0,
-      status: 'partial',
-      notes: [/nothing removed: 4 of 9 indicators \(44\.4%\) would go, over FEED_MAX_REMOVAL_PERCENT \(20%\)/],
+    const store = s.sandbox.app.sandbox.store
+    const target = cidr(s, '10.1.0.0/16')
+    if (target === undefined) throw new Error('not landed')
+    store.apply(target, {
+      tags: { names: ['analyst-reviewed'], mode: 'append' },
+      attributes: { items: [{ type: 'Description', value: 'seen in our proxy logs' }], mode: 'append' },
     })
-    t.equal(cidrsIn(s).length, 10, 'nothing removed')
+    rows = TEN.map((r) => r.replace('"rir":"arin"', '"rir":"ripencc"'))
+    const update = await s.run({ only: 'spamhaus_drop' })
+    t.match(summaryOf(update), { updated: 10 })
+    t.same(s.sandbox.app.sandbox.batches.at(-1)?.settings['attributeWriteType'], 'Singleton')
+    t.same(s.sandbox.app.sandbox.batches.at(-1)?.settings['tagWriteType'], 'Append')
+    const after = cidr(s, '10.1.0.0/16')
+    t.ok(after?.tags.includes('analyst-reviewed'), "the analyst's tag stays")
+    t.ok(after?.tags.includes('rir:ripencc'), 'the new tag is there')
+    t.ok(
+      after?.attributes.some((a) => a.value === 'seen in our proxy logs'),
+      "the analyst's attribute stays",
+    )
+    rows = TEN.map((r) => r.replace('"rir":"arin"', '"rir":"lacnic"'))
+    await s.run({ only: 'spamhaus_drop' })
+    const sources = cidr(s, '10.1.0.0/16')?.attributes.filter((a) => a.type === 'Source') ?? []
+    t.equal(sources.length, 1, "the feed's Source attribute once, after two updates")
   },
 )
 
-t.test('a truncated download adds what it holds and removes nothing (exit 3)', async (t) => {
+t.test(
+  '5. invalid rows under FEED_MAX_INVALID_PERCENT do not hold removals; held ones stay pending and are reported, even on a 304; FEED_EXPIRE_DAYS removes them',
+  async (t) => {
+    const s = await setup(t)
+    const many = Array.from({ length: 200 }, (_, i) => row(`10.${i >> 8}.${i & 255}.0/24`, `SBL${i}`))
+    let text = drop(many)
+    let answer304 = false
+    // The ETag follows the content, as a real server's does.
+    const etag = (): string => `"${text.length}-${text.charCodeAt(text.length - 40)}"`
+    s.feeds.route('GET', '/drop_v4.json', (req) =>
+      answer304 || req.headers['if-none-match'] === etag()
+        ? { status: 304 }
+        : { body: text, headers: { etag: etag() } },
+    )
+    const day = 86_400_000
+    const start = Date.parse('2026-11-01T00:00:00Z')
+    await s.run({ only: 'spamhaus_drop', now: start })
+    // One odd row and ten that left: 1 in 191 rows is under 1%, 10 of 200 under 20%: the removals go.
+    text = drop([...many.slice(10), row('not-a-cidr', 'SBLx')])
+    const tolerant = await s.run({ only: 'spamhaus_drop', now: start + day })
+    t.match(summaryOf(tolerant), { invalid: 1, removed: 10, held: 0, status: 'ok' })
+    t.match(s.lines.join('\n'), /spamhaus_drop: line 191: .*not-a-cidr/, 'the bad row is reported with its line')
+    // Half the feed gone at once: held, pending, reported (exit 3), and a 304 does not turn it into "ok".
+    text = drop(many.slice(100))
+    const held = await s.run({ only: 'spamhaus_drop', now: start + 2 * day })
+    t.equal(held.exitCode, 3)
+    t.match(summaryOf(held), {
+      removed: 0,
+      held: 90,
+      status: 'partial',
+      notes: [/90 removals held back: 90 of 190 indicators \(47\.4%\) would go, over FEED_MAX_REMOVAL_PERCENT/],
+    })
+    const again = await s.run({ only: 'spamhaus_drop', now: start + 3 * day })
+    t.equal(again.exitCode, 3, 'still held: exit 3 again')
+    t.equal(
+      s.feeds.requests.at(-1)?.headers['if-none-match'],
+      undefined,
+      'a held run keeps no validators: it looks again',
+    )
+    t.match(summaryOf(again), { held: 90 })
+    answer304 = true
+    const notModified = await s.run({ only: 'spamhaus_drop', now: start + 4 * day })
+    t.equal(notModified.exitCode, 3, 'a 304 does not turn a held run into "ok"')
+    t.match(summaryOf(notModified), {
+      held: 90,
+      status: 'partial',
+      notes: [/not modified/, /90 removals still held back/],
+    })
+    const skipped = await s.run({ only: 'spamhaus_drop', now: start + 4 * day + 1_000, ignoreMinInterval: false })
+    t.match(
+      summaryOf(skipped),
+      { held: 90, status: 'partial', notes: [/not fetched/, /still held back/] },
+      'nor does a run inside the minimum interval',
+    )
+    answer304 = false
+    // Unseen for FEED_EXPIRE_DAYS: removed whatever the guard says.
+    const late = await s.run({ only: 'spamhaus_drop', now: start + 40 * day, env: { FEED_EXPIRE_DAYS: '30' } })
+    t.match(summaryOf(late), {
+      removed: 90,
+      held: 0,
+      notes: [/90 unseen for 30 days or more \(FEED_EXPIRE_DAYS\): removed all the same/],
+    })
+    t.equal(indicators(s, 'CIDR').filter((i) => i.active).length, 100)
+  },
+)
+
+t.test('6. a change of last seen alone is no update (it goes out with the refresh)', async (t) => {
   const s = await setup(t)
-  let text = drop(TEN)
+  let text = THREATFOX
+  s.feeds.route('GET', '/export/json/recent/', () => ({ body: text }))
+  await s.run({ only: 'threatfox' })
+  text = THREATFOX.replaceAll('"last_seen_utc": null', '"last_seen_utc": "2026-10-04 09:00:00"')
+  const later = await s.run({ only: 'threatfox' })
+  t.match(summaryOf(later), { added: 0, updated: 0, unchanged: 5, batches: [] })
+  const refreshed = await s.run({
+    only: 'threatfox',
+    env: { FEED_REFRESH_DAYS: '1' },
+    now: Date.now() + 2 * 86_400_000,
+  })
+  t.match(summaryOf(refreshed), { updated: 5 }, 'the refresh sends them, last seen included')
+  t.equal(indicators(s, 'Host')[0]?.lastSeen, '2026-10-04T09:00:00Z')
+})
+
+t.test(
+  '7. ThreatFox IOCs of one indicator are merged: every port and family kept, the highest confidence',
+  async (t) => {
+    const s = await setup(t)
+    const withFamily = JSON.parse(THREATFOX) as Record<string, Record<string, unknown>[]>
+    // One more IOC of 144.172.68.200, another family (as 43.139.108.161 had Cobalt Strike and VShell in the review).
+    withFamily['1948840'] = [
+      {
+        ...withFamily['1948834']?.[0],
+        ioc_value: '144.172.68.200:443',
+        malware_printable: 'VShell',
+        confidence_level: 75,
+      },
+    ]
+    s.feeds.route('GET', '/export/json/recent/', { body: JSON.stringify(withFamily) })
+    const result = await s.run({ only: 'threatfox' })
+    t.match(summaryOf(result), { fetched: 7, added: 5, notes: [/2 rows repeat an indicator of another row: merged/] })
+    const ip = indicators(s, 'Address').find((i) => i.values['ip'] === '144.172.68.200')
+    t.match(ip, { confidence: 100 })
+    t.same(
+      ip?.attributes
+        .filter((a) => a.type === 'Source')
+        .map((a) => a.value)
+        .sort(),
+      [
+        'abuse.ch ThreatFox IOC 1948833 (botnet_cc on port 80)',
+        'abuse.ch ThreatFox IOC 1948834 (botnet_cc on port 8080)',
+        'abuse.ch ThreatFox IOC 1948840 (botnet_cc on port 443)',
+      ],
+    )
+    t.ok(ip?.tags.includes('Cobalt Strike') && ip.tags.includes('VShell'), 'both families')
+    t.ok(ip?.tags.includes('compromised'), 'is_compromised says so')
+  },
+)
+
+t.test('10. uploads are split by count and by bytes (FEED_BATCH_MAX_ITEMS, FEED_BATCH_MAX_BYTES)', async (t) => {
+  const s = await setup(t)
+  s.feeds.route('GET', '/drop_v4.json', { body: drop(TEN) })
+  const byCount = await s.run({ only: 'spamhaus_drop', env: { FEED_BATCH_MAX_ITEMS: '4' } })
+  t.same(
+    summaryOf(byCount).batches.map((b) => b.indicators),
+    [4, 4, 2],
+  )
+  const s2 = await setup(t)
+  s2.feeds.route('GET', '/drop_v4.json', { body: drop(TEN) })
+  const byBytes = await s2.run({ only: 'spamhaus_drop', env: { FEED_BATCH_MAX_BYTES: '1024' } })
+  const sizes = summaryOf(byBytes).batches.map((b) => b.indicators)
+  t.ok(sizes.length > 1 && sizes.reduce((a, b) => a + b, 0) === 10, `split by bytes: ${sizes.join(', ')}`)
+  t.ok(
+    s2.sandbox.app.sandbox.batches.every((b) => b.bytes <= 1024),
+    'no upload over the byte limit',
+  )
+})
+
+t.test('11. a netblock listed twice keeps both references, and a list that only swaps them is no change', async (t) => {
+  const s = await setup(t)
+  let text = DROP
   s.feeds.route('GET', '/drop_v4.json', () => ({ body: text }))
   await s.run({ only: 'spamhaus_drop' })
-  text = TEN.slice(0, 4).join('\n')
-  const result = await s.run({ only: 'spamhaus_drop' })
-  t.equal(result.exitCode, 3)
-  t.match(JSON.parse(result.summaryLine), {
-    removed: 0,
-    status: 'partial',
-    notes: [/incomplete download: no metadata line/, /nothing removed: the download is not whole/],
-  })
-  t.equal(cidrsIn(s).length, 10)
+  t.same(
+    cidr(s, '62.60.226.0/24')
+      ?.attributes.filter((a) => a.type === 'Source')
+      .map((a) => a.value)
+      .sort(),
+    ['Spamhaus DROP SBL671779', 'Spamhaus DROP SBL697779'],
+  )
+  const lines = DROP.trim().split('\n')
+  text = `${[...lines.slice(0, 5), lines[6], lines[5], ...lines.slice(7)].join('\n')}\n`
+  t.match(summaryOf(await s.run({ only: 'spamhaus_drop' })), { updated: 0, unchanged: 7 })
 })
 
-t.test('a batch with errors does not advance the state; the next run completes it, with nothing doubled', async (t) => {
+t.test('12. by default an indicator that left its feed is deactivated, its tags and attributes intact', async (t) => {
+  const s = await setup(t)
+  let rows = TEN
+  s.feeds.route('GET', '/drop_v4.json', () => ({ body: drop(rows) }))
+  await s.run({ only: 'spamhaus_drop' })
+  rows = TEN.slice(1)
+  const result = await s.run({ only: 'spamhaus_drop' })
+  t.match(summaryOf(result), { removed: 1, status: 'ok' })
+  const gone = cidr(s, '10.0.0.0/16')
+  t.match(gone, { active: false, tags: ['spamhaus-drop', 'rir:arin'] }, 'deactivated, not deleted, nothing wiped')
+  t.equal(gone?.attributes.length, 2)
+  t.same(s.sandbox.app.sandbox.batches.at(-1)?.settings['attributeWriteType'], 'Static')
+  rows = TEN.slice(2)
+  await s.run({ only: 'spamhaus_drop', env: { FEED_REMOVAL: 'delete' } })
+  t.equal(cidr(s, '10.1.0.0/16'), undefined, 'FEED_REMOVAL=delete deletes')
+})
+
+t.test('a batch that completes with errors is not committed; the next run lands it, nothing doubled', async (t) => {
   let refuse = true
   const s = await setup(t, { refuse: (summary) => refuse && summary === '10.3.0.0/16' })
-  s.feeds.route('GET', '/drop_v4.json', () => ({ body: drop(TEN) }))
+  s.feeds.route('GET', '/drop_v4.json', () => ({ body: drop(TEN), headers: { etag: '"e"' } }))
   const first = await s.run({ only: 'spamhaus_drop' })
-  t.equal(first.exitCode, 3)
-  t.match(JSON.parse(first.summaryLine), { failed: 1, status: 'partial', notes: [/state not advanced/] })
+  t.equal(first.exitCode, 3, 'partly: nine landed in ThreatConnect, but the batch is not committed')
+  t.match(summaryOf(first), {
+    failed: 10,
+    status: 'partial',
+    notes: [/did not land: 1 of 10 refused by ThreatConnect/],
+  })
   t.match(s.lines.join('\n'), /0x1005: Invalid Indicator Error/)
-  await t.rejects(readFile(join(s.stateDir, 'spamhaus_drop.json'), 'utf8'), 'no state written')
   refuse = false
   const second = await s.run({ only: 'spamhaus_drop' })
-  t.equal(second.exitCode, 0)
-  t.match(JSON.parse(second.summaryLine), { added: 10, failed: 0 })
-  t.equal(cidrsIn(s).length, 10, 'each indicator once')
-  const third = await s.run({ only: 'spamhaus_drop' })
-  t.match(JSON.parse(third.summaryLine), { added: 0, unchanged: 10, batches: [] })
+  t.equal(s.feeds.requests[1]?.headers['if-none-match'], undefined, 'the run that did not land kept no validators')
+  t.match(summaryOf(second), { added: 10, failed: 0, status: 'ok' })
+  t.equal(indicators(s, 'CIDR').length, 10, 'each indicator once')
 })
 
-t.test(
-  'a run killed after its upload (before its state) is done again by the next run: nothing lost, nothing doubled',
-  async (t) => {
-    const s = await setup(t)
-    s.feeds.route('GET', '/drop_v4.json', () => ({ body: drop(TEN) }))
-    // The real upload to the stand-in, but the process "dies" right after ThreatConnect accepted the batch: the state
-    // is never written.
-    const state = fileStateStore(s.stateDir)
-    const batches = createBatchClient({
-      http: createHttpClientFactory({
-        config: loadServiceConfig({}, []),
-        log: pino({ level: 'silent' }),
-        metrics: new Metrics(),
-        userAgent: 'test',
-      })(platformHttpSettings(s.sandbox.url, 'writes')),
-      apiPath: s.sandbox.url,
-      credentials: { kind: 'hmac', accessId: ACCESS_ID, secretKey: SECRET_KEY },
-      pollMs: 1,
-    })
-    const dying = { ...state, save: () => Promise.reject(new Error('killed')) }
-    const killed = await runFeed(
-      spamhausDropFeed,
-      {
-        fetch: async () => ({ notModified: false, text: drop(TEN), etag: undefined }),
-        submit: (action, indicators) => batches.submit(OWNER, action, indicators),
-        state: dying,
-        owner: OWNER,
-        now: Date.now,
-        log: () => undefined,
-      },
-      { dryRun: false, removal: 'delete', maxRemovalPercent: 20, refreshDays: 30 },
-    )
-    t.match(killed, { status: 'partial', notes: [/state could not be saved.*killed/] })
-    const rerun = await s.run({ only: 'spamhaus_drop' })
-    t.equal(rerun.exitCode, 0)
-    t.match(JSON.parse(rerun.summaryLine), { added: 10 })
-    const again = await s.run({ only: 'spamhaus_drop' })
-    t.match(JSON.parse(again.summaryLine), { added: 0, unchanged: 10 })
-    t.equal(cidrsIn(s).length, 10)
-  },
-)
-
-t.test('--dry-run fetches, parses and diffs, and writes nothing to ThreatConnect or the state', async (t) => {
+t.test('--dry-run downloads, parses and diffs, and writes nothing to ThreatConnect or the state', async (t) => {
   const s = await setup(t)
-  s.feeds.route('GET', '/drop_v4.json', { body: body('spamhaus_drop.json') })
+  s.feeds.route('GET', '/drop_v4.json', { body: DROP })
   const result = await s.run({ only: 'spamhaus_drop', dryRun: true })
   t.equal(result.exitCode, 0)
-  t.match(JSON.parse(result.summaryLine), { added: 3, dryRun: true, batches: [] })
-  t.match(s.lines, [/spamhaus_drop \(dry run\): would add 3, update 0, refresh 0, leave 0, delete 0; nothing written/])
+  t.match(summaryOf(result), { added: 7, batches: [] })
+  t.match(s.lines, [
+    /spamhaus_drop \(dry run\): would add 7, update 0, leave 0, deactivate 0, hold back 0; nothing written/,
+  ])
   t.equal(s.sandbox.app.sandbox.requests.length, 0, 'ThreatConnect was not called')
-  await t.rejects(readFile(join(s.stateDir, 'spamhaus_drop.json'), 'utf8'), 'no state written')
+  const state = sqliteStateStore(s.stateDir)
+  t.equal(await state.meta('spamhaus_drop'), undefined, 'no state written')
+  await state.close()
 })
 
 t.test(
-  'several feeds: the last line is an array of summaries; a 401 says which key to set; exit 3 when some failed',
+  'several feeds (Feodo, DROPv6, ASN-DROP too): an array of summaries; a 401 names the key; exit 3 when some failed',
   async (t) => {
     const s = await setup(t)
-    s.feeds.route('GET', '/drop_v4.json', { body: body('spamhaus_drop.json') })
-    s.feeds.route('GET', '/downloads/csv/', (req) =>
+    s.feeds.route('GET', '/drop_v4.json', { body: DROP })
+    s.feeds.route('GET', '/downloads/csv_recent/', (req) =>
       req.headers['auth-key'] === 'urlhaus-key-123'
         ? { status: 401, json: { query_status: 'unknown_auth_key' } }
         : { status: 500 },
     )
-    s.feeds.route('GET', '/downloads/ipblocklist.json', { body: body('feodo.json') })
-    const result = await s.run({ env: { FEEDS: 'spamhaus_drop,urlhaus,feodo' } })
+    s.feeds.route('GET', '/downloads/ipblocklist.json', { body: FEODO })
+    s.feeds.route('GET', '/drop_v6.json', {
+      body: '{"cidr":"2a06:e480::/29","sblid":"SBL301771","rir":"ripencc"}\n{"type":"metadata","records":1}\n',
+    })
+    s.feeds.route('GET', '/asndrop.json', {
+      body: '{"asn":400992,"rir":"arin","domain":"zhouyisat.com","cc":"US","asname":"ZHOUYISAT"}\n{"type":"metadata","records":1}\n',
+    })
+    const result = await s.run({
+      env: {
+        FEEDS: 'spamhaus_drop,urlhaus,feodo,spamhaus_drop_v6,spamhaus_asndrop',
+        FEED_SPAMHAUS_DROP_V6_URL: `${s.feeds.url}/drop_v6.json`,
+        FEED_SPAMHAUS_ASNDROP_URL: `${s.feeds.url}/asndrop.json`,
+      },
+    })
     t.equal(result.exitCode, 3)
-    const summaries = JSON.parse(result.summaryLine) as { feed: string; status: string; notes: string[] }[]
+    const summaries = JSON.parse(result.summaryLine) as Summary[]
     t.same(
       summaries.map((x) => [x.feed, x.status]),
       [
         ['spamhaus_drop', 'ok'],
         ['urlhaus', 'failed'],
         ['feodo', 'ok'],
+        ['spamhaus_drop_v6', 'ok'],
+        ['spamhaus_asndrop', 'ok'],
       ],
     )
     t.match(summaries[1]?.notes, [/abuse.ch URLhaus refused the download: .*401.*; check URLHAUS_API_KEY/])
     t.notMatch(result.summaryLine + s.lines.join('\n'), /urlhaus-key-123/, 'the key is in no output')
-    t.equal(
-      s.sandbox.app.sandbox.store.allIndicators().filter((i) => i.type === 'Address').length,
-      2,
-      "feodo's C2s landed",
-    )
+    t.equal(indicators(s, 'Address').length, 5, "Feodo's C2s landed")
+    t.ok(cidr(s, '2a06:e480::/29'), 'DROPv6 landed beside DROP')
+    t.equal(indicators(s, 'ASN')[0]?.values['AS Number'], 'ASN400992', 'ASN-DROP landed in the platform spelling')
   },
 )
 
@@ -334,8 +480,7 @@ t.test(
     const s = await setup(t)
     const result = await s.run({ env: {} })
     t.equal(result.exitCode, 0)
-    t.match(JSON.parse(result.summaryLine), { feed: 'file', fetched: 6, added: 6 })
-    t.equal(s.sandbox.app.sandbox.store.allIndicators().length, 6)
+    t.match(summaryOf(result), { feed: 'file', fetched: 6, added: 6 })
     const unknown = await s.run({ only: 'nosuchfeed' })
     t.equal(unknown.exitCode, 1)
     t.match(unknown.summaryLine, /unknown feed 'nosuchfeed'/)
@@ -345,12 +490,12 @@ t.test(
   },
 )
 
-t.test("the feed's minimum interval: a second run inside it does not fetch", async (t) => {
+t.test("the feed's minimum interval: a second run inside it does not download", async (t) => {
   const s = await setup(t)
-  s.feeds.route('GET', '/drop_v4.json', { body: body('spamhaus_drop.json') })
+  s.feeds.route('GET', '/drop_v4.json', { body: DROP })
   await s.run({ only: 'spamhaus_drop' })
   const soon = await s.run({ only: 'spamhaus_drop', ignoreMinInterval: false })
   t.equal(soon.exitCode, 0)
-  t.match(JSON.parse(soon.summaryLine), { fetched: 0, unchanged: 3, notes: [/at most one fetch every 60 min/] })
+  t.match(summaryOf(soon), { fetched: 0, notes: [/at most one fetch every 60 min/] })
   t.equal(s.feeds.requests.length, 1)
 })

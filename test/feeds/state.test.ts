@@ -1,58 +1,63 @@
-/** The feed job's state on disk: written in parts, read back whole, and the same JSON a single stringify would give. */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+/** The feed state's two engines behave the same: SQLite in a folder, and Redis (a real redis-server on loopback). */
+import t, { type Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
-import {
-  FEED_STATE_VERSION,
-  fileStateStore,
-  indicatorKey,
-  stateJsonParts,
-  type FeedState,
-  type SentIndicator,
-} from '../../src/feed-job/state.js'
+import { redisStateStore, sqliteStateStore, type FeedStateStore, type SentRecord } from '../../src/feed-job/state.js'
+import { SharedStore } from '../../src/state/store.js'
+import { startRedis } from '../helpers/redis-server.js'
 
-const stateOf = (count: number, over: Partial<FeedState> = {}): FeedState => {
-  const indicators: Record<string, SentIndicator> = {}
-  for (let i = 0; i < count; i++) {
-    // Odd characters in summaries and keys: quotes, backslashes, a line break, non-ASCII.
-    const summary = i % 97 === 0 ? `evil"\\\n-${i}.exämple` : `10.${(i >> 8) & 255}.${i & 255}.0/24`
-    indicators[indicatorKey('CIDR', summary)] = {
-      type: 'CIDR',
-      summary,
-      hash: i.toString(16).padStart(32, '0'),
-      sentAt: 1_796_000_000_000 + i,
-    }
-  }
-  return {
-    version: FEED_STATE_VERSION,
-    feed: 'spamhaus_drop',
-    owner: 'Org "A"',
-    fetchedAt: 1_796_000_000_000,
-    etag: undefined,
-    lastModified: 'Tue, 01 Dec 2026 10:00:00 GMT',
-    indicators,
-    ...over,
-  }
-}
-
-t.test('the parts joined are exactly JSON.stringify(state), large or empty, with or without an ETag', async (t) => {
-  for (const state of [stateOf(5_000), stateOf(0), stateOf(3, { etag: 'W/"e1"' })]) {
-    const parts = [...stateJsonParts(state)]
-    t.equal(parts.join(''), JSON.stringify(state))
-    if (Object.keys(state.indicators).length === 5_000)
-      t.ok(parts.length > 3, `written in ${parts.length} parts, not one string`)
-  }
+const record = (i: number, extra: Partial<SentRecord> = {}): SentRecord => ({
+  key: `CIDR|10.${i >> 8}.${i & 255}.0/24`,
+  type: 'CIDR',
+  summary: `10.${i >> 8}.${i & 255}.0/24`,
+  hash: `h${i}`,
+  sentAt: 1_000,
+  seenAt: 1_000,
+  ...extra,
 })
 
-t.test('the file store writes the state in parts and reads it back whole, leaving no temporary file', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'feed-state-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const store = fileStateStore(dir)
-  const state = stateOf(5_000)
-  await store.save(state)
-  t.same(await store.load('spamhaus_drop'), JSON.parse(JSON.stringify(state)))
-  t.equal(await readFile(join(dir, 'spamhaus_drop.json'), 'utf8'), JSON.stringify(state))
-  t.same(await readdir(dir), ['spamhaus_drop.json'], 'the temporary file was renamed into place')
-  t.equal(await store.load('feodo'), undefined, 'a feed never run has no state')
+const exercise = async (t: Test, store: FeedStateStore): Promise<void> => {
+  t.equal(await store.meta('drop'), undefined, 'nothing yet')
+  await store.record(
+    'drop',
+    Array.from({ length: 2_500 }, (_, i) => record(i)),
+  )
+  await store.saveMeta('drop', { owner: 'Acme', fetchedAt: 5, etag: '"v1"', held: { count: 2, reason: 'why' } })
+  t.same(await store.meta('drop'), { owner: 'Acme', fetchedAt: 5, etag: '"v1"', held: { count: 2, reason: 'why' } })
+  const found = await store.lookup('drop', [record(1).key, record(2_499).key, 'CIDR|nothing'])
+  t.same([...found.keys()], [record(1).key, record(2_499).key], 'the ones that exist')
+  let all = 0
+  for await (const page of store.records('drop')) all += page.length
+  t.equal(all, 2_500, 'every record, a page at a time')
+  await store.touch('drop', [record(1).key], 9_000)
+  t.equal((await store.lookup('drop', [record(1).key])).get(record(1).key)?.seenAt, 9_000)
+  await store.touch('drop', [record(1).key], 8_000)
+  t.equal((await store.lookup('drop', [record(1).key])).get(record(1).key)?.seenAt, 9_000, 'seen never moves back')
+  await store.forget('drop', [record(1).key])
+  t.equal((await store.lookup('drop', [record(1).key])).size, 0)
+  t.equal((await store.lookup('other', [record(2).key])).size, 0, 'feeds apart')
+  await store.reset('drop')
+  t.equal(await store.meta('drop'), undefined)
+  t.equal((await store.lookup('drop', [record(2).key])).size, 0)
+}
+
+t.test('SQLite: records, lookups, pages, touches, forgets; it survives a reopen', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'feed-state-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const store = sqliteStateStore(dir)
+  await exercise(t, store)
+  await store.record('drop', [record(7)])
+  await store.close()
+  const reopened = sqliteStateStore(dir)
+  t.equal((await reopened.lookup('drop', [record(7).key])).size, 1, 'on disk')
+  await reopened.close()
+})
+
+t.test('Redis: the same, shared by every replica', async (t) => {
+  const redis = await startRedis(t)
+  const shared = new SharedStore({ url: redis.url, prefix: `t${process.pid}:` })
+  t.teardown(() => shared.close())
+  await shared.whenReady(5_000)
+  await exercise(t, redisStateStore(shared))
 })

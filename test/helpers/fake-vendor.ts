@@ -52,6 +52,8 @@ export interface FakeReply {
   readonly hang?: boolean
   /** Resets the TCP connection instead of answering (the client sees ECONNRESET). */
   readonly reset?: boolean
+  /** Declares the whole body's length, sends only its first this many bytes, then drops the connection. */
+  readonly cutAfter?: number
   /** Sends the head at once, then the body in chunks of `chunkBytes` (default 1) every `intervalMs`. */
   readonly drip?: { readonly intervalMs: number; readonly chunkBytes?: number }
 }
@@ -251,6 +253,11 @@ export class FakeVendor {
     }
     Object.assign(headers, reply.headers ?? {})
     const status = reply.status ?? 200
+    if (reply.cutAfter !== undefined) {
+      res.writeHead(status, { 'content-length': body.length, ...headers })
+      res.write(body.subarray(0, reply.cutAfter), () => setTimeout(() => req.socket.destroy(), 20))
+      return
+    }
     if (!reply.drip) {
       res.writeHead(status, { 'content-length': body.length, ...headers })
       res.end(body)

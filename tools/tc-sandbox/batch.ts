@@ -1,14 +1,31 @@
 /**
- * The stand-in's v2 Batch API, shaped as tcex uses it: POST /api/v2/batch creates a job (checked: version V2, a
- * known owner, action Create or Delete, haltOnError, the write types), POST /api/v2/batch/{id} uploads its JSON
- * (octet-stream), GET /api/v2/batch/{id} reports the status (Running for `pollsUntilDone` polls, then Completed
- * with success/error counts), GET /api/v2/batch/{id}/errors lists `{errorReason, errorSource}`. Create upserts by
- * owner, type and summary (tags and attributes replaced); Delete removes what matches.
+ * The stand-in's v2 Batch API, answering as ThreatConnect's v2 Batch API documentation's examples do
+ * (docs/rest_api/v2/batch_api/v2_batch_api.rst in ThreatConnect-Inc/threatconnect-developer-docs; the examples are
+ * kept in test/platform/fixtures/v2-batch-docs.json and a test holds these routes to them):
+ * - POST /api/v2/batch creates a job (checked: version V2, a known owner, action Create or Delete, haltOnError, the
+ *   write types): 201 `{"batchId": "<id>"}`;
+ * - POST /api/v2/batch/{id} takes its JSON (octet-stream, up to the platform's size): 202 `{"status": "Queued"}`;
+ * - GET /api/v2/batch/{id}: `{"status": "Created|Queued|Running"}`, then `{"status": "Completed", "errorCount",
+ *   "successCount", "unprocessCount"}`;
+ * - GET /api/v2/batch/{id}/errors: 400 `{"status": "Invalid", "description": "Batch still in Running state"}` before
+ *   it completes, 404 when there are none, else the `[{errorReason, errorSource}]` list as a gzip-encoded
+ *   octet-stream.
+ * Create upserts by owner, type and summary with the job's write types applied as documented (attributes: Append,
+ * Replace, Singleton, Static; tags: Append, Replace); Delete removes what matches.
  */
+import { gzipSync } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
-import { isSandboxIndicatorType, SandboxInputError, type SandboxIndicatorType, type SandboxStore } from './store.js'
+import {
+  isSandboxIndicatorType,
+  SandboxInputError,
+  type IndicatorChange,
+  type SandboxIndicatorType,
+  type SandboxStore,
+} from './store.js'
 
 export const SANDBOX_BATCH_LIMIT = 25_000
+/** Uploads up to this size are taken (tcex splits its uploads at 75 MB). */
+export const SANDBOX_UPLOAD_LIMIT_BYTES = 100 * 1024 * 1024
 
 export interface SandboxBatchOptions {
   /** Polls that answer Running before Completed (default 1), so a client must poll. */
@@ -22,16 +39,24 @@ export interface SandboxBatchJob {
   readonly owner: string
   readonly action: 'Create' | 'Delete'
   readonly settings: Record<string, unknown>
-  status: 'Created' | 'Running' | 'Completed'
+  status: 'Created' | 'Queued' | 'Running' | 'Completed'
   polls: number
   uploaded: number
+  /** Size of the upload, bytes. */
+  bytes: number
   successCount: number
   errorCount: number
   errors: { errorReason: string; errorSource: string }[]
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const WRITE_TYPES = ['Append', 'Replace', 'Singleton', 'Static']
+const ATTRIBUTE_WRITE_TYPES = {
+  Append: 'batch-append',
+  Replace: 'replace',
+  Singleton: 'singleton',
+  Static: 'static',
+} as const
+const TAG_WRITE_TYPES = { Append: 'append', Replace: 'replace' } as const
 
 /** The stand-in's error handler answers its statusCode with the platform's error shape. */
 class BatchProblem extends Error {
@@ -43,7 +68,7 @@ class BatchProblem extends Error {
   }
 }
 
-/** The value fields of a v3 indicator for a batch summary. */
+/** The value fields of a v3 indicator for a batch summary (a File's may be `md5 : sha1 : sha256`). */
 const valuesOf = (type: SandboxIndicatorType, summary: string): Record<string, string> => {
   switch (type) {
     case 'Address':
@@ -58,10 +83,21 @@ const valuesOf = (type: SandboxIndicatorType, summary: string): Record<string, s
       return { 'AS Number': summary }
     case 'CIDR':
       return { Block: summary }
-    case 'File':
-      return { [summary.length === 32 ? 'md5' : summary.length === 40 ? 'sha1' : 'sha256']: summary }
+    case 'File': {
+      const byLength: Record<number, string> = { 32: 'md5', 40: 'sha1', 64: 'sha256' }
+      return Object.fromEntries(summary.split(':').map((h) => [byLength[h.trim().length] ?? 'sha256', h.trim()]))
+    }
   }
 }
+
+/** The documented write type named in the job, or (absent) the documented default. */
+const writeType = <T extends Record<string, string>>(
+  job: SandboxBatchJob,
+  field: string,
+  types: T,
+  fallback: keyof T,
+): T[keyof T] =>
+  types[(typeof job.settings[field] === 'string' ? job.settings[field] : fallback) as keyof T] as T[keyof T]
 
 /** Adds the routes; every job created goes into `jobs`, for tests to read. */
 export const registerBatchRoutes = (
@@ -75,21 +111,29 @@ export const registerBatchRoutes = (
     if (job === undefined) throw new BatchProblem(404, `No batch job ${raw}`)
     return job
   }
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'string', bodyLimit: SANDBOX_UPLOAD_LIMIT_BYTES },
+    (_req, body, done) => done(null, body),
+  )
 
-  app.post('/api/v2/batch', async (req) => {
+  app.post('/api/v2/batch', async (req, reply) => {
     const b = req.body
     if (!isRecord(b)) throw new BatchProblem(400, 'The batch job must be a JSON object')
     if (b['version'] !== 'V2') throw new BatchProblem(400, "version must be 'V2'")
     if (b['action'] !== 'Create' && b['action'] !== 'Delete')
       throw new BatchProblem(400, "action must be 'Create' or 'Delete'")
     if (b['haltOnError'] === undefined) throw new BatchProblem(400, 'haltOnError is required')
-    if (b['attributeWriteType'] !== undefined && !WRITE_TYPES.includes(String(b['attributeWriteType']))) {
-      throw new BatchProblem(400, `attributeWriteType must be one of ${WRITE_TYPES.join(', ')}`)
+    if (b['attributeWriteType'] === undefined) throw new BatchProblem(400, 'attributeWriteType is required')
+    if (!Object.keys(ATTRIBUTE_WRITE_TYPES).includes(String(b['attributeWriteType']))) {
+      throw new BatchProblem(400, `attributeWriteType must be one of ${Object.keys(ATTRIBUTE_WRITE_TYPES).join(', ')}`)
+    }
+    if (b['tagWriteType'] !== undefined && !Object.keys(TAG_WRITE_TYPES).includes(String(b['tagWriteType']))) {
+      throw new BatchProblem(400, `tagWriteType must be one of ${Object.keys(TAG_WRITE_TYPES).join(', ')}`)
     }
     const owner = typeof b['owner'] === 'string' ? store.ownerNamed(b['owner']) : undefined
     if (owner === undefined)
-      throw new BatchProblem(403, `Owner '${String(b['owner'])}' does not exist or the API user has no access to it`)
+      throw new BatchProblem(401, `Owner '${String(b['owner'])}' does not exist or the API user has no access to it`)
     const job: SandboxBatchJob = {
       id: 1000 + jobs.length,
       owner,
@@ -98,36 +142,45 @@ export const registerBatchRoutes = (
       status: 'Created',
       polls: 0,
       uploaded: 0,
+      bytes: 0,
       successCount: 0,
       errorCount: 0,
       errors: [],
     }
     jobs.push(job)
-    return { status: 'Success', data: { batchId: job.id } }
+    return reply.code(201).send({ batchId: String(job.id) })
   })
 
-  app.post<{ Params: { id: string } }>('/api/v2/batch/:id', async (req) => {
+  app.post<{ Params: { id: string } }>('/api/v2/batch/:id', async (req, reply) => {
     const job = jobById(req.params.id)
     if (job.status !== 'Created') throw new BatchProblem(400, `batch ${job.id} was uploaded already`)
     if (!String(req.headers['content-type']).startsWith('application/octet-stream'))
       throw new BatchProblem(415, 'upload the batch as application/octet-stream')
+    job.bytes = Buffer.byteLength(String(req.body))
     let data: unknown
     try {
       data = JSON.parse(String(req.body))
     } catch {
-      throw new BatchProblem(400, 'the batch upload is not valid JSON')
+      data = undefined
     }
-    const indicators = isRecord(data) && Array.isArray(data['indicator']) ? data['indicator'] : []
+    job.status = 'Queued'
+    if (!isRecord(data)) {
+      job.errors.push({ errorReason: '0x1003: JsonSyntax Error', errorSource: 'the upload is not a JSON object' })
+      job.errorCount = 1
+      return reply.code(202).send({ status: 'Queued' })
+    }
+    const indicators = Array.isArray(data['indicator']) ? data['indicator'] : []
     job.uploaded = indicators.length
-    job.status = 'Running'
     if (indicators.length > SANDBOX_BATCH_LIMIT) {
       job.errors.push({
         errorReason: `0x1008: this batch would exceed the number of allowed indicators (${SANDBOX_BATCH_LIMIT})`,
         errorSource: `${indicators.length} indicators`,
       })
       job.errorCount = indicators.length
-      return { status: 'Success' }
+      return reply.code(202).send({ status: 'Queued' })
     }
+    const attributeMode = writeType(job, 'attributeWriteType', ATTRIBUTE_WRITE_TYPES, 'Replace')
+    const tagMode = writeType(job, 'tagWriteType', TAG_WRITE_TYPES, 'Replace')
     for (const item of indicators) {
       const i = isRecord(item) ? item : {}
       const summary = typeof i['summary'] === 'string' ? i['summary'] : ''
@@ -160,13 +213,17 @@ export const registerBatchRoutes = (
                   : [],
               )
             : []
-          const { indicator } = store.upsertIndicator(job.owner, type, valuesOf(type, summary), {
+          const change: IndicatorChange = {
             ...(typeof rating === 'number' ? { rating } : {}),
             ...(typeof confidence === 'number' ? { confidence } : {}),
-            tags: { names: tags, mode: 'replace' },
-            attributes: { items: attributes, mode: 'replace' },
-          })
+            // An item that carries no tags (a deactivation) leaves them alone, whatever the write type.
+            ...(Array.isArray(i['tag']) ? { tags: { names: tags, mode: tagMode } } : {}),
+            ...(Array.isArray(i['attribute']) ? { attributes: { items: attributes, mode: attributeMode } } : {}),
+          }
+          const { indicator } = store.upsertIndicator(job.owner, type, valuesOf(type, summary), change)
           if (typeof i['active'] === 'boolean') indicator.active = i['active']
+          if (typeof i['firstSeen'] === 'string') indicator.firstSeen = i['firstSeen']
+          if (typeof i['lastSeen'] === 'string') indicator.lastSeen = i['lastSeen']
         }
         job.successCount += 1
       } catch (err) {
@@ -177,29 +234,34 @@ export const registerBatchRoutes = (
         })
       }
     }
-    return { status: 'Success' }
+    return reply.code(202).send({ status: 'Queued' })
   })
 
   app.get<{ Params: { id: string } }>('/api/v2/batch/:id', async (req) => {
     const job = jobById(req.params.id)
-    if (job.status === 'Running') {
+    if (job.status === 'Queued' || job.status === 'Running') {
       job.polls += 1
-      if (job.polls >= (options.pollsUntilDone ?? 1)) job.status = 'Completed'
+      job.status = job.polls >= (options.pollsUntilDone ?? 1) ? 'Completed' : 'Running'
     }
-    const polled = job.status === 'Completed' ? 'Completed' : job.status
+    if (job.status !== 'Completed') return { status: job.status }
     return {
-      status: 'Success',
-      data: {
-        batchStatus: {
-          id: job.id,
-          status: polled,
-          errorCount: job.errorCount,
-          successCount: job.successCount,
-          unprocessCount: job.status === 'Completed' ? 0 : job.uploaded,
-        },
-      },
+      status: 'Completed',
+      errorCount: job.errorCount,
+      successCount: job.successCount,
+      unprocessCount: 0,
     }
   })
 
-  app.get<{ Params: { id: string } }>('/api/v2/batch/:id/errors', async (req) => jobById(req.params.id).errors)
+  app.get<{ Params: { id: string } }>('/api/v2/batch/:id/errors', async (req, reply) => {
+    const job = jobById(req.params.id)
+    if (job.status !== 'Completed') {
+      return reply.code(400).send({ status: 'Invalid', description: `Batch still in ${job.status} state` })
+    }
+    if (job.errors.length === 0) throw new BatchProblem(404, `batch ${job.id} has no errors`)
+    return reply
+      .code(200)
+      .header('content-type', 'application/octet-stream')
+      .header('content-encoding', 'gzip')
+      .send(gzipSync(JSON.stringify(job.errors)))
+  })
 }

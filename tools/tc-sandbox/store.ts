@@ -39,6 +39,9 @@ export interface SandboxIndicator {
   attributes: SandboxAttribute[]
   /** False once deactivated (a batch with active: false). */
   active: boolean
+  /** As a batch sent them (ISO 8601). */
+  firstSeen?: string
+  lastSeen?: string
   readonly dateAdded: string
   lastModified: string
 }
@@ -92,19 +95,30 @@ export const summaryOf = (i: Pick<SandboxIndicator, 'type' | 'values'>): string 
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
 
+const valueKey = (owner: string, type: string, field: string, value: string): string =>
+  `${owner.toLowerCase()}|${type}|${field}|${value.toLowerCase()}`
+
+/**
+ * Tag modes: append (a name already there is not added twice), replace, delete. Attribute modes: `append` (the v3
+ * API's: a type+value already there is not added twice), replace, delete, and the v2 Batch API's write types as its
+ * documentation gives them: `batch-append` (appended, redundancy not checked: duplicates may be added), `singleton`
+ * (the existing attributes of each incoming type are replaced, others stay) and `static` (incoming ignored).
+ */
 export interface IndicatorChange {
   readonly rating?: number
   readonly confidence?: number
   readonly tags?: { readonly names: readonly string[]; readonly mode: 'append' | 'replace' | 'delete' }
   readonly attributes?: {
     readonly items: ReadonlyArray<{ readonly type: string; readonly value: string }>
-    readonly mode: 'append' | 'replace' | 'delete'
+    readonly mode: 'append' | 'replace' | 'delete' | 'batch-append' | 'singleton' | 'static'
   }
 }
 
 export class SandboxStore {
   readonly owners: readonly string[]
   private readonly indicators = new Map<number, SandboxIndicator>()
+  /** owner|type|field|value (lower case) -> indicator id: a batch of 100,000 must not scan them all each time. */
+  private readonly byValue = new Map<string, number>()
   private readonly posts: SandboxPost[] = []
   private nextId = 1
   private readonly now: () => number
@@ -142,14 +156,24 @@ export class SandboxStore {
     type: SandboxIndicatorType,
     values: Record<string, string>,
   ): SandboxIndicator | undefined {
-    return this.allIndicators().find(
-      (i) =>
-        i.ownerName === owner &&
-        i.type === type &&
-        VALUE_FIELDS[type].some(
-          (f) => i.values[f] !== undefined && values[f] !== undefined && same(i.values[f], values[f]),
-        ),
-    )
+    for (const f of VALUE_FIELDS[type]) {
+      const v = values[f]
+      if (v === undefined) continue
+      const id = this.byValue.get(valueKey(owner, type, f, v))
+      const found = id === undefined ? undefined : this.indicators.get(id)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+
+  private index(indicator: SandboxIndicator): void {
+    for (const [f, v] of Object.entries(indicator.values))
+      this.byValue.set(valueKey(indicator.ownerName, indicator.type, f, v), indicator.id)
+  }
+
+  private unindex(indicator: SandboxIndicator): void {
+    for (const [f, v] of Object.entries(indicator.values))
+      this.byValue.delete(valueKey(indicator.ownerName, indicator.type, f, v))
   }
 
   /** Create, or (like the platform) update the one that already exists. */
@@ -169,7 +193,9 @@ export class SandboxStore {
     const clean = Object.fromEntries(given)
     const found = this.existing(owner, type, clean)
     if (found) {
+      this.unindex(found)
       found.values = { ...found.values, ...clean }
+      this.index(found)
       this.apply(found, change)
       return { indicator: found, created: false }
     }
@@ -189,6 +215,7 @@ export class SandboxStore {
     }
     this.apply(indicator, change)
     this.indicators.set(indicator.id, indicator)
+    this.index(indicator)
     return { indicator, created: true }
   }
 
@@ -210,9 +237,22 @@ export class SandboxStore {
       const { items, mode } = change.attributes
       const matches = (a: SandboxAttribute, b: { type: string; value: string }): boolean =>
         same(a.type, b.type) && a.value === b.value
+      const fresh = (b: { type: string; value: string }): SandboxAttribute => ({
+        id: this.nextId++,
+        type: b.type,
+        value: b.value,
+        dateAdded: this.stamp(),
+      })
       if (mode === 'delete')
         indicator.attributes = indicator.attributes.filter((a) => !items.some((b) => matches(a, b)))
-      else {
+      else if (mode === 'batch-append') indicator.attributes = [...indicator.attributes, ...items.map(fresh)]
+      else if (mode === 'singleton') {
+        const types = items.map((b) => b.type)
+        const kept = indicator.attributes.filter((a) => !types.some((t) => same(t, a.type)))
+        indicator.attributes = [...kept, ...items.map(fresh)]
+      } else if (mode === 'static') {
+        // The batch's Static: incoming attributes are ignored, existing ones stay.
+      } else {
         const base = mode === 'replace' ? [] : indicator.attributes
         indicator.attributes = items.reduce(
           (acc, b) =>
@@ -231,6 +271,7 @@ export class SandboxStore {
     const found = this.existing(owner, type, values)
     if (found === undefined) return false
     this.indicators.delete(found.id)
+    this.unindex(found)
     for (let i = this.posts.length - 1; i >= 0; i--) if (this.posts[i]?.objectId === found.id) this.posts.splice(i, 1)
     return true
   }
