@@ -7,8 +7,9 @@ import { loadServiceConfig } from '../src/config/env.js'
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../src/http/client.js'
 import { createClientAgents } from '../src/http/proxy-agents.js'
 import { createTransport } from '../src/http/transport.js'
+import { sqliteStateStore } from '../src/feed-job/state.js'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -400,13 +401,13 @@ export const feedJob = (o: BenchOptions, rows: number): Promise<FeedResult> =>
     }
     try {
       const first = await runFeedProcess(o.paths.feedJob, env)
-      // Inside the feed's minimum interval the job would not fetch at all; step its state back past it.
-      const statePath = join(stateDir, 'spamhaus_drop.json')
-      const state = JSON.parse(readFileSync(statePath, 'utf8')) as { fetchedAt: number; etag?: string }
-      writeFileSync(
-        statePath,
-        JSON.stringify({ ...state, fetchedAt: state.fetchedAt - 2 * 3_600_000, etag: undefined }),
-      )
+      // Inside the feed's minimum interval the job would not fetch at all; step its state back past it, and drop
+      // its ETag so the re-run downloads and reads the whole feed again.
+      const state = sqliteStateStore(stateDir)
+      const meta = await state.meta('spamhaus_drop')
+      if (meta === undefined) throw new Error(`the first run left no state: ${JSON.stringify(first.summary)}`)
+      await state.saveMeta('spamhaus_drop', { owner: meta.owner, fetchedAt: meta.fetchedAt - 2 * 3_600_000 })
+      await state.close()
       const rerun = await runFeedProcess(o.paths.feedJob, env)
       return { rows, first, rerun }
     } finally {

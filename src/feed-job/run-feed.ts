@@ -113,6 +113,40 @@ type Meta = {
   readonly record?: SentRecord
 }
 
+const utf8Order = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+/**
+ * The records the staging does not hold. Both sides in key order (SQLite's: the UTF-8 bytes): a merge; a state that
+ * is not ordered (Redis) asks the staging key by key.
+ */
+const goneFrom = async (state: FeedStateStore, feed: string, stage: Staging): Promise<SentRecord[]> => {
+  const gone: SentRecord[] = []
+  if (!state.ordered) {
+    for await (const records of state.records(feed)) for (const r of records) if (!stage.has(r.key)) gone.push(r)
+    return gone
+  }
+  let staged: string[] = []
+  let at = 0
+  let after = ''
+  let exhausted = false
+  for await (const records of state.records(feed)) {
+    for (const r of records) {
+      for (;;) {
+        if (at >= staged.length && !exhausted) {
+          staged = stage.keys(after, PAGE)
+          at = 0
+          if (staged.length === 0) exhausted = true
+          else after = staged[staged.length - 1] as string
+        }
+        if (exhausted || utf8Order(staged[at] as string, r.key) >= 0) break
+        at += 1
+      }
+      if (exhausted || staged[at] !== r.key) gone.push(r)
+    }
+  }
+  return gone
+}
+
 export const runFeed = async (
   feed: FeedDefinition,
   deps: FeedRunDeps,
@@ -267,6 +301,7 @@ export const runFeed = async (
     })
 
     // Every staged item against its record, a page at a time; what must go out is uploaded as batches fill.
+    let matched = 0
     for (let after = ''; ;) {
       const page = stage.page(after, PAGE)
       if (page.length === 0) break
@@ -275,12 +310,15 @@ export const runFeed = async (
         feed.id,
         page.map((p) => p.key),
       )
+      matched += known.size
       const seen: string[] = []
       for (const { key, item } of page) {
-        const change = changeOf(item, known.get(key), now, refreshMs)
+        const before = known.get(key)
+        const change = changeOf(item, before, now, refreshMs)
         if (change === 'unchanged') {
           counts.unchanged += 1
-          seen.push(key)
+          // Seen today already: nothing to write.
+          if ((before as SentRecord).seenAt < today) seen.push(key)
           continue
         }
         if (change === 'add') counts.added += 1
@@ -290,13 +328,9 @@ export const runFeed = async (
       if (!dry && seen.length > 0) await deps.state.touch(feed.id, seen, today)
     }
 
-    // What the state holds that this download does not: gone from the feed.
-    const gone: SentRecord[] = []
-    let known = 0
-    for await (const records of deps.state.records(feed.id)) {
-      known += records.length
-      for (const r of records) if (!stage.has(r.key)) gone.push(r)
-    }
+    // What the state holds that this download does not: gone from the feed (none when every record was matched).
+    const known = await deps.state.size(feed.id)
+    const gone = known === matched ? [] : await goneFrom(deps.state, feed.id, stage)
     const hold = removalHold(
       { broken: report.broken, rows: report.count, invalid: report.invalid, known, gone: gone.length },
       { maxInvalidPercent: options.maxInvalidPercent, maxRemovalPercent: options.maxRemovalPercent },

@@ -22,6 +22,8 @@ export interface Staging {
   has(key: string): boolean
   /** Items in key order after `after` (exclusive), at most `limit`. */
   page(after: string, limit: number): { key: string; item: FeedItem }[]
+  /** The keys alone, in the same order. */
+  keys(after: string, limit: number): string[]
   readonly count: number
   /** Rows that repeated an indicator already staged (merged into it). */
   readonly merged: number
@@ -36,23 +38,28 @@ export const openStaging = (): Staging => {
   db.pragma('cache_size = -8000')
   db.exec('CREATE TABLE staged (key TEXT PRIMARY KEY, item TEXT NOT NULL) WITHOUT ROWID')
   const get = db.prepare<[string], { item: string }>('SELECT item FROM staged WHERE key = ?')
-  const put = db.prepare('INSERT OR REPLACE INTO staged (key, item) VALUES (?, ?)')
+  const insert = db.prepare('INSERT INTO staged (key, item) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
+  const replace = db.prepare('UPDATE staged SET item = ? WHERE key = ?')
   const has = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM staged WHERE key = ?')
   const page = db.prepare<[string, number], { key: string; item: string }>(
     'SELECT key, item FROM staged WHERE key > ? ORDER BY key LIMIT ?',
+  )
+  const keys = db.prepare<[string, number], { key: string }>(
+    'SELECT key FROM staged WHERE key > ? ORDER BY key LIMIT ?',
   )
   let buffer = new Map<string, FeedItem>()
   let count = 0
   let merged = 0
   const write = db.transaction((items: Map<string, FeedItem>) => {
     for (const [key, item] of items) {
-      const earlier = get.get(key)
-      if (earlier === undefined) count += 1
-      else merged += 1
-      put.run(
-        key,
-        JSON.stringify(earlier === undefined ? item : mergeItems(JSON.parse(earlier.item) as FeedItem, item)),
-      )
+      // Most keys are new: one statement; a repeat of an earlier flush's key is read, merged and written back.
+      if (insert.run(key, JSON.stringify(item)).changes === 1) {
+        count += 1
+        continue
+      }
+      merged += 1
+      const earlier = get.get(key) as { item: string }
+      replace.run(JSON.stringify(mergeItems(JSON.parse(earlier.item) as FeedItem, item)), key)
     }
   })
   const flush = (): void => {
@@ -71,6 +78,7 @@ export const openStaging = (): Staging => {
     flush,
     has: (key) => buffer.has(key) || has.get(key) !== undefined,
     page: (after, limit) => page.all(after, limit).map((r) => ({ key: r.key, item: JSON.parse(r.item) as FeedItem })),
+    keys: (after, limit) => keys.all(after, limit).map((r) => r.key),
     get count() {
       return count + buffer.size
     },

@@ -40,6 +40,10 @@ export interface FeedMeta {
 export interface FeedStateStore {
   /** Where it is kept, for messages. */
   readonly where: string
+  /** `records` come in key order (SQLite's, the order of the UTF-8 bytes): gone keys can be found by a merge. */
+  readonly ordered: boolean
+  /** How many records the feed has. */
+  size(feed: string): Promise<number>
   meta(feed: string): Promise<FeedMeta | undefined>
   saveMeta(feed: string, meta: FeedMeta): Promise<void>
   /** The records of these keys that exist. */
@@ -79,9 +83,20 @@ export const sqliteStateStore = (dir: string): FeedStateStore => {
     'SELECT version, meta FROM feed_meta WHERE feed = ?',
   )
   const putMeta = db.prepare('INSERT OR REPLACE INTO feed_meta (feed, version, meta) VALUES (?, ?, ?)')
-  const getOne = db.prepare<[string, string], Row>(
-    'SELECT key, type, summary, hash, sent_at, seen_at FROM feed_state WHERE feed = ? AND key = ?',
-  )
+  const count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM feed_state WHERE feed = ?')
+  // Keys looked up a page at a time: one statement per page size, not one query per key.
+  const byKeys = new Map<number, Database.Statement<string[], Row>>()
+  const lookupStatement = (n: number): Database.Statement<string[], Row> => {
+    let statement = byKeys.get(n)
+    if (statement === undefined) {
+      const marks = Array.from({ length: n }, () => '?').join(',')
+      statement = db.prepare<string[], Row>(
+        `SELECT key, type, summary, hash, sent_at, seen_at FROM feed_state WHERE feed = ? AND key IN (${marks})`,
+      )
+      if (byKeys.size < 8) byKeys.set(n, statement)
+    }
+    return statement
+  }
   const page = db.prepare<[string, string, number], Row>(
     'SELECT key, type, summary, hash, sent_at, seen_at FROM feed_state WHERE feed = ? AND key > ? ORDER BY key LIMIT ?',
   )
@@ -104,6 +119,8 @@ export const sqliteStateStore = (dir: string): FeedStateStore => {
   })
   return {
     where: path,
+    ordered: true,
+    size: (feed) => Promise.resolve(count.get(feed)?.n ?? 0),
     meta(feed) {
       const row = getMeta.get(feed)
       if (row === undefined) return Promise.resolve(undefined)
@@ -119,9 +136,9 @@ export const sqliteStateStore = (dir: string): FeedStateStore => {
     },
     lookup(feed, keys) {
       const found = new Map<string, SentRecord>()
-      for (const key of keys) {
-        const row = getOne.get(feed, key)
-        if (row !== undefined) found.set(key, fromRow(row))
+      for (let i = 0; i < keys.length; i += PAGE) {
+        const part = keys.slice(i, i + PAGE)
+        for (const row of lookupStatement(part.length).all(feed, ...part)) found.set(row.key, fromRow(row))
       }
       return Promise.resolve(found)
     },
@@ -188,6 +205,8 @@ export const redisStateStore = (store: SharedStore): FeedStateStore => {
   const client = store.client
   return {
     where: 'Redis',
+    ordered: false,
+    size: (feed) => client.hlen(hashKey(feed)),
     async meta(feed) {
       const text = await store.get(metaKey(feed))
       return text === null ? undefined : (JSON.parse(text) as FeedMeta)
