@@ -17,6 +17,8 @@ import { loadAlertConfig } from '../src/alerts/config.js'
 import { findProjectRoot } from '../src/contract/project-root.js'
 import { startLocalInbox } from '../tools/local-inbox.js'
 import { tmpdir } from 'node:os'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 
 const SANDBOX = {
@@ -71,8 +73,32 @@ const main = async (): Promise<void> => {
     log: (line) => process.stdout.write(`feed job: ${line}\n`),
     pollMs: 50,
   })
-  await feedContext.close()
   process.stdout.write(`feed job (exit ${feed.exitCode}): ${feed.summaryLine}\n`)
+  // A feed of a real feed's size through the stand-in: a URLhaus-format dump (the banner, CRLF, quoted rows) of
+  // 11,125 rows, the size of a real csv_online, served by a local server; the rows are generated in that format.
+  const dump = urlhausDump(11_125)
+  const feedServer = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(dump) })
+    res.end(dump)
+  })
+  await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', resolve))
+  const big = await runFeedJob({
+    context: feedContext,
+    env: {
+      ...feedEnv,
+      FEEDS: 'urlhaus',
+      FEED_URLHAUS_URL: `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/downloads/csv_recent/`,
+    },
+    dryRun: false,
+    log: (line) => process.stdout.write(`feed job: ${line}\n`),
+    pollMs: 50,
+  })
+  feedServer.close()
+  await feedContext.close()
+  const landed = JSON.parse(big.summaryLine) as { added: number; batches: unknown[] }
+  process.stdout.write(
+    `feed job, ${(Buffer.byteLength(dump) / 1e6).toFixed(1)} MB URLhaus-format dump (exit ${big.exitCode}): added ${landed.added} in ${landed.batches.length} batches\n`,
+  )
   // The alert service: a verdict rule e-mails malicious indicators to a local inbox, at once (no group wait).
   const inbox = await startLocalInbox({ port: Number(process.env['INBOX_PORT'] ?? 2525) })
   const alertsDir = mkdtempSync(join(tmpdir(), 'demo-alerts-'))
@@ -126,7 +152,9 @@ const main = async (): Promise<void> => {
     url: '/run',
     payload: { indicator: 'evil[.]example', sources: 'watchlist' },
   })
-  const verdict = (run.json() as { outputs?: Record<string, unknown> }).outputs?.['enrich.results.verdict']
+  // The reply nests outputs by the dots of their names.
+  const verdict = (run.json() as { outputs?: { enrich?: { results?: { verdict?: string } } } }).outputs?.enrich?.results
+    ?.verdict
   process.stdout.write(
     `\nalert: /run evil[.]example answered ${run.statusCode} (verdict ${String(verdict)}); waiting for the e-mail...\n`,
   )
@@ -175,3 +203,36 @@ main().catch((err: unknown) => {
   process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 })
+
+/** A URLhaus csv_recent-format dump of `rows` rows (the real banner and columns, CRLF line ends); generated rows. */
+function urlhausDump(rows: number): string {
+  const head = [
+    '################################################################',
+    '# abuse.ch URLhaus Database Dump (CSV - recent URLs only)      #',
+    '# (generated for the demo in the real format)                  #',
+    '################################################################',
+    '#',
+    '# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter',
+  ]
+  const lines = Array.from({ length: rows }, (_, i) => {
+    const id = 3_800_000 + i
+    const online = i % 3 !== 0
+    const at = new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString().slice(0, 19).replace('T', ' ')
+    const url = `http://198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}:${40_000 + (i % 20_000)}/${i % 2 === 0 ? 'i' : 'bin.sh'}`
+    const tags = i % 7 === 0 ? 'None' : '32-bit,elf,mips,Mozi'
+    return [
+      id,
+      at,
+      url,
+      online ? 'online' : 'offline',
+      online ? at : '',
+      'malware_download',
+      tags,
+      `https://urlhaus.abuse.ch/url/${id}/`,
+      'demo',
+    ]
+      .map((v) => `"${String(v)}"`)
+      .join(',')
+  })
+  return `${[...head, ...lines].join('\r\n')}\r\n`
+}
