@@ -100,6 +100,7 @@ const main = async (): Promise<void> => {
     `feed job, ${(Buffer.byteLength(dump) / 1e6).toFixed(1)} MB URLhaus-format dump (exit ${big.exitCode}): added ${landed.added} in ${landed.batches.length} batches\n`,
   )
   // The alert service: a verdict rule e-mails malicious indicators to a local inbox, at once (no group wait).
+  const DEMO_ALERTS_TOKEN = 'demo-alerts-token-0123456789'
   const inbox = await startLocalInbox({ port: Number(process.env['INBOX_PORT'] ?? 2525) })
   const alertsDir = mkdtempSync(join(tmpdir(), 'demo-alerts-'))
   const rules = join(alertsDir, 'rules.json')
@@ -112,7 +113,7 @@ const main = async (): Promise<void> => {
             id: 'soc-malicious',
             service: 'verdict',
             minVerdict: 'malicious',
-            destinations: { email: ['soc@demo.example'] },
+            destinations: { email: 'soc@demo.example' },
           },
         ],
       },
@@ -122,7 +123,8 @@ const main = async (): Promise<void> => {
   )
   const alertEnv = {
     ALERTS_CONFIG: rules,
-    ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.jsonl'),
+    ALERTS_OUTBOX_PATH: join(alertsDir, 'outbox.db'),
+    ALERTS_TOKEN: DEMO_ALERTS_TOKEN,
     ALERTS_GROUP_WAIT: '0',
     SMTP_URL: inbox.url,
     ALERT_EMAIL_FROM: 'TC alerts <alerts@demo.example>',
@@ -185,8 +187,8 @@ const main = async (): Promise<void> => {
       'The feed job put the sample feed into the owner (rating, confidence, tags, Source attribute):',
       `  curl -s '${sandboxUrl}/api/v3/indicators?fields=tags&fields=attributes' -H 'Authorization: TC-Token ${SANDBOX.token}'`,
       'The alert outbox (the e-mail above is "sent"); POST /alerts/test sends a sample to the inbox:',
-      `  curl -s ${serviceUrl}/alerts`,
-      `  curl -s ${serviceUrl}/alerts/test -H 'content-type: application/json' -d '{"email": "soc@demo.example"}'`,
+      `  curl -s ${serviceUrl}/alerts -H 'Authorization: Bearer ${DEMO_ALERTS_TOKEN}'`,
+      `  curl -s ${serviceUrl}/alerts/test -H 'Authorization: Bearer ${DEMO_ALERTS_TOKEN}' -H 'content-type: application/json' -d '{"email": "soc@demo.example"}'`,
       'Run it again: nothing is uploaded the second time (-- --dry-run shows the plan without writing):',
       `  FEED_STATE_DIR=${feedStateDir} TC_API_PATH=${sandboxUrl} TC_TOKEN=${SANDBOX.token} TC_OWNER='${SANDBOX.owners[0]}' npm run feed`,
       '',

@@ -29,12 +29,24 @@ export const ERRORS = {
     status: 401,
     help: 'RUN_TOKEN is set and the request has no or a wrong `Authorization: Bearer` token.',
   },
+  ALERTS_LOCKED: {
+    status: 403,
+    help: 'The /alerts routes need their own token: set ALERTS_TOKEN and send `Authorization: Bearer <ALERTS_TOKEN>` (not the RUN_TOKEN).',
+  },
   NOT_FOUND: { status: 404, help: 'No such route; see GET /docs.' },
   ALERTS_OFF: {
     status: 404,
     help: 'The alert service (or the notifier asked for) is not configured: ALERTS_CONFIG, and for e-mail SMTP_URL and ALERT_EMAIL_FROM; see docs/user-guide.md, "Alerts".',
   },
   METHOD_NOT_ALLOWED: { status: 405, help: 'The route exists but not for this method.' },
+  IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    help: 'This Idempotency-Key was used for another request; a repeat must carry the same body (or use a new key).',
+  },
+  HOST_NOT_ALLOWED: {
+    status: 421,
+    help: "The Host header names neither a loopback name nor PUBLIC_URL's host: refused, as a page rebinding its own name to this address would be.",
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     help: 'The body is over BODY_LIMIT bytes; send fewer indicators per call or raise the limit.',
@@ -44,7 +56,10 @@ export const ERRORS = {
     help: 'The run would make more vendor lookups (indicators x vendor sources) than MAX_VENDOR_LOOKUPS; the message says how many indicators fit.',
   },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, help: 'Send `Content-Type: application/json`.' },
-  TOO_MANY_REQUESTS: { status: 429, help: 'This client called /run too often; wait for Retry-After.' },
+  TOO_MANY_REQUESTS: {
+    status: 429,
+    help: "Too many calls (RUN_RATE_LIMIT, ALERTS_API_RATE_LIMIT, AUTH_FAILURE_LIMIT, or a notifier's pacing); wait for Retry-After.",
+  },
   INTERNAL: { status: 500, help: 'A bug: the reply carries a request id; the service log has the details under it.' },
   UNAVAILABLE: { status: 503, help: 'The service is starting or stopping.' },
 } as const

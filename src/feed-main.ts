@@ -1,11 +1,11 @@
 /**
  * `npm run feed [-- --feed <id>] [-- --dry-run]`: runs the enabled feeds (FEEDS) once into the ThreatConnect owner
  * (TC_OWNER) and exits 0 (all ok), 1 (failed) or 3 (partly failed); the last line is the JSON summary. With
- * ALERTS_CONFIG, the newly added indicators go to the alert service's `feed` rules (into its outbox). The feed job
+ * ALERTS_CONFIG, the newly added indicators go to the alert worker's `feed` rules (into its outbox). The feed job
  * and the alert service share one context: one Redis connection, one metrics registry, one logger.
  */
 import { loadAlertConfig } from './alerts/config.js'
-import type { AlertService } from './alerts/alert-service.js'
+import type { Worker } from './alerts/worker.js'
 import { findProjectRoot } from './contract/project-root.js'
 import { openJobContext } from './context/process-context.js'
 import { runFeedJob } from './feed-job/job.js'
@@ -27,12 +27,12 @@ try {
   process.exit(1)
 }
 const context = await openJobContext(process.env, 'tc-enrich-feed-job/1.0')
-let alerts: AlertService | undefined
+let alerts: Worker | undefined
 try {
   // Loaded only with ALERTS_CONFIG: a feed run without alerts does not pay for the notifiers.
   if (alertConfig !== undefined) {
-    const { openAlertService } = await import('./alerts/open.js')
-    alerts = openAlertService({ config: alertConfig, env: process.env, root, context, product: 'tc-enrich' })
+    const { openAlertWorker } = await import('./alerts/open.js')
+    alerts = await openAlertWorker({ config: alertConfig, env: process.env, root, context, product: 'tc-enrich' })
   }
   const result = await runFeedJob({
     context,

@@ -23,6 +23,7 @@ export const NOTIFIER_FAILURES_TOTAL = 'alerts_notifier_failures_total'
 export const ALERTS_RAISED_TOTAL = 'alerts_raised_total'
 export const ALERTS_DELIVERIES_TOTAL = 'alerts_deliveries_total'
 export const ALERTS_ERRORS_TOTAL = 'alerts_errors_total'
+export const ALERTS_SILENCED_TOTAL = 'alerts_silenced_total'
 
 export const RUN_DURATION_SECONDS = 'enrich_run_duration_seconds'
 export const SOURCE_CALL_DURATION_SECONDS = 'enrich_source_call_duration_seconds'
@@ -99,6 +100,11 @@ export const SERVICE_METRICS: readonly MetricDefinition[] = [
     name: ALERTS_DELIVERIES_TOTAL,
     help: 'Messages a notifier tried to deliver, by notifier and outcome (sent, retry, dead).',
     labels: ['notifier', 'outcome'],
+  },
+  {
+    name: ALERTS_SILENCED_TOTAL,
+    help: 'Outbox entries a silence held back (recorded as silenced, not sent), by service.',
+    labels: ['service'],
   },
   {
     name: ALERTS_ERRORS_TOTAL,

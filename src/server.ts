@@ -8,6 +8,7 @@ import { ConfigError, loadServiceConfig, runAuthWarning } from './config/env.js'
 import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { FastifyInstance } from 'fastify'
 import { loadAlertConfig, type AlertConfig } from './alerts/config.js'
+import { AlertConfigError } from './alerts/rules.js'
 import { findProjectRoot } from './contract/project-root.js'
 
 const main = async (): Promise<void> => {
@@ -42,6 +43,11 @@ const main = async (): Promise<void> => {
   } catch (err) {
     if ((err as Error).message.startsWith('FEED_SCHEDULE')) {
       process.stderr.write(`${(err as Error).message}\n(see docs/user-guide.md, "The feed job")\n`)
+      process.exit(2)
+    }
+    // A notifier that cannot connect, a destination it refuses: named with its rule, every one at once.
+    if (err instanceof AlertConfigError) {
+      process.stderr.write(`${err.message}\n(see docs/user-guide.md, "Alerts")\n`)
       process.exit(2)
     }
     throw err

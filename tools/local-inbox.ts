@@ -12,8 +12,12 @@ export interface LocalInbox {
   readonly messages: ParsedMail[]
   /** Raw messages as received (headers included). */
   readonly raw: string[]
+  /** Logins the server was offered (user names; whether it was over TLS): a password must never arrive in clear. */
+  readonly logins: Array<{ readonly user: string; readonly secure: boolean }>
   /** RCPT TO this address gets this reply (e.g. 452 or 550). */
   refuse(address: string, code: number, message: string): void
+  /** RCPT TO this address is accepted again. */
+  accept(address: string): void
   /** Resolves with the next message to arrive (or the first when one is already there and none was taken yet). */
   next(timeoutMs?: number): Promise<ParsedMail>
   close(): Promise<void>
@@ -25,6 +29,7 @@ export const startLocalInbox = async (
   const messages: ParsedMail[] = []
   const raw: string[] = []
   const refusals = new Map<string, { code: number; message: string }>()
+  const logins: Array<{ user: string; secure: boolean }> = []
   const waiting: Array<(m: ParsedMail) => void> = []
   let taken = 0
   const server = new SMTPServer({
@@ -32,7 +37,8 @@ export const startLocalInbox = async (
     allowInsecureAuth: true,
     authOptional: options.user === undefined,
     logger: false,
-    onAuth(auth, _session, cb) {
+    onAuth(auth, session, cb) {
+      logins.push({ user: auth.username ?? '', secure: session.secure })
       if (auth.username === options.user && auth.password === options.pass) cb(null, { user: auth.username })
       else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }))
     },
@@ -65,7 +71,9 @@ export const startLocalInbox = async (
     url: `smtp://${auth}127.0.0.1:${port}`,
     messages,
     raw,
+    logins,
     refuse: (address, code, message) => refusals.set(address.toLowerCase(), { code, message }),
+    accept: (address) => refusals.delete(address.toLowerCase()),
     next: (timeoutMs = 10_000) => {
       const ready = messages[taken]
       if (ready !== undefined) {

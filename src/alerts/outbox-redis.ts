@@ -1,11 +1,15 @@
 /**
  * The outbox in Redis (REDIS_URL), shared by every replica. Each entry is a JSON string under its dedup key; a sorted
  * set orders what is due (score: notBefore, or a claim's lease end), and one sorted set per state lists entries newest
- * first. Inserting is SET NX; every other change is a compare-and-set in one Lua script, so two replicas can never
- * both claim one entry. Entries are kept without expiry: a dedup key is remembered for good.
+ * first (score: when it became final, else when it was raised). Every change is a compare-and-set in one Lua script,
+ * so two replicas can never both claim one entry. Final entries are deleted ALERTS_RETENTION after they became final
+ * (prune). Named values (checkpoints, silences) are one hash.
+ *
+ * Redis keeps all of it in memory: without an append-only file a Redis restart loses what was acknowledged and what
+ * was sent (so it is sent again). `redisDurability` reads how the server persists, for /health and the log.
  */
 import type { SharedStore } from '../state/store.js'
-import { emptyCounts, dueAt, type EntryStore } from './outbox.js'
+import { emptyCounts, dueAt, FINAL_STATES, orderAt, type EntryStore } from './outbox.js'
 import { OUTBOX_STATES, type OutboxEntry, type OutboxState } from './types.js'
 
 /**
@@ -24,7 +28,7 @@ for i = 0, n - 1 do
   if ok then
     redis.call('SET', ek, nextv)
     if due == '' then redis.call('ZREM', KEYS[1], key) else redis.call('ZADD', KEYS[1], tonumber(due), key) end
-    for _, s in ipairs({'pending', 'sending', 'sent', 'failed', 'dead'}) do
+    for _, s in ipairs({'pending', 'sending', 'sent', 'failed', 'dead', 'silenced'}) do
       if s ~= state then redis.call('ZREM', ARGV[2] .. s, key) end
     end
     redis.call('ZADD', ARGV[2] .. state, tonumber(score), key)
@@ -34,10 +38,54 @@ end
 return out
 `
 
+/** KEYS: the state set; ARGV: entry-key prefix, before, limit. Deletes the entries the set lists up to `before`. */
+const PRUNE = `
+local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, key in ipairs(keys) do
+  redis.call('DEL', ARGV[1] .. key)
+  redis.call('ZREM', KEYS[1], key)
+end
+return #keys
+`
+
+export interface Durability {
+  readonly durable: boolean
+  /** How the server persists, in a line (what /health and the log say). */
+  readonly detail: string
+}
+
+/**
+ * Whether acknowledged alerts survive a Redis restart: only with the append-only file (`appendonly yes`); RDB
+ * snapshots alone (`save …`, the default) lose what came since the last one. A server that refuses CONFIG (a managed
+ * Redis may) is said to be unknown, not assumed durable.
+ */
+export const redisDurability = async (store: SharedStore): Promise<Durability> => {
+  try {
+    const [, appendonly] = (await store.run('config_get', (r) => r.config('GET', 'appendonly'))) as string[]
+    const [, save] = (await store.run('config_get', (r) => r.config('GET', 'save'))) as string[]
+    if (appendonly === 'yes') return { durable: true, detail: 'Redis keeps an append-only file (appendonly yes)' }
+    return {
+      durable: false,
+      detail:
+        save !== undefined && save !== ''
+          ? `Redis has no append-only file (appendonly no; snapshots only, save "${save}"): a Redis restart loses the alerts acknowledged since the last snapshot and what was sent (sent again). Set appendonly yes (docs/alerts.md, "Redis")`
+          : 'Redis persists nothing (appendonly no, no save): a Redis restart loses every alert in the outbox. Set appendonly yes (docs/alerts.md, "Redis")',
+    }
+  } catch (err) {
+    return {
+      durable: false,
+      detail: `Redis persistence could not be read (CONFIG GET: ${(err as Error).message.slice(0, 120)}); make sure appendonly is yes (docs/alerts.md, "Redis")`,
+    }
+  }
+}
+
+const PRUNE_BATCH = 1_000
+
 export const openRedisEntryStore = (store: SharedStore): EntryStore => {
   const entryPrefix = store.key('alerts', 'entry', '')
   const statePrefix = store.key('alerts', 'state', '')
   const dueKey = store.key('alerts', 'due')
+  const metaKey = store.key('alerts', 'meta')
   // Every command through the store, so a failing Redis is counted (enrich_shared_store_errors_total) and shown.
   const run = store.run.bind(store)
   const parse = (raw: string | null): OutboxEntry | undefined =>
@@ -57,7 +105,7 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
         JSON.stringify(next),
         due === undefined ? '' : String(due),
         next.state,
-        String(next.sentAt ?? next.createdAt),
+        String(orderAt(next)),
       ]
     })
     return (await store.eval(SWAP, [dueKey], [entryPrefix, statePrefix, ...args])) as string[]
@@ -105,9 +153,33 @@ export const openRedisEntryStore = (store: SharedStore): EntryStore => {
       OUTBOX_STATES.forEach((s, i) => (counts[s] = sizes[i] ?? 0))
       return counts
     },
-    getMeta: async (name) => (await run('outbox_meta', (r) => r.get(store.key('alerts', 'meta', name)))) ?? undefined,
+    async prune(before) {
+      let pruned = 0
+      for (const state of FINAL_STATES) {
+        for (;;) {
+          const n = (await store.eval(
+            PRUNE,
+            [statePrefix + state],
+            [entryPrefix, String(before), String(PRUNE_BATCH)],
+          )) as number
+          pruned += n
+          if (n < PRUNE_BATCH) break
+        }
+      }
+      return pruned
+    },
+    getMeta: async (name) => (await run('outbox_meta', (r) => r.hget(metaKey, name))) ?? undefined,
     async setMeta(name, value) {
-      await run('outbox_meta', (r) => r.set(store.key('alerts', 'meta', name), value))
+      await run('outbox_meta', (r) => r.hset(metaKey, name, value))
+    },
+    async deleteMeta(name) {
+      await run('outbox_meta', (r) => r.hdel(metaKey, name))
+    },
+    async listMeta(prefix) {
+      const all = await run('outbox_meta', (r) => r.hgetall(metaKey))
+      return Object.entries(all)
+        .filter(([name]) => name.startsWith(prefix))
+        .sort(([a], [b]) => (a < b ? -1 : 1))
     },
     close: () => Promise.resolve(),
   }

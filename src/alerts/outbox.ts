@@ -1,18 +1,26 @@
 /**
- * The durable outbox every alert goes through: one entry per dedup key, ever (a key seen again is not added again),
- * moving pending -> sending -> sent | failed (will be retried) | dead (will not). Two engines behind one interface:
- * a JSON file (one process; src/alerts/outbox-file.ts) and Redis (replicas; src/alerts/outbox-redis.ts).
+ * The durable outbox every alert goes through: one entry per dedup key (a key seen again is not added again, unless
+ * its rule's repeatInterval re-arms a sent one or the silence that held it has ended), moving pending -> sending ->
+ * sent | failed (will be retried) | dead (will not), or silenced. Two engines behind one interface: SQLite (one host;
+ * src/alerts/outbox-sqlite.ts) and Redis (replicas; src/alerts/outbox-redis.ts). Final entries are deleted
+ * ALERTS_RETENTION after they became final, so neither grows with its history.
  *
- * At-least-once: an entry is claimed (`sending`, with a lease) before the third party is called and recorded after it
- * answers. A crash between the two leaves it `sending`; once its lease passes it is sent again. That crash between the
- * third party's acceptance and the record is the one way a message can go out twice.
+ * At-least-once: an entry is claimed (`sending`, with a lease, its attempts counted) before the third party is called
+ * and recorded after it answers. A crash between the two leaves it `sending`; once its lease passes it is sent again,
+ * in the same message (same alerts, same id). That crash between the third party's acceptance and the record is the
+ * one way a message can go out twice, and then under the same id.
  */
 import { hostname } from 'node:os'
 import { processAlive } from '../util/process-alive.js'
 import type { DeliveryOutcome, OutboxEntry, OutboxState } from './types.js'
 
 export type NewEntry = Pick<OutboxEntry, 'key' | 'destination'> &
-  Partial<Pick<OutboxEntry, 'alert' | 'email' | 'notBefore'>>
+  Partial<Pick<OutboxEntry, 'alert' | 'email' | 'formatter' | 'notBefore'>> & {
+    /** Re-arm the key when it was sent at least this long ago (a rule's repeatInterval). */
+    readonly rearmAfterMs?: number
+    /** Recorded as silenced (not sent) until then: a silence matched it. Without it, a silenced key is news again. */
+    readonly silencedUntil?: number
+  }
 
 interface OutboxListing {
   readonly counts: Readonly<Record<OutboxState, number>>
@@ -23,12 +31,15 @@ interface OutboxListing {
 export interface Outbox {
   /** Where it is kept, for messages. */
   readonly where: string
-  /** Adds the entries whose keys it has never held; answers the keys it added. */
+  /** Adds (or re-arms) the entries the outbox should take; answers their keys. */
   add(entries: readonly NewEntry[], now: number): Promise<string[]>
   /** Entries that may be sent now: pending or failed with notBefore <= now, or sending with a lapsed lease. */
   due(now: number): Promise<OutboxEntry[]>
-  /** Takes these keys for sending until `leaseUntil`; answers the entries it took (another worker may have some). */
-  claim(keys: readonly string[], now: number, leaseUntil: number): Promise<OutboxEntry[]>
+  /**
+   * Takes these keys for sending until `leaseUntil`, as message `messageId` (kept for a retry); answers the entries it
+   * took (another worker may have some).
+   */
+  claim(keys: readonly string[], now: number, leaseUntil: number, messageId: string): Promise<OutboxEntry[]>
   /**
    * Records what the delivery of these claimed entries came to; only while the claim is still this one (same holder,
    * same lease): a worker whose lease lapsed and was taken over changes nothing.
@@ -36,9 +47,13 @@ export interface Outbox {
   settle(claimed: readonly OutboxEntry[], result: Settlement): Promise<void>
   list(options: { readonly state?: OutboxState; readonly limit: number }): Promise<OutboxListing>
   get(key: string): Promise<OutboxEntry | undefined>
-  /** A service's checkpoint (the watchlist's last lastModified), kept with the outbox. */
-  checkpoint(name: string): Promise<string | undefined>
-  setCheckpoint(name: string, value: string): Promise<void>
+  /** A named value kept with the outbox (a service's checkpoint, a silence). */
+  meta(name: string): Promise<string | undefined>
+  setMeta(name: string, value: string): Promise<void>
+  deleteMeta(name: string): Promise<void>
+  listMeta(prefix: string): Promise<Array<readonly [string, string]>>
+  /** Deletes final entries (sent, dead, silenced) that became final before `before`; answers how many. */
+  prune(before: number): Promise<number>
   close(): Promise<void>
 }
 
@@ -46,6 +61,7 @@ export type Settlement =
   | { readonly state: 'sent'; readonly at: number; readonly receipt: string; readonly groupSize: number }
   | { readonly state: 'failed'; readonly at: number; readonly reason: string; readonly notBefore: number }
   | { readonly state: 'dead'; readonly at: number; readonly reason: string }
+  | { readonly state: 'silenced'; readonly at: number; readonly until: number; readonly reason: string }
 
 /** Retry backoff: 30 s doubling to at most 1 h; past `maxAgeMs` from creation a transient failure is final (dead). */
 export interface RetryPolicy {
@@ -56,7 +72,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 30_000, maxMs: 3_600_000, maxAgeMs: 24 * 3_600_000 }
 
-/** What a delivery's outcome means for its entries: pure, so the policy is tested without a clock. */
+/** What a delivery's outcome means for one claimed entry: pure, so the policy is tested without a clock. */
 export const settlementOf = (
   outcome: DeliveryOutcome,
   entry: Pick<OutboxEntry, 'attempts' | 'createdAt'>,
@@ -66,7 +82,8 @@ export const settlementOf = (
 ): Settlement => {
   if (outcome.outcome === 'sent') return { state: 'sent', at: now, receipt: outcome.receipt, groupSize }
   if (outcome.outcome === 'dead') return { state: 'dead', at: now, reason: outcome.reason }
-  const backoff = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(entry.attempts, 20))
+  // attempts counts this one (claims count): the first retry waits baseMs.
+  const backoff = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(Math.max(0, entry.attempts - 1), 20))
   const notBefore = now + Math.max(backoff, outcome.retryAfterMs ?? 0)
   if (notBefore - entry.createdAt > policy.maxAgeMs) {
     return {
@@ -78,7 +95,22 @@ export const settlementOf = (
   return { state: 'failed', at: now, reason: outcome.reason, notBefore }
 }
 
-export const emptyCounts = (): Record<OutboxState, number> => ({ pending: 0, sending: 0, sent: 0, failed: 0, dead: 0 })
+export const emptyCounts = (): Record<OutboxState, number> => ({
+  pending: 0,
+  sending: 0,
+  sent: 0,
+  failed: 0,
+  dead: 0,
+  silenced: 0,
+})
+
+export const FINAL_STATES: readonly OutboxState[] = ['sent', 'dead', 'silenced']
+
+/** A final entry keeps a free-form e-mail's subject, not its text: the outbox holds no mail bodies for good. */
+const withoutBody = (entry: Omit<OutboxEntry, 'state'>): Omit<OutboxEntry, 'state'> =>
+  entry.email === undefined
+    ? entry
+    : { ...entry, email: { to: entry.email.to, subject: entry.email.subject, text: '' } }
 
 /** Applies a settlement to one entry (both engines share it). */
 const settled = (entry: OutboxEntry, result: Settlement): OutboxEntry => {
@@ -86,23 +118,25 @@ const settled = (entry: OutboxEntry, result: Settlement): OutboxEntry => {
   switch (result.state) {
     case 'sent':
       return {
-        ...rest,
+        ...withoutBody(rest),
         state: 'sent',
-        attempts: entry.attempts + 1,
         sentAt: result.at,
+        settledAt: result.at,
         receipt: result.receipt,
         groupSize: result.groupSize,
       }
     case 'failed':
-      return {
-        ...rest,
-        state: 'failed',
-        attempts: entry.attempts + 1,
-        lastError: result.reason,
-        notBefore: result.notBefore,
-      }
+      return { ...rest, state: 'failed', lastError: result.reason, notBefore: result.notBefore }
     case 'dead':
-      return { ...rest, state: 'dead', attempts: entry.attempts + 1, lastError: result.reason }
+      return { ...withoutBody(rest), state: 'dead', settledAt: result.at, lastError: result.reason }
+    case 'silenced':
+      return {
+        ...withoutBody(rest),
+        state: 'silenced',
+        settledAt: result.at,
+        notBefore: result.until,
+        lastError: result.reason,
+      }
   }
 }
 
@@ -125,28 +159,53 @@ const holderGoneOnThisHost = (claimedBy: string): boolean => {
 export const dueAt = (e: OutboxEntry): number | undefined =>
   e.state === 'pending' || e.state === 'failed' ? e.notBefore : e.state === 'sending' ? (e.leaseUntil ?? 0) : undefined
 
+/** Where an entry sorts in listings (newest first) and what retention counts from. */
+export const orderAt = (e: OutboxEntry): number => e.settledAt ?? e.sentAt ?? e.createdAt
+
 /**
  * Where entries are kept: the little an engine must do. Every change is a compare-and-set against the entry as it was
- * read, so two workers (two replicas on one Redis) can never both claim or both settle one entry.
+ * read, so two workers (two replicas on one Redis, two processes on one SQLite file) can never both claim or both
+ * settle one entry.
  */
 export interface EntryStore {
   readonly where: string
-  /** Inserts entries whose keys it never held; answers those inserted. */
+  /** Inserts entries whose keys it does not hold; answers those inserted. */
   insert(entries: readonly OutboxEntry[]): Promise<string[]>
   getMany(keys: readonly string[]): Promise<Array<OutboxEntry | undefined>>
   /** Replaces each entry only if it is still exactly `expected`; answers the keys replaced. */
   swap(changes: ReadonlyArray<{ readonly expected: OutboxEntry; readonly next: OutboxEntry }>): Promise<string[]>
   /** Keys whose due time is <= now, at most `limit`. */
   dueKeys(now: number, limit: number): Promise<string[]>
-  /** Keys in a state, newest first; and how many each state holds. */
+  /** Keys in a state (or any), newest first. */
   keysIn(state: OutboxState | undefined, limit: number): Promise<string[]>
   counts(): Promise<Record<OutboxState, number>>
+  prune(before: number): Promise<number>
   getMeta(name: string): Promise<string | undefined>
   setMeta(name: string, value: string): Promise<void>
+  deleteMeta(name: string): Promise<void>
+  listMeta(prefix: string): Promise<Array<readonly [string, string]>>
   close(): Promise<void>
 }
 
 const MAX_DUE = 5_000
+
+/**
+ * Whether an entry already held gives way to a new one with its key: one silenced when no silence holds it any more
+ * (it ended, or was lifted: the caller found none for the new one), or a sent one whose repeat is due.
+ */
+const replacement = (current: OutboxEntry, fresh: OutboxEntry, e: NewEntry, now: number): OutboxEntry | undefined => {
+  if (current.state === 'silenced' && e.silencedUntil === undefined) return { ...fresh, repeats: current.repeats ?? 0 }
+  if (
+    e.rearmAfterMs !== undefined &&
+    current.state === 'sent' &&
+    (current.sentAt ?? current.createdAt) + e.rearmAfterMs <= now
+  ) {
+    const repeats = (current.repeats ?? 0) + 1
+    const alert = fresh.alert === undefined ? undefined : { ...fresh.alert, id: `${fresh.alert.id}-r${repeats}` }
+    return { ...fresh, repeats, ...(alert !== undefined ? { alert } : {}) }
+  }
+  return undefined
+}
 
 /** The outbox's rules over any EntryStore. */
 export const createOutbox = (store: EntryStore): Outbox => {
@@ -165,16 +224,29 @@ export const createOutbox = (store: EntryStore): Outbox => {
   }
   return {
     where: store.where,
-    add: (entries, now) =>
-      store.insert(
-        entries.map((e) => ({
-          ...e,
-          state: 'pending' as const,
-          createdAt: now,
-          notBefore: e.notBefore ?? now,
-          attempts: 0,
-        })),
-      ),
+    async add(entries, now) {
+      const unique = [...new Map(entries.map((e) => [e.key, e])).values()]
+      if (unique.length === 0) return []
+      const current = await store.getMany(unique.map((e) => e.key))
+      const inserts: OutboxEntry[] = []
+      const swaps: Array<{ expected: OutboxEntry; next: OutboxEntry }> = []
+      unique.forEach((e, i) => {
+        const { rearmAfterMs: _rearm, silencedUntil, ...fields } = e
+        const fresh: OutboxEntry =
+          silencedUntil === undefined
+            ? { ...fields, state: 'pending', createdAt: now, notBefore: e.notBefore ?? now, attempts: 0 }
+            : { ...fields, state: 'silenced', createdAt: now, notBefore: silencedUntil, settledAt: now, attempts: 0 }
+        const held = current[i]
+        if (held === undefined) inserts.push(fresh)
+        else {
+          const next = replacement(held, fresh, e, now)
+          if (next !== undefined) swaps.push({ expected: held, next })
+        }
+      })
+      const added = inserts.length > 0 ? await store.insert(inserts) : []
+      const rearmed = swaps.length > 0 ? await store.swap(swaps) : []
+      return [...added, ...rearmed]
+    },
     async due(now) {
       // The due index holds what is due by time; a claim whose process died on this machine is due at once.
       const byTime = await store.dueKeys(now, MAX_DUE)
@@ -182,10 +254,12 @@ export const createOutbox = (store: EntryStore): Outbox => {
       const keys = [...new Set([...byTime, ...sending])]
       return present(await store.getMany(keys)).filter((e) => isDue(e, now, holderGoneOnThisHost))
     },
-    async claim(keys, now, leaseUntil) {
+    async claim(keys, now, leaseUntil, messageId) {
       const taken = new Set(
         await change(keys, (e) =>
-          isDue(e, now, holderGoneOnThisHost) ? { ...e, state: 'sending', leaseUntil, claimedBy: HOLDER } : undefined,
+          isDue(e, now, holderGoneOnThisHost)
+            ? { ...e, state: 'sending', leaseUntil, claimedBy: HOLDER, messageId, attempts: e.attempts + 1 }
+            : undefined,
         ),
       )
       return present(await store.getMany([...taken]))
@@ -204,8 +278,11 @@ export const createOutbox = (store: EntryStore): Outbox => {
       return { counts, entries: present(await store.getMany(keys)) }
     },
     get: async (key) => (await store.getMany([key]))[0],
-    checkpoint: (name) => store.getMeta(`checkpoint:${name}`),
-    setCheckpoint: (name, value) => store.setMeta(`checkpoint:${name}`, value),
+    meta: (name) => store.getMeta(name),
+    setMeta: (name, value) => store.setMeta(name, value),
+    deleteMeta: (name) => store.deleteMeta(name),
+    listMeta: (prefix) => store.listMeta(prefix),
+    prune: (before) => store.prune(before),
     close: () => store.close(),
   }
 }

@@ -1,72 +1,36 @@
 /**
- * ALERTS_CONFIG: a JSON file `{"rules": [...]}`, checked at start-up against a TypeBox schema. Every problem is named
- * by the rule's id (or position) and the field, all at once, so a bad file is fixed in one go.
+ * ALERTS_CONFIG's rules, checked at start-up against what the registry offers: a rule names a service kind (and the
+ * fields that service declares), destinations by notifier kind (`"<kind>": <settings>` or a list of them, each
+ * checked against that notifier's settings schema), optionally a formatter per notifier, a repeatInterval, and
+ * `enabled`. Every problem is named by the rule's id (or position) and the field, all at once, so a bad file is fixed
+ * in one go.
  */
-import { readFileSync } from 'node:fs'
-import { Type, type Static } from 'typebox'
+import { Type, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
-import { checkEmail } from '../indicators/email.js'
-import { ALERT_SERVICES, ALERT_VERDICTS, type Destination } from './types.js'
+import { parseDuration } from '../config/duration.js'
+import type { RuleBase } from './api.js'
+import type { Registry } from './registry.js'
+import type { Destination } from './types.js'
 
-const Text = (max: number) => Type.String({ minLength: 1, maxLength: max })
-const List = <T extends ReturnType<typeof Text>>(item: T) => Type.Array(item, { minItems: 1, maxItems: 50 })
-
-const DestinationsSchema = Type.Object(
-  {
-    slackChannels: Type.Optional(List(Text(80))),
-    slackUsers: Type.Optional(List(Text(254))),
-    email: Type.Optional(List(Text(254))),
-    webhooks: Type.Optional(List(Text(2048))),
-    /** More than the issue names: the Slack incoming webhook (SLACK_WEBHOOK_URL), whose channel is fixed by Slack. */
-    slackWebhook: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-)
-
-const Common = {
-  id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-  destinations: DestinationsSchema,
-  /** Off without deleting the rule. */
-  enabled: Type.Optional(Type.Boolean()),
+export interface AlertRule {
+  readonly id: string
+  readonly service: string
+  /** The rule as written: what its service reads (its own fields beside id and service). */
+  readonly fields: RuleBase & Readonly<Record<string, unknown>>
+  readonly destinations: readonly Destination[]
+  /** Notifier kind -> the formatter kind this rule's messages to it take. */
+  readonly formatters: Readonly<Record<string, string>>
+  /** Re-notify an alert raised again this long after it was sent; undefined: once. */
+  readonly repeatIntervalMs: number | undefined
 }
 
-const RuleSchema = Type.Union([
-  Type.Object({ ...Common, service: Type.Literal('watchlist'), tql: Text(2000) }, { additionalProperties: false }),
-  Type.Object(
-    {
-      ...Common,
-      service: Type.Literal('verdict'),
-      minVerdict: Type.Union([Type.Literal(ALERT_VERDICTS[0]), Type.Literal(ALERT_VERDICTS[1])]),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      ...Common,
-      service: Type.Literal('feed'),
-      minRating: Type.Integer({ minimum: 0, maximum: 5 }),
-      /** Only these feeds' new indicators (default: every feed's). */
-      feeds: Type.Optional(List(Text(64))),
-    },
-    { additionalProperties: false },
-  ),
-])
-
-export type AlertRule = Static<typeof RuleSchema>
-export type WatchlistRule = Extract<AlertRule, { service: 'watchlist' }>
-export type VerdictRule = Extract<AlertRule, { service: 'verdict' }>
-export type FeedRule = Extract<AlertRule, { service: 'feed' }>
-
-const ruleValidators = Object.fromEntries(
-  ALERT_SERVICES.map((service) => [service, RuleSchema.anyOf.find((s) => s.properties.service.const === service)]),
-) as Record<(typeof ALERT_SERVICES)[number], (typeof RuleSchema.anyOf)[number]>
-
-let compiled: Map<string, ReturnType<typeof Compile>> | undefined
-const validatorFor = (service: (typeof ALERT_SERVICES)[number]) => {
-  compiled ??= new Map()
-  let v = compiled.get(service)
-  if (v === undefined) compiled.set(service, (v = Compile(ruleValidators[service])))
-  return v
+const COMMON = {
+  id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  destinations: Type.Record(Type.String(), Type.Unknown()),
+  /** Off without deleting the rule. */
+  enabled: Type.Optional(Type.Boolean()),
+  repeatInterval: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+  formatters: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 64 }))),
 }
 
 interface SchemaError {
@@ -77,14 +41,15 @@ interface SchemaError {
 }
 
 /** Schema errors in a person's words: one per field, "is required", "must be one of a, b", "unknown field". */
-const schemaProblems = (errors: readonly SchemaError[]): string[] => {
+const schemaProblems = (errors: readonly SchemaError[], prefix = ''): string[] => {
   const byField = new Map<string, string>()
   const allowed = new Map<string, unknown[]>()
   const put = (field: string, text: string): void => {
     if (!byField.has(field)) byField.set(field, text)
   }
   for (const e of errors) {
-    const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    const field = prefix === '' ? path : path === '' ? prefix : `${prefix}.${path}`
     const params = (e.params ?? {}) as {
       requiredProperties?: string[]
       additionalProperties?: string[]
@@ -114,122 +79,137 @@ export class AlertConfigError extends Error {
   }
 }
 
-/** The destinations of a rule, each one checked: e-mail addresses parse, URLs are http(s) without spaces. */
-export const ruleDestinations = (rule: AlertRule): Destination[] => {
-  const d = rule.destinations
-  return [
-    ...(d.slackChannels ?? []).map((target) => ({ kind: 'slackChannel' as const, target: target.trim() })),
-    ...(d.slackUsers ?? []).map((target) => ({ kind: 'slackUser' as const, target: target.trim().toLowerCase() })),
-    ...(d.slackWebhook === true ? [{ kind: 'slackWebhook' as const, target: '' }] : []),
-    ...(d.email ?? []).map((target) => ({ kind: 'email' as const, target: target.trim().toLowerCase() })),
-    ...(d.webhooks ?? []).map((target) => ({ kind: 'webhook' as const, target: target.trim() })),
-  ]
+type Validator = ReturnType<typeof Compile>
+const validators = new WeakMap<object, Validator>()
+/** One compiled validator per schema object (a plugin's schema is compiled once, however many rules use it). */
+const validatorOf = (schema: TSchema): Validator => {
+  let v = validators.get(schema)
+  if (v === undefined) validators.set(schema, (v = Compile(schema)))
+  return v
 }
 
-/** What the settings offer: a rule naming a destination kind nobody configured is refused at start-up. */
-export interface DestinationAvailability {
-  readonly slackBotToken: boolean
-  readonly slackWebhookUrl: boolean
-  readonly smtp: boolean
+const ruleSchemas = new WeakMap<Registry, Map<string, TSchema>>()
+const ruleSchemaOf = (registry: Registry, kind: string): TSchema => {
+  let byKind = ruleSchemas.get(registry)
+  if (byKind === undefined) ruleSchemas.set(registry, (byKind = new Map()))
+  let schema = byKind.get(kind)
+  if (schema === undefined) {
+    const own = registry.services.get(kind)?.rule?.properties ?? {}
+    schema = Type.Object({ ...COMMON, ...own, service: Type.Literal(kind) }, { additionalProperties: false })
+    byKind.set(kind, schema)
+  }
+  return schema
 }
 
-const destinationProblems = (rule: AlertRule, name: string, available: DestinationAvailability): string[] => {
+/** A rule's destinations, each checked against its notifier's settings; problems named by field. */
+const destinationsOf = (
+  raw: Readonly<Record<string, unknown>>,
+  registry: Registry,
+): { destinations: Destination[]; problems: string[] } => {
+  const destinations: Destination[] = []
   const problems: string[] = []
-  const d = rule.destinations
-  const destinations = ruleDestinations(rule)
-  if (destinations.length === 0)
-    problems.push(
-      `${name}: destinations: names no destination (slackChannels, slackUsers, slackWebhook, email, webhooks)`,
-    )
-  if ((d.slackChannels !== undefined || d.slackUsers !== undefined) && !available.slackBotToken) {
-    problems.push(
-      `${name}: destinations: slackChannels/slackUsers need SLACK_BOT_TOKEN (for the incoming webhook, set SLACK_WEBHOOK_URL and "slackWebhook": true)`,
-    )
-  }
-  if (d.slackWebhook === true && !available.slackWebhookUrl)
-    problems.push(`${name}: destinations.slackWebhook: needs SLACK_WEBHOOK_URL`)
-  if (d.email !== undefined && !available.smtp)
-    problems.push(`${name}: destinations.email: needs SMTP_URL and ALERT_EMAIL_FROM`)
-  destinations.forEach((dest) => {
-    if (dest.kind === 'email' || dest.kind === 'slackUser') {
-      const checked = checkEmail(dest.target)
-      const field = dest.kind === 'email' ? 'email' : 'slackUsers'
-      if (!checked.ok)
-        problems.push(
-          `${name}: destinations.${field}: '${dest.target.slice(0, 80)}' is not an e-mail address (${checked.why})`,
-        )
-    }
-    if (dest.kind === 'webhook') {
-      let url: URL | undefined
-      try {
-        url = new URL(dest.target)
-      } catch {
-        url = undefined
-      }
-      if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || /\s/.test(dest.target)) {
-        problems.push(
-          `${name}: destinations.webhooks: not an http(s) URL (the value is not repeated: it may hold a secret)`,
-        )
-      }
-    }
-  })
-  return problems
-}
-
-/** Parses and checks the rules; throws AlertConfigError listing every problem. */
-export const parseAlertRules = (text: string, where: string, available: DestinationAvailability): AlertRule[] => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new AlertConfigError(where, [`not valid JSON: ${(err as Error).message}`])
-  }
-  if (typeof json !== 'object' || json === null || !Array.isArray((json as { rules?: unknown }).rules)) {
-    throw new AlertConfigError(where, ['expected an object {"rules": [...]}'])
-  }
-  const rules: unknown[] = (json as { rules: unknown[] }).rules
-  const problems: string[] = []
-  const extra = Object.keys(json).filter((k) => k !== 'rules')
-  if (extra.length > 0)
-    problems.push(
-      `unknown top-level field${extra.length === 1 ? '' : 's'} ${extra.map((k) => `'${k}'`).join(', ')} (only "rules")`,
-    )
   const seen = new Set<string>()
-  const good: AlertRule[] = []
-  rules.forEach((raw, i) => {
-    const id =
-      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
-        ? (raw as { id: string }).id
-        : undefined
-    const name = id === undefined ? `rules[${i}]` : `rule '${id.slice(0, 64)}'`
-    const service = typeof raw === 'object' && raw !== null ? (raw as { service?: unknown }).service : undefined
-    if (!ALERT_SERVICES.includes(service as (typeof ALERT_SERVICES)[number])) {
-      problems.push(`${name}: service: must be one of ${ALERT_SERVICES.join(', ')}`)
-      return
+  for (const [kind, value] of Object.entries(raw)) {
+    const notifier = registry.notifiers.get(kind)
+    if (notifier === undefined) {
+      problems.push(`destinations.${kind}: not a notifier kind (known: ${[...registry.notifiers.keys()].join(', ')})`)
+      continue
     }
-    const validator = validatorFor(service as (typeof ALERT_SERVICES)[number])
-    if (!validator.Check(raw)) {
-      problems.push(...schemaProblems(validator.Errors(raw)).map((p) => `${name}: ${p}`))
-      return
-    }
-    const rule = raw as AlertRule
-    if (seen.has(rule.id)) problems.push(`${name}: id: used by another rule too`)
-    seen.add(rule.id)
-    problems.push(...destinationProblems(rule, name, available))
-    good.push(rule)
-  })
-  if (problems.length > 0) throw new AlertConfigError(where, problems)
-  return good.filter((r) => r.enabled !== false)
+    const list = Array.isArray(value) ? (value as unknown[]) : [value]
+    if (list.length === 0) problems.push(`destinations.${kind}: an empty list`)
+    list.forEach((settings, i) => {
+      const field = Array.isArray(value) ? `destinations.${kind}[${i}]` : `destinations.${kind}`
+      if (notifier.settings !== undefined) {
+        const v = validatorOf(notifier.settings)
+        if (!v.Check(settings)) {
+          // The value is not repeated: a webhook's URL may be its credential.
+          problems.push(...schemaProblems(v.Errors(settings) as SchemaError[], field))
+          return
+        }
+      }
+      const target = notifier.target?.(settings) ?? JSON.stringify(settings)
+      if (seen.has(`${kind}\n${target}`)) problems.push(`${field}: named twice in this rule`)
+      seen.add(`${kind}\n${target}`)
+      destinations.push({ kind, target, settings })
+    })
+  }
+  if (destinations.length === 0 && problems.length === 0)
+    problems.push(`destinations: names no destination (notifier kinds: ${[...registry.notifiers.keys()].join(', ')})`)
+  return { destinations, problems }
 }
 
-export const loadAlertRules = (path: string, available: DestinationAvailability): AlertRule[] => {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new AlertConfigError(`ALERTS_CONFIG (${path})`, [
-      `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    ])
+export interface RuleOptions {
+  readonly registry: Registry
+  /** ALERTS_RETENTION: a repeatInterval longer than it could not be kept (the key is gone by then). */
+  readonly retentionMs: number
+}
+
+/** One rule checked: the rule, or its problems (each prefixed by the rule's name). */
+const parseRule = (raw: unknown, i: number, options: RuleOptions): { rule?: AlertRule; problems: string[] } => {
+  const { registry } = options
+  const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
+  const id = typeof obj['id'] === 'string' ? obj['id'] : undefined
+  const name = id === undefined ? `rules[${i}]` : `rule '${id.slice(0, 64)}'`
+  const named = (list: readonly string[]) => list.map((p) => `${name}: ${p}`)
+  const service = obj['service']
+  if (typeof service !== 'string' || !registry.services.has(service))
+    return { problems: named([`service: must be one of ${[...registry.services.keys()].join(', ')}`]) }
+  const validator = validatorOf(ruleSchemaOf(registry, service))
+  if (!validator.Check(raw)) return { problems: named(schemaProblems(validator.Errors(raw) as SchemaError[])) }
+  const problems: string[] = []
+  const { destinations, problems: dp } = destinationsOf(obj['destinations'] as Record<string, unknown>, registry)
+  problems.push(...dp)
+  const formatters = (obj['formatters'] ?? {}) as Record<string, string>
+  for (const [notifier, formatter] of Object.entries(formatters)) {
+    if (!destinations.some((d) => d.kind === notifier))
+      problems.push(`formatters.${notifier}: this rule has no ${notifier} destination`)
+    if (!registry.formatters.has(formatter))
+      problems.push(
+        `formatters.${notifier}: '${formatter}' is not a formatter kind (known: ${[...registry.formatters.keys()].join(', ')})`,
+      )
   }
-  return parseAlertRules(text, `ALERTS_CONFIG (${path})`, available)
+  let repeatIntervalMs: number | undefined
+  if (typeof obj['repeatInterval'] === 'string') {
+    try {
+      repeatIntervalMs = parseDuration(obj['repeatInterval'], 366 * 86_400_000)
+      if (repeatIntervalMs < 60_000) problems.push('repeatInterval: at least 1m')
+      else if (repeatIntervalMs > options.retentionMs)
+        problems.push('repeatInterval: longer than ALERTS_RETENTION, which would forget the alert first')
+    } catch (err) {
+      problems.push(`repeatInterval: ${(err as Error).message}`)
+    }
+  }
+  if (problems.length > 0) return { problems: named(problems) }
+  return {
+    rule: {
+      id: id as string,
+      service,
+      fields: obj as RuleBase & Record<string, unknown>,
+      destinations,
+      formatters,
+      repeatIntervalMs,
+    },
+    problems: [],
+  }
+}
+
+/** The rules checked; problems listed (ids used twice too). Disabled rules are checked, then left out. */
+export const parseRules = (
+  raw: readonly unknown[],
+  options: RuleOptions,
+): { rules: AlertRule[]; problems: string[] } => {
+  const problems: string[] = []
+  const rules: AlertRule[] = []
+  const seen = new Set<string>()
+  raw.forEach((r, i) => {
+    const parsed = parseRule(r, i, options)
+    problems.push(...parsed.problems)
+    const id = (r as { id?: unknown } | null)?.id
+    if (typeof id === 'string') {
+      if (seen.has(id)) problems.push(`rule '${id.slice(0, 64)}': id: used by another rule too`)
+      seen.add(id)
+    }
+    if (parsed.rule !== undefined && (r as { enabled?: unknown }).enabled !== false) rules.push(parsed.rule)
+  })
+  return { rules, problems }
 }

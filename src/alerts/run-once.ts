@@ -1,13 +1,14 @@
 /**
- * `npm run alerts [-- --dry-run]`: every polling service once (the watchlist rules), then everything pending in the
- * outbox delivered at once (no group wait: the run is the group), then exit 0 (all ok), 1 (nothing could be done)
- * or 3 (partly). `--dry-run` prints the messages it would send and changes nothing. The last line is a JSON summary.
+ * `npm run alerts [-- --dry-run]`: every polling service once (the watchlist rules, a plugin's), then everything
+ * pending in the outbox delivered at once (no group wait: the run is the group), then exit 0 (all ok), 1 (nothing
+ * could be done) or 3 (partly). `--dry-run` prints the messages it would send and changes nothing. The last line is
+ * a JSON summary.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openJobContext, type ProcessContext } from '../context/process-context.js'
-import type { AlertService, DeliveryReport, PollReport } from './alert-service.js'
 import { loadAlertConfig } from './config.js'
-import { openAlertService } from './open.js'
+import { openAlertWorker } from './open.js'
+import type { DeliveryReport, PollReport, Worker } from './worker.js'
 
 const ALERT_EXIT_CODES = { ok: 0, failed: 1, partial: 3 } as const
 
@@ -32,7 +33,7 @@ const alertsExitCode = (polls: readonly PollReport[], deliveries: readonly Deliv
     deliveries.filter((d) => d.outcome === 'retry' || d.outcome === 'dead' || d.outcome === 'waiting').length
   const succeeded =
     polls.filter((p) => p.error === undefined).length +
-    deliveries.filter((d) => d.outcome === 'sent' || d.outcome === 'dry_run').length
+    deliveries.filter((d) => d.outcome === 'sent' || d.outcome === 'dry_run' || d.outcome === 'silenced').length
   if (failed === 0) return ALERT_EXIT_CODES.ok
   return succeeded === 0 ? ALERT_EXIT_CODES.failed : ALERT_EXIT_CODES.partial
 }
@@ -51,14 +52,14 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
   }
   if (config === undefined) return failed('ALERTS_CONFIG is not set: nothing to run (docs/user-guide.md, "Alerts")')
   let context: ProcessContext
-  let alerts: AlertService
+  let alerts: Worker
   try {
     context = await openJobContext(options.env, 'tc-enrich-alerts/1.0')
   } catch (err) {
     return failed((err as Error).message)
   }
   try {
-    alerts = openAlertService({
+    alerts = await openAlertWorker({
       config,
       env: options.env,
       root: options.root,
@@ -71,12 +72,12 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
     return failed((err as Error).message)
   }
   try {
-    const polls = await alerts.pollWatchlists({ dryRun: options.dryRun })
+    const polls = await alerts.poll({ dryRun: options.dryRun })
     for (const p of polls) {
       options.print(
         p.error !== undefined
-          ? `watchlist ${p.rule}: failed: ${p.error}`
-          : `watchlist ${p.rule}: ${p.found} found, ${p.added} new`,
+          ? `rule ${p.rule}: failed: ${p.error}`
+          : `rule ${p.rule}: ${p.found} found, ${p.added} new`,
       )
       for (const line of p.preview ?? []) options.print(`  would raise: ${line}`)
     }
@@ -105,6 +106,7 @@ export const runAlertsOnce = async (options: AlertsRunOptions): Promise<AlertsRu
         dead: count('dead'),
         waiting: count('waiting'),
         dryRun: count('dry_run'),
+        silenced: count('silenced'),
       },
       outbox: listing.counts,
     }

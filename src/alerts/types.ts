@@ -1,80 +1,60 @@
 /**
- * The alert service's words: an alert (what a service found), a destination (where it goes), an outbox entry (one
- * alert for one destination, on its way), and what a notifier's delivery came to. Pure types; no I/O.
+ * The worker's own words: a destination (one notifier kind and its settings), an outbox entry (one alert, or one
+ * free-form e-mail, for one destination, on its way), and what a delivery came to. Pure types; no I/O. The public
+ * shapes (alerts, messages, plugins) are in ./api.ts.
  */
-import type { IndicatorType } from '../indicators/types.js'
+import type { Alert, FreeFormEmail } from './api.js'
 
-export const ALERT_SERVICES = ['watchlist', 'verdict', 'feed'] as const
-export type AlertServiceId = (typeof ALERT_SERVICES)[number]
-
-export const ALERT_VERDICTS = ['suspicious', 'malicious'] as const
-
-/** What a service found: one indicator that met one rule. Everything a formatter may show. */
-export interface Alert {
-  readonly ruleId: string
-  readonly service: AlertServiceId
-  readonly indicator: { readonly type: IndicatorType | string; readonly value: string }
-  /** verdict service: the /run verdict. */
-  readonly verdict?: string
-  /** feed and watchlist services: the Threat Rating 0-5. */
-  readonly rating?: number
-  readonly confidence?: number
-  /** One line on why (the sources that spoke, the feed it came from, the TQL that matched). */
-  readonly reason: string
-  readonly tags?: readonly string[]
-  /** ISO 8601: when the service saw it. */
-  readonly observedAt: string
-  /** A link to the indicator in ThreatConnect, when known. */
-  readonly link?: string
-}
-
-type DestinationKind = 'slackChannel' | 'slackUser' | 'slackWebhook' | 'email' | 'webhook'
-
-/**
- * One place a message goes: a Slack channel (id or name), a Slack user (by e-mail), the incoming webhook, an address, a
- * URL.
- */
+/** One place a message goes: a notifier kind and one destination's settings, as a rule wrote them. */
 export interface Destination {
-  readonly kind: DestinationKind
-  /** The channel, the e-mail address, the URL; '' for the Slack incoming webhook (its URL is a setting). */
+  /** The notifier kind (slackChannels, email, webhooks, a plugin's teams, ...). */
+  readonly kind: string
+  /** What tells it apart from the kind's other destinations (the channel, the address, the URL). */
   readonly target: string
+  /** The settings the notifier is created with (kept, so an entry is deliverable after its rule changed). */
+  readonly settings: unknown
 }
 
-export const OUTBOX_STATES = ['pending', 'sending', 'sent', 'failed', 'dead'] as const
+export const OUTBOX_STATES = ['pending', 'sending', 'sent', 'failed', 'dead', 'silenced'] as const
 export type OutboxState = (typeof OUTBOX_STATES)[number]
 
-/** One alert for one destination, in the outbox. Its `key` is the dedup key: the outbox holds each key once, ever. */
+/** One alert for one destination, in the outbox. Its `key` is the dedup key: the outbox holds each key once. */
 export interface OutboxEntry {
   readonly key: string
   readonly destination: Destination
   /** The alert; or, instead, */
   readonly alert?: Alert
-  /** a free-form e-mail (POST /alerts/email): sent as it is, never grouped. */
+  /** a free-form e-mail (POST /alerts/email): sent as it is, never grouped; its text is dropped once it is final. */
   readonly email?: FreeFormEmail
+  /** The formatter kind a rule picked for this destination's notifier, when not the notifier's own. */
+  readonly formatter?: string
   readonly state: OutboxState
   /** ms since epoch. */
   readonly createdAt: number
-  /** Not tried again before this (a retry's backoff, a Retry-After). */
+  /** Not tried again before this (a retry's backoff, a Retry-After); for `silenced`, when the silence ends. */
   readonly notBefore: number
+  /** Claims so far: a crash mid-send counts, so GET /alerts shows a message that may have gone out twice. */
   readonly attempts: number
   /** What the third party last said (an error code, an SMTP reply), never a secret. */
   readonly lastError?: string
   /** When it was sent, and the third party's receipt (Slack's ts, the SMTP message id). */
   readonly sentAt?: number
   readonly receipt?: string
-  /** While `sending`: who holds it, and until when (after that another worker may take it: at-least-once). */
+  /** When it became final (sent, dead, silenced): what ALERTS_RETENTION counts from. */
+  readonly settledAt?: number
+  /** While `sending`: until when the claim holds (after that another worker may take it: at-least-once). */
   readonly leaseUntil?: number
   /** While `sending`: `<host>:<pid>` of the process that claimed it (a dead process's claim lapses at once). */
   readonly claimedBy?: string
-  /** The keys of the other entries that went out in the same message. */
+  /**
+   * The message it went out in, kept from its first claim: a retry re-sends the same alerts under the same id, never
+   * merged with alerts raised since.
+   */
+  readonly messageId?: string
+  /** How many alerts went out in that message. */
   readonly groupSize?: number
-}
-
-export interface FreeFormEmail {
-  readonly to: readonly string[]
-  readonly subject: string
-  readonly text: string
-  readonly html?: string
+  /** How often a rule's repeatInterval re-armed this key (0: the first notification). */
+  readonly repeats?: number
 }
 
 /**
@@ -87,6 +67,6 @@ export type DeliveryOutcome =
       readonly outcome: 'retry'
       readonly reason: string
       readonly retryAfterMs?: number
-      readonly scope?: 'destination' | 'workspace'
+      readonly scope?: 'destination' | 'group'
     }
   | { readonly outcome: 'dead'; readonly reason: string }

@@ -89,6 +89,12 @@ export const SERVICE_SETTINGS = {
     description: `Log level: ${LOG_LEVELS.join(', ')}.`,
     default: 'info',
   }),
+  publicUrl: setting(Type.String({ pattern: '^https?://[^\\s/]+(/\\S*)?$' }), {
+    env: 'PUBLIC_URL',
+    description:
+      'The URL people reach this service by (e.g. `https://enrich.example.com`). Its host is the one, beside loopback names, that the /alerts routes answer to: a page that points its own name at this address (DNS rebinding) is refused.',
+    default: undefined,
+  }),
   runToken: setting(Type.String({ minLength: 8 }), {
     env: 'RUN_TOKEN',
     description: 'When set, POST /run requires `Authorization: Bearer <RUN_TOKEN>`. Health stays open.',

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { AlertService } from '../alerts/alert-service.js'
+import type { Worker } from '../alerts/worker.js'
 import { runAuthWarning } from '../config/env.js'
 
 const HealthReply = Type.Object({
@@ -53,6 +53,10 @@ const HealthReply = Type.Object({
         failed: Type.Number(),
         dead: Type.Number(),
         sent: Type.Number(),
+        silenced: Type.Optional(Type.Number()),
+        warning: Type.Optional(
+          Type.String({ description: 'The outbox is not durable (Redis without an append-only file).' }),
+        ),
         error: Type.Optional(Type.String()),
       },
       { description: 'With ALERTS_CONFIG: the outbox. failed: retried later; dead: given up (GET /alerts says why).' },
@@ -70,10 +74,17 @@ const HealthReply = Type.Object({
 })
 
 /** The outbox's counts; an outbox that cannot be read is said, not thrown (health must answer). */
-const outboxHealth = async (alerts: AlertService) => {
+const outboxHealth = async (alerts: Worker) => {
   try {
     const { counts } = await alerts.outbox.list({ limit: 0 })
-    return { pending: counts.pending + counts.sending, failed: counts.failed, dead: counts.dead, sent: counts.sent }
+    return {
+      pending: counts.pending + counts.sending,
+      failed: counts.failed,
+      dead: counts.dead,
+      sent: counts.sent,
+      silenced: counts.silenced,
+      ...(alerts.durability !== undefined && !alerts.durability.durable ? { warning: alerts.durability.detail } : {}),
+    }
   } catch (err) {
     return {
       pending: 0,
@@ -115,7 +126,10 @@ export default async function healthRoute(app: FastifyInstance): Promise<void> {
           app: ctx.meta.appName,
           version: ctx.meta.appVersion,
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-          warnings,
+          warnings:
+            alerts !== undefined && 'warning' in alerts && alerts.warning !== undefined
+              ? [...warnings, alerts.warning]
+              : warnings,
           sources: ctx.runtime.health().map((s) => ({ ...s, supports: [...s.supports] })),
         }
       },

@@ -1,11 +1,10 @@
 /**
- * The alert service end to end against real parts on 127.0.0.1: a fake Slack answering as Slack does (ok, {ok:false}
- * errors, 429 + Retry-After, 500), a real SMTP server, a webhook receiver; the file outbox; a clock the test moves.
+ * The alert worker end to end against real parts on 127.0.0.1: a fake Slack answering as Slack does (ok, {ok:false}
+ * errors, 429 + Retry-After, 500), a real SMTP server, a webhook receiver; the SQLite outbox; a clock the test moves.
  */
 import { createHmac } from 'node:crypto'
 import { join } from 'node:path'
 import t from 'tap'
-import type { AlertRule } from '../../src/alerts/rules.js'
 import type { VerdictEvent } from '../../src/alerts/services/verdict.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
 import {
@@ -29,7 +28,7 @@ const malicious = (value: string, type = 'Host'): VerdictEvent => ({
   because: ['virustotal: malicious'],
 })
 
-const slackRule = (channels: string[], id = 'soc-malicious'): AlertRule => ({
+const slackRule = (channels: string[], id = 'soc-malicious') => ({
   id,
   service: 'verdict',
   minVerdict: 'malicious',
@@ -49,24 +48,26 @@ interface Posted {
 const posted = (json: unknown): Posted => json as Posted
 
 t.test('without a verdict rule the service says so (and /run then builds no verdict events)', async (t) => {
-  const s = testService({
-    rules: [{ id: 'watch', service: 'watchlist', tql: 'rating >= 4', destinations: { slackChannels: ['#soc'] } }],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+  const s = await testService({
+    rules: [
+      { id: 'watch', service: 'watchlist', tql: 'rating >= 4', destinations: { webhooks: 'https://hooks.example/a' } },
+    ],
+    outboxPath: join(tempDir(t), 'outbox.db'),
   })
   t.teardown(() => s.service.close())
-  t.equal(s.service.hasVerdictRules, false)
+  t.equal(s.service.hearsVerdicts, false)
   t.equal(await s.service.observeRun([malicious('a.evil.test')]), 0, 'and a verdict handed over anyway raises nothing')
 })
 
 t.test('malicious verdicts reach Slack once, grouped after ALERTS_GROUP_WAIT into one message', async (t) => {
   const slack = await startFakeSlack(t)
-  const s = testService({
+  const s = await testService({
     rules: [slackRule(['#soc'])],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     slackUrl: slack.url,
   })
   t.teardown(() => s.service.close())
-  t.ok(s.service.hasVerdictRules, 'a verdict rule: /run hands its verdicts over')
+  t.ok(s.service.hearsVerdicts, 'a verdict rule: /run hands its verdicts over')
   t.equal(await s.service.observeRun([malicious('a.evil.test'), malicious('b.evil.test')]), 2)
   await s.advance(10_000)
   t.equal(
@@ -116,9 +117,9 @@ t.test(
     for (const error of ['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth']) {
       const slack = await startFakeSlack(t)
       slack.answerPosts(slackError(error))
-      const s = testService({
+      const s = await testService({
         rules: [slackRule(['#gone'])],
-        outboxPath: join(tempDir(t), 'outbox.json'),
+        outboxPath: join(tempDir(t), 'outbox.db'),
         slackUrl: slack.url,
         groupWaitMs: 0,
       })
@@ -138,35 +139,23 @@ t.test(
 t.test('a 429 with Retry-After holds every Slack call for that long; then the message goes', async (t) => {
   const slack = await startFakeSlack(t)
   slack.answerPosts({ status: 429, headers: { 'retry-after': '20' }, json: { ok: false, error: 'ratelimited' } }, 'ok')
-  const rules = [slackRule(['#soc']), slackRule(['#other'], 'second')]
-  const s = testService({ rules, outboxPath: join(tempDir(t), 'outbox.json'), slackUrl: slack.url, groupWaitMs: 0 })
+  const rules = [
+    slackRule(['#soc']),
+    { id: 'second', service: 'feed', minRating: 3, destinations: { slackChannels: '#other' } },
+  ]
+  const s = await testService({ rules, outboxPath: join(tempDir(t), 'outbox.db'), slackUrl: slack.url, groupWaitMs: 0 })
   t.teardown(() => s.service.close())
-  await s.service.raise([
-    {
-      ruleId: 'soc-malicious',
-      service: 'verdict',
-      indicator: { type: 'Host', value: 'x.evil.test' },
-      verdict: 'malicious',
-      reason: 'r',
-      observedAt: '',
-    },
-  ])
+  await s.service.observeRun([malicious('x.evil.test')])
   const [first] = await s.service.deliverDue()
   t.equal(first?.outcome, 'retry')
   const entry = (await s.outbox.list({ limit: 1 })).entries[0]
   t.equal(entry?.state, 'failed')
   t.ok((entry?.notBefore ?? 0) >= s.now() + 20_000, 'not tried again before Retry-After')
   // Another channel in the same workspace waits too.
-  await s.service.raise([
-    {
-      ruleId: 'second',
-      service: 'verdict',
-      indicator: { type: 'Host', value: 'y.evil.test' },
-      verdict: 'malicious',
-      reason: 'r',
-      observedAt: '',
-    },
-  ])
+  await s.service.observeFeed({
+    feed: 'urlhaus',
+    items: [{ type: 'Host', summary: 'y.evil.test', rating: 4, confidence: 80, tags: [] }],
+  })
   await s.advance(5_000)
   const held = await s.service.deliverDue()
   t.same(
@@ -186,9 +175,9 @@ t.test(
   async (t) => {
     const slack = await startFakeSlack(t)
     slack.answerPosts({ status: 500, body: 'oops' }, slackError('internal_error'), 'ok')
-    const s = testService({
+    const s = await testService({
       rules: [slackRule(['#soc'])],
-      outboxPath: join(tempDir(t), 'outbox.json'),
+      outboxPath: join(tempDir(t), 'outbox.db'),
       slackUrl: slack.url,
       groupWaitMs: 0,
     })
@@ -215,15 +204,15 @@ t.test(
   'a Slack user is reached by e-mail: users.lookupByEmail, conversations.open, then the DM; an unknown user is dead',
   async (t) => {
     const slack = await startFakeSlack(t)
-    const rule: AlertRule = {
+    const rule = {
       id: 'dm',
       service: 'verdict',
       minVerdict: 'malicious',
       destinations: { slackUsers: ['analyst@example.com', 'nobody@example.com'] },
     }
-    const s = testService({
+    const s = await testService({
       rules: [rule],
-      outboxPath: join(tempDir(t), 'outbox.json'),
+      outboxPath: join(tempDir(t), 'outbox.db'),
       slackUrl: slack.url,
       groupWaitMs: 0,
     })
@@ -243,9 +232,9 @@ t.test(
 
 t.test("what Slack receives keeps to Block Kit's limits and cannot be abused", async (t) => {
   const slack = await startFakeSlack(t)
-  const s = testService({
+  const s = await testService({
     rules: [slackRule(['#soc'])],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     slackUrl: slack.url,
     groupWaitMs: 0,
   })
@@ -276,9 +265,10 @@ t.test("what Slack receives keeps to Block Kit's limits and cannot be abused", a
   const section = body.blocks.find((b) => b.fields?.[0]?.text.includes('phish') === true)
   t.equal(
     section?.fields?.[0]?.text,
-    '<!channel> <https://phish.test|click me> & *bold*',
-    'shown as it is, as plain text',
+    '<!channel> <https://phish[.]test|click me> & *bold*',
+    'shown defanged, as plain text',
   )
+  t.match(slack.posts()[0]?.headers['content-type'], 'application/json; charset=utf-8', 'JSON says its charset')
   t.equal((await s.outbox.list({ limit: 1 })).counts.sent, 70, 'every alert of the message is recorded as sent')
 })
 
@@ -286,15 +276,15 @@ t.test(
   'the Slack incoming webhook: ok is sent, 404 channel_not_found is dead, and its URL never reaches a log',
   async (t) => {
     const slack = await startFakeSlack(t)
-    const rule: AlertRule = {
+    const rule = {
       id: 'hook',
       service: 'verdict',
       minVerdict: 'malicious',
       destinations: { slackWebhook: true },
     }
-    const s = testService({
+    const s = await testService({
       rules: [rule],
-      outboxPath: join(tempDir(t), 'outbox.json'),
+      outboxPath: join(tempDir(t), 'outbox.db'),
       slackWebhookUrl: `${slack.vendor.url}${WEBHOOK_PATH}`,
       groupWaitMs: 0,
     })
@@ -304,6 +294,7 @@ t.test(
     t.ok((slack.vendor.requestsTo(WEBHOOK_PATH)[0]?.json as { blocks?: unknown[] }).blocks !== undefined)
     slack.vendor.route('POST', WEBHOOK_PATH, { status: 404, body: 'channel_not_found' })
     await s.service.observeRun([malicious('y.evil.test')])
+    await s.advance(1_000) // the incoming webhook takes one message a second, as Slack documents
     const [dead] = await s.service.deliverDue()
     t.equal(dead?.outcome, 'dead')
     t.match(dead?.detail, 'channel_not_found')
@@ -314,15 +305,15 @@ t.test(
 
 t.test('e-mail over a real SMTP server: multipart text then HTML, values escaped, no header injection', async (t) => {
   const smtp = await startSmtp(t)
-  const rule: AlertRule = {
+  const rule = {
     id: 'mail',
     service: 'verdict',
     minVerdict: 'malicious',
     destinations: { email: ['soc@example.com'] },
   }
-  const s = testService({
+  const s = await testService({
     rules: [rule],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     smtpUrl: smtp.url,
     groupWaitMs: 0,
   })
@@ -339,7 +330,7 @@ t.test('e-mail over a real SMTP server: multipart text then HTML, values escaped
   t.equal(mail?.bcc, undefined, 'no Bcc header was injected')
   t.equal(mail?.headers.get('x-injected'), undefined)
   t.notMatch(mail?.subject, /[\r\n]/)
-  t.match(mail?.text, 'evil.test')
+  t.match(mail?.text, 'evil[.]test', 'defanged')
   t.notMatch(mail?.html, '<script>', 'HTML-escaped')
   t.match(mail?.html, '&lt;script&gt;')
   const raw = smtp.raw[0] ?? ''
@@ -351,15 +342,15 @@ t.test('SMTP 452 is retried, 550 is dead', async (t) => {
   const smtp = await startSmtp(t)
   smtp.refuse('busy@example.com', 452, 'Mailbox temporarily full')
   smtp.refuse('gone@example.com', 550, 'No such user')
-  const rule: AlertRule = {
+  const rule = {
     id: 'mail',
     service: 'verdict',
     minVerdict: 'malicious',
     destinations: { email: ['busy@example.com', 'gone@example.com'] },
   }
-  const s = testService({
+  const s = await testService({
     rules: [rule],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     smtpUrl: smtp.url,
     groupWaitMs: 0,
   })
@@ -375,7 +366,7 @@ t.test('SMTP 452 is retried, 550 is dead', async (t) => {
 })
 
 t.test(
-  'the generic webhook: signed with HMAC-SHA256 over the exact body, an Idempotency-Key, 503 retried, 404 dead',
+  'the generic webhook: Standard Webhooks signature, one id per message on every attempt, 503 retried, 404 dead',
   async (t) => {
     const receiver = await startFakeVendor(t)
     receiver.route(
@@ -385,13 +376,13 @@ t.test(
       { status: 202, body: '' },
     )
     receiver.route('POST', '/hooks/missing', { status: 404, body: 'no such hook' })
-    const rule: AlertRule = {
+    const rule = {
       id: 'hook',
       service: 'verdict',
       minVerdict: 'malicious',
       destinations: { webhooks: [`${receiver.url}/hooks/alerts?token=abc123secret`, `${receiver.url}/hooks/missing`] },
     }
-    const s = testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.json'), groupWaitMs: 0 })
+    const s = await testService({ rules: [rule], outboxPath: join(tempDir(t), 'outbox.db'), groupWaitMs: 0 })
     t.teardown(() => s.service.close())
     await s.service.observeRun([malicious('x.evil.test')])
     const first = await s.service.deliverDue()
@@ -403,21 +394,40 @@ t.test(
       (await s.service.deliverDue()).map((r) => r.outcome),
       ['sent'],
     )
-    const req = receiver.requestsTo('/hooks/alerts')[1]
-    const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET)
-      .update(req?.body ?? '')
-      .digest('hex')}`
-    t.equal(req?.headers['x-signature'], expected, 'the signature verifies over the body as received')
+    const [firstTry, req] = receiver.requestsTo('/hooks/alerts')
+    const id = req?.headers['webhook-id'] as string
+    const timestamp = req?.headers['webhook-timestamp'] as string
+    const expected = `v1,${createHmac('sha256', WEBHOOK_SECRET)
+      .update(`${id}.${timestamp}.${req?.body ?? ''}`)
+      .digest('base64')}`
     t.equal(
-      req?.headers['idempotency-key'],
-      receiver.requestsTo('/hooks/alerts')[0]?.headers['idempotency-key'],
-      'the retry carries the same Idempotency-Key',
+      req?.headers['webhook-signature'],
+      expected,
+      'Standard Webhooks: the signature verifies over id.timestamp.body',
     )
-    const payload = JSON.parse(req?.body ?? '{}') as { count: number; alerts: Array<{ indicator: { value: string } }> }
+    t.equal(
+      Number(timestamp),
+      Math.floor(s.now() / 1000),
+      'the timestamp is when it was sent (a receiver refuses old ones)',
+    )
+    t.equal(req?.headers['idempotency-key'], id)
+    t.equal(firstTry?.headers['webhook-id'], id, 'the retry is the same message: the same id and Idempotency-Key')
+    t.equal(firstTry?.headers['idempotency-key'], id)
+    t.not(firstTry?.headers['webhook-timestamp'], timestamp, 'signed anew, with the time of this attempt')
+    const payload = JSON.parse(req?.body ?? '{}') as {
+      count: number
+      type: string
+      alerts: Array<{ id: string; indicator: { value: string } }>
+    }
     t.equal(payload.count, 1)
-    t.equal(payload.alerts[0]?.indicator.value, 'x.evil.test')
+    t.equal(payload.type, 'verdict')
+    t.equal(payload.alerts[0]?.indicator.value, 'x.evil.test', 'the raw value: a receiver is a machine')
+    t.match(payload.alerts[0]?.id, /^[0-9a-f]{32}$/, 'each alert carries its stable id')
     t.notMatch(s.log(), 'abc123secret', 'a webhook URL with a token in it stays out of the log')
-    t.notMatch(JSON.stringify(await s.outbox.list({ limit: 10 })).replace(/"target":"[^"]*"/g, ''), 'abc123secret')
+    t.notMatch(
+      JSON.stringify(await s.outbox.list({ limit: 10 })).replace(/"(target|settings)":"[^"]*"/g, ''),
+      'abc123secret',
+    )
   },
 )
 
@@ -425,20 +435,22 @@ t.test('no secret in logs or metrics: bot token, webhook path, SMTP password', a
   const slack = await startFakeSlack(t)
   slack.answerPosts(slackError('invalid_auth'))
   const smtp = await startSmtp(t, { user: 'mailer', pass: 'smtp-pass-0123456789' })
-  const rule: AlertRule = {
+  const rule = {
     id: 'all',
     service: 'verdict',
     minVerdict: 'malicious',
     destinations: { slackChannels: ['#soc'], email: ['soc@example.com'], slackWebhook: true },
   }
   const wrongPass = smtp.url.replace('smtp-pass-0123456789', 'wrong-pass-0123456789')
-  const s = testService({
+  const s = await testService({
     rules: [rule],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     slackUrl: slack.url,
     slackWebhookUrl: `${slack.vendor.url}${WEBHOOK_PATH}`,
     smtpUrl: wrongPass,
     groupWaitMs: 0,
+    // The inbox offers no STARTTLS: a loopback relay, allowed in clear only when the operator says so.
+    env: { SMTP_ALLOW_PLAINTEXT: 'on' },
   })
   t.teardown(() => s.service.close())
   await s.service.observeRun([malicious('x.evil.test')])
@@ -448,4 +460,111 @@ t.test('no secret in logs or metrics: bot token, webhook path, SMTP password', a
   const everything = `${s.log()}\n${JSON.stringify(reports)}\n${JSON.stringify(await s.outbox.list({ limit: 10 }))}\n${await s.metrics.render()}`
   for (const secret of [SLACK_TOKEN, 'webhooksecretpart', 'wrong-pass-0123456789', 'smtp-pass-0123456789'])
     t.notMatch(everything, secret, `no ${secret.slice(0, 6)}…`)
+})
+
+t.test('a Slack user named by member id is posted to at once: no lookup, no extra scope', async (t) => {
+  const slack = await startFakeSlack(t)
+  const s = await testService({
+    rules: [{ id: 'dm', service: 'verdict', minVerdict: 'malicious', destinations: { slackUsers: 'U0123ABCD' } }],
+    outboxPath: join(tempDir(t), 'outbox.db'),
+    slackUrl: slack.url,
+    groupWaitMs: 0,
+  })
+  t.teardown(() => s.service.close())
+  await s.service.observeRun([malicious('x.evil.test')])
+  t.same(
+    (await s.service.deliverDue()).map((r) => [r.destination, r.outcome]),
+    [['slack user U0123ABCD', 'sent']],
+  )
+  t.equal(posted(slack.posts()[0]?.json).channel, 'U0123ABCD')
+  t.equal(slack.vendor.requestsTo('/api/users.lookupByEmail').length, 0)
+  t.equal(slack.vendor.requestsTo('/api/conversations.open').length, 0)
+})
+
+t.test(
+  'a failed message is retried as it was: same alerts, same id, never merged with alerts raised since',
+  async (t) => {
+    const receiver = await startFakeVendor(t)
+    receiver.route('POST', '/hook', { status: 503, body: 'busy' }, { status: 200, body: 'ok' })
+    const s = await testService({
+      rules: [
+        { id: 'hook', service: 'verdict', minVerdict: 'malicious', destinations: { webhooks: `${receiver.url}/hook` } },
+      ],
+      outboxPath: join(tempDir(t), 'outbox.db'),
+      groupWaitMs: 0,
+    })
+    t.teardown(() => s.service.close())
+    await s.service.observeRun([malicious('a.evil.test'), malicious('b.evil.test'), malicious('c.evil.test')])
+    t.same(
+      (await s.service.deliverDue()).map((r) => r.outcome),
+      ['retry'],
+    )
+    await s.service.observeRun([malicious('d.evil.test')])
+    await s.advance(30_000)
+    const reports = await s.service.deliverDue()
+    t.same(reports.map((r) => [r.alerts, r.outcome]).sort(), [
+      [1, 'sent'],
+      [3, 'sent'],
+    ])
+    const [failed, ...later] = receiver.requestsTo('/hook')
+    const values = (r: typeof failed) =>
+      (JSON.parse(r?.body ?? '{}') as { alerts: Array<{ indicator: { value: string } }> }).alerts
+        .map((a) => a.indicator.value)
+        .sort()
+    const retry = later.find((r) => values(r).length === 3)
+    const fresh = later.find((r) => values(r).length === 1)
+    t.same(values(retry), ['a.evil.test', 'b.evil.test', 'c.evil.test'])
+    t.equal(retry?.headers['idempotency-key'], failed?.headers['idempotency-key'], 'the same key for the same alerts')
+    t.same(values(fresh), ['d.evil.test'])
+    t.not(fresh?.headers['idempotency-key'], failed?.headers['idempotency-key'])
+    const entries = (await s.outbox.list({ state: 'sent', limit: 10 })).entries
+    t.equal(entries.filter((e) => e.attempts === 2).length, 3, 'each claim counts: the three went out twice')
+  },
+)
+
+t.test('alert e-mails: defanged indicators, Auto-Submitted, and a malicious URL is never live', async (t) => {
+  const smtp = await startSmtp(t)
+  const s = await testService({
+    rules: [{ id: 'mail', service: 'verdict', minVerdict: 'malicious', destinations: { email: 'soc@example.com' } }],
+    outboxPath: join(tempDir(t), 'outbox.db'),
+    smtpUrl: smtp.url,
+    groupWaitMs: 0,
+  })
+  t.teardown(() => s.service.close())
+  await s.service.observeRun([malicious('http://bad.example/login', 'URL')])
+  t.equal((await s.service.deliverDue())[0]?.outcome, 'sent')
+  const mail = smtp.messages[0]
+  t.equal(mail?.headers.get('auto-submitted'), 'auto-generated', 'RFC 3834: no auto-reply answers it')
+  t.equal(mail?.headers.get('x-auto-response-suppress'), 'All')
+  t.match(mail?.subject, 'hxxp://bad[.]example/login')
+  t.match(mail?.text, 'hxxp://bad[.]example/login')
+  t.notMatch(smtp.raw[0], 'http://bad.example', 'nowhere in the mail is the live URL')
+})
+
+t.test('SMTP credentials never go in clear: without STARTTLS the login is not sent', async (t) => {
+  const smtp = await startSmtp(t, { user: 'mailer', pass: 'smtp-pass-0123456789' })
+  const rules = [
+    { id: 'mail', service: 'verdict', minVerdict: 'malicious', destinations: { email: 'soc@example.com' } },
+  ]
+  const s = await testService({ rules, outboxPath: join(tempDir(t), 'outbox.db'), smtpUrl: smtp.url, groupWaitMs: 0 })
+  t.teardown(() => s.service.close())
+  await s.service.observeRun([malicious('x.evil.test')])
+  const [report] = await s.service.deliverDue()
+  t.equal(report?.outcome, 'retry', 'kept, and retried: a stripped STARTTLS may be an attack that passes')
+  t.match(report?.detail, 'STARTTLS')
+  t.match(report?.detail, 'SMTP_ALLOW_PLAINTEXT')
+  t.same(smtp.logins, [], 'the server never saw a login')
+  t.equal(smtp.messages.length, 0)
+
+  const relay = await testService({
+    rules,
+    outboxPath: join(tempDir(t), 'outbox.db'),
+    smtpUrl: smtp.url,
+    groupWaitMs: 0,
+    env: { SMTP_ALLOW_PLAINTEXT: 'on' },
+  })
+  t.teardown(() => relay.service.close())
+  await relay.service.observeRun([malicious('x.evil.test')])
+  t.equal((await relay.service.deliverDue())[0]?.outcome, 'sent', 'SMTP_ALLOW_PLAINTEXT=on: a loopback relay')
+  t.same(smtp.logins, [{ user: 'mailer', secure: false }])
 })

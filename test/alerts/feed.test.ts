@@ -6,12 +6,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { jobContext } from '../helpers/context.js'
 import t from 'tap'
-import type { AlertRule } from '../../src/alerts/rules.js'
 import { runFeedJob } from '../../src/feed-job/job.js'
 import { ACCESS_ID, OWNERS, SECRET_KEY, startSandbox } from '../platform/harness.js'
 import { tempDir, testService } from './helpers.js'
 
-const rule: AlertRule = {
+const rule = {
   id: 'feed-high',
   service: 'feed',
   minRating: 3,
@@ -34,7 +33,12 @@ t.test(
         '',
       ].join('\n'),
     )
-    const s = testService({ rules: [rule], outboxPath: join(dir, 'outbox.json'), groupWaitMs: 0 })
+    const s = await testService({
+      rules: [rule],
+      outboxPath: join(dir, 'outbox.db'),
+      groupWaitMs: 0,
+      smtpUrl: 'smtp://127.0.0.1:9',
+    })
     t.teardown(() => s.service.close())
     const env = {
       FEEDS: 'file',
@@ -82,7 +86,13 @@ t.test(
       ['a.evil.test'],
       'only the one rated >= 3',
     )
-    t.match(entries[0]?.alert, { service: 'feed', ruleId: 'feed-high', reason: 'new in feed file' })
+    t.match(entries[0]?.alert, {
+      service: 'feed',
+      rule: 'feed-high',
+      type: 'feed',
+      reason: 'new in feed file',
+      details: { feed: 'file' },
+    })
 
     const third = await run()
     t.equal(third.summaries[0]?.added, 0)

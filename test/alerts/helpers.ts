@@ -1,24 +1,25 @@
 /**
- * Test parts for the alert service, all on 127.0.0.1: a fake Slack (Web API methods and an incoming webhook, Slack's
+ * Test parts for the alert library, all on 127.0.0.1: a fake Slack (Web API methods and an incoming webhook, Slack's
  * real answers scripted per test) on the fake-vendor server, a real SMTP server (smtp-server) whose messages are
- * parsed with mailparser, a log capture, and a service built from real parts with a clock the test moves.
+ * parsed with mailparser, a log capture, and a worker built from real parts (the real registry, notifiers, outbox
+ * engines) with a clock the test moves.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino, type Logger } from 'pino'
-import { createAlertService, type AlertNotifiers, type AlertService } from '../../src/alerts/alert-service.js'
-import { createEmailNotifier } from '../../src/alerts/notifiers/email.js'
-import { createSlackApiNotifier } from '../../src/alerts/notifiers/slack-api.js'
-import { createSlackWebhookNotifier } from '../../src/alerts/notifiers/slack-webhook.js'
-import { createWebhookNotifier } from '../../src/alerts/notifiers/webhook.js'
+import type { AlertPlugin, PluginContext, ThreatConnectAccess } from '../../src/alerts/api.js'
+import type { AlertConfig } from '../../src/alerts/config.js'
 import { createOutbox, type EntryStore, type Outbox } from '../../src/alerts/outbox.js'
-import { openFileEntryStore } from '../../src/alerts/outbox-file.js'
-import type { AlertRule } from '../../src/alerts/rules.js'
+import { openSqliteEntryStore } from '../../src/alerts/outbox-sqlite.js'
+import { buildRegistry } from '../../src/alerts/registry.js'
+import { AlertConfigError, parseRules } from '../../src/alerts/rules.js'
+import { openWorker, type Worker } from '../../src/alerts/worker.js'
+import { loadAlertSettings } from '../../src/config/alert-settings.js'
 import { loadServiceConfig } from '../../src/config/env.js'
 import { createHttpClientFactory } from '../../src/http/client.js'
-import type { HttpClientFactory } from '../../src/http/types.js'
+import type { HttpClient } from '../../src/http/types.js'
 import { Metrics, SERVICE_METRICS } from '../../src/metrics.js'
 import { MemoryQuota } from '../../src/state/quota.js'
 import { startLocalInbox, type LocalInbox } from '../../tools/local-inbox.js'
@@ -115,11 +116,8 @@ export const until = async (check: () => boolean, ms = 10_000): Promise<void> =>
   }
 }
 
-const httpFactory = (log: Logger, metrics: Metrics): HttpClientFactory =>
-  createHttpClientFactory({ config: loadServiceConfig({}, []), log, metrics, userAgent: 'alerts-test/1.0' })
-
 export interface TestService {
-  readonly service: AlertService
+  readonly service: Worker
   readonly outbox: Outbox
   readonly clock: FakeClock
   /** Wall-clock ms the outbox sees; moved with `advance`. */
@@ -130,57 +128,101 @@ export interface TestService {
 }
 
 export interface TestServiceOptions {
-  readonly rules: readonly AlertRule[]
+  /** Rules as ALERTS_CONFIG writes them. */
+  readonly rules: readonly unknown[]
   readonly outboxPath: string
-  /** Instead of the file at outboxPath (e.g. the Redis store). */
+  /** Instead of the SQLite file at outboxPath (e.g. the Redis store). */
   readonly entryStore?: EntryStore
   readonly slackUrl?: string
   readonly slackWebhookUrl?: string
   readonly smtpUrl?: string
   readonly groupWaitMs?: number
   readonly start?: number
-  readonly slackTimeouts?: { readonly connectMs: number; readonly responseMs: number; readonly totalMs: number }
+  /** More settings (ALERTS_RETENTION, ALERTS_EMAIL_API, SMTP_ALLOW_PLAINTEXT, ...). */
+  readonly env?: Readonly<Record<string, string>>
+  readonly plugins?: ReadonlyArray<{ readonly name: string; readonly plugin: AlertPlugin }>
+  readonly savedQueries?: Readonly<Record<string, string>>
+  readonly threatConnect?: ThreatConnectAccess
+  /** Every notifier's HTTP timeouts (a test of a slow third party shortens them). */
+  readonly timeouts?: { readonly connectMs: number; readonly responseMs: number; readonly totalMs: number }
 }
 
-/** The alert service on real notifiers, a file outbox and a fake clock (outbox time and Slack pacing). */
-export const testService = (o: TestServiceOptions): TestService => {
+/** The environment a test's worker reads: the fakes' URLs and the test credentials. */
+const envOf = (o: TestServiceOptions): Record<string, string> => ({
+  ALERTS_GROUP_WAIT: `${o.groupWaitMs ?? 30_000}ms`,
+  WEBHOOK_SECRET,
+  ...(o.slackUrl !== undefined ? { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_API_URL: o.slackUrl } : {}),
+  ...(o.slackWebhookUrl !== undefined ? { SLACK_WEBHOOK_URL: o.slackWebhookUrl } : {}),
+  ...(o.smtpUrl !== undefined ? { SMTP_URL: o.smtpUrl, ALERT_EMAIL_FROM: 'TC alerts <alerts@example.com>' } : {}),
+  ...o.env,
+})
+
+/** The configuration a test's rules make: checked as ALERTS_CONFIG is (throws AlertConfigError). */
+const testConfig = (o: TestServiceOptions): AlertConfig => {
+  const settings = loadAlertSettings({ ALERTS_CONFIG: 'test', ...envOf(o) })
+  const { registry, problems } = buildRegistry(o.plugins ?? [])
+  const parsed = parseRules(o.rules, { registry, retentionMs: settings.retentionMs })
+  const all = [...problems, ...parsed.problems]
+  if (all.length > 0) throw new AlertConfigError('test rules', all)
+  return { settings, rules: parsed.rules, registry, savedQueries: o.savedQueries ?? {} }
+}
+
+/** The worker on real notifiers, an SQLite (or given) outbox and a fake clock (outbox time and pacing). */
+export const testService = async (o: TestServiceOptions): Promise<TestService> => {
   const { log, text } = captureLog()
   const metrics = new Metrics(SERVICE_METRICS)
-  const http = httpFactory(log, metrics)
+  const http = createHttpClientFactory({
+    config: loadServiceConfig({}, []),
+    log,
+    metrics,
+    userAgent: 'alerts-test/1.0',
+  })
   const clock = new FakeClock()
   let wall = o.start ?? Date.parse('2026-12-01T12:00:00Z')
-  const notifiers: AlertNotifiers = {
-    ...(o.slackUrl !== undefined
-      ? {
-          slack: createSlackApiNotifier(
-            { token: SLACK_TOKEN, apiUrl: o.slackUrl, ...(o.slackTimeouts ? { timeouts: o.slackTimeouts } : {}) },
-            http,
-            () => wall,
-          ),
-        }
-      : {}),
-    ...(o.slackWebhookUrl !== undefined
-      ? { slackWebhook: createSlackWebhookNotifier(o.slackWebhookUrl, http, () => wall) }
-      : {}),
-    ...(o.smtpUrl !== undefined
-      ? { email: createEmailNotifier({ smtpUrl: o.smtpUrl, from: 'TC alerts <alerts@example.com>' }) }
-      : {}),
-    webhook: createWebhookNotifier(WEBHOOK_SECRET, http, () => wall),
-  }
-  const outbox = createOutbox(o.entryStore ?? openFileEntryStore(o.outboxPath))
-  const service = createAlertService({
-    settings: { groupWaitMs: o.groupWaitMs ?? 30_000, maxAgeMs: 24 * 3_600_000 },
-    rules: o.rules,
-    outbox,
-    notifiers,
-    quota: new MemoryQuota(clock),
-    metrics,
+  const clients: HttpClient[] = []
+  const context: PluginContext = {
     log,
-    now: () => wall,
     product: 'tc-enrich',
-  })
+    env: envOf(o),
+    savedQueries: o.savedQueries ?? {},
+    now: () => wall,
+    http: (options) => {
+      const client = http({
+        sourceId: options.name,
+        baseUrl: options.baseUrl,
+        retry: { limit: 0 },
+        timeouts: o.timeouts ?? { connectMs: 2_000, responseMs: 5_000, totalMs: 8_000, ...options.timeouts },
+        countAs: 'notifier',
+      })
+      clients.push(client)
+      return client
+    },
+    ...(o.threatConnect !== undefined ? { threatConnect: o.threatConnect } : {}),
+  }
+  const outbox = createOutbox(o.entryStore ?? openSqliteEntryStore(o.outboxPath))
+  let worker: Worker
+  try {
+    worker = await openWorker({
+      config: testConfig(o),
+      outbox,
+      context,
+      quota: new MemoryQuota(clock),
+      metrics,
+      log,
+      now: () => wall,
+    })
+  } catch (err) {
+    await outbox.close()
+    throw err
+  }
   return {
-    service,
+    service: {
+      ...worker,
+      async close() {
+        await worker.close()
+        for (const c of clients) c.close()
+      },
+    },
     outbox,
     clock,
     now: () => wall,

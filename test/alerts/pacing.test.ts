@@ -6,10 +6,9 @@ import { join } from 'node:path'
 import t from 'tap'
 import { loadAlertSettings } from '../../src/config/alert-settings.js'
 import { ConfigError } from '../../src/config/env.js'
-import type { AlertRule } from '../../src/alerts/rules.js'
 import { startFakeSlack, tempDir, testService } from './helpers.js'
 
-const rule: AlertRule = {
+const rule = {
   id: 'soc',
   service: 'verdict',
   minVerdict: 'malicious',
@@ -27,9 +26,9 @@ const event = (value: string) => ({
 
 t.test('one message a second per channel: a second message within the second waits, then goes', async (t) => {
   const slack = await startFakeSlack(t)
-  const s = testService({
+  const s = await testService({
     rules: [rule],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     slackUrl: slack.url,
     groupWaitMs: 0,
   })
@@ -46,7 +45,7 @@ t.test('one message a second per channel: a second message within the second wai
     held.map((r) => r.outcome),
     ['waiting'],
   )
-  t.match(held[0]?.detail, /Slack pacing: \d+ ms/)
+  t.match(held[0]?.detail, /pacing: \d+ ms/)
   t.equal(slack.posts().length, 1)
   t.equal((await s.outbox.list({ state: 'pending', limit: 5 })).counts.pending, 1, 'still pending, not an attempt')
   await s.advance(600)
@@ -60,12 +59,12 @@ t.test('one message a second per channel: a second message within the second wai
 t.test('a Slack reply slower than the timeout is a retry, and the message goes on the next attempt', async (t) => {
   const slack = await startFakeSlack(t)
   slack.answerPosts({ delayMs: 1_500, json: { ok: true, channel: '#soc', ts: '1.1' } }, 'ok')
-  const s = testService({
+  const s = await testService({
     rules: [rule],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     slackUrl: slack.url,
     groupWaitMs: 0,
-    slackTimeouts: { connectMs: 200, responseMs: 300, totalMs: 400 },
+    timeouts: { connectMs: 200, responseMs: 300, totalMs: 400 },
   })
   t.teardown(() => s.service.close())
   await s.service.observeRun([event('a.evil.test')])

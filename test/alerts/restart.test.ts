@@ -8,13 +8,13 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { readOutboxFile } from '../../src/alerts/outbox-file.js'
-import type { AlertRule } from '../../src/alerts/rules.js'
+import { createOutbox } from '../../src/alerts/outbox.js'
+import { openSqliteEntryStore } from '../../src/alerts/outbox-sqlite.js'
 import { SLACK_TOKEN, startFakeSlack, tempDir, testService, until } from './helpers.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const tsLoader = new URL('../../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href
-const rule: AlertRule = {
+const rule = {
   id: 'soc',
   service: 'verdict',
   minVerdict: 'malicious',
@@ -32,12 +32,12 @@ const event = (value: string) => ({
 
 t.test('a restart keeps what is pending and what was sent: one message per dedup key', async (t) => {
   const slack = await startFakeSlack(t)
-  const path = join(tempDir(t), 'outbox.json')
-  const first = testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
+  const path = join(tempDir(t), 'outbox.db')
+  const first = await testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
   t.equal(await first.service.observeRun([event('a.evil.test'), event('b.evil.test')]), 2)
   await first.service.close()
 
-  const second = testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
+  const second = await testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
   t.equal(await second.service.observeRun([event('a.evil.test')]), 0, 'the restarted service remembers the key')
   t.same(
     (await second.service.deliverDue()).map((r) => r.outcome),
@@ -45,17 +45,23 @@ t.test('a restart keeps what is pending and what was sent: one message per dedup
   )
   await second.service.close()
 
-  const third = testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
+  const third = await testService({ rules: [rule], outboxPath: path, slackUrl: slack.url, groupWaitMs: 0 })
   t.teardown(() => third.service.close())
   t.equal(await third.service.observeRun([event('a.evil.test'), event('b.evil.test')]), 0)
   t.same(await third.service.deliverDue(), [])
   t.equal(slack.accepted().length, 1)
-  t.equal(
-    readOutboxFile(path).entries &&
-      Object.values(readOutboxFile(path).entries).filter((e) => e.state === 'sent').length,
-    2,
-  )
+  t.equal((await entriesIn(path)).filter((e) => e.state === 'sent').length, 2)
 })
+
+/** What the outbox file holds, read by a fresh opener. */
+const entriesIn = async (path: string) => {
+  const outbox = createOutbox(openSqliteEntryStore(path))
+  try {
+    return (await outbox.list({ limit: 100 })).entries
+  } finally {
+    await outbox.close()
+  }
+}
 
 const runAlerts = (env: Record<string, string>) => {
   const child = spawn(process.execPath, [`--import=${tsLoader}`, 'src/alerts-main.ts'], {
@@ -74,10 +80,10 @@ t.test('killed mid-send (Slack never answered): the next `npm run alerts` sends 
   const slack = await startFakeSlack(t)
   slack.answerPosts({ hang: true }, 'ok')
   const dir = tempDir(t)
-  const path = join(dir, 'outbox.json')
+  const path = join(dir, 'outbox.db')
   const rules = join(dir, 'rules.json')
   writeFileSync(rules, JSON.stringify({ rules: [rule] }))
-  const seed = testService({ rules: [rule], outboxPath: path })
+  const seed = await testService({ rules: [rule], outboxPath: path, slackUrl: slack.url })
   await seed.service.observeRun([event('a.evil.test')])
   await seed.service.close()
   const env = { ALERTS_CONFIG: rules, ALERTS_OUTBOX_PATH: path, SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_API_URL: slack.url }
@@ -87,14 +93,14 @@ t.test('killed mid-send (Slack never answered): the next `npm run alerts` sends 
   await until(() => slack.posts().length === 1, 60_000)
   killed.child.kill('SIGKILL')
   await killed.exited
-  const left = Object.values(readOutboxFile(path).entries)[0]
+  const left = (await entriesIn(path))[0]
   t.equal(left?.state, 'sending', 'the kill left it claimed')
   t.equal(slack.accepted().length, 0, 'Slack never accepted the first try')
 
   const again = runAlerts(env)
   t.equal(await again.exited, 0, again.output())
   t.equal(slack.accepted().length, 1, 'sent once')
-  t.equal(Object.values(readOutboxFile(path).entries)[0]?.state, 'sent')
+  t.equal((await entriesIn(path))[0]?.state, 'sent')
   const summary = JSON.parse(again.output().trim().split('\n').at(-1) ?? '{}') as {
     messages: { sent: number }
     outbox: { sent: number }

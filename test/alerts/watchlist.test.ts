@@ -7,14 +7,12 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { runAlertsOnce } from '../../src/alerts/run-once.js'
-import type { AlertRule } from '../../src/alerts/rules.js'
 import { watchlistSince, watchlistTql, WATCHLIST_OVERLAP_MS } from '../../src/alerts/services/watchlist.js'
 import { ACCESS_ID, OWNERS, SECRET_KEY, platformClient, startSandbox } from '../platform/harness.js'
 import { SLACK_TOKEN, slackError, startFakeSlack, tempDir, testService } from './helpers.js'
-import { createAlertService } from '../../src/alerts/alert-service.js'
 
 const OWNER = OWNERS[0]
-const rule: AlertRule = {
+const rule = {
   id: 'high',
   service: 'watchlist',
   tql: 'rating GEQ 3',
@@ -28,10 +26,7 @@ t.test('the TQL: the rule whole in parentheses, then changes since the checkpoin
     new Date(Date.parse('2026-12-01T11:00:00Z') - WATCHLIST_OVERLAP_MS).toISOString(),
   )
   t.equal(watchlistSince(undefined, now), '2026-11-30T12:00:00.000Z', 'a first poll looks back a day')
-  t.equal(
-    watchlistTql({ ...rule, tql: 'rating GEQ 3 OR tag EQ "x"' } as never, 'T'),
-    '(rating GEQ 3 OR tag EQ "x") AND lastModified GT "T"',
-  )
+  t.equal(watchlistTql('rating GEQ 3 OR tag EQ "x"', 'T'), '(rating GEQ 3 OR tag EQ "x") AND lastModified GT "T"')
 })
 
 t.test('polls find what matches once; the overlap sends nothing twice; a new rating is a new alert', async (t) => {
@@ -43,42 +38,33 @@ t.test('polls find what matches once; the overlap sends nothing twice; a new rat
   await client.updateIndicator(a.id, { rating: 4 })
   const b = await client.createIndicator('Host', 'b.evil.test', OWNER)
   await client.updateIndicator(b.id, { rating: 1 })
-  const s = testService({
+  const s = await testService({
     rules: [rule],
-    outboxPath: join(tempDir(t), 'outbox.json'),
+    outboxPath: join(tempDir(t), 'outbox.db'),
     slackUrl: slack.url,
     groupWaitMs: 0,
     start: wall,
+    threatConnect: { owner: OWNER, queryIndicators: (tql, options) => client.queryIndicators(tql, options) },
   })
-  const service = createAlertService({
-    settings: { groupWaitMs: 0, maxAgeMs: 86_400_000 },
-    rules: [rule],
-    outbox: s.outbox,
-    notifiers: {},
-    platform: { client, owner: OWNER },
-    quota: {
-      take: async () => ({ granted: true, ticket: '1' }),
-      settle: async () => undefined,
-      pause: async () => undefined,
-    },
-    metrics: s.metrics,
-    log: (await import('pino')).pino({ level: 'silent' }),
-    now: () => wall,
-    product: 'tc-enrich',
-  })
+  const service = { pollWatchlists: () => s.service.poll() }
+  // The wall clock the worker polls with is the test's own (the sandbox dates lastModified with it too).
+  const advance = async (ms: number) => {
+    wall += ms
+    await s.advance(ms)
+  }
   t.same(await service.pollWatchlists(), [{ rule: 'high', found: 1, added: 1 }])
-  const checkpoint = await s.outbox.checkpoint('watchlist:high')
+  const checkpoint = await s.outbox.meta('checkpoint:watchlist:high')
   t.ok(checkpoint !== undefined, 'the checkpoint moved')
-  wall += 60_000
+  await advance(60_000)
   t.same(
     await service.pollWatchlists(),
     [{ rule: 'high', found: 1, added: 0 }],
     'seen again within the overlap: not added again',
   )
-  wall += 10_000
+  await advance(10_000)
   await client.updateIndicator(b.id, { rating: 5 })
   t.same(await service.pollWatchlists(), [{ rule: 'high', found: 2, added: 1 }], 'b now matches')
-  wall += 10_000
+  await advance(10_000)
   await client.updateIndicator(a.id, { rating: 5 })
   t.same(await service.pollWatchlists(), [{ rule: 'high', found: 2, added: 1 }], "a's new rating is news")
   const listing = await s.outbox.list({ limit: 10 })
@@ -107,7 +93,7 @@ t.test(
     writeFileSync(rules, JSON.stringify({ rules: [rule] }))
     const env = {
       ALERTS_CONFIG: rules,
-      ALERTS_OUTBOX_PATH: join(dir, 'outbox.json'),
+      ALERTS_OUTBOX_PATH: join(dir, 'outbox.db'),
       SLACK_BOT_TOKEN: SLACK_TOKEN,
       SLACK_API_URL: slack.url,
       TC_API_PATH: sandbox.url,

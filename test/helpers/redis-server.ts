@@ -1,5 +1,5 @@
 /**
- * A real, throwaway redis-server for tests: 127.0.0.1 on a free port, no persistence, killed at teardown.
+ * A real, throwaway redis-server for tests: 127.0.0.1 on a free port, no persistence unless asked, killed at teardown.
  *
  *   const redis = await startRedis(t)   // { host, port, url, stop(), restart() }
  *
@@ -125,9 +125,18 @@ const launch = async (
   return { child, ready: false, log: () => output }
 }
 
-/** `password`: started with --requirepass, and `url` carries it. */
-export const startRedis = async (t: Teardown, options: { password?: string } = {}): Promise<RedisEndpoint> => {
-  const extra = options.password === undefined ? [] : ['--requirepass', options.password]
+/**
+ * `password`: started with --requirepass, and `url` carries it. `args`: more redis-server options, after the defaults
+ * (so `['--appendonly', 'yes']` turns the append-only file on; a restart then reads it back from the same dir).
+ */
+export const startRedis = async (
+  t: Teardown,
+  options: { password?: string; args?: readonly string[] } = {},
+): Promise<RedisEndpoint> => {
+  const extra = [
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
+    ...(options.args ?? []),
+  ]
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`
   const dir = await mkdtemp(join(tmpdir(), 'redis-test-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))

@@ -1,42 +1,57 @@
 /**
- * Slack incoming webhook (SLACK_WEBHOOK_URL): the URL is the credential and fixes the channel. Success is HTTP 200
- * "ok"; errors are text bodies with a status (400 invalid_payload, 403 action_prohibited, 404 channel_not_found, 410
- * channel_is_archived, 429 with Retry-After, 500 rollup_error). The URL's path never reaches a log or an error.
+ * Slack incoming webhook (SLACK_WEBHOOK_URL; a rule says `"slackWebhook": true`): the URL is the credential and fixes
+ * the channel. Success is HTTP 200 "ok"; errors are text bodies with a status (400 invalid_payload, 403
+ * action_prohibited, 404 channel_not_found, 410 channel_is_archived, 429 with Retry-After, 500 rollup_error). The
+ * URL's path never reaches a log or an error.
  */
-import type { HttpClientFactory } from '../../http/types.js'
+import { Type } from 'typebox'
+import type { HttpClient } from '../../http/types.js'
+import { defineNotifier } from '../api.js'
 import type { SlackMessage } from '../formatters/slack.js'
-import { httpStatusOutcome, noAnswerOutcome } from './delivery-kind.js'
-import { ALL_STATUSES, NOTIFIER_HTTP, type Notifier } from './notifier.js'
+import { httpFailure, noAnswer } from './failures.js'
+import { ALL_STATUSES } from './slack-api.js'
 
-export const createSlackWebhookNotifier = (
-  webhookUrl: string,
-  http: HttpClientFactory,
-  now: () => number = Date.now,
-): Notifier<SlackMessage> => {
-  const url = new URL(webhookUrl)
-  const path = `${url.pathname}${url.search}`
-  const client = http({ sourceId: 'slack_webhook', baseUrl: `${url.origin}/`, ...NOTIFIER_HTTP })
-  return {
-    id: 'slack_webhook',
-    async deliver(_destination, message) {
+interface Connection {
+  readonly client: HttpClient
+  readonly path: string
+}
+
+export const slackWebhook = defineNotifier<true, SlackMessage, Connection>({
+  settings: Type.Literal(true, { description: 'true: post to the channel of SLACK_WEBHOOK_URL.' }),
+  formatter: 'slack',
+  pacing: { requests: 1, perMs: 1_000 },
+  target: () => '',
+  label: () => 'slack incoming webhook',
+  connect(context) {
+    const raw = context.env['SLACK_WEBHOOK_URL']
+    if (raw === undefined || raw === '') throw new Error('needs SLACK_WEBHOOK_URL')
+    const url = new URL(raw)
+    return {
+      client: context.http({ name: 'slack_webhook', baseUrl: `${url.origin}/` }),
+      path: `${url.pathname}${url.search}`,
+    }
+  },
+  create: (_on, context) => ({
+    async send(message) {
+      const { client, path } = context.connection
       const what = 'Slack incoming webhook'
+      let res
       try {
-        const res = await client.request({
+        res = await client.request({
           method: 'POST',
           path,
-          json: { text: message.text, blocks: message.blocks },
+          body: JSON.stringify({ text: message.formatted.text, blocks: message.formatted.blocks }),
+          headers: { 'content-type': 'application/json; charset=utf-8' },
           answerStatuses: ALL_STATUSES,
           read: 'text',
           secrets: [path],
         })
-        const said = typeof res.body === 'string' ? res.body.trim() : ''
-        if (res.status === 200)
-          return { outcome: 'sent', receipt: said || 'ok', detail: 'Slack accepted it (incoming webhook)' }
-        return httpStatusOutcome(res.status, res.headers, said, what, now())
       } catch (err) {
-        return noAnswerOutcome(err, what)
+        throw noAnswer(err, what)
       }
+      const said = typeof res.body === 'string' ? res.body.trim() : ''
+      if (res.status !== 200) throw httpFailure(res.status, res.headers, said, what, context.now())
+      return { receipt: said || 'ok', detail: 'Slack accepted it (incoming webhook)' }
     },
-    close: async () => client.close(),
-  }
-}
+  }),
+})

@@ -1,13 +1,13 @@
 /**
- * The alert service inside `npm start` (ALERTS_CONFIG), opened here on the process's context: `app.alerts` for the
+ * The alert worker inside `npm start` (ALERTS_CONFIG), opened here on the process's context: `app.alerts` for the
  * routes and /run's verdict events; a delivery loop (every second: what is due, grouped by ALERTS_GROUP_WAIT); the
  * polling services on ALERTS_SCHEDULE (croner, one poll at a time). On close the loop stops, a delivery in flight
  * finishes, and the outbox is closed.
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { AlertService } from '../../alerts/alert-service.js'
 import type { AlertConfig } from '../../alerts/config.js'
+import type { Worker } from '../../alerts/worker.js'
 import { findProjectRoot } from '../../contract/project-root.js'
 import { ALERTS_ERRORS_TOTAL } from '../../metrics.js'
 import type { RunOptions } from '../../enrich/run.js'
@@ -15,8 +15,8 @@ import type { VerdictEvent } from '../../alerts/services/verdict.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The alert service when ALERTS_CONFIG is set, else undefined. */
-    alerts: AlertService | undefined
+    /** The alert worker when ALERTS_CONFIG is set, else undefined. */
+    alerts: Worker | undefined
   }
 }
 
@@ -39,8 +39,8 @@ export default fp(
       app.decorate('alerts', undefined)
       return
     }
-    const { openAlertService } = await import('../../alerts/open.js')
-    const service = openAlertService({
+    const { openAlertWorker } = await import('../../alerts/open.js')
+    const service = await openAlertWorker({
       config: opts.config,
       env: opts.env,
       root: findProjectRoot(),
@@ -81,14 +81,14 @@ export default fp(
     app.addHook('onReady', async () => {
       timer = setInterval(tick, opts.tickMs ?? 1_000)
       timer.unref()
-      if (schedule !== undefined && service.hasWatchlists) {
+      if (schedule !== undefined && service.hasPolling) {
         const { Cron } = await import('croner')
         cron = new Cron(schedule, { protect: true }, () => {
           polling = service
-            .pollWatchlists()
+            .poll()
             .then(
               () => undefined,
-              (err: unknown) => app.log.warn({ err: (err as Error).message }, 'watchlist polling failed'),
+              (err: unknown) => app.log.warn({ err: (err as Error).message }, 'alert polling failed'),
             )
             .finally(() => (polling = undefined))
           return polling
@@ -111,7 +111,7 @@ export default fp(
  */
 export const verdictListener = (app: FastifyInstance): RunOptions['onResults'] => {
   const service = app.alerts
-  if (service?.hasVerdictRules !== true) return undefined
+  if (service?.hearsVerdicts !== true) return undefined
   return async (results, writebacks, log) => {
     const events: VerdictEvent[] = results.map((r, i) => {
       const link = writebacks[i]?.webLink
