@@ -6,6 +6,7 @@ import type {
   EmbeddedResult,
   FeedResult,
   HostileResult,
+  OutboxResult,
   ReplicasResult,
   StartupResult,
   VendorResult,
@@ -41,6 +42,7 @@ export interface BenchResults {
   readonly hostile?: HostileResult
   readonly replicas?: ReplicasResult
   readonly feed?: FeedResult
+  readonly outbox?: OutboxResult
 }
 
 interface Row {
@@ -231,8 +233,24 @@ export const rowsOf = (r: BenchResults): Row[] => {
       ),
     )
   }
+  if (r.outbox) {
+    for (const size of r.outbox.sizes)
+      rows.push({
+        scenario: `9. alert outbox (SQLite), ${size.entries.toLocaleString('en')} entries: a process opening it, over one opening an empty outbox (one add p50 ${ms(size.addP50Ms)} ms, due() ${ms(size.dueMs)} ms)`,
+        rps: '-',
+        p50: '-',
+        p99: '-',
+        rss: n(r.outbox.emptyRssMb + size.overEmptyMb),
+        measure: `+${n(size.overEmptyMb, 1)} MB`,
+        target: size.entries === 30_000 ? `<= ${OUTBOX_GOAL_MB} MB over empty` : '-',
+        met: size.entries === 30_000 ? yes(size.overEmptyMb <= OUTBOX_GOAL_MB) : '-',
+      })
+  }
   return rows
 }
+
+/** The outbox's goal: memory flat in its entries (30,000 entries under 20 MB over an empty outbox). */
+const OUTBOX_GOAL_MB = 20
 
 /** The feed job's goals: a first run of 100,000 rows under 250 MB, an unchanged re-run under 200 MB. */
 const FEED_RSS_GOAL_MB = 250
@@ -294,6 +312,10 @@ machine: compare ratios within this run, not absolute numbers across runs.
   100,000-row DROP-format feed and a v2 Batch API that completes every job at once; 8a is the first run (every
   indicator uploaded, in jobs of 5,000: FEED_BATCH_MAX_ITEMS), 8b an unchanged re-run that downloads and parses the whole feed
   again (the ETag is dropped from the state to force it) and uploads nothing. Time is the process's whole life.
+- Scenario 9 (the alert outbox): \`bench/outbox-measure.ts\` fills an SQLite outbox to 1,000, 10,000 and 30,000 entries
+  (nearly all sent, as an outbox is after a while) and, at each size, starts a fresh process that opens it, runs a
+  delivery round's due() and the counts, and reports its RSS after a GC; the row is that over the same for an empty
+  outbox.
 - Scenario 7 (replicas): three service processes with REDIS_URL on one redis-server, REPLICAS=3, the same fake as
   scenario 4 (429 past ${s.batchPerSecond} in any 1 s window); the ${s.batch} indicators are split over the three and posted at once. One quota for
   the fleet: the floor is the same ${s.batch / s.batchPerSecond} s, and the fake should refuse none.

@@ -3,7 +3,7 @@
  * with autocannon, prints a table and writes bench/results.md.
  *
  *   node dist/bench/run.js [--duration=10] [--connections=10]
- * [--only=echo,embedded,vendor,callcost,batch,startup,hostile,replicas,feed] [--cpu-prof]
+ * [--only=echo,embedded,vendor,callcost,batch,startup,hostile,replicas,feed,outbox] [--cpu-prof]
  *
  * --cpu-prof runs the service with node --cpu-prof, writing .cpuprofile files to bench/profiles/.
  */
@@ -12,6 +12,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { markdownReport, plainTable, rowsOf, type BenchResults } from './report.js'
 import {
+  outboxMemory,
   bareEcho,
   callCost,
   embedded,
@@ -24,7 +25,18 @@ import {
   type BenchOptions,
 } from './scenarios.js'
 
-const SCENARIOS = ['echo', 'embedded', 'vendor', 'callcost', 'batch', 'startup', 'hostile', 'replicas', 'feed'] as const
+const SCENARIOS = [
+  'echo',
+  'embedded',
+  'vendor',
+  'callcost',
+  'batch',
+  'startup',
+  'hostile',
+  'replicas',
+  'feed',
+  'outbox',
+] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const FAKE_DELAY_MS = 50
@@ -46,6 +58,7 @@ const paths = {
   fake: here('./fake-vendor-server.js'),
   forwarder: here('./forwarder-server.js'),
   gotForwarder: here('./got-forwarder-server.js'),
+  outbox: here('./outbox-measure.js'),
 }
 const resultsFile = here('../../bench/results.md')
 const profileDir = here('../../bench/profiles')
@@ -125,6 +138,9 @@ const main = async (): Promise<void> => {
     'feed',
     `the feed job on a ${FEED_ROWS.toLocaleString('en')}-row feed: first run, then an unchanged re-run`,
     () => feedJob(opts, FEED_ROWS),
+  )
+  results.outbox = await step('outbox', 'the alert outbox filled to 30,000 entries: what an opener holds', () =>
+    Promise.resolve(outboxMemory(paths.outbox)),
   )
   results.environment = { ...results.environment, loadAfter: os.loadavg() }
 

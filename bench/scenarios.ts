@@ -8,7 +8,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../src/http/client
 import { createClientAgents } from '../src/http/proxy-agents.js'
 import { createTransport } from '../src/http/transport.js'
 import { sqliteStateStore } from '../src/feed-job/state.js'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -546,3 +546,15 @@ export const callCost = (o: BenchOptions, calls: number): Promise<CallCostResult
     agents.http.destroy()
     return { calls, nodeMicros, gotMicros }
   })
+
+export interface OutboxResult {
+  readonly emptyRssMb: number
+  readonly sizes: ReadonlyArray<{ entries: number; overEmptyMb: number; addP50Ms: number; dueMs: number }>
+}
+
+/** Scenario 9: bench/outbox-measure.ts in its own process (it forks a fresh opener per size); its JSON line. */
+export const outboxMemory = (script: string): OutboxResult => {
+  const child = spawnSync(process.execPath, ['--expose-gc', script, '--json'], { encoding: 'utf8' })
+  if (child.status !== 0) throw new Error(`outbox-measure failed: ${child.stderr}`)
+  return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as OutboxResult
+}
