@@ -1,11 +1,12 @@
 /**
  * `npm run package` (after `npm run build`): checks the contract and the playbook templates, then writes what a
- * partner hands over, each named for what it is:
- * - dist/package/<slug>-service-v<version>.tgz, the service's deployment archive: the built service with its
+ * partner hands over, named as ThreatConnect's packaging guide asks (`<company>_<product>_v<major>`, the technical
+ * name in package.json's `threatconnect.packageName`; the version is package.json's, which app.config.json must match):
+ * - dist/package/<name>_service_v<major>.tgz, the service's deployment archive: the built service with its
  *   production dependencies, so `node dist/src/server.js` runs on a machine with no registry access; the contract
  *   (app.config.json, the service's spec; no install.json: nothing here is installed on the platform) and the data.
- * - dist/package/<slug>-threatconnect-v<version>.zip, the ThreatConnect bundle: the .pbxz templates to import,
- *   the user guide, the solution design, the change log and the media.
+ * - dist/package/<name>_v<major>.zip, the ThreatConnect bundle: the .pbxz templates to import, the user guide, the
+ *   design documents, the QA plan, the change log, and every file those link to (so every link resolves inside it).
  * Both are reproducible: same inputs, same bytes (sorted entries, fixed owner and time, no gzip time).
  */
 import { execFileSync } from 'node:child_process'
@@ -33,6 +34,8 @@ import { checkTemplateText } from './templates/check.js'
 import { formatTemplateProblem } from './templates/problems.js'
 import { strToU8, zipSync, type Zippable } from 'fflate'
 import { TEMPLATES_DIR, renderTemplates, unpackPbxz } from './templates/render.js'
+import { BUNDLE_DOCUMENTS, BUNDLE_README } from './docs/bundle.js'
+import { linkClosure } from './docs/links.js'
 
 const PACKAGE_DIR = 'dist/package'
 
@@ -46,15 +49,6 @@ const SERVICE_ENTRIES: readonly { path: string; optional?: boolean }[] = [
   { path: 'data' },
   { path: 'README.md', optional: true },
   { path: 'CHANGELOG.md', optional: true },
-]
-
-/** The ThreatConnect bundle: what an admin imports and reads. */
-const BUNDLE_ENTRIES: readonly string[] = [
-  TEMPLATES_DIR,
-  'docs/user-guide.md',
-  'docs/solution-design.md',
-  'docs/media',
-  'CHANGELOG.md',
 ]
 
 /** 1980-01-01, as zip tools use, unless the build sets SOURCE_DATE_EPOCH. */
@@ -94,12 +88,12 @@ const checkTemplates = (root: string, { config, layout }: Contract): void => {
     fail([...problems, `template check failed: ${problems.length} problem(s); no package written`])
 }
 
-const slugOf = (name: string): string =>
+/** `<company>_<product>`: lower case, words joined by `_` (ThreatConnect's packaging guide). */
+const technicalNameOf = (name: string): string =>
   name
     .toLowerCase()
-    .replace(/^@[^/]+\//, '')
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
 
 /**
  * Leaves out source maps (they point at TypeScript that is not shipped) and compiled files whose source is gone
@@ -108,7 +102,7 @@ const slugOf = (name: string): string =>
 const shippedFrom =
   (root: string) =>
   (source: string): boolean => {
-    if (source.endsWith('.map') || source.endsWith('.tsbuildinfo')) return false
+    if (source.endsWith('.map') || source.endsWith('.tsbuildinfo') || source.endsWith('.d.ts')) return false
     const built = relative(join(root, 'dist'), source)
     if (built.startsWith('..') || !built.endsWith('.js')) return true
     return existsSync(join(root, built.replace(/\.js$/, '.ts')))
@@ -157,21 +151,13 @@ const stage = (root: string, into: string, config: AppConfig): number => {
 /** Every file under the bundle entries, in name order, as zip entries with a fixed time. */
 const bundleOf = (root: string, top: string): Zippable => {
   const files: Zippable = {}
-  const add = (path: string): void => {
-    const full = join(root, path)
-    if (statSync(full).isDirectory()) for (const name of readdirSync(full).sort()) add(`${path}/${name}`)
-    else files[`${top}/${path}`] = [readFileSync(full), { mtime: new Date(FIXED_MTIME * 1000) }]
-  }
-  for (const entry of BUNDLE_ENTRIES) {
-    if (!existsSync(join(root, entry))) fail([`missing ${entry}; no bundle written`])
-    add(entry)
-  }
-  files[`${top}/README.txt`] = [
-    strToU8(
-      'Import the .pbxz files under playbook-templates/ into ThreatConnect (Playbooks > Import); docs/user-guide.md walks through the setup.\n',
-    ),
-    { mtime: new Date(FIXED_MTIME * 1000) },
-  ]
+  const missing = BUNDLE_DOCUMENTS.filter((d) => !existsSync(join(root, d)))
+  if (missing.length > 0) fail([`missing ${missing.join(', ')}; no bundle written`])
+  const { files: reached, missing: broken } = linkClosure(root, [...BUNDLE_DOCUMENTS, TEMPLATES_DIR])
+  if (broken.length > 0) fail([...broken.map((b) => `a link points at nothing: ${b}`), 'no bundle written'])
+  for (const path of reached)
+    files[`${top}/${path}`] = [readFileSync(join(root, path)), { mtime: new Date(FIXED_MTIME * 1000) }]
+  files[`${top}/README.txt`] = [strToU8(BUNDLE_README), { mtime: new Date(FIXED_MTIME * 1000) }]
   return files
 }
 
@@ -200,14 +186,19 @@ const main = (): void => {
   const contract = loadCheckedContract(root)
   checkTemplates(root, contract)
   const { config } = contract
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; version?: string }
-  if (pkg.version !== config.programVersion) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    version?: string
+    threatconnect?: { packageName?: string }
+  }
+  const version = pkg.version ?? ''
+  if (version !== config.programVersion) {
     fail([
-      `package.json version ${pkg.version} and app.config.json programVersion ${config.programVersion} differ; make them one version`,
+      `package.json version ${version} and app.config.json programVersion ${config.programVersion} differ; package.json's is the version: set programVersion to it`,
     ])
   }
-  const slug = slugOf(pkg.name ?? config.displayName)
-  const name = `${slug}-service-v${config.programVersion}`
+  const technical = technicalNameOf(pkg.threatconnect?.packageName ?? config.displayName)
+  const major = `v${version.split('.')[0] ?? '0'}`
+  const name = `${technical}_service_${major}`
   const staging = mkdtempSync(join(tmpdir(), 'package-'))
   mkdirSync(join(root, PACKAGE_DIR), { recursive: true })
   const report = (file: string, files: number, bytes: Uint8Array): void =>
@@ -224,7 +215,7 @@ const main = (): void => {
   } finally {
     rmSync(staging, { recursive: true, force: true })
   }
-  const bundleName = `${slug}-threatconnect-v${config.programVersion}`
+  const bundleName = `${technical}_${major}`
   const entries = bundleOf(root, bundleName)
   const bundle = zipSync(entries, { level: 9 })
   writeFileSync(join(root, PACKAGE_DIR, `${bundleName}.zip`), bundle)

@@ -28,6 +28,7 @@ import { SOURCE_DEFINITIONS } from './sources/registry.js'
 import type { SourceDefinition } from './sources/types.js'
 import type { AlertConfig } from './alerts/config.js'
 import alertsPlugin from './plugins/app/alerts.js'
+import { keyHeaderOf } from './contract/request-params.js'
 import alertsRoute from './routes/alerts.js'
 
 export interface BuildAppOptions {
@@ -58,8 +59,15 @@ export interface BuildAppOptions {
 export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstance> => {
   const { config } = options
   const sources = options.sources ?? SOURCE_DEFINITIONS
-  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] })
   const contract = options.contract ?? loadContract({ sources })
+  // Request headers are not logged; were a serializer to add them, the bearer token and vendor keys stay out.
+  const secretHeaders = contract.config.params.filter((p) => p.encrypt === true).map((p) => keyHeaderOf(p.name))
+  const logger =
+    options.logger ??
+    pino({
+      level: config.logLevel,
+      redact: ['req.headers.authorization', ...secretHeaders.map((h) => `req.headers["${h}"]`)],
+    })
   const product = contract.config.displayName
 
   const app = Fastify({

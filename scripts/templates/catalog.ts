@@ -26,6 +26,19 @@ export const JMESPATH: AppCatalogItem = {
 /** If / Else operator: Pass link when the condition holds, Fail link otherwise. */
 export const IF_ELSE: AppCatalogItem = { programName: 'If / Else', displayName: 'If / Else', programVersion: '1.0.0' }
 
+/** Sets named String variables (`variable_mapping`: key -> value), as the 2025-2026 exports' version. */
+export const SET_VARIABLE: AppCatalogItem = {
+  programName: 'TCPB - SetVariable v1.0',
+  displayName: 'Set Variable',
+  programVersion: '1.0.17',
+}
+
+/**
+ * Joins branches: each `output_array` row names an output and one upstream variable; the output takes whichever
+ * branch set it (partner templates merge every branch's result before answering the trigger).
+ */
+export const MERGE: AppCatalogItem = { programName: 'Merge', displayName: 'Merge', programVersion: '1.0.0' }
+
 export const LOGGER: AppCatalogItem = { programName: 'Logger', displayName: 'Logger', programVersion: '1.0.0' }
 
 export const TAG_CREATE: AppCatalogItem = {

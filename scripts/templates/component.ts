@@ -1,14 +1,16 @@
 /**
  * The Playbook Component (export type "Component") that puts this service into the designer: its PipeConfig
  * trigger declares the contract's params as inputs and its outputs as outputs (one type each); inside, an HTTP
- * Client step POSTs the inputs to the service's /run and a JMESPath step maps the reply onto the outputs. A failed
+ * Client step POSTs to the service's /run (the inputs as whole values: query params, vendor keys in headers) and a
+ * JMESPath step maps the reply onto the outputs. A failed
  * run answers a non-2xx status, so the HTTP Client's own fail_on_error fails the step, and with it the component.
  * Generated from app.config.json so it cannot drift from the contract.
  */
 import type { AppConfig, Layout, OutputVariable, Param, PlaybookDataType } from '../../src/contract/types.js'
 import { HTTP_CLIENT, HTTP_CLIENT_CONTENT, JMESPATH } from './catalog.js'
 import { exportHeader } from './export-structure.js'
-import type { PbxExport, PipeInputParam, PipeOutputParam, PbxTrigger } from './pbx.js'
+import { keyHeaderTitle } from '../../src/contract/request-params.js'
+import type { KeyValueRow, PbxExport, PipeInputParam, PipeOutputParam, PbxTrigger } from './pbx.js'
 import { declarations, job, jsonText, keyValueList, link } from './steps.js'
 import { orgVariable, playbookVariable } from './variables.js'
 
@@ -69,12 +71,25 @@ const triggerInput = (param: Param): string =>
   playbookVariable('Trigger', COMPONENT_IDS.trigger, param.name, inputType(param))
 
 /**
- * The /run body: every param, each filled from the component input of the same name. Values are spliced in as
- * text, so they sit inside JSON quotes; Booleans and the sources list then arrive as "true" / "a|b", which /run
- * accepts.
+ * The /run call's params: every input not a secret as a whole value in the query (`params`), so an input the playbook
+ * leaves unset is left out (the HTTP Client's requests session drops a None value, and exclude_null_parameters says
+ * so) instead of arriving as the text `<null>` inside a JSON body; and any text (a URL with a quote) is encoded.
  */
-export const runBody = (config: AppConfig): string =>
-  JSON.stringify(Object.fromEntries(config.params.map((p) => [p.name, triggerInput(p)])), null, 2)
+export const runQuery = (config: AppConfig): string =>
+  keyValueList(config.params.filter((p) => p.encrypt !== true).map((p) => ({ key: p.name, value: triggerInput(p) })))
+
+/** Vendor keys, each a whole keychain value in its own header (X-Virustotal-Key): never inside the body's text. */
+const keyHeaders = (config: AppConfig): KeyValueRow[] =>
+  config.params.filter((p) => p.encrypt === true).map((p) => ({ key: keyHeaderTitle(p.name), value: triggerInput(p) }))
+
+/** What playbook authors read about the component in the designer: what it does, needs and returns. */
+export const componentDescription = (config: AppConfig): string =>
+  [
+    `Enriches one indicator with the ${config.displayName} service that runs beside ThreatConnect: it asks the sources you choose and returns a verdict (malicious, suspicious, benign or unknown) with a score, threat rating, confidence and tags as outputs (enrich.results.verdict, .score, .threat_rating, .confidence, .tags, .note; one output per source fact).`,
+    `Needs two organization variables: ${SERVICE_URL_VARIABLE} (Text: the service's URL) and ${RUN_TOKEN_VARIABLE} (Keychain: "Bearer <token>").`,
+    'Vendor API keys are optional Keychain inputs; unset, the service uses its own.',
+    'The step fails when the service cannot be reached or refuses the call, when no source answered (Fail on Error) or when nothing was found (Fail on No Results).',
+  ].join(' ')
 
 const byType = (config: AppConfig, type: 'String' | 'StringArray'): OutputVariable[] =>
   config.playbook.outputVariables.filter((o) => o.type === type)
@@ -127,11 +142,7 @@ export const buildComponent = (config: AppConfig, layout?: Layout): PbxExport =>
   const strings = byType(config, 'String')
   const arrays = byType(config, 'StringArray')
   return {
-    ...exportHeader(
-      'Component',
-      config.displayName,
-      `${config.note ?? config.displayName} Runs on the enrichment service: POSTs the inputs to its /run and maps the reply onto the outputs; a failed run fails the step.`,
-    ),
+    ...exportHeader('Component', config.displayName, componentDescription(config)),
     version: config.programVersion.split('.').slice(0, 2).join('.'),
     jobList: [
       job({
@@ -146,13 +157,15 @@ export const buildComponent = (config: AppConfig, layout?: Layout): PbxExport =>
             { key: 'Content-Type', value: 'application/json' },
             { key: 'Accept', value: 'application/json' },
             { key: 'Authorization', value: orgVariable('KEYCHAIN', RUN_TOKEN_VARIABLE) },
+            ...keyHeaders(config),
           ]),
-          body: runBody(config),
-          params: '[]',
+          // Every input travels in `params` and the key headers; the body carries nothing, so no secret either.
+          body: '{}',
+          params: runQuery(config),
           advanced: '[]',
           multipart: '[]',
           urlencode_body: 'false',
-          exclude_null_parameters: 'false',
+          exclude_null_parameters: 'true',
           // A non-2xx (bad input, wrong token, a failed run: 502 / 404) fails the step, and so the component.
           fail_on_error: 'true',
           verify_ssl: 'true',

@@ -1,5 +1,6 @@
 /**
- * POST /run: parse (the body schema is derived from the params; unset inputs dropped first), run the pipeline
+ * POST /run: parse (the body schema is derived from the params; the query string and vendor key headers add to the
+ * body, unset inputs dropped first), run the pipeline
  * (src/enrich/run.ts), reply. A failed run (exitCode 1) answers a non-2xx status carrying the same reply, so a
  * playbook's HTTP Client step fails through its own failure handling.
  */
@@ -9,6 +10,7 @@ import { Type } from 'typebox'
 import { AppError } from '../errors.js'
 import { deriveRunBodySchema } from '../contract/request-schema.js'
 import { outputSelector } from '../contract/output-selection.js'
+import { paramsOfRequest } from '../contract/request-params.js'
 import { withoutUnsetParams } from '../contract/unset-params.js'
 import type { RunBody } from '../contract/run-body.generated.js'
 import { runEnrichment } from '../enrich/run.js'
@@ -33,6 +35,7 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
   const replySchema = deriveRunReplySchema(ctx.outputs)
   const selectOutputs = outputSelector(ctx.outputs)
   const onResults = verdictListener(app)
+  const keyParams = ctx.contract.config.params.filter((p) => p.encrypt === true).map((p) => p.name)
   const auth = makeBearerAuth({
     token: ctx.config.runToken,
     setting: 'RUN_TOKEN',
@@ -42,10 +45,16 @@ export default async function runRoute(app: FastifyInstance): Promise<void> {
   app.post<{ Body: RunRouteBody }>(
     '/run',
     {
-      // "" and "<null>" (an unset playbook variable) mean "not set": dropped before the schema sees them.
+      // Params from the body, the query string and the key headers as one; "" and "<null>" (an unset playbook
+      // variable) mean "not set": dropped before the schema sees them.
       preValidation: (request, _reply, done) => {
-        request.body = withoutUnsetParams(request.body) as RunRouteBody
-        done()
+        try {
+          const params = paramsOfRequest(request.body, request.query, request.headers, keyParams)
+          request.body = withoutUnsetParams(params) as RunRouteBody
+          done()
+        } catch (err) {
+          done(err as Error)
+        }
       },
       onRequest: auth,
       schema: {

@@ -343,7 +343,7 @@ t.test('the note is rendered into enrich.results.note with the app version', asy
   const o = runReply(await app.inject({ method: 'POST', url: '/run', payload: { indicator: '203.0.113.9' } })).outputs
   t.equal(o['enrich.results.verdict'], 'malicious')
   t.match(o['enrich.results.note'], /### Enrichment of `203\.0\.113\.9` \(Address\)/)
-  t.match(o['enrich.results.note'], /Indicator Enrichment 1\.0\.0 · 2026-01-02T03:04:05\.000Z/)
+  t.match(o['enrich.results.note'], /Indicator Enrichment 2\.0\.0 · 2026-01-02T03:04:05\.000Z/)
 })
 
 t.test('optional inputs a playbook leaves empty ("") take their defaults', async (t) => {

@@ -10,11 +10,12 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { unzipSync } from 'fflate'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join, posix, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { findProjectRoot } from '../../src/contract/project-root.js'
 import type { AppConfig } from '../../src/contract/types.js'
+import { relativeLinks } from '../../scripts/docs/links.js'
 
 // A cold build (CI has no dist/) on a busy machine can take a while.
 t.setTimeout(300_000)
@@ -22,7 +23,8 @@ t.setTimeout(300_000)
 const run = promisify(execFile)
 const root = findProjectRoot()
 const config = JSON.parse(readFileSync(join(root, 'app.config.json'), 'utf8')) as AppConfig
-const packageName = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
+const major = `v${pkg.version.split('.')[0]}`
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
@@ -109,15 +111,16 @@ t.test('npm run package: one versioned archive an install can run from', async (
   }
 
   const first = await packageOnce()
+  t.equal(config.programVersion, pkg.version, "one version: package.json's")
   t.equal(
     first.archive,
-    join(root, 'dist/package', `${packageName}-service-v${config.programVersion}.tgz`),
-    'named <slug>-service-v<programVersion>.tgz',
+    join(root, 'dist/package', `tcenrich_indicator_enrichment_service_${major}.tgz`),
+    'named <company>_<product>_service_v<major>.tgz, as ThreatConnect names packages',
   )
   t.equal(
     first.bundle,
-    join(root, 'dist/package', `${packageName}-threatconnect-v${config.programVersion}.zip`),
-    'named <slug>-threatconnect-v<programVersion>.zip',
+    join(root, 'dist/package', `tcenrich_indicator_enrichment_${major}.zip`),
+    'named <company>_<product>_v<major>.zip',
   )
   t.match(first.stdout, /\d+ files, \d+ bytes, sha256 [0-9a-f]{64}/)
   const digests = [sha256(first.archive), sha256(first.bundle)]
@@ -143,13 +146,45 @@ t.test('npm run package: one versioned archive an install can run from', async (
       entries.some((e) => e.endsWith('install.json') || e.startsWith('dist/') || e.startsWith('node_modules/')),
       'no install.json, no service code',
     )
+    for (const f of ['docs/feed-job-design.md', 'docs/alerts-design.md', 'docs/qa-plan.md'])
+      t.ok(entries.includes(f), f)
+    t.notOk(entries.includes('docs/media/integration-flow.dot'), 'no file nothing links to (the diagram source)')
+  })
+
+  t.test("every link in the bundle resolves inside it; one import instruction, the guide's", async (t) => {
+    const zip = unzipSync(readFileSync(first.bundle))
+    const entries = new Set(Object.keys(zip).map((e) => e.split('/').slice(1).join('/')))
+    const folders = new Set(
+      [...entries].flatMap((e) =>
+        e
+          .split('/')
+          .slice(0, -1)
+          .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+      ),
+    )
+    let links = 0
+    for (const [name, bytes] of Object.entries(zip)) {
+      const path = name.split('/').slice(1).join('/')
+      if (!path.endsWith('.md')) continue
+      for (const target of relativeLinks(new TextDecoder().decode(bytes))) {
+        links++
+        const resolved = posix.normalize(posix.join(posix.dirname(path), target)).replace(/\/$/, '')
+        t.ok(entries.has(resolved) || folders.has(resolved), `${path} -> ${target}`)
+      }
+    }
+    t.ok(links > 40, `${links} links followed`)
+    const readme = new TextDecoder().decode(zip[Object.keys(zip).find((e) => e.endsWith('/README.txt')) ?? ''])
+    t.match(readme, 'enrich-on-demand.playbook.pbxz')
+    t.match(readme, 'do not import the component file as well')
+    const guide = new TextDecoder().decode(zip[Object.keys(zip).find((e) => e.endsWith('/docs/user-guide.md')) ?? ''])
+    t.match(guide, 'import only this file', 'the guide says the same')
   })
 
   const unpacked = mkdtempSync(join(tmpdir(), 'package-test-'))
   t.teardown(() => rmSync(unpacked, { recursive: true, force: true }))
   await run('tar', ['-xzf', first.archive, '-C', unpacked])
   const top = readdirSync(unpacked)
-  t.same(top, [`${packageName}-service-v${config.programVersion}`], 'one top-level folder')
+  t.same(top, [`tcenrich_indicator_enrichment_service_${major}`], 'one top-level folder')
   const dir = join(unpacked, top[0] ?? '')
   const files = filesUnder(dir).map((f) => relative(dir, f))
 
@@ -170,7 +205,7 @@ t.test('npm run package: one versioned archive an install can run from', async (
       'no install.json: nothing here is installed on the platform',
     )
     t.same(JSON.parse(readFileSync(join(dir, 'app.config.json'), 'utf8')), config, 'the contract ships as itself')
-    for (const dev of ['typescript', 'tap', 'fflate', 'jmespath', 'autocannon'])
+    for (const dev of ['typescript', 'tap', 'jmespath', 'autocannon'])
       t.notOk(existsSync(join(dir, 'node_modules', dev)), `no dev dependency ${dev}`)
     t.same(
       files.filter(

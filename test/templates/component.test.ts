@@ -9,8 +9,9 @@ import {
   COMPONENT_IDS,
   buildComponent,
   outputExpression,
+  componentDescription,
   paramsInLayoutOrder,
-  runBody,
+  runQuery,
 } from '../../scripts/templates/component.js'
 import type { KeyValueRow, PbxExport, PbxJob, PipeInputParam } from '../../scripts/templates/pbx.js'
 import { formatTemplateProblem } from '../../scripts/templates/problems.js'
@@ -37,35 +38,49 @@ const clean = (t: Test, c: AppConfig): void => {
     t.same(checkTemplateText(text, c, file).map(formatTemplateProblem), [], `${file} is clean`)
 }
 
-t.test('a new vendor key param: an encrypted keychain input, sent in the body, left unset by the sample', async (t) => {
-  const c = withChanges((c) => {
-    c.params.splice(3, 0, {
-      name: 'shodan_api_key',
-      label: 'Shodan API Key',
-      type: 'String',
-      encrypt: true,
-      required: false,
+t.test(
+  'a new vendor key param: an encrypted keychain input, sent in its header, left unset by the sample',
+  async (t) => {
+    const c = withChanges((c) => {
+      c.params.splice(3, 0, {
+        name: 'shodan_api_key',
+        label: 'Shodan API Key',
+        type: 'String',
+        encrypt: true,
+        required: false,
+      })
+      c.params.find((p) => p.name === 'sources')?.validValues?.push('shodan')
     })
-    c.params.find((p) => p.name === 'sources')?.validValues?.push('shodan')
-  })
-  clean(t, c)
-  const { component, playbook } = render(c)
-  const input = inputsOf(component).find((i) => i.name === 'shodan_api_key')
-  t.match(input, { dataType: 'String', encrypted: true, required: false, validValuesList: ['${KEYCHAIN}'] })
-  t.match(
-    inputsOf(component).find((i) => i.name === 'sources'),
-    { dataType: 'String', defaultValue: 'asn|watchlist|classify' },
-    'the sources list is text, "|"-joined',
-  )
-  const body = JSON.parse(param(job(component, COMPONENT_IDS.post), 'body') ?? '{}') as Record<string, string>
-  t.equal(body['shodan_api_key'], '#Trigger:1:shodan_api_key!String')
-  t.same(
-    Object.keys(body),
-    c.params.map((p) => p.name),
-    'every param is sent, in contract order',
-  )
-  t.equal(param(job(playbook, PLAYBOOK_IDS.enrich), 'shodan_api_key'), undefined, 'no default: the user sets it')
-})
+    clean(t, c)
+    const { component, playbook } = render(c)
+    const input = inputsOf(component).find((i) => i.name === 'shodan_api_key')
+    t.match(input, { dataType: 'String', encrypted: true, required: false, validValuesList: ['${KEYCHAIN}'] })
+    t.match(
+      inputsOf(component).find((i) => i.name === 'sources'),
+      { dataType: 'String', defaultValue: 'asn|watchlist|classify' },
+      'the sources list is text, "|"-joined',
+    )
+    const post = job(component, COMPONENT_IDS.post)
+    const headers = JSON.parse(param(post, 'headers') ?? '[]') as KeyValueRow[]
+    t.same(
+      headers.find((h) => h.key === 'X-Shodan-Key'),
+      { key: 'X-Shodan-Key', value: '#Trigger:1:shodan_api_key!String' },
+      'a whole keychain value in its own header',
+    )
+    const query = JSON.parse(param(post, 'params') ?? '[]') as KeyValueRow[]
+    t.same(
+      [...query.map((q) => q.key), ...headers.filter((h) => h.key.endsWith('-Key')).map((h) => h.key)].length,
+      c.params.length,
+      'every param is sent: the others as query params',
+    )
+    t.notOk(
+      query.some((q) => q.key === 'shodan_api_key'),
+      'a key is never a query param',
+    )
+    t.equal(param(post, 'body'), '{}', 'nor in the body')
+    t.equal(param(job(playbook, PLAYBOOK_IDS.enrich), 'shodan_api_key'), undefined, 'no default: the user sets it')
+  },
+)
 
 t.test('a hidden param stays hidden in the component', async (t) => {
   const c = withChanges((c) =>
@@ -113,10 +128,23 @@ t.test('only String and StringArray outputs can be mapped', async (t) => {
   t.throws(() => buildComponent(c), /String and StringArray outputs only, not enrich\.results\.pairs!KeyValueArray/)
 })
 
-t.test('an output is read by the plain path of its name; the body is JSON with one field per param', async (t) => {
-  t.equal(outputExpression('enrich.results.asn.number'), 'outputs.enrich.results.asn.number')
-  const body = JSON.parse(runBody(config)) as Record<string, string>
-  for (const p of config.params) t.match(body[p.name], new RegExp(`^#Trigger:1:${p.name}!String$`), p.name)
+t.test(
+  'an output is read by the plain path of its name; each param not a secret is a whole-value query param',
+  async (t) => {
+    t.equal(outputExpression('enrich.results.asn.number'), 'outputs.enrich.results.asn.number')
+    const query = new Map((JSON.parse(runQuery(config)) as KeyValueRow[]).map((r) => [r.key, r.value]))
+    for (const p of config.params.filter((x) => x.encrypt !== true))
+      t.match(query.get(p.name), new RegExp(`^#Trigger:1:${p.name}!String$`), p.name)
+    t.equal(param(job(buildComponent(config, layout), COMPONENT_IDS.post), 'exclude_null_parameters'), 'true')
+  },
+)
+
+t.test("the component's Description is written for a playbook author, not the contract's internals", async (t) => {
+  const text = componentDescription(config)
+  t.equal(buildComponent(config, layout).description, text)
+  t.notMatch(text, /install\.json|not an installable app|specification/)
+  for (const needed of ['enrich_service_url', 'enrich_run_token', 'enrich.results.verdict', 'Fail on Error'])
+    t.match(text, needed)
 })
 
 t.test('inputs follow the layout; params it does not place come last, in contract order', async (t) => {

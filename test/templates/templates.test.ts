@@ -171,24 +171,64 @@ interface RunReply {
 const fillOrgVariables = (text: string, values: ReadonlyMap<string, string>): string =>
   text.replace(/\$\{ORGANIZATION:[A-Z]+:[^}]+\}/g, (v) => values.get(v) ?? '')
 
+/**
+ * The HTTP Client's request, as it builds one: headers and query params are whole values (a variable the playbook
+ * leaves unset is None, which its requests session leaves out; exclude_null_parameters is on); the body is sent as
+ * written. `inputs` maps each trigger variable to its value, or to undefined when the step leaves it unset.
+ */
+const httpClientRequest = (
+  post: PbxJob,
+  inputs: ReadonlyMap<string, string | undefined>,
+  orgVariables: ReadonlyMap<string, string>,
+) => {
+  const whole = (value: string): string | undefined => {
+    const filled = fillOrgVariables(value, orgVariables)
+    const refs = findVariableReferences(filled)
+    if (refs.length === 1 && refs[0]?.text === filled) return inputs.get(filled)
+    return substitute(filled, new Map([...inputs].map(([k, v]) => [k, v ?? '<null>'])))
+  }
+  const rows = (name: string): Array<[string, string]> =>
+    (JSON.parse(paramOf(post, name) || '[]') as KeyValueRow[]).flatMap((r) => {
+      const value = whole(r.value)
+      return value === undefined ? [] : [[r.key, value] as [string, string]]
+    })
+  const url = new URL(fillOrgVariables(paramOf(post, 'url'), orgVariables))
+  for (const [key, value] of rows('params')) url.searchParams.append(key, value)
+  return {
+    method: paramOf(post, 'http_method') as 'POST',
+    url: `${url.pathname}${url.search}`,
+    headers: Object.fromEntries(rows('headers').map(([k, v]) => [k.toLowerCase(), v])),
+    payload: paramOf(post, 'body'),
+  }
+}
+
 const simulate = async (
   t: Test,
   indicator: string,
   env: Record<string, string> = {},
   token = '',
-  overrides: Record<string, string> = {},
+  overrides: Record<string, string | undefined> = {},
 ) => {
-  const { app } = await startApp(t, env)
+  const started = await startApp(t, env)
+  const { app } = started
   const [embedded] = playbook.exportablePipes ?? []
   const step = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
   if (embedded === undefined || step === undefined) throw new Error('the sample playbook does not run the component')
   const trigger = embedded.playbookTriggerList[0]
-  // What the playbook step hands the component: its param values, the UserAction's item filled in.
+  // What the playbook step hands the component: the params it sets (the UserAction's item filled in); the others
+  // it leaves unset.
   const clicked = new Map([[`#Trigger:${playbook.playbookTriggerList[0]?.id}:trg.action.item!String`, indicator]])
+  const set = new Set(
+    step.jobParameterList.filter((p) => p.value !== undefined).map((p) => p.appCatalogItemParameter.paramName),
+  )
   const inputs = new Map(
     (JSON.parse(trigger?.outputVariables ?? '[]') as VariableDeclaration[]).map((d) => [
       `#Trigger:${trigger?.id}:${d.name}!${d.type}`,
-      overrides[d.name] ?? substitute(paramOf(step, d.name), clicked),
+      d.name in overrides
+        ? overrides[d.name]
+        : set.has(d.name)
+          ? substitute(paramOf(step, d.name), clicked)
+          : undefined,
     ]),
   )
   const post = jobNamed(embedded, 'POST /run')
@@ -197,20 +237,9 @@ const simulate = async (
     // The keychain variable holds the whole header value, as the README tells the admin to store it.
     [orgVariable('KEYCHAIN', RUN_TOKEN_VARIABLE), `Bearer ${token}`],
   ])
-  const url = new URL(substitute(fillOrgVariables(paramOf(post, 'url'), orgVariables), inputs))
-  const headers = Object.fromEntries(
-    (JSON.parse(paramOf(post, 'headers')) as KeyValueRow[]).map((h) => [
-      h.key.toLowerCase(),
-      fillOrgVariables(h.value, orgVariables),
-    ]),
-  )
-  const res = await app.inject({
-    method: paramOf(post, 'http_method') as 'POST',
-    url: url.pathname,
-    headers,
-    payload: substitute(paramOf(post, 'body'), inputs),
-  })
-  return { res, embedded, trigger }
+  const request = httpClientRequest(post, inputs, orgVariables)
+  const res = await app.inject(request)
+  return { res, embedded, trigger, request, logs: started.logs }
 }
 
 t.test('offline run: the component request is accepted and its mappings return the reply outputs', async (t) => {
@@ -265,4 +294,97 @@ t.test('offline run: the Authorization header the component sends is the one RUN
   t.equal(good.res.statusCode, 200, good.res.statusCode === 200 ? 'the right token is accepted' : good.res.body)
   const wrong = await simulate(t, '8.8.8.8', { RUN_TOKEN: token }, 'another-token')
   t.equal(wrong.res.statusCode, 401, 'a wrong keychain value is refused (and fails the HTTP Client step)')
+})
+
+t.test(
+  'offline run: every optional input unset, as the sample leaves them, is left out and the call is accepted',
+  async (t) => {
+    const { res, request } = await simulate(t, '8.8.8.8')
+    t.equal(res.statusCode, 200, res.statusCode === 200 ? 'accepted' : res.body)
+    const query = new URL(`http://x${request.url}`).searchParams
+    t.same(
+      [...query.keys()].sort(),
+      playbook.jobList
+        .find((j) => j.appCatalogItem.pipeRunLevel === true)
+        ?.jobParameterList.filter((p) => p.value !== undefined)
+        .map((p) => p.appCatalogItemParameter.paramName)
+        .filter((name) => config.params.find((p) => p.name === name)?.encrypt !== true)
+        .sort(),
+      'only what the step sets is sent',
+    )
+    t.notOk(query.has('tc_profile'), 'no "<null>" profile')
+    t.equal(request.payload, '{}', 'the body carries no input, and so no secret')
+  },
+)
+
+t.test(
+  'offline run: a vendor key from the keychain travels whole in its header; never logged, never echoed',
+  async (t) => {
+    const { GOOD_KEY, startFakeVirustotal, vtBody } = await import('../sources/virustotal/fake-virustotal.js')
+    const vt = await startFakeVirustotal(t)
+    vt.object('/ip_addresses/198.51.100.23', vtBody('ip-malicious'))
+    const { res, request, logs } = await simulate(t, '198.51.100.23', { VIRUSTOTAL_BASE_URL: vt.baseUrl }, '', {
+      sources: 'virustotal',
+      virustotal_api_key: GOOD_KEY,
+    })
+    t.equal(res.statusCode, 200, res.body)
+    t.equal(request.headers['x-virustotal-key'], GOOD_KEY)
+    t.notMatch(request.url, GOOD_KEY, 'not in the URL')
+    t.same(
+      vt.vendor.requests.map((r) => r.headers['x-apikey']),
+      [GOOD_KEY],
+    )
+    t.notMatch(res.body, GOOD_KEY)
+    t.notMatch(JSON.stringify(logs), GOOD_KEY)
+  },
+)
+
+t.test(
+  'offline run: a URL with a quote and a backslash reaches the service whole (query params are encoded)',
+  async (t) => {
+    const { res } = await simulate(t, 'http://example.com/a?q="x\\y"')
+    t.equal(res.statusCode, 200, res.body)
+    t.equal(flattenOutputs(res.json<RunReply>().outputs)['enrich.results.indicator'], 'http://example.com/a?q="x\\y"')
+  },
+)
+
+t.test('every branch of the sample answers the analyst: success and failure merge back to the trigger', async (t) => {
+  const ids = new Map(playbook.jobList.map((j) => [j.id, j]))
+  const trigger = playbook.playbookTriggerList[0]
+  const next = (id: number, type?: string) =>
+    playbook.playbookConnectionList.filter((l) => l.sourceJobId === id && (type === undefined || l.type === type))
+  /** Every path from a step ends at the trigger. */
+  const reachesTrigger = (id: number, seen = new Set<number>()): boolean => {
+    if (seen.has(id)) return false
+    seen.add(id)
+    const out = next(id)
+    return (
+      out.length > 0 &&
+      out.every(
+        (l) =>
+          l.targetTriggerId === trigger?.id ||
+          (l.targetJobId !== undefined && reachesTrigger(l.targetJobId, new Set(seen))),
+      )
+    )
+  }
+  const enrich = playbook.jobList.find((j) => j.appCatalogItem.pipeRunLevel === true)
+  const [failure] = next(enrich?.id ?? 0, 'Fail')
+  t.ok(
+    failure?.targetJobId !== undefined && reachesTrigger(failure.targetJobId),
+    'the failure branch ends at the trigger',
+  )
+  const [success] = next(enrich?.id ?? 0, 'Pass')
+  t.ok(success?.targetJobId !== undefined && reachesTrigger(success.targetJobId), 'so does every success branch')
+  const back = playbook.playbookConnectionList.filter((l) => l.targetTriggerId === trigger?.id)
+  t.equal(back.length, 1, 'one way back: through the Merge')
+  const merge = ids.get(back[0]?.sourceJobId ?? 0)
+  t.equal(merge?.appCatalogItem.programName, 'Merge')
+  t.equal(back[0]?.isCircularOnTarget, true)
+  t.equal(trigger?.httpResponseBody, `#App:${merge?.id}:m.reply!String`, 'the analyst sees what the Merge answers')
+  const rows = JSON.parse(paramOf(merge as PbxJob, 'output_array')) as KeyValueRow[]
+  t.same(
+    rows.map((r) => r.key),
+    ['m.reply', 'm.reply'],
+    'the success reply and the failure reply',
+  )
 })
