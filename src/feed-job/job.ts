@@ -13,7 +13,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { createFeedDownloader } from './download.js'
 import { startProgress } from './progress.js'
 import { runFeed, type FeedRunDeps, type FeedRunSummary, type FeedStatus } from './run-feed.js'
-import { redisStateStore, sqliteStateStore } from './state.js'
+import { fencedStateStore, redisStateStore, sqliteStateStore } from './state.js'
 
 const EXIT_CODES: Readonly<Record<FeedStatus, number>> = { ok: 0, failed: 1, partial: 3 }
 
@@ -32,6 +32,11 @@ export interface FeedJobOptions {
   readonly ignoreMinInterval?: boolean
   /** Hears each feed's newly added indicators (the alert service's feed rules). */
   readonly onAdded?: FeedRunDeps['onAdded']
+  /**
+   * Checked before each write to the feeds' state (a scheduled run's lease across replicas): a throw stops the run
+   * from committing anything more.
+   */
+  readonly fence?: () => Promise<void>
   /** Redraw progress in place on this terminal (npm run feed on a TTY); otherwise progress is logged every 10 s. */
   readonly terminal?: { write(text: string): void } | undefined
 }
@@ -105,6 +110,7 @@ export const runFeedJob = async (options: FeedJobOptions): Promise<FeedJobResult
   let state
   try {
     state = shared.store === undefined ? sqliteStateStore(stateDir) : redisStateStore(shared.store)
+    if (options.fence !== undefined) state = fencedStateStore(state, options.fence)
   } catch (err) {
     return failedJob(`cannot open the feed state in ${stateDir} (FEED_STATE_DIR): ${(err as Error).message}`)
   }

@@ -60,6 +60,30 @@ export interface FeedStateStore {
   close(): Promise<void>
 }
 
+/** The store with `fence` checked before every write: a run that lost its lease commits nothing more. */
+export const fencedStateStore = (state: FeedStateStore, fence: () => Promise<void>): FeedStateStore => {
+  const fenced =
+    <A extends unknown[]>(write: (...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      await fence()
+      await write(...args)
+    }
+  return {
+    where: state.where,
+    ordered: state.ordered,
+    size: (feed) => state.size(feed),
+    meta: (feed) => state.meta(feed),
+    lookup: (feed, keys) => state.lookup(feed, keys),
+    records: (feed) => state.records(feed),
+    saveMeta: fenced((feed: string, meta: FeedMeta) => state.saveMeta(feed, meta)),
+    record: fenced((feed: string, records: readonly SentRecord[]) => state.record(feed, records)),
+    touch: fenced((feed: string, keys: readonly string[], seenAt: number) => state.touch(feed, keys, seenAt)),
+    forget: fenced((feed: string, keys: readonly string[]) => state.forget(feed, keys)),
+    reset: fenced((feed: string) => state.reset(feed)),
+    close: () => state.close(),
+  }
+}
+
 export const indicatorKey = (type: string, summary: string): string => `${type}|${summary.toLowerCase()}`
 
 const PAGE = 1_000

@@ -1,4 +1,9 @@
-/** GET /health: open (no token), says the service is ready and how each source stands. */
+/**
+ * GET /health: open (no token), says the service is ready and how each source stands. GET /health/live and
+ * GET /health/ready are the probes an orchestrator asks: live while the process answers; ready while it takes work
+ * (a draining instance answers 503, as every route does while it closes; one whose Redis is away is degraded, and
+ * still ready: it serves from its in-process fallbacks).
+ */
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -96,8 +101,41 @@ const outboxHealth = async (alerts: Worker) => {
   }
 }
 
+const ProbeReply = Type.Object({
+  status: Type.Enum(['live', 'ready', 'degraded']),
+  reason: Type.Optional(Type.String()),
+})
+
 export default async function healthRoute(app: FastifyInstance): Promise<void> {
   const ctx = app.enrichment
+  // Set as close() begins (before the runs in flight finish): a load balancer stops sending work at once.
+  let draining = false
+  app.addHook('preClose', async () => {
+    draining = true
+  })
+  const probes = app.withTypeProvider<TypeBoxTypeProvider>()
+  probes.get(
+    '/health/live',
+    { schema: { summary: 'Liveness probe: the process answers', response: { 200: ProbeReply } } },
+    async () => ({ status: 'live' as const }),
+  )
+  probes.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness probe: it takes work (503 while it starts or drains)',
+        response: { 200: ProbeReply, 503: ProbeReply },
+      },
+    },
+    async (_request, reply) => {
+      if (draining)
+        return reply.code(503).send({ status: 'live' as const, reason: 'draining: finishing the runs in flight' })
+      const shared = ctx.shared.state()
+      return shared.status === 'degraded'
+        ? { status: 'degraded' as const, ...(shared.reason !== undefined ? { reason: shared.reason } : {}) }
+        : { status: 'ready' as const }
+    },
+  )
   const startedAt = Date.now()
   const warnings = [runAuthWarning(ctx.config)].filter((w): w is string => w !== undefined)
   // Typed from the reply schema: a field the schema does not declare, or of another type, fails to compile.

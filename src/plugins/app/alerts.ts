@@ -10,6 +10,7 @@ import type { AlertConfig } from '../../alerts/config.js'
 import type { Worker } from '../../alerts/worker.js'
 import { findProjectRoot } from '../../contract/project-root.js'
 import { ALERTS_ERRORS_TOTAL } from '../../metrics.js'
+import { processScheduleLock, redisScheduleLock } from '../../state/schedule-lock.js'
 import type { RunOptions } from '../../enrich/run.js'
 import type { VerdictEvent } from '../../alerts/services/verdict.js'
 
@@ -83,15 +84,23 @@ export default fp(
       timer.unref()
       if (schedule !== undefined && service.hasPolling) {
         const { Cron } = await import('croner')
-        cron = new Cron(schedule, { protect: true }, () => {
-          polling = service
-            .poll()
-            .then(
-              () => undefined,
-              (err: unknown) => app.log.warn({ err: (err as Error).message }, 'alert polling failed'),
-            )
+        // Several replicas on one Redis: each tick's poll runs on one of them.
+        const store = app.context.shared.store
+        const lock = store !== undefined ? redisScheduleLock(store) : processScheduleLock()
+        const pollTick = async (tick: Date): Promise<void> => {
+          const lease = await lock.acquire('alerts-poll', tick.toISOString())
+          if ('skipped' in lease) return
+          try {
+            await service.poll()
+          } finally {
+            await lease.finish()
+          }
+        }
+        cron = new Cron(schedule, { protect: true }, async (self: { currentRun(): Date | null }) => {
+          polling = pollTick(self.currentRun() ?? new Date())
+            .catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'alert polling failed'))
             .finally(() => (polling = undefined))
-          return polling
+          await polling
         })
       }
     })
