@@ -154,5 +154,7 @@ export const startRedisServer = async (): Promise<Child> => {
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   child.kill('SIGKILL')
-  throw new Error('redis-server did not answer (is it installed? scripts/ensure-redis.sh)')
+  throw new Error(
+    'redis-server did not answer (is it installed? scripts/ensure-debian-package.sh redis-server redis-server)',
+  )
 }

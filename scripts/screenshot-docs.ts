@@ -1,8 +1,9 @@
 /**
- * `npm run screenshots`: screenshots of the OpenAPI page (GET /docs) taken in a real headless browser, for
- * docs/media/ (embedded by docs/solution-design.md). It starts its own service instance on 127.0.0.1 (a free
- * port, default settings from a fixed environment so the pictures do not depend on the shell), opens /docs in
- * Debian's Chromium through playwright-core, and saves the overview and the expanded POST /run operation.
+ * `npm run screenshots`: screenshots of the OpenAPI page (GET /docs) and the status page (GET /status) taken in a
+ * real headless browser, for docs/media/ (embedded by docs/solution-design.md and docs/user-guide.md). It starts its
+ * own service instance on 127.0.0.1 (a free port, default settings from a fixed environment so the pictures do not
+ * depend on the shell), opens /docs in Debian's Chromium through playwright-core, and saves the overview and the
+ * expanded POST /run operation; then it sends the sample watchlist's indicators through /run and saves /status.
  * Runs from dist/ after `tsc -p tsconfig.build.json`; needs `apt-get install -y chromium`.
  */
 import { mkdir } from 'node:fs/promises'
@@ -18,7 +19,39 @@ import { withBrowser } from './browser.js'
 const SCREENSHOTS = {
   overview: 'docs/media/openapi-overview.png',
   run: 'docs/media/openapi-run.png',
+  status: 'docs/media/status-page.png',
 } as const
+
+/** The sample list's indicators and a few unlisted ones: the runs the status page shows. */
+const STATUS_TRAFFIC = [
+  '203.0.113.9',
+  '198.51.100.7',
+  'evil.example',
+  'login.phish.example',
+  'hxxp://bad[.]example/login',
+  '44d88612fea8a8f36de82e1278abb02f',
+  '8.8.8.8',
+  '1.1.1.1',
+  '192.0.2.44',
+  'example.org',
+] as const
+
+const shootStatus = async (page: Page, baseUrl: string, file: string): Promise<void> => {
+  for (let round = 0; round < 3; round++)
+    for (const indicator of STATUS_TRAFFIC) {
+      const res = await fetch(`${baseUrl}/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ indicator, write_note: false }),
+      })
+      if (res.status >= 400) throw new Error(`/run ${indicator}: ${res.status} ${await res.text()}`)
+    }
+  // The size the status page is made for on a desk (the issue's 1280x800); the picture is the whole page.
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.goto(`${baseUrl}/status`, { waitUntil: 'load', timeout: WAIT_MS })
+  await page.waitForSelector('body[data-generated-at]', { timeout: WAIT_MS })
+  await page.screenshot({ path: file, fullPage: true })
+}
 
 /** Swagger UI's element id for an untagged operation: operations-<tag>-<method>_<path>. */
 const RUN_OPERATION = '#operations-default-post_run'
@@ -66,6 +99,8 @@ const main = async (): Promise<void> => {
       process.stdout.write(`screenshot-docs: ${SCREENSHOTS.overview}\n`)
       await shootRunOperation(page, join(root, SCREENSHOTS.run))
       process.stdout.write(`screenshot-docs: ${SCREENSHOTS.run}\n`)
+      await shootStatus(page, baseUrl, join(root, SCREENSHOTS.status))
+      process.stdout.write(`screenshot-docs: ${SCREENSHOTS.status}\n`)
     })
   } finally {
     await app.close().catch(() => undefined)

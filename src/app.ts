@@ -30,6 +30,7 @@ import type { AlertConfig } from './alerts/config.js'
 import alertsPlugin from './plugins/app/alerts.js'
 import { keyHeaderOf } from './contract/request-params.js'
 import alertsRoute from './routes/alerts.js'
+import statusRoute from './routes/status.js'
 
 export interface BuildAppOptions {
   readonly config: ServiceConfig
@@ -116,6 +117,7 @@ export const buildApp = async (options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(contractRoute)
     await app.register(metricsRoute)
     await app.register(alertsRoute)
+    await app.register(statusRoute)
     await app.ready()
   } catch (err) {
     // Whatever the plugins opened before the failure, they close.

@@ -43,6 +43,10 @@ export const ERRORS = {
     status: 409,
     help: 'This Idempotency-Key was used for another request; a repeat must carry the same body (or use a new key).',
   },
+  STATUS_LOCKED: {
+    status: 403,
+    help: 'GET /status.json from a client that is not on this machine needs STATUS_TOKEN set on the service and sent as `Authorization: Bearer <STATUS_TOKEN>`.',
+  },
   HOST_NOT_ALLOWED: {
     status: 421,
     help: "The Host header names neither a loopback name nor PUBLIC_URL's host: refused, as a page rebinding its own name to this address would be.",

@@ -101,6 +101,13 @@ export const SERVICE_SETTINGS = {
     default: undefined,
     secret: true,
   }),
+  statusToken: setting(Type.String({ minLength: 8 }), {
+    env: 'STATUS_TOKEN',
+    description:
+      'The token GET /status.json asks of clients that are not on this machine (`Authorization: Bearer <STATUS_TOKEN>`; the page asks for it once per tab). Unset: the status is shown to loopback clients only. Behind a reverse proxy on the same machine, set TRUST_PROXY so the client is told apart.',
+    default: undefined,
+    secret: true,
+  }),
   runAuth: setting(oneOf(['on', 'off']), {
     env: 'RUN_AUTH',
     description:
@@ -317,7 +324,7 @@ export const settingRows = (sources: readonly SourceSettingsOwner[]): SettingRow
 ]
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can reach the service there. */
-const isLoopbackHost = (host: string): boolean => {
+export const isLoopbackHost = (host: string): boolean => {
   const h = host
     .trim()
     .toLowerCase()

@@ -12,6 +12,7 @@ import type { PlatformClientPool } from '../platform/client.js'
 import type { SourceDefinition } from '../sources/types.js'
 import type { SharedState } from '../state/shared-state.js'
 import { memoryFindingStore, sharedFindingStore } from './finding-store.js'
+import { RunHistory } from './run-history.js'
 import { SourceRuntime } from './source-runtime.js'
 
 export interface EnrichmentContext {
@@ -28,6 +29,8 @@ export interface EnrichmentContext {
   readonly shared: SharedState
   readonly meta: { readonly appName: string; readonly appVersion: string; readonly userAgent: string }
   readonly now: () => Date
+  /** The last hour of this instance's runs and each source's latency (the status page). */
+  readonly history: RunHistory
 }
 
 /** Starts every source on the process's context; a source that cannot start stops start-up with its name. */
@@ -61,5 +64,6 @@ export const startEnrichment = async (
       userAgent: process.userAgent,
     },
     now,
+    history: new RunHistory(() => now().getTime()),
   }
 }

@@ -122,7 +122,14 @@ export const runEnrichment = async (
     const exit = exitStatus(results, writebackFailure(writebacks), run)
     // The listeners hear the run before the caller does: once the reply is out, the alert is in the outbox.
     await opts.onResults?.(results, writebacks, opts.log)
-    ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, (performance.now() - startedAt) / 1000)
+    const elapsedMs = performance.now() - startedAt
+    ctx.metrics.observe(RUN_DURATION_SECONDS, { outcome: exit.outcome }, elapsedMs / 1000)
+    for (const r of results) for (const o of r.outcomes) ctx.history.recordSource(o)
+    ctx.history.recordRun(
+      results.map((r) => r.assessment.verdict),
+      exit.outcome === 'failed',
+      elapsedMs,
+    )
     return {
       status: RUN_STATUS[exit.outcome],
       reply: { exitCode: exit.exitCode, exitMessage: exit.exitMessage, outputs },

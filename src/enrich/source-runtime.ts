@@ -13,6 +13,7 @@ import type {
   SourceDeps,
   SourceHealth,
   SourceInstance,
+  UpstreamState,
 } from '../sources/types.js'
 import { SOURCE_CACHE_HITS_TOTAL as CACHE_HITS, SOURCE_CALL_DURATION_SECONDS } from '../metrics.js'
 import { boundFinding, findingBytes } from './bound-finding.js'
@@ -123,6 +124,22 @@ export class SourceRuntime {
       supports: def.supports,
       ...instance.health(),
     }))
+  }
+
+  /** Each source that calls out: its circuit, queue and quota now. A store that cannot answer is said per source. */
+  async upstreams(): Promise<Map<string, UpstreamState | { readonly error: string }>> {
+    const rows = await Promise.all(
+      [...this.started.values()]
+        .filter(({ instance }) => instance.upstream !== undefined)
+        .map(async ({ def, instance }) => {
+          try {
+            return [def.id, await (instance.upstream as () => Promise<UpstreamState>)()] as const
+          } catch (err) {
+            return [def.id, { error: `its quota cannot be read: ${(err as Error).message.slice(0, 200)}` }] as const
+          }
+        }),
+    )
+    return new Map<string, UpstreamState | { readonly error: string }>(rows)
   }
 
   /** Settings for one request: the request's params override the service's env defaults for that request only. */

@@ -42,7 +42,14 @@ import {
   type ResponseHeaders,
   type RetryPolicy,
 } from './retry-policy.js'
-import type { HttpClient, HttpClientFactory, HttpClientSettings, HttpRequest, HttpResponse } from './types.js'
+import type {
+  HttpClient,
+  HttpClientFactory,
+  HttpClientSettings,
+  HttpRequest,
+  HttpResponse,
+  QuotaKeyUsage,
+} from './types.js'
 import { vendorErrorSnippet } from './vendor-message.js'
 
 export const DEFAULT_TIMEOUTS = { connectMs: 3_000, responseMs: 10_000, totalMs: 15_000 } as const
@@ -190,6 +197,18 @@ class InstrumentedHttpClient implements HttpClient {
 
   state(): { readonly circuit: 'closed' | 'open' | 'half_open'; readonly queued: number } {
     return { circuit: this.#breaker.state(), queued: this.#gate.queued }
+  }
+
+  async usage(): Promise<readonly QuotaKeyUsage[]> {
+    const prefix = `${this.#sourceId}:`
+    const seen = await this.#gate.usage()
+    const rows = seen.map(({ key, usage }) => ({
+      key: key.startsWith(prefix) ? key.slice(prefix.length) : 'default',
+      ...usage,
+    }))
+    // A source not called yet still shows its windows, all free.
+    if (rows.length > 0 || this.#gate.windows.length === 0) return rows
+    return [{ key: 'not called yet', ...(await this.#gate.usageOf(this.#sourceId)) }]
   }
 
   close(): void {

@@ -10,7 +10,7 @@
 import { SourceError } from '../errors.js'
 import type { RateLimit } from '../config/rate-limit.js'
 import { formatRateLimit } from '../config/rate-limit.js'
-import type { Quota } from '../state/quota.js'
+import type { Quota, QuotaUsage } from '../state/quota.js'
 import { systemClock, type Clock, type ClockTimer } from '../util/clock.js'
 import { cancelledError } from './abort.js'
 
@@ -68,6 +68,8 @@ export class QuotaGate {
   readonly #maxCallMs: number
   readonly #clock: Clock
   readonly #lanes = new Map<string, Lane>()
+  /** The keys asked for lately, newest last (a lane is forgotten when idle; the status page still shows its key). */
+  readonly #seen = new Set<string>()
   #closed = false
 
   constructor(options: QuotaGateOptions) {
@@ -87,6 +89,22 @@ export class QuotaGate {
     return this.#maxWaitMs
   }
 
+  /** The keys asked for lately (the last 16), each with how much of every window it holds now. */
+  async usage(): Promise<{ readonly key: string; readonly usage: QuotaUsage }[]> {
+    const keys = [...this.#seen]
+    return Promise.all(keys.map(async (key) => ({ key, usage: await this.#quota.usage(key, this.#windows) })))
+  }
+
+  /** One key's windows now. */
+  usageOf(key: string): Promise<QuotaUsage> {
+    return this.#quota.usage(key, this.#windows)
+  }
+
+  /** The windows this upstream counts. */
+  get windows(): readonly RateLimit[] {
+    return this.#windows
+  }
+
   /** Calls waiting for their turn, every key together. */
   get queued(): number {
     let n = 0
@@ -98,6 +116,9 @@ export class QuotaGate {
   acquire(key: string, signal: AbortSignal | undefined, deadlineAt: number | undefined): Promise<Pass> {
     if (signal?.aborted === true) return Promise.reject(cancelledError(signal))
     if (this.#closed) return Promise.reject(new SourceError('cancelled', 'cancelled: the client is closed'))
+    this.#seen.delete(key)
+    this.#seen.add(key)
+    if (this.#seen.size > 16) this.#seen.delete(this.#seen.values().next().value as string)
     let lane = this.#lanes.get(key)
     if (lane === undefined)
       this.#lanes.set(key, (lane = { waiters: [], inFlight: 0, running: false, timer: undefined, wake: undefined }))

@@ -69,7 +69,19 @@ export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>
   /** Current breaker/limiter state for /health. */
   state(): { readonly circuit: 'closed' | 'open' | 'half_open'; readonly queued: number }
+  /**
+   * For the status page: each quota key called lately (the API key's fingerprint) with how much of every
+   * window it holds and how long a 429 still pauses it. Never the key itself.
+   */
+  usage?(): Promise<readonly QuotaKeyUsage[]>
   close(): void
+}
+
+export interface QuotaKeyUsage {
+  /** The fingerprint of the key called with (`nokey` without one); `not called yet` before the first call. */
+  readonly key: string
+  readonly windows: readonly { readonly requests: number; readonly perMs: number; readonly used: number }[]
+  readonly pausedMs: number
 }
 
 export type HttpClientFactory = (settings: HttpClientSettings) => HttpClient

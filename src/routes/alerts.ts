@@ -18,6 +18,7 @@ import type { Worker } from '../alerts/worker.js'
 import { AppError } from '../errors.js'
 import { checkEmail } from '../indicators/email.js'
 import { makeBearerAuth } from '../plugins/app/run-auth.js'
+import { makeHostCheck } from '../plugins/app/host-check.js'
 import {
   DeliveryReply,
   EmailBody,
@@ -32,8 +33,6 @@ import {
 import { ErrorReply } from '../schemas/error.js'
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString())
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
 
 /** What GET /alerts shows of an entry: never a webhook's URL or a token, never a mail's text. */
 const view = (worker: Worker, e: OutboxEntry) => ({
@@ -97,7 +96,7 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
   const { config, shared } = app.enrichment
   const worker = app.alerts
   const settings = worker?.settings
-  const publicHost = config.publicUrl === undefined ? undefined : new URL(config.publicUrl).hostname.toLowerCase()
+  const checkHost = makeHostCheck(config.publicUrl)
   const allow = parseEmailAllow(settings?.emailAllow ?? '')
   const bearer = makeBearerAuth({
     token: settings?.token,
@@ -108,13 +107,7 @@ export default async function alertsRoutes(app: FastifyInstance): Promise<void> 
 
   /** Host, then the token: every /alerts route. */
   const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const host = request.hostname.toLowerCase()
-    if (!LOOPBACK_NAMES.has(host) && host !== publicHost)
-      throw new AppError(
-        'HOST_NOT_ALLOWED',
-        `Host '${host.slice(0, 100)}' is neither a loopback name nor PUBLIC_URL's host`,
-        'host',
-      )
+    checkHost(request)
     if (worker !== undefined && settings?.token === undefined)
       throw new AppError('ALERTS_LOCKED', 'the /alerts routes are locked: set ALERTS_TOKEN (not the RUN_TOKEN)', '')
     for (const check of bearer) await check.call(app, request, reply)

@@ -55,8 +55,18 @@ export interface SourceInstance {
    * SourceError. The runtime prefers it, sparing a run a round of promises per lookup.
    */
   answer?(indicator: Indicator, ctx: LookupContext): Finding
+  /** A source that calls out: its circuit, its queue and its quota now (the status page). */
+  upstream?(): Promise<UpstreamState>
   close?(): Promise<void>
 }
+
+export interface UpstreamState {
+  readonly circuit: 'closed' | 'open' | 'half_open'
+  readonly queued: number
+  readonly quota: readonly QuotaKeyUsage[]
+}
+
+import type { QuotaKeyUsage } from '../http/types.js'
 
 export type { SourceSetting } from '../config/env.js'
 export type { RateLimit } from '../config/rate-limit.js'

@@ -212,6 +212,7 @@ export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K
           new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined),
         )
       },
+      upstream: async () => ({ ...client.state(), quota: (await client.usage?.()) ?? [] }),
       close: async () => client.close(),
     }
   },

@@ -6,7 +6,7 @@
  */
 import type { RateLimit } from '../config/rate-limit.js'
 import { systemClock, type Clock } from '../util/clock.js'
-import { MemoryQuota, type Quota, type QuotaAnswer } from './quota.js'
+import { MemoryQuota, type Quota, type QuotaAnswer, type QuotaUsage } from './quota.js'
 
 /** One replica's share of a window: the calls divided by the replicas, or, under one call each, a longer window. */
 export const shareOf = (window: RateLimit, replicas: number): RateLimit => {
@@ -72,5 +72,17 @@ export class FallbackQuota implements Quota {
 
   async pause(key: string, ms: number): Promise<void> {
     await Promise.all([this.#local.pause(key, ms), this.#shared.pause(key, ms).catch(() => undefined)])
+  }
+
+  /** Redis's count while it answers; otherwise this replica's share, counted here. */
+  async usage(key: string, windows: readonly RateLimit[]): Promise<QuotaUsage> {
+    try {
+      return await this.#shared.usage(key, windows)
+    } catch {
+      return this.#local.usage(
+        key,
+        windows.map((w) => shareOf(w, this.#replicas)),
+      )
+    }
   }
 }

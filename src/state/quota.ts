@@ -23,6 +23,15 @@ export interface Quota {
   settle(key: string, windows: readonly RateLimit[], ticket: string): Promise<void>
   /** Nobody calls under `key` for `ms` (never shortens a pause already set). */
   pause(key: string, ms: number): Promise<void>
+  /** How much of each window `key` holds now, and how long it stays paused (the status page; never changes it). */
+  usage(key: string, windows: readonly RateLimit[]): Promise<QuotaUsage>
+}
+
+export interface QuotaUsage {
+  /** Per window, in the order asked: the calls it holds now (in flight count until they end). */
+  readonly windows: readonly { readonly requests: number; readonly perMs: number; readonly used: number }[]
+  /** 0 unless a 429 paused the key. */
+  readonly pausedMs: number
 }
 
 interface Record {
@@ -46,6 +55,13 @@ class WindowCalls {
   readonly #calls = new Map<string, Record>()
 
   /** Forgets the oldest calls that left the window. One settled early behind a newer one waits its turn. */
+  /** Calls that still count at `now` in a window of `windowMs`. */
+  countSince(cutoff: number): number {
+    let n = 0
+    for (const call of this.#calls.values()) if (call.endsAt > cutoff) n++
+    return n
+  }
+
   forgetBefore(cutoff: number): void {
     for (const [ticket, call] of this.#calls) {
       if (call.endsAt > cutoff) return
@@ -118,6 +134,18 @@ export class MemoryQuota implements Quota {
     const until = this.#clock.now() + Math.max(0, ms)
     this.#pausedUntil.set(key, Math.max(this.#pausedUntil.get(key) ?? 0, until))
     return Promise.resolve()
+  }
+
+  usage(key: string, windows: readonly RateLimit[]): Promise<QuotaUsage> {
+    const now = this.#clock.now()
+    return Promise.resolve({
+      windows: windows.map((w) => ({
+        requests: w.requests,
+        perMs: w.perMs,
+        used: Math.min(w.requests, this.#windows.get(`${key}\u0000${w.perMs}`)?.countSince(now - w.perMs) ?? 0),
+      })),
+      pausedMs: Math.max(0, Math.ceil((this.#pausedUntil.get(key) ?? 0) - now)),
+    })
   }
 
   /** Counts every window as spent until `until` (a replica that lost the shared count assumes the worst). */

@@ -4,7 +4,7 @@
  * (TIME) is the clock, so replicas whose clocks differ still count the same window.
  */
 import type { RateLimit } from '../config/rate-limit.js'
-import type { Quota, QuotaAnswer } from './quota.js'
+import type { Quota, QuotaAnswer, QuotaUsage } from './quota.js'
 import type { SharedStore } from './store.js'
 
 // KEYS[1]: the pause key; KEYS[2..]: one sorted set per window. ARGV: ticket, maxCallMs, then (limit, windowMs) per
@@ -53,6 +53,17 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1
 return 1
 `
 
+// KEYS[1]: the pause key; KEYS[2..]: one sorted set per window. ARGV: windowMs per window. Reads, never writes.
+const USAGE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {math.max(0, redis.call('PTTL', KEYS[1]))}
+for i = 2, #KEYS do
+  out[i] = redis.call('ZCOUNT', KEYS[i], '(' .. (now - tonumber(ARGV[i - 1])), '+inf')
+end
+return out
+`
+
 export class RedisQuota implements Quota {
   readonly #store: SharedStore
   #next = 0
@@ -87,5 +98,22 @@ export class RedisQuota implements Quota {
   async pause(key: string, ms: number): Promise<void> {
     if (ms <= 0) return
     await this.#store.eval(PAUSE, [this.#store.key('pause', key)], [String(Math.ceil(ms))])
+  }
+
+  async usage(key: string, windows: readonly RateLimit[]): Promise<QuotaUsage> {
+    const keys = [this.#store.key('pause', key), ...this.#windowKeys(key, windows)]
+    const [pausedMs, ...used] = (await this.#store.eval(
+      USAGE,
+      keys,
+      windows.map((w) => String(w.perMs)),
+    )) as number[]
+    return {
+      windows: windows.map((w, i) => ({
+        requests: w.requests,
+        perMs: w.perMs,
+        used: Math.min(w.requests, used[i] ?? 0),
+      })),
+      pausedMs: pausedMs ?? 0,
+    }
   }
 }

@@ -3,7 +3,7 @@
  *
  *   const redis = await startRedis(t)   // { host, port, url, stop(), restart() }
  *
- * redis-server must be on PATH (scripts/ensure-redis.sh installs Debian's package).
+ * redis-server must be on PATH (scripts/ensure-debian-package.sh installs Debian's package).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -114,7 +114,7 @@ const launch = async (
       const code = (early as NodeJS.ErrnoException).code
       throw new Error(
         code === 'ENOENT'
-          ? 'redis-server is not installed (run scripts/ensure-redis.sh)'
+          ? 'redis-server is not installed (run scripts/ensure-debian-package.sh redis-server redis-server)'
           : `cannot start redis-server: ${early.message}`,
       )
     }
