@@ -5,9 +5,9 @@
  * imports and reads.
  */
 import t, { type Test } from 'tap'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { unzipSync } from 'fflate'
 import { tmpdir } from 'node:os'
 import { join, posix, relative } from 'node:path'
@@ -16,6 +16,7 @@ import { promisify } from 'node:util'
 import { findProjectRoot } from '../../src/contract/project-root.js'
 import type { AppConfig } from '../../src/contract/types.js'
 import { relativeLinks } from '../../scripts/docs/links.js'
+import { dockerfileOf } from '../helpers/dockerfile.js'
 
 // A cold build (CI has no dist/) on a busy machine can take a while.
 t.setTimeout(300_000)
@@ -56,13 +57,31 @@ const packageOnce = async (): Promise<{ archive: string; bundle: string; stdout:
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
 
+/**
+ * The command, run as `user` (uid:gid) through setpriv when one is given. Without the NODE_OPTIONS the test runner
+ * adds to every child (its process tracking, which writes under the project's .tap/ and so fails as another user):
+ * an image has none.
+ */
+const asUser = (user: string | undefined, command: readonly string[]): [string, string[]] => {
+  const [file = '', ...args] = command
+  const bin = file === 'node' ? process.execPath : file
+  if (user === undefined) return [bin, args]
+  const [uid = '', gid = uid] = user.split(':')
+  return [
+    'env',
+    ['-u', 'NODE_OPTIONS', 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', bin, ...args],
+  ]
+}
+
 /** Starts `node dist/src/server.js` in `dir`; resolves with its base URL once it logs that it listens. */
 const startService = (
   t: Test,
   dir: string,
   env: Record<string, string>,
+  options: { command?: readonly string[]; user?: string } = {},
 ): Promise<{ url: string; child: ChildProcess }> => {
-  const child = spawn(process.execPath, ['dist/src/server.js'], {
+  const [bin, args] = asUser(options.user, options.command ?? ['node', 'dist/src/server.js'])
+  const child = spawn(bin, args, {
     cwd: dir,
     // Only what the test sets: no vendor keys or platform settings from the developer's shell.
     env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
@@ -259,4 +278,67 @@ t.test('npm run package: one versioned archive an install can run from', async (
     child.kill('SIGTERM')
     t.equal(await exited, 0, 'stops cleanly on SIGTERM')
   })
+
+  t.test("the image's start: its CMD from the archive as its user, writing only in the state volume", async (t) => {
+    // No container engine here: the image's /app is this archive, its ENV, USER, VOLUME, HEALTHCHECK and CMD are
+    // read from deploy/Dockerfile and applied as the engine would (the volume mapped to a folder of the test's).
+    const image = dockerfileOf(readFileSync(join(root, 'deploy/Dockerfile'), 'utf8'))
+    const root0 = process.getuid?.() === 0
+    // As root the test switches to the image's user; otherwise it already runs as a user that is not root.
+    const user = root0 ? `${image.user.uid}:${image.user.gid ?? image.user.uid}` : undefined
+    const volume = mkdtempSync(join(tmpdir(), 'image-volume-'))
+    t.teardown(() => rmSync(volume, { recursive: true, force: true }))
+    if (root0) {
+      chownSync(volume, Number(image.user.uid), Number(image.user.gid ?? image.user.uid))
+      // The app is root's and only readable by the service, as COPY leaves it in the image.
+      for (const d of [unpacked, dir]) chmodSync(d, 0o755)
+    } else chmodSync(dir, 0o555)
+    const [mount = ''] = image.volumes
+    const env = Object.fromEntries(
+      Object.entries(image.env).map(([k, v]) => [
+        k,
+        v.startsWith(`${mount}/`) ? join(volume, v.slice(mount.length)) : v,
+      ]),
+    )
+    const before = snapshotOf(dir)
+
+    const [bin, args] = asUser(user, image.cmd)
+    const refused = spawnSync(bin, args, {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      encoding: 'utf8',
+    })
+    t.not(refused.status, 0, `HOST=${image.env['HOST']} without RUN_TOKEN: it does not start`)
+    t.match(refused.stderr + refused.stdout, /RUN_TOKEN/, 'and says which setting it needs')
+
+    const { url, child } = await startService(
+      t,
+      dir,
+      { ...env, HOST: '127.0.0.1', PORT: '0', RUN_TOKEN: 'image-test-token' },
+      { command: image.cmd, ...(user !== undefined ? { user } : {}) },
+    )
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]
+    t.not(uid, '0', `it runs as uid ${uid}, not root`)
+    if (user !== undefined) t.equal(uid, image.user.uid, "the Dockerfile's USER")
+    t.equal((await fetch(`${url}/health`)).status, 200)
+    const [hcBin, hcArgs] = asUser(user, image.healthcheck)
+    const port = new URL(url).port
+    const health = spawnSync(hcBin, hcArgs, { env: { PATH: process.env['PATH'] ?? '', PORT: port }, encoding: 'utf8' })
+    t.equal(health.status, 0, 'the HEALTHCHECK command says healthy')
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    child.kill('SIGTERM')
+    t.equal(await exited, 0, 'stops cleanly on SIGTERM')
+    t.same(snapshotOf(dir), before, 'nothing in the app was written')
+    t.ok(
+      filesUnder(volume).some((f) => f.includes('asn-cache')),
+      'what it keeps (the ASN tables) went to the state volume',
+    )
+  })
 })
+
+/** Every file under `dir` with its size and modification time. */
+const snapshotOf = (dir: string): string[] =>
+  filesUnder(dir).map((f) => {
+    const s = statSync(f)
+    return `${relative(dir, f)} ${s.size} ${s.mtimeMs}`
+  })
