@@ -8,6 +8,7 @@
  * Redis keeps all of it in memory: without an append-only file a Redis restart loses what was acknowledged and what
  * was sent (so it is sent again). `redisDurability` reads how the server persists, for /health and the log.
  */
+import { readRedisPersistence } from '../state/persistence.js'
 import type { SharedStore } from '../state/store.js'
 import { emptyCounts, dueAt, FINAL_STATES, orderAt, type EntryStore } from './outbox.js'
 import { OUTBOX_STATES, type OutboxEntry, type OutboxState } from './types.js'
@@ -60,22 +61,19 @@ export interface Durability {
  * Redis may) is said to be unknown, not assumed durable.
  */
 export const redisDurability = async (store: SharedStore): Promise<Durability> => {
-  try {
-    const [, appendonly] = (await store.run('config_get', (r) => r.config('GET', 'appendonly'))) as string[]
-    const [, save] = (await store.run('config_get', (r) => r.config('GET', 'save'))) as string[]
-    if (appendonly === 'yes') return { durable: true, detail: 'Redis keeps an append-only file (appendonly yes)' }
+  const p = await readRedisPersistence(store)
+  if ('unknown' in p)
     return {
       durable: false,
-      detail:
-        save !== undefined && save !== ''
-          ? `Redis has no append-only file (appendonly no; snapshots only, save "${save}"): a Redis restart loses the alerts acknowledged since the last snapshot and what was sent (sent again). Set appendonly yes (docs/alerts.md, "Redis")`
-          : 'Redis persists nothing (appendonly no, no save): a Redis restart loses every alert in the outbox. Set appendonly yes (docs/alerts.md, "Redis")',
+      detail: `Redis persistence could not be read (${p.unknown}); make sure appendonly is yes (docs/alerts.md, "Redis")`,
     }
-  } catch (err) {
-    return {
-      durable: false,
-      detail: `Redis persistence could not be read (CONFIG GET: ${(err as Error).message.slice(0, 120)}); make sure appendonly is yes (docs/alerts.md, "Redis")`,
-    }
+  if (p.appendonly) return { durable: true, detail: 'Redis keeps an append-only file (appendonly yes)' }
+  return {
+    durable: false,
+    detail:
+      p.save !== ''
+        ? `Redis has no append-only file (appendonly no; snapshots only, save "${p.save}"): a Redis restart loses the alerts acknowledged since the last snapshot and what was sent (sent again). Set appendonly yes (docs/alerts.md, "Redis")`
+        : 'Redis persists nothing (appendonly no, no save): a Redis restart loses every alert in the outbox. Set appendonly yes (docs/alerts.md, "Redis")',
   }
 }
 

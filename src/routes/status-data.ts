@@ -10,6 +10,8 @@ import { runAuthWarning } from '../config/env.js'
 import type { SourceLatency } from '../enrich/run-history.js'
 import type { UpstreamState } from '../sources/types.js'
 import type { StatusReply } from '../schemas/status.js'
+import { readRedisPersistence } from '../state/persistence.js'
+import type { SharedStore } from '../state/store.js'
 
 type SourceRow = StatusReply['sources'][number]
 
@@ -136,12 +138,47 @@ const alertsOf = async (worker: Worker | undefined): Promise<StatusReply['alerts
   }
 }
 
-export const collectStatus = async (app: FastifyInstance, startedAtMs: number): Promise<StatusReply> => {
+/** How often the page asks Redis how it persists (an operator's change shows within this). */
+const PERSISTENCE_TTL_MS = 60_000
+
+/**
+ * Redis without an append-only file: a restart loses the feed state (the next run uploads every indicator again and
+ * forgets the removals it held back), the quotas' counts and the outbox. Read at most once a minute.
+ */
+export const makePersistenceWarning = (store: SharedStore | undefined, now: () => number = Date.now) => {
+  let cached: { at: number; warning: string | undefined } | undefined
+  return async (): Promise<string | undefined> => {
+    if (store === undefined || !store.ready) return undefined
+    if (cached !== undefined && now() - cached.at < PERSISTENCE_TTL_MS) return cached.warning
+    const p = await readRedisPersistence(store)
+    const warning =
+      'unknown' in p
+        ? `Redis persistence could not be read (${p.unknown}): make sure appendonly is yes`
+        : p.appendonly
+          ? undefined
+          : `Redis does not keep an append-only file (appendonly no${p.save !== '' ? `; snapshots only, save "${p.save}"` : ', no snapshots'}): a Redis restart loses the feed state, the quota counts and the alert outbox since the last snapshot. Set appendonly yes`
+    cached = { at: now(), warning }
+    return warning
+  }
+}
+
+export const collectStatus = async (
+  app: FastifyInstance,
+  startedAtMs: number,
+  persistenceWarning: () => Promise<string | undefined>,
+): Promise<StatusReply> => {
   const ctx = app.enrichment
   const nowMs = ctx.now().getTime()
-  const [sources, alerts] = await Promise.all([sourcesOf(app, nowMs), alertsOf(app.alerts)])
+  const [sources, alerts, persistence] = await Promise.all([
+    sourcesOf(app, nowMs),
+    alertsOf(app.alerts),
+    persistenceWarning(),
+  ])
   const sharedStore = ctx.shared.state()
-  const warnings = [runAuthWarning(ctx.config), alerts.warning].filter((w): w is string => w !== undefined)
+  // The outbox's own durability warning says the same of the outbox: one of the two is enough.
+  const warnings = [runAuthWarning(ctx.config), persistence ?? alerts.warning].filter(
+    (w): w is string => w !== undefined,
+  )
   const reason = 'reason' in sharedStore ? sharedStore.reason : undefined
   if (sharedStore.status === 'degraded')
     warnings.push(`the shared store (Redis) is unreachable: ${reason ?? 'no answer'}; fallbacks in use`)

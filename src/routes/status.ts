@@ -14,7 +14,7 @@ import { makeHostCheck } from '../plugins/app/host-check.js'
 import { makeBearerAuth } from '../plugins/app/run-auth.js'
 import { ErrorReply } from '../schemas/error.js'
 import { StatusReply } from '../schemas/status.js'
-import { collectStatus } from './status-data.js'
+import { collectStatus, makePersistenceWarning } from './status-data.js'
 import { STATUS_CSS, STATUS_HTML, STATUS_JS } from './status-page.js'
 
 /** uPlot's files, read once from the package (the service serves them itself: no CDN). */
@@ -24,6 +24,7 @@ const uplotFile = (name: string): string =>
 export default async function statusRoutes(app: FastifyInstance): Promise<void> {
   const { config, shared } = app.enrichment
   const startedAt = Date.now()
+  const persistenceWarning = makePersistenceWarning(shared.store)
   const checkHost = makeHostCheck(config.publicUrl)
   const bearer = makeBearerAuth({
     token: config.statusToken,
@@ -77,7 +78,7 @@ export default async function statusRoutes(app: FastifyInstance): Promise<void> 
     },
     async (_request, reply) => {
       void reply.header('cache-control', 'no-store')
-      return collectStatus(app, startedAt)
+      return collectStatus(app, startedAt, persistenceWarning)
     },
   )
 }

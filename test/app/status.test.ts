@@ -8,6 +8,13 @@ import { keyPrint } from '../../src/state/key-print.js'
 import type { StatusReply } from '../../src/schemas/status.js'
 import { startApp } from '../helpers/app.js'
 import { startFakeVendor } from '../helpers/fake-vendor.js'
+import { startRedis } from '../helpers/redis-server.js'
+
+/** Until the app's Redis connection is up (the service starts without waiting for it). */
+const waitReady = async (app: Awaited<ReturnType<typeof startApp>>['app']): Promise<void> => {
+  for (let i = 0; i < 200 && app.enrichment.shared.state().status !== 'ready'; i++)
+    await new Promise((r) => setTimeout(r, 25))
+}
 
 const INTERNETDB_BODY = { cpes: [], hostnames: [], ip: '198.51.100.7', ports: [443], tags: [], vulns: [] }
 const GREYNOISE_KEY = 'gn-secret-key-0123456789'
@@ -121,4 +128,19 @@ t.test('the guard: loopback open, off-loopback only with STATUS_TOKEN, a foreign
   const shown = await ask({ host: 'enrich.example.com', authorization: `Bearer ${token}` })
   t.equal(shown.statusCode, 200)
   t.notMatch(shown.body, token)
+})
+
+t.test('with Redis: the shared store shown, and a warning while Redis keeps no append-only file', async (t) => {
+  const bare = await startRedis(t)
+  const { app } = await startApp(t, { REDIS_URL: bare.url })
+  await waitReady(app)
+  const status = (await app.inject({ method: 'GET', url: '/status.json' })).json<StatusReply>()
+  t.same(status.sharedStore, { status: 'ready' })
+  t.match(status.warnings, [/appendonly no.*loses the feed state/])
+
+  const durable = await startRedis(t, { args: ['--appendonly', 'yes'] })
+  const second = await startApp(t, { REDIS_URL: durable.url })
+  await waitReady(second.app)
+  const shown = (await second.app.inject({ method: 'GET', url: '/status.json' })).json<StatusReply>()
+  t.same(shown.warnings, [], 'an append-only Redis: no warning')
 })
