@@ -112,7 +112,7 @@ t.test('the page shows what /status.json says, draws its plots, and asks nothing
   const statusNow = async () => (await app.inject({ method: 'GET', url: '/status.json' })).json<StatusReply>()
   await until(() => slack.posts().length > 0)
   let status = await statusNow()
-  for (let i = 0; i < 100 && (status.alerts.counts['dead'] ?? 0) === 0; i++) {
+  for (let i = 0; i < 300 && (status.alerts.counts['dead'] ?? 0) === 0; i++) {
     await new Promise((r) => setTimeout(r, 50))
     status = await statusNow()
   }
