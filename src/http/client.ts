@@ -52,6 +52,9 @@ import type {
 } from './types.js'
 import { vendorErrorSnippet } from './vendor-message.js'
 
+/** How usage() names the quota of calls made without a quota key (the platform's own, say). */
+const DEFAULT_KEY = 'default'
+
 export const DEFAULT_TIMEOUTS = { connectMs: 3_000, responseMs: 10_000, totalMs: 15_000 } as const
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
@@ -199,16 +202,18 @@ class InstrumentedHttpClient implements HttpClient {
     return { circuit: this.#breaker.state(), queued: this.#gate.queued }
   }
 
-  async usage(): Promise<readonly QuotaKeyUsage[]> {
+  async usage(keys: readonly string[] = []): Promise<readonly QuotaKeyUsage[]> {
     const prefix = `${this.#sourceId}:`
-    const seen = await this.#gate.usage()
-    const rows = seen.map(({ key, usage }) => ({
-      key: key.startsWith(prefix) ? key.slice(prefix.length) : 'default',
-      ...usage,
-    }))
-    // A source not called yet still shows its windows, all free.
-    if (rows.length > 0 || this.#gate.windows.length === 0) return rows
-    return [{ key: 'not called yet', ...(await this.#gate.usageOf(this.#sourceId)) }]
+    const labels = new Set(keys)
+    for (const key of this.#gate.seenKeys) labels.add(key.startsWith(prefix) ? key.slice(prefix.length) : DEFAULT_KEY)
+    const rows = await Promise.all(
+      [...labels].map(async (label) => ({
+        key: label,
+        ...(await this.#gate.usageOf(label === DEFAULT_KEY ? this.#sourceId : prefix + label)),
+      })),
+    )
+    // An upstream that counts no window has nothing to show but a pause.
+    return rows.filter((r) => r.windows.length > 0 || r.pausedMs > 0)
   }
 
   close(): void {

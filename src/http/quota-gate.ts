@@ -89,10 +89,9 @@ export class QuotaGate {
     return this.#maxWaitMs
   }
 
-  /** The keys asked for lately (the last 16), each with how much of every window it holds now. */
-  async usage(): Promise<{ readonly key: string; readonly usage: QuotaUsage }[]> {
-    const keys = [...this.#seen]
-    return Promise.all(keys.map(async (key) => ({ key, usage: await this.#quota.usage(key, this.#windows) })))
+  /** The keys asked for lately (the last 16), oldest first. */
+  get seenKeys(): readonly string[] {
+    return [...this.#seen]
   }
 
   /** One key's windows now. */

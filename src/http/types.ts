@@ -70,15 +70,15 @@ export interface HttpClient {
   /** Current breaker/limiter state for /health. */
   state(): { readonly circuit: 'closed' | 'open' | 'half_open'; readonly queued: number }
   /**
-   * For the status page: each quota key called lately (the API key's fingerprint) with how much of every
-   * window it holds and how long a 429 still pauses it. Never the key itself.
+   * For the status page: the quota keys named (the service's own key's fingerprint) and those called lately, each
+   * with how much of every window it holds (the fleet's, through Redis) and how long a 429 still pauses it.
    */
-  usage?(): Promise<readonly QuotaKeyUsage[]>
+  usage?(keys?: readonly string[]): Promise<readonly QuotaKeyUsage[]>
   close(): void
 }
 
 export interface QuotaKeyUsage {
-  /** The fingerprint of the key called with (`nokey` without one); `not called yet` before the first call. */
+  /** The fingerprint of the key (`nokey`: calls without one); `default`: calls that named no quota key. */
   readonly key: string
   readonly windows: readonly { readonly requests: number; readonly perMs: number; readonly used: number }[]
   readonly pausedMs: number

@@ -1,5 +1,6 @@
 /** What every vendor source declares the same way: its key, base URL and rate-limit settings, and its client. */
 import { SourceError } from '../errors.js'
+import { keyPrint } from '../state/key-print.js'
 import type { ServiceConfig } from '../config/env.js'
 import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse } from '../http/types.js'
 import { formatRateLimits, parseRateLimits, shortestWindow, type RateLimit } from '../config/rate-limit.js'
@@ -212,7 +213,11 @@ export const defineVendorSource = <K extends VendorKey>(spec: VendorSourceSpec<K
           new KeyedLookupContext(ctx, apiKey as K extends 'required' ? string : string | undefined),
         )
       },
-      upstream: async () => ({ ...client.state(), quota: (await client.usage?.()) ?? [] }),
+      // The service's own key is always shown (another replica may be spending it); keys requests brought, once seen.
+      upstream: async () => ({
+        ...client.state(),
+        quota: (await client.usage?.([keyPrint(config.sources[spec.id]?.['apiKey'])])) ?? [],
+      }),
       close: async () => client.close(),
     }
   },

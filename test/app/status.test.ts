@@ -144,3 +144,23 @@ t.test('with Redis: the shared store shown, and a warning while Redis keeps no a
   const shown = (await second.app.inject({ method: 'GET', url: '/status.json' })).json<StatusReply>()
   t.same(shown.warnings, [], 'an append-only Redis: no warning')
 })
+
+t.test("two replicas on one Redis: each shows the fleet's count of the service's key", async (t) => {
+  const redis = await startRedis(t, { args: ['--appendonly', 'yes'] })
+  const vendor = await startFakeVendor(t)
+  vendor.route('GET', /^\/198\.51\.100\.\d+$/, { json: INTERNETDB_BODY })
+  const env = { REDIS_URL: redis.url, INTERNETDB_BASE_URL: vendor.url, INTERNETDB_RATE_LIMIT: '10/1m' }
+  const [a, b] = await Promise.all([startApp(t, env), startApp(t, env)])
+  if (a === undefined || b === undefined) throw new Error('two replicas')
+  await Promise.all([waitReady(a.app), waitReady(b.app)])
+  for (const ip of ['198.51.100.21', '198.51.100.22', '198.51.100.23'])
+    await a.app.inject({ method: 'POST', url: '/run', payload: { indicator: ip, sources: 'internetdb' } })
+  const seen = (await b.app.inject({ method: 'GET', url: '/status.json' })).json<StatusReply>()
+  const internetdb = seen.sources.find((s) => s.id === 'internetdb')
+  t.same(
+    internetdb?.quota,
+    [{ key: 'nokey', windows: [{ limit: '10/1m', requests: 10, perSeconds: 60, used: 3, left: 7 }] }],
+    'the replica that made no call sees the three the other made',
+  )
+  t.equal(internetdb?.lookups, 0, 'its own lookups are its own')
+})
