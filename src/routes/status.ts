@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { isLoopbackHost } from '../config/env.js'
 import { AppError } from '../errors.js'
@@ -41,7 +41,7 @@ export default async function statusRoutes(app: FastifyInstance): Promise<void> 
 
   const hostOnly = async (request: FastifyRequest): Promise<void> => checkHost(request)
   /** Loopback clients see it without a token unless STATUS_TOKEN is set; anyone else needs the token. */
-  const guard = async (request: FastifyRequest, reply: Parameters<(typeof bearer)[number]>[1]): Promise<void> => {
+  const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     checkHost(request)
     if (config.statusToken === undefined) {
       if (isLoopbackHost(request.ip)) return
