@@ -39,14 +39,30 @@ export const percentile = (sorted: readonly number[], p: number): number | undef
 
 const round = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round(ms * 10) / 10)
 
-export interface RunMinute {
-  readonly at: string
+/** What a span of runs (a minute, or the hour) says. */
+export interface RunFigures {
   readonly runs: number
   readonly failedRuns: number
   readonly indicators: number
   readonly byVerdict: Partial<Record<Verdict, number>>
   readonly p50Ms: number | null
   readonly p95Ms: number | null
+}
+
+/** The figures of these minutes together (none: all zero). */
+const figuresOf = (buckets: readonly MinuteBucket[]): RunFigures => {
+  const byVerdict: Partial<Record<Verdict, number>> = {}
+  for (const b of buckets)
+    for (const [v, n] of Object.entries(b.byVerdict)) byVerdict[v as Verdict] = (byVerdict[v as Verdict] ?? 0) + n
+  const sorted = buckets.flatMap((b) => b.latenciesMs).sort((x, y) => x - y)
+  return {
+    runs: buckets.reduce((n, b) => n + b.runs, 0),
+    failedRuns: buckets.reduce((n, b) => n + b.failedRuns, 0),
+    indicators: buckets.reduce((n, b) => n + b.indicators, 0),
+    byVerdict,
+    p50Ms: round(percentile(sorted, 0.5)),
+    p95Ms: round(percentile(sorted, 0.95)),
+  }
 }
 
 export interface SourceLatency {
@@ -107,45 +123,21 @@ export class RunHistory {
   }
 
   /** The last hour, one entry per minute (oldest first, empty minutes included). */
-  minutes(): RunMinute[] {
+  minutes(): ({ readonly at: string } & RunFigures)[] {
     const current = Math.floor(this.#now() / MINUTE_MS)
     const byMinute = new Map(this.#minutes.map((b) => [b.minute, b]))
-    const out: RunMinute[] = []
+    const out: ({ readonly at: string } & RunFigures)[] = []
     for (let m = current - MINUTES + 1; m <= current; m++) {
       const b = byMinute.get(m)
-      const sorted = b === undefined ? [] : [...b.latenciesMs].sort((x, y) => x - y)
-      out.push({
-        at: new Date(m * MINUTE_MS).toISOString(),
-        runs: b?.runs ?? 0,
-        failedRuns: b?.failedRuns ?? 0,
-        indicators: b?.indicators ?? 0,
-        byVerdict: { ...b?.byVerdict },
-        p50Ms: round(percentile(sorted, 0.5)),
-        p95Ms: round(percentile(sorted, 0.95)),
-      })
+      out.push({ at: new Date(m * MINUTE_MS).toISOString(), ...figuresOf(b === undefined ? [] : [b]) })
     }
     return out
   }
 
   /** The hour's runs together: counts by verdict and latency over every run kept. */
-  hour(): { runs: number; failedRuns: number; indicators: number; byVerdict: Partial<Record<Verdict, number>> } & {
-    p50Ms: number | null
-    p95Ms: number | null
-  } {
+  hour(): RunFigures {
     const cutoff = Math.floor(this.#now() / MINUTE_MS) - MINUTES
-    const live = this.#minutes.filter((b) => b.minute > cutoff)
-    const byVerdict: Partial<Record<Verdict, number>> = {}
-    for (const b of live)
-      for (const [v, n] of Object.entries(b.byVerdict)) byVerdict[v as Verdict] = (byVerdict[v as Verdict] ?? 0) + n
-    const sorted = live.flatMap((b) => b.latenciesMs).sort((x, y) => x - y)
-    return {
-      runs: live.reduce((n, b) => n + b.runs, 0),
-      failedRuns: live.reduce((n, b) => n + b.failedRuns, 0),
-      indicators: live.reduce((n, b) => n + b.indicators, 0),
-      byVerdict,
-      p50Ms: round(percentile(sorted, 0.5)),
-      p95Ms: round(percentile(sorted, 0.95)),
-    }
+    return figuresOf(this.#minutes.filter((b) => b.minute > cutoff))
   }
 
   /** A source's recent lookups (the last 256 within the hour) by outcome, and the latency of those that called. */

@@ -77,18 +77,7 @@ const feedsOf = (app: FastifyInstance): StatusReply['feeds'] => {
         lastStatus: last?.status ?? 'none',
         held: last?.held ?? 0,
         heldWhy: last !== undefined && last.held > 0 ? [...last.notes] : [],
-        runs: runs.map((r) => ({
-          tick: r.tick,
-          at: r.at,
-          status: r.status,
-          added: r.added,
-          updated: r.updated,
-          removed: r.removed,
-          invalid: r.invalid,
-          held: r.held,
-          failed: r.failed,
-          notes: [...r.notes],
-        })),
+        runs: runs.map(({ feed: _feed, ...r }) => ({ ...r, notes: [...r.notes] })),
       }
     }),
   }

@@ -43,25 +43,20 @@ const SourceStatus = Type.Object({
   p95Ms: Ms,
 })
 
-const RunMinute = Type.Object({
-  at: Type.String(),
+/** What a span of runs (a minute, or the hour) says. */
+const runFigures = {
   runs: Type.Number(),
   failedRuns: Type.Number(),
   indicators: Type.Number(),
   byVerdict: Counts,
   p50Ms: Ms,
   p95Ms: Ms,
-})
+}
 
 const Runs = Type.Object({
   windowMinutes: Type.Number(),
-  runs: Type.Number(),
-  failedRuns: Type.Number(),
-  indicators: Type.Number(),
-  byVerdict: Counts,
-  p50Ms: Ms,
-  p95Ms: Ms,
-  perMinute: Type.Array(RunMinute),
+  ...runFigures,
+  perMinute: Type.Array(Type.Object({ at: Type.String(), ...runFigures })),
 })
 
 const FeedRun = Type.Object({
